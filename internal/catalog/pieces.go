@@ -1,0 +1,204 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ChunkPieces is how many pieces one piece_chunks row covers.
+const ChunkPieces = 65536
+
+// Bits is a bitfield, most significant bit first (BitTorrent order).
+type Bits []byte
+
+// NewBits returns a zeroed bitfield of n bits.
+func NewBits(n int) Bits { return make(Bits, (n+7)/8) }
+
+// Get reports bit i.
+func (b Bits) Get(i int) bool { return i/8 < len(b) && b[i/8]&(0x80>>(i%8)) != 0 }
+
+// Set sets bit i to v.
+func (b Bits) Set(i int, v bool) {
+	if v {
+		b[i/8] |= 0x80 >> (i % 8)
+	} else {
+		b[i/8] &^= 0x80 >> (i % 8)
+	}
+}
+
+// Count returns how many of the first n bits are set.
+func (b Bits) Count(n int) int {
+	c := 0
+	for i := 0; i < n; i++ {
+		if b.Get(i) {
+			c++
+		}
+	}
+	return c
+}
+
+// PieceStates is the recorded state of all pieces of a torrent.
+type PieceStates struct {
+	N        int
+	Known    Bits // recorded at all; unknown pieces must be hashed
+	Complete Bits // recorded complete (only meaningful where Known)
+}
+
+// PieceUpdate records piece Piece as complete or not.
+type PieceUpdate struct {
+	Piece    int
+	Complete bool
+}
+
+// LoadPieces reads the recorded state of a torrent's n pieces in one query.
+func (db *DB) LoadPieces(ctx context.Context, torrentID int64, n int) (PieceStates, error) {
+	ps := PieceStates{N: n, Known: NewBits(n), Complete: NewBits(n)}
+	rows, err := db.Pool.Query(ctx, `SELECT chunk, known, complete FROM piece_chunks WHERE torrent_id = $1`, torrentID)
+	if err != nil {
+		return ps, fmt.Errorf("catalog: load piece state of torrent %d: %w", torrentID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var chunk int
+		var known, complete []byte
+		if err := rows.Scan(&chunk, &known, &complete); err != nil {
+			return ps, fmt.Errorf("catalog: load piece state of torrent %d: %w", torrentID, err)
+		}
+		off := chunk * ChunkPieces / 8
+		if off < len(ps.Known) {
+			copy(ps.Known[off:], known)
+			copy(ps.Complete[off:], complete)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return ps, fmt.Errorf("catalog: load piece state of torrent %d: %w", torrentID, err)
+	}
+	return ps, nil
+}
+
+// StorePieces records piece updates of several torrents in one transaction
+// (group commit). The caller must have made completed pieces durable first.
+func (db *DB) StorePieces(ctx context.Context, updates map[int64][]PieceUpdate) error {
+	ids := make([]int64, 0, len(updates))
+	for id := range updates {
+		ids = append(ids, id)
+	}
+	// A fixed lock order keeps concurrent writers from deadlocking.
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		for _, id := range ids {
+			if err := storeTorrentPieces(ctx, tx, id, updates[id]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: record piece state: %w", err)
+	}
+	return nil
+}
+
+func storeTorrentPieces(ctx context.Context, tx pgx.Tx, id int64, ups []PieceUpdate) error {
+	byChunk := map[int][]PieceUpdate{}
+	for _, u := range ups {
+		byChunk[u.Piece/ChunkPieces] = append(byChunk[u.Piece/ChunkPieces], u)
+	}
+	chunks := make([]int, 0, len(byChunk))
+	for c := range byChunk {
+		chunks = append(chunks, c)
+	}
+	sort.Ints(chunks)
+	for _, c := range chunks {
+		var known, complete Bits
+		err := tx.QueryRow(ctx, `SELECT known, complete FROM piece_chunks WHERE torrent_id = $1 AND chunk = $2 FOR UPDATE`,
+			id, c).Scan(&known, &complete)
+		if err != nil && err != pgx.ErrNoRows {
+			return fmt.Errorf("torrent %d chunk %d: %w", id, c, err)
+		}
+		known, complete = grow(known, ChunkPieces), grow(complete, ChunkPieces)
+		for _, u := range byChunk[c] {
+			i := u.Piece - c*ChunkPieces
+			known.Set(i, true)
+			complete.Set(i, u.Complete)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO piece_chunks (torrent_id, chunk, known, complete) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (torrent_id, chunk) DO UPDATE SET known = EXCLUDED.known, complete = EXCLUDED.complete, updated_at = now()`,
+			id, c, []byte(known), []byte(complete)); err != nil {
+			return fmt.Errorf("torrent %d chunk %d: %w", id, c, err)
+		}
+	}
+	return nil
+}
+
+func grow(b Bits, n int) Bits {
+	if len(b) >= (n+7)/8 {
+		return b
+	}
+	g := NewBits(n)
+	copy(g, b)
+	return g
+}
+
+// writeAllComplete records all n pieces of a new torrent as complete.
+func writeAllComplete(ctx context.Context, tx pgx.Tx, id int64, n int) error {
+	for c := 0; c*ChunkPieces < n; c++ {
+		cnt := min(ChunkPieces, n-c*ChunkPieces)
+		bits := NewBits(cnt)
+		for i := range cnt {
+			bits.Set(i, true)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO piece_chunks (torrent_id, chunk, known, complete) VALUES ($1, $2, $3, $3)`,
+			id, c, []byte(bits)); err != nil {
+			return fmt.Errorf("record pieces complete: %w", err)
+		}
+	}
+	return nil
+}
+
+// ForgetPieces makes the given pieces unknown again (they will be hashed
+// before they are trusted), e.g. those in flight at an unclean stop.
+func (db *DB) ForgetPieces(ctx context.Context, torrentID int64, pieces []int) error {
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		byChunk := map[int][]int{}
+		for _, p := range pieces {
+			byChunk[p/ChunkPieces] = append(byChunk[p/ChunkPieces], p%ChunkPieces)
+		}
+		for c, ps := range byChunk {
+			var known Bits
+			err := tx.QueryRow(ctx, `SELECT known FROM piece_chunks WHERE torrent_id = $1 AND chunk = $2 FOR UPDATE`, torrentID, c).Scan(&known)
+			if err == pgx.ErrNoRows {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("catalog: forget pieces of torrent %d: %w", torrentID, err)
+			}
+			for _, i := range ps {
+				known.Set(i, false)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE piece_chunks SET known = $3, updated_at = now() WHERE torrent_id = $1 AND chunk = $2`,
+				torrentID, c, []byte(known)); err != nil {
+				return fmt.Errorf("catalog: forget pieces of torrent %d: %w", torrentID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// CompletedPieces counts the recorded complete pieces of each torrent.
+func (db *DB) CompletedPieces(ctx context.Context, torrentID int64, n int) (int, error) {
+	ps, err := db.LoadPieces(ctx, torrentID, n)
+	if err != nil {
+		return 0, err
+	}
+	c := 0
+	for i := 0; i < n; i++ {
+		if ps.Known.Get(i) && ps.Complete.Get(i) {
+			c++
+		}
+	}
+	return c, nil
+}

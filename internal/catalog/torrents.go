@@ -1,0 +1,314 @@
+package catalog
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Torrent is one torrent of the catalog. Metainfo is nil (and the piece
+// fields zero) for a magnet whose metadata has not been fetched yet.
+type Torrent struct {
+	ID                 int64      `json:"id"`
+	CollectionID       int64      `json:"collection_id"`
+	Collection         string     `json:"collection"`
+	InfoHash           [20]byte   `json:"-"`
+	InfoHashV2         []byte     `json:"-"`
+	Name               string     `json:"name"`
+	Magnet             string     `json:"magnet,omitempty"`
+	Metainfo           []byte     `json:"-"`
+	PieceLength        int64      `json:"piece_length"`
+	PieceCount         int        `json:"piece_count"`
+	TotalLength        int64      `json:"total_length"`
+	DataDir            string     `json:"data_dir"`
+	State              string     `json:"state"`
+	Availability       string     `json:"availability"`
+	AvailabilityReason string     `json:"availability_reason,omitempty"`
+	Trackers           []string   `json:"trackers"`
+	WebSeeds           []string   `json:"web_seeds"`
+	Source             string     `json:"source"`
+	Uploaded           int64      `json:"uploaded_bytes"`
+	Downloaded         int64      `json:"downloaded_bytes"`
+	AddedAt            time.Time  `json:"added_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+	CompletedAt        *time.Time `json:"completed_at,omitempty"`
+	// CollectionState is the state of the torrent's collection: a torrent
+	// runs only when both are active.
+	CollectionState string `json:"collection_state"`
+}
+
+// HexHash is the infohash as 40 lowercase hex digits.
+func (t Torrent) HexHash() string { return hex.EncodeToString(t.InfoHash[:]) }
+
+// HasMetainfo reports whether the torrent's metadata is known.
+func (t Torrent) HasMetainfo() bool { return t.Metainfo != nil }
+
+// File is one file of a torrent.
+type File struct {
+	Index  int    `json:"index"`
+	Path   string `json:"path"`
+	Length int64  `json:"length"`
+	Offset int64  `json:"offset"`
+}
+
+const torrentCols = `t.id, t.collection_id, c.name, t.infohash, t.infohash_v2, t.name, coalesce(t.magnet, ''),
+	t.metainfo, coalesce(t.piece_length, 0), coalesce(t.piece_count, 0), coalesce(t.total_length, 0),
+	t.data_dir, t.state, t.availability, t.availability_reason, t.trackers, t.web_seeds, t.source,
+	t.uploaded_bytes, t.downloaded_bytes, t.added_at, t.updated_at, t.completed_at, c.state`
+
+const torrentFrom = ` FROM torrents t JOIN collections c ON c.id = t.collection_id`
+
+func scanTorrent(row pgx.Row) (Torrent, error) {
+	var t Torrent
+	var ih []byte
+	err := row.Scan(&t.ID, &t.CollectionID, &t.Collection, &ih, &t.InfoHashV2, &t.Name, &t.Magnet,
+		&t.Metainfo, &t.PieceLength, &t.PieceCount, &t.TotalLength,
+		&t.DataDir, &t.State, &t.Availability, &t.AvailabilityReason, &t.Trackers, &t.WebSeeds, &t.Source,
+		&t.Uploaded, &t.Downloaded, &t.AddedAt, &t.UpdatedAt, &t.CompletedAt, &t.CollectionState)
+	copy(t.InfoHash[:], ih)
+	return t, err
+}
+
+// NewTorrent is what AddTorrent stores.
+type NewTorrent struct {
+	Collection  string
+	InfoHash    [20]byte
+	InfoHashV2  []byte
+	Name        string
+	Magnet      string
+	Metainfo    []byte // nil for a magnet without metadata
+	PieceLength int64
+	PieceCount  int
+	TotalLength int64
+	DataDir     string
+	Trackers    []string
+	WebSeeds    []string
+	Source      string
+	Files       []File
+	// Verified marks every piece complete: the caller has just hashed the
+	// data where it lies (torrent creation), so serve need not hash it again.
+	Verified bool
+}
+
+// AddTorrent stores a new torrent and its files in one transaction.
+func (db *DB) AddTorrent(ctx context.Context, n NewTorrent) (Torrent, error) {
+	if n.Source == "" {
+		n.Source = "cli"
+	}
+	if n.Trackers == nil {
+		n.Trackers = []string{}
+	}
+	if n.WebSeeds == nil {
+		n.WebSeeds = []string{}
+	}
+	hexHash := hex.EncodeToString(n.InfoHash[:])
+	var id int64
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var collID int64
+		err := tx.QueryRow(ctx, `SELECT id FROM collections WHERE name = $1`, n.Collection).Scan(&collID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("collection %q: %w", n.Collection, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		var pl, total *int64
+		var pc *int
+		if n.Metainfo != nil {
+			pl, pc, total = &n.PieceLength, &n.PieceCount, &n.TotalLength
+		}
+		var magnet *string
+		if n.Magnet != "" {
+			magnet = &n.Magnet
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO torrents (collection_id, infohash, infohash_v2, name, magnet, metainfo,
+			piece_length, piece_count, total_length, data_dir, trackers, web_seeds, source)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+			collID, n.InfoHash[:], n.InfoHashV2, n.Name, magnet, n.Metainfo, pl, pc, total,
+			n.DataDir, n.Trackers, n.WebSeeds, n.Source).Scan(&id)
+		if isUniqueViolation(err) {
+			if strings.Contains(err.Error(), "data_dir") {
+				return fmt.Errorf("data directory %s is already used by another torrent: %w", n.DataDir, ErrExists)
+			}
+			return fmt.Errorf("infohash %s: %w", hexHash, ErrExists)
+		}
+		if err != nil {
+			return err
+		}
+		if err := insertFiles(ctx, tx, id, n.Files); err != nil {
+			return err
+		}
+		if n.Verified && n.Metainfo != nil {
+			return writeAllComplete(ctx, tx, id, n.PieceCount)
+		}
+		return nil
+	})
+	if err != nil {
+		return Torrent{}, fmt.Errorf("catalog: add torrent %s: %w", hexHash, err)
+	}
+	return db.TorrentByID(ctx, id)
+}
+
+func insertFiles(ctx context.Context, tx pgx.Tx, id int64, files []File) error {
+	rows := make([][]any, len(files))
+	for i, f := range files {
+		rows[i] = []any{id, f.Index, f.Path, f.Length, f.Offset}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"torrent_files"}, []string{"torrent_id", "idx", "path", "length", "offset"},
+		pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("store files: %w", err)
+	}
+	return nil
+}
+
+// SetMetainfo stores the metadata fetched for a magnet, with its files.
+func (db *DB) SetMetainfo(ctx context.Context, id int64, name string, metainfo []byte, pieceLength int64, pieceCount int, total int64, files []File) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE torrents SET metainfo = $2, name = $3, piece_length = $4, piece_count = $5,
+			total_length = $6, updated_at = now() WHERE id = $1 AND metainfo IS NULL`, id, metainfo, name, pieceLength, pieceCount, total)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // already known
+		}
+		return insertFiles(ctx, tx, id, files)
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: store metainfo of torrent %d: %w", id, err)
+	}
+	return nil
+}
+
+// TorrentByID returns one torrent.
+func (db *DB) TorrentByID(ctx context.Context, id int64) (Torrent, error) {
+	t, err := scanTorrent(db.Pool.QueryRow(ctx, `SELECT `+torrentCols+torrentFrom+` WHERE t.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Torrent{}, fmt.Errorf("catalog: torrent %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Torrent{}, fmt.Errorf("catalog: read torrent %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// TorrentByRef finds a torrent by infohash (40 hex digits, or a unique
+// prefix of at least 8) or by name (which must be unique).
+func (db *DB) TorrentByRef(ctx context.Context, ref string) (Torrent, error) {
+	q := `SELECT ` + torrentCols + torrentFrom + ` WHERE t.state <> 'removed' AND (t.name = $1`
+	args := []any{ref}
+	if isHexPrefix(ref) {
+		q += ` OR encode(t.infohash, 'hex') LIKE $2`
+		args = append(args, strings.ToLower(ref)+"%")
+	}
+	rows, err := db.Pool.Query(ctx, q+`) LIMIT 2`, args...)
+	if err != nil {
+		return Torrent{}, fmt.Errorf("catalog: find torrent %q: %w", ref, err)
+	}
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Torrent, error) { return scanTorrent(r) })
+	if err != nil {
+		return Torrent{}, fmt.Errorf("catalog: find torrent %q: %w", ref, err)
+	}
+	switch len(ts) {
+	case 0:
+		return Torrent{}, fmt.Errorf("catalog: torrent %q: %w", ref, ErrNotFound)
+	case 1:
+		return ts[0], nil
+	default:
+		return Torrent{}, fmt.Errorf("catalog: torrent %q is ambiguous: name it by its full infohash", ref)
+	}
+}
+
+func isHexPrefix(s string) bool {
+	if len(s) < 8 || len(s) > 40 {
+		return false
+	}
+	_, err := hex.DecodeString(s[:len(s)&^1])
+	return err == nil
+}
+
+// TorrentFilter narrows Torrents. Zero values match everything but removed.
+type TorrentFilter struct {
+	Collection string
+	// Runnable: only torrents that should run in the engine (torrent and
+	// collection active).
+	Runnable bool
+}
+
+// Torrents lists torrents ordered by collection and name.
+func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) {
+	q := `SELECT ` + torrentCols + torrentFrom + ` WHERE t.state <> 'removed'`
+	var args []any
+	if f.Collection != "" {
+		args = append(args, f.Collection)
+		q += fmt.Sprintf(` AND c.name = $%d`, len(args))
+	}
+	if f.Runnable {
+		q += ` AND t.state = 'active' AND c.state = 'active'`
+	}
+	rows, err := db.Pool.Query(ctx, q+` ORDER BY c.name, t.name, t.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list torrents: %w", err)
+	}
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Torrent, error) { return scanTorrent(r) })
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list torrents: %w", err)
+	}
+	return ts, nil
+}
+
+// Files returns the files of a torrent in index order.
+func (db *DB) Files(ctx context.Context, torrentID int64) ([]File, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT idx, path, length, "offset" FROM torrent_files WHERE torrent_id = $1 ORDER BY idx`, torrentID)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list files of torrent %d: %w", torrentID, err)
+	}
+	fs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (File, error) {
+		var f File
+		return f, r.Scan(&f.Index, &f.Path, &f.Length, &f.Offset)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list files of torrent %d: %w", torrentID, err)
+	}
+	return fs, nil
+}
+
+// SetTorrentState sets state ("active", "paused") of a torrent.
+func (db *DB) SetTorrentState(ctx context.Context, id int64, state string) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET state = $2, updated_at = now() WHERE id = $1`, id, state); err != nil {
+		return fmt.Errorf("catalog: set torrent %d %s: %w", id, state, err)
+	}
+	return nil
+}
+
+// SetAvailability marks a torrent available ("ok") or "unavailable" with a reason.
+func (db *DB) SetAvailability(ctx context.Context, id int64, availability, reason string) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET availability = $2, availability_reason = $3, updated_at = now() WHERE id = $1`,
+		id, availability, reason); err != nil {
+		return fmt.Errorf("catalog: set availability of torrent %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteTorrent removes a torrent and everything recorded about it.
+func (db *DB) DeleteTorrent(ctx context.Context, id int64) error {
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM torrents WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("catalog: remove torrent %d: %w", id, err)
+	}
+	return nil
+}
+
+// AddTransfer adds to a torrent's uploaded/downloaded totals.
+func (db *DB) AddTransfer(ctx context.Context, id int64, up, down int64) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET uploaded_bytes = uploaded_bytes + $2,
+		downloaded_bytes = downloaded_bytes + $3 WHERE id = $1`, id, up, down); err != nil {
+		return fmt.Errorf("catalog: add transfer totals of torrent %d: %w", id, err)
+	}
+	return nil
+}

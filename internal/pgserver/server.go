@@ -1,0 +1,238 @@
+package pgserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Options configures a private cluster.
+type Options struct {
+	// Dir holds the cluster: Dir/data is PGDATA, the unix socket and the
+	// server log live in Dir. Created when missing.
+	Dir string
+	// BinDir holds initdb/pg_ctl/postgres; empty = FindBinDir("").
+	BinDir string
+	// User to run PostgreSQL as when archivd is root; empty = postgres,
+	// else nobody. Ignored when not root.
+	User string
+	// Port names the socket file (.s.PGSQL.<port>); 0 = 5432. Nothing
+	// listens on TCP.
+	Port int
+	// Fast turns fsync, full_page_writes and synchronous_commit off: for
+	// throwaway test clusters only.
+	Fast bool
+	// StartTimeout bounds pg_ctl start; 0 = 60s.
+	StartTimeout time.Duration
+}
+
+// Server is a running private cluster.
+type Server struct {
+	opts    Options
+	binDir  string
+	dataDir string
+	user    *runAs
+	// Started reports whether this call started the cluster (false: an
+	// already running cluster was reused).
+	Started bool
+}
+
+// Start initialises the cluster if needed and starts it unless it already
+// runs (for example after the previous archivd was killed). It is safe to
+// call again on the same Dir.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Port == 0 {
+		opts.Port = 5432
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 60 * time.Second
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("embedded postgres: resolve %s: %w", opts.Dir, err)
+	}
+	opts.Dir = dir
+	if n := len(filepath.Join(dir, ".s.PGSQL."+strconv.Itoa(opts.Port))); n > 107 {
+		return nil, fmt.Errorf("embedded postgres: socket path under %s is %d bytes, over the 107-byte unix socket limit: choose a shorter state_dir", dir, n)
+	}
+	bin, err := FindBinDir(opts.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	ra, err := pickUser(opts.User)
+	if err != nil {
+		return nil, fmt.Errorf("embedded postgres: %w", err)
+	}
+	s := &Server{opts: opts, binDir: bin, dataDir: filepath.Join(dir, "data"), user: ra}
+	if err := s.prepareDir(); err != nil {
+		return nil, err
+	}
+	if err := s.initdb(ctx); err != nil {
+		return nil, err
+	}
+	running, err := s.running(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !running {
+		if err := s.start(ctx); err != nil {
+			return nil, err
+		}
+		s.Started = true
+	}
+	return s, nil
+}
+
+func (s *Server) prepareDir() error {
+	if err := os.MkdirAll(s.opts.Dir, 0o755); err != nil {
+		return fmt.Errorf("embedded postgres: create %s: %w", s.opts.Dir, err)
+	}
+	if err := s.user.checkTraversable(s.opts.Dir); err != nil {
+		return fmt.Errorf("embedded postgres: %w", err)
+	}
+	if err := s.user.chown(s.opts.Dir); err != nil {
+		return fmt.Errorf("embedded postgres: chown %s: %w", s.opts.Dir, err)
+	}
+	return nil
+}
+
+func (s *Server) initdb(ctx context.Context) error {
+	if _, err := os.Stat(filepath.Join(s.dataDir, "PG_VERSION")); err == nil {
+		return nil
+	}
+	// No PG_VERSION: nothing, or the leftovers of an interrupted initdb.
+	if err := os.RemoveAll(s.dataDir); err != nil {
+		return fmt.Errorf("embedded postgres: remove partial cluster %s: %w", s.dataDir, err)
+	}
+	args := []string{"-D", s.dataDir, "-U", "archivd", "--auth=trust", "--encoding=UTF8", "--locale=C"}
+	if s.opts.Fast {
+		args = append(args, "--no-sync")
+	}
+	if out, err := s.run(ctx, "initdb", args...); err != nil {
+		return fmt.Errorf("embedded postgres: initdb %s: %w: %s", s.dataDir, err, lastLines(out, 5))
+	}
+	return nil
+}
+
+// running asks pg_ctl whether the cluster's postmaster is alive.
+func (s *Server) running(ctx context.Context) (bool, error) {
+	_, err := s.run(ctx, "pg_ctl", "status", "-D", s.dataDir)
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &exit) && exit.ExitCode() == 3:
+		return false, nil
+	default:
+		return false, fmt.Errorf("embedded postgres: pg_ctl status %s: %w", s.dataDir, err)
+	}
+}
+
+func (s *Server) serverOptions() string {
+	o := []string{
+		"-c listen_addresses=''",
+		"-c unix_socket_directories='" + s.opts.Dir + "'",
+		"-c port=" + strconv.Itoa(s.opts.Port),
+		"-c max_connections=200",
+	}
+	if s.opts.Fast {
+		o = append(o, "-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off")
+	}
+	return strings.Join(o, " ")
+}
+
+func (s *Server) start(ctx context.Context) error {
+	args := []string{"start", "-D", s.dataDir, "-w", "-t", strconv.Itoa(int(s.opts.StartTimeout.Seconds())),
+		"-l", filepath.Join(s.opts.Dir, "postgres.log"), "-o", s.serverOptions()}
+	out, err := s.run(ctx, "pg_ctl", args...)
+	if err == nil {
+		return nil
+	}
+	// A postmaster.pid left by a killed server whose pid now belongs to
+	// another process makes postgres refuse to start: pg_ctl status said
+	// nothing runs, so the file is stale.
+	pid := filepath.Join(s.dataDir, "postmaster.pid")
+	if _, statErr := os.Stat(pid); statErr == nil {
+		if running, _ := s.running(ctx); !running {
+			_ = os.Remove(pid)
+			if out2, err2 := s.run(ctx, "pg_ctl", args...); err2 == nil {
+				return nil
+			} else {
+				out = out2
+				err = err2
+			}
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(s.opts.Dir, "postgres.log"))
+	return fmt.Errorf("embedded postgres: start %s: %w: %s %s", s.dataDir, err, lastLines(out, 3), lastLines(log, 5))
+}
+
+// Stop shuts the cluster down (fast mode: active sessions are rolled back).
+func (s *Server) Stop(ctx context.Context) error {
+	if out, err := s.run(ctx, "pg_ctl", "stop", "-D", s.dataDir, "-m", "fast", "-w", "-t", "60"); err != nil {
+		if running, _ := s.running(ctx); !running {
+			return nil
+		}
+		return fmt.Errorf("embedded postgres: stop %s: %w: %s", s.dataDir, err, lastLines(out, 3))
+	}
+	return nil
+}
+
+// URL returns a connection string for database db over the unix socket.
+func (s *Server) URL(db string) string {
+	q := url.Values{"host": {s.opts.Dir}, "port": {strconv.Itoa(s.opts.Port)}}
+	return (&url.URL{Scheme: "postgres", User: url.User("archivd"), Path: "/" + db, RawQuery: q.Encode()}).String()
+}
+
+// Dir is the cluster's directory.
+func (s *Server) Dir() string { return s.opts.Dir }
+
+// EnsureDatabase creates database db unless it exists.
+func (s *Server) EnsureDatabase(ctx context.Context, db string) error {
+	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		return fmt.Errorf("embedded postgres: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db).Scan(&exists); err != nil {
+		return fmt.Errorf("embedded postgres: look up database %s: %w", db, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+		return fmt.Errorf("embedded postgres: create database %s: %w", db, err)
+	}
+	return nil
+}
+
+func (s *Server) run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(s.binDir, name), args...)
+	cmd.SysProcAttr = s.user.sysProcAttr()
+	cmd.Dir = s.opts.Dir
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	var buf bytes.Buffer
+	cmd.Stdout = &buf
+	cmd.Stderr = &buf
+	err := cmd.Run()
+	return buf.Bytes(), err
+}
+
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}

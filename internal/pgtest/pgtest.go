@@ -1,0 +1,172 @@
+// Package pgtest gives tests a real, migrated PostgreSQL catalog: a fresh
+// database per test, cloned from a migrated template, on the server named
+// by TEST_DATABASE_URL or, when unset, on a throwaway cluster started from
+// the host's PostgreSQL binaries (fsync off, unix socket only) and stopped
+// when the test binary ends.
+//
+// Use it with a TestMain:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/pgserver"
+	"github.com/jackc/pgx/v5"
+)
+
+var (
+	once     sync.Once
+	setupErr error
+	adminURL string // a database on the server we may create databases from
+	template string
+	server   *pgserver.Server
+	createMu sync.Mutex
+	seq      atomic.Int64
+)
+
+// Main runs the package's tests and stops the throwaway cluster afterwards.
+func Main(m *testing.M) {
+	code := m.Run()
+	if server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_ = server.Stop(ctx)
+		cancel()
+		_ = os.RemoveAll(filepath.Dir(server.Dir()))
+	}
+	os.Exit(code)
+}
+
+func setup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		adminURL = u
+	} else {
+		reapStale(ctx)
+		// Short path under /tmp: the socket path must stay under 107 bytes;
+		// 0755 so that the postgres user can reach it when we are root.
+		dir, err := os.MkdirTemp("", fmt.Sprintf("archivd-pgtest-%d-", os.Getpid()))
+		if err != nil {
+			setupErr = err
+			return
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			setupErr = err
+			return
+		}
+		server, err = pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(dir, "pg"), Fast: true})
+		if err != nil {
+			setupErr = err
+			return
+		}
+		adminURL = server.URL("postgres")
+	}
+	template = fmt.Sprintf("archivd_tmpl_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	setupErr = createTemplate(ctx)
+}
+
+// reapStale stops clusters left by test binaries that died without Main's
+// cleanup (a panic, a timeout), identified by the dead pid in their name.
+func reapStale(ctx context.Context) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "archivd-pgtest-*-*"))
+	for _, d := range dirs {
+		parts := strings.Split(filepath.Base(d), "-")
+		pid, err := strconv.Atoi(parts[2])
+		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		if s, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(d, "pg"), Fast: true}); err == nil {
+			_ = s.Stop(ctx)
+		}
+		_ = os.RemoveAll(d)
+	}
+}
+
+func createTemplate(ctx context.Context) error {
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("pgtest: connect: %w", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+template); err != nil {
+		return fmt.Errorf("pgtest: create template: %w", err)
+	}
+	db, err := catalog.Open(ctx, withDB(adminURL, template))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func withDB(raw, db string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+// URL creates a fresh migrated database for t, dropped when t ends, and
+// returns its connection string.
+func URL(t testing.TB) string {
+	t.Helper()
+	once.Do(setup)
+	if setupErr != nil {
+		t.Fatalf("pgtest: %v", setupErr)
+	}
+	name := fmt.Sprintf("%s_t%d", template, seq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		t.Fatalf("pgtest: connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	createMu.Lock()
+	_, err = admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template))
+	createMu.Unlock()
+	if err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, adminURL); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+	})
+	return withDB(adminURL, name)
+}
+
+// New returns an open catalog on a fresh migrated database for t.
+func New(t testing.TB) *catalog.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := catalog.Open(ctx, URL(t))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
