@@ -61,7 +61,9 @@ CREATE TABLE torrents (
     completed_at     timestamptz
 );
 CREATE INDEX torrents_collection_idx ON torrents (collection_id);
-CREATE UNIQUE INDEX torrents_data_dir_idx ON torrents (data_dir) WHERE state <> 'removed';
+-- Not unique: single-file torrents adopted where they lie may share a
+-- directory; the importer refuses torrents whose files overlap.
+CREATE INDEX torrents_data_dir_idx ON torrents (data_dir);
 
 CREATE TABLE torrent_files (
     torrent_id bigint NOT NULL REFERENCES torrents (id) ON DELETE CASCADE,
