@@ -18,7 +18,7 @@ import (
 )
 
 // ErrNoBinaries is returned when initdb/pg_ctl cannot be found.
-var ErrNoBinaries = errors.New("PostgreSQL server binaries (initdb, pg_ctl) not found: install them with 'apt-get install postgresql' or set database.embedded.bin_dir")
+var ErrNoBinaries = errors.New("PostgreSQL server binaries (initdb, pg_ctl) not found: install them with 'apt-get install postgresql' or set database.embedded_bin_dir")
 
 // FindBinDir returns the directory holding initdb, pg_ctl and postgres.
 // hint, when not empty, is the only place looked at. Otherwise PATH is
@@ -29,7 +29,7 @@ func FindBinDir(hint string) (string, error) {
 		if hasBinaries(hint) {
 			return hint, nil
 		}
-		return "", fmt.Errorf("database.embedded.bin_dir %q does not hold initdb, pg_ctl and postgres", hint)
+		return "", fmt.Errorf("database.embedded_bin_dir %q does not hold initdb, pg_ctl and postgres", hint)
 	}
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
 		dir := filepath.Dir(resolve(p))

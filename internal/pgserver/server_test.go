@@ -1,0 +1,117 @@
+package pgserver
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// testDir returns a short directory that the postgres user can traverse.
+func testDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "pgsrv-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return filepath.Join(d, "pg")
+}
+
+func exec1(t *testing.T, url, sql string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func TestClusterIsReusedAndKeepsDataAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	dir := testDir(t)
+	s, err := Start(ctx, Options{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	if !s.Started {
+		t.Fatal("first Start did not start the cluster")
+	}
+	if err := s.EnsureDatabase(ctx, "archivd"); err != nil {
+		t.Fatal(err)
+	}
+	exec1(t, s.URL("archivd"), "CREATE TABLE keep (x int); INSERT INTO keep VALUES (42)")
+
+	// A second Start while it runs (archivd killed, cluster alive) reuses it.
+	s2, err := Start(ctx, Options{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.Started {
+		t.Fatal("Start on a running cluster started another one")
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s3, err := Start(ctx, Options{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s3.Started {
+		t.Fatal("Start after Stop did not start the cluster")
+	}
+	exec1(t, s3.URL("archivd"), "DO $$ BEGIN IF (SELECT x FROM keep) <> 42 THEN RAISE 'lost data'; END IF; END $$")
+}
+
+func TestClusterRecoversAfterPostmasterWasKilled(t *testing.T) {
+	ctx := context.Background()
+	dir := testDir(t)
+	s, err := Start(ctx, Options{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	raw, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.SplitN(string(raw), "\n", 2)[0])
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The stale postmaster.pid is still there; Start must cope.
+	s2, err := Start(ctx, Options{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatalf("restart after SIGKILL: %v", err)
+	}
+	if !s2.Started {
+		t.Fatal("cluster was reported running after its postmaster was killed")
+	}
+	exec1(t, s2.URL("postgres"), "SELECT 1")
+}
+
+func TestMissingBinariesGiveOneLineInstallHint(t *testing.T) {
+	_, err := Start(context.Background(), Options{Dir: testDir(t), BinDir: "/nonexistent/bin"})
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "bin_dir") {
+		t.Fatalf("got %v", err)
+	}
+}
