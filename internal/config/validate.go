@@ -1,0 +1,187 @@
+package config
+
+import (
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+var nodeIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Validate checks every key; the error names the first bad key and value,
+// e.g. `config: network.listen_port: 70000 is not a port (0-65535)`.
+func (c *Config) Validate() error {
+	checks := []func() error{c.validateTop, c.validateLog, c.validateDatabase, c.validateNetwork,
+		c.validateSeeder, c.validateVerify, c.validateHTTP}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateTop() error {
+	if strings.TrimSpace(c.StateDir) == "" {
+		return errorf("state_dir: must not be empty")
+	}
+	if c.NodeID != "" && !nodeIDRe.MatchString(c.NodeID) {
+		return errorf("node_id: %q is not a node id (letters, digits, '.', '_', '-'; at most 64)", c.NodeID)
+	}
+	return nil
+}
+
+func (c *Config) validateLog() error {
+	if !slices.Contains([]string{"trace", "debug", "info", "warn", "error"}, c.Log.Level) {
+		return errorf("log.level: %q is not one of trace, debug, info, warn, error", c.Log.Level)
+	}
+	if !slices.Contains([]string{"auto", "json", "console"}, c.Log.Format) {
+		return errorf("log.format: %q is not one of auto, json, console", c.Log.Format)
+	}
+	return nil
+}
+
+func (c *Config) validateDatabase() error {
+	d := c.Database
+	if d.URL == "" {
+		if d.PasswordFile != "" {
+			return errorf("database.password_file: %q is set but database.url is empty (the embedded database needs no password)", d.PasswordFile)
+		}
+		return nil
+	}
+	if strings.HasPrefix(d.URL, "postgres://") || strings.HasPrefix(d.URL, "postgresql://") {
+		if _, err := url.Parse(d.URL); err != nil {
+			return errorf("database.url: %q is not a valid URL", redactURL(d.URL))
+		}
+		return nil
+	}
+	if !strings.Contains(d.URL, "=") {
+		return errorf("database.url: %q is not a postgres:// URL or a key=value connection string", redactURL(d.URL))
+	}
+	return nil
+}
+
+func (c *Config) validateNetwork() error {
+	n := c.Network
+	if n.ListenHost == "" {
+		return errorf("network.listen_host: must not be empty (127.0.0.1 for loopback, 0.0.0.0 for all)")
+	}
+	if n.ListenPort < 0 || n.ListenPort > 65535 {
+		return errorf("network.listen_port: %d is not a port (0-65535)", n.ListenPort)
+	}
+	for _, t := range n.Trackers {
+		if err := checkURL(t, "http", "https", "udp", "ws", "wss"); err != nil {
+			return errorf("network.trackers: %q %s", t, err)
+		}
+	}
+	if n.UploadRate < 0 {
+		return errorf("network.upload_rate: %d must not be negative", n.UploadRate)
+	}
+	if n.DownloadRate < 0 {
+		return errorf("network.download_rate: %d must not be negative", n.DownloadRate)
+	}
+	if n.MaxConnsPerTorrent < 1 {
+		return errorf("network.max_conns_per_torrent: %d must be at least 1", n.MaxConnsPerTorrent)
+	}
+	if n.MaxHalfOpen < 1 {
+		return errorf("network.max_half_open: %d must be at least 1", n.MaxHalfOpen)
+	}
+	return nil
+}
+
+func (c *Config) validateSeeder() error {
+	s := c.Seeder
+	if s.CommitInterval <= 0 || s.CommitInterval > time.Minute {
+		return errorf("seeder.commit_interval: %s must be between 1ms and 1m", s.CommitInterval)
+	}
+	if s.MaxPendingPieces < 1 {
+		return errorf("seeder.max_pending_pieces: %d must be at least 1", s.MaxPendingPieces)
+	}
+	if s.ReconcileInterval < time.Second {
+		return errorf("seeder.reconcile_interval: %s must be at least 1s", s.ReconcileInterval)
+	}
+	return nil
+}
+
+func (c *Config) validateVerify() error {
+	v := c.Verify
+	_, err := time.LoadLocation(v.Timezone)
+	if err != nil || v.Timezone == "" {
+		return errorf("verify.timezone: %q is not a time zone (like Local, UTC, Europe/Berlin)", v.Timezone)
+	}
+	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+	for _, s := range v.Schedules {
+		if strings.Contains(s, "TZ=") {
+			return errorf("verify.schedules: %q: set verify.timezone instead of TZ= in the expression", s)
+		}
+		if _, err := parser.Parse(s); err != nil {
+			return errorf("verify.schedules: %q is not a 5-field cron expression: %v", s, err)
+		}
+	}
+	switch {
+	case v.MaxRun < 0:
+		return errorf("verify.max_run: %s must not be negative", v.MaxRun)
+	case v.Rate < 0:
+		return errorf("verify.rate: %d must not be negative", v.Rate)
+	case v.Interval <= 0:
+		return errorf("verify.interval: %s must be positive", v.Interval)
+	case v.RangeBytes < MiB:
+		return errorf("verify.range_bytes: %s must be at least 1MiB", v.RangeBytes)
+	case v.Workers < 0:
+		return errorf("verify.workers: %d must not be negative (0 = number of CPUs)", v.Workers)
+	case !(v.MassFailureRatio > 0 && v.MassFailureRatio <= 1):
+		return errorf("verify.mass_failure_ratio: %v must be above 0 and at most 1", v.MassFailureRatio)
+	}
+	if v.WebhookURL != "" {
+		if err := checkURL(v.WebhookURL, "http", "https"); err != nil {
+			return errorf("verify.webhook_url: %q %s", redactURL(v.WebhookURL), err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateHTTP() error {
+	h := c.HTTP
+	if (h.TLSCert == "") != (h.TLSKey == "") {
+		return errorf("http.tls_cert, http.tls_key: set both or neither")
+	}
+	if h.Listen == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(h.Listen)
+	if err != nil {
+		return errorf("http.listen: %q is not host:port (like 127.0.0.1:8571)", h.Listen)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return errorf("http.listen: %q: port %q is not a port (0-65535)", h.Listen, port)
+	}
+	if !isLoopback(host) && h.TokenFile == "" {
+		return errorf("http.listen: %q is not loopback: set http.token_file", h.Listen)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return &configError{msg: "is not a URL"}
+	}
+	if !slices.Contains(schemes, u.Scheme) {
+		return &configError{msg: "has scheme " + strconv.Quote(u.Scheme) + ", want one of " + strings.Join(schemes, ", ")}
+	}
+	return nil
+}
