@@ -1,0 +1,99 @@
+package scrub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+)
+
+// fill reads a batch's bytes file by file, recording per piece what could
+// not be read.
+func (s *scrubber) fill(ctx context.Context, b *batch) error {
+	start, _ := s.t.pieceSpan(b.first)
+	_, end := s.t.pieceSpan(b.first + b.n - 1)
+	b.start = start
+	b.buf = b.buf[:end-start]
+	b.probs = make([]Result, b.n)
+	for fi := s.fileAt(start); fi < len(s.t.Files) && s.t.Files[fi].Offset < end; fi++ {
+		f := s.t.Files[fi]
+		from, to := max(start, f.Offset), min(end, f.Offset+f.Length)
+		if to <= from {
+			continue
+		}
+		if err := s.o.Limiter.WaitN(ctx, int(to-from)); err != nil {
+			return err
+		}
+		s.readSeg(b, fi, from, to)
+	}
+	return nil
+}
+
+// readSeg reads torrent bytes [from, to) of file fi into the batch. On a
+// short or failed read it re-reads piece by piece so that only the pieces
+// that really cannot be read are marked.
+func (s *scrubber) readSeg(b *batch, fi int, from, to int64) {
+	f := s.t.Files[fi]
+	r, err := s.file(fi)
+	if err != nil {
+		s.mark(b, from, to, openKind(err), fi, from-f.Offset, fmt.Sprintf("open %s: %v", f.Path, err))
+		return
+	}
+	n, err := r.ReadAt(b.buf[from-b.start:to-b.start], from-f.Offset)
+	if int64(n) == to-from {
+		return
+	}
+	for a := from; a < to; {
+		_, pe := s.t.pieceSpan(int((a) / s.t.PieceLength))
+		e := min(pe, to)
+		n, err = r.ReadAt(b.buf[a-b.start:e-b.start], a-f.Offset)
+		if int64(n) < e-a {
+			at := a - f.Offset + int64(n)
+			if err == nil || errors.Is(err, io.EOF) {
+				s.mark(b, a, e, ShortFile, fi, at, fmt.Sprintf("%s ends at byte %d, torrent expects %d", f.Path, at, f.Length))
+			} else {
+				s.mark(b, a, e, IOError, fi, at, fmt.Sprintf("read %s at %d: %v", f.Path, at, err))
+			}
+		}
+		a = e
+	}
+}
+
+func openKind(err error) Kind {
+	if errors.Is(err, fs.ErrNotExist) {
+		return MissingFile
+	}
+	return IOError
+}
+
+// mark records a problem for every piece overlapping torrent bytes
+// [from, to) that has none yet.
+func (s *scrubber) mark(b *batch, from, to int64, k Kind, fi int, fileOff int64, detail string) {
+	p0 := int(from / s.t.PieceLength)
+	p1 := int((to - 1) / s.t.PieceLength)
+	for p := max(p0, b.first); p <= p1 && p < b.first+b.n; p++ {
+		if b.probs[p-b.first].Kind == "" {
+			b.probs[p-b.first] = Result{Piece: p, Kind: k, File: fi, Path: s.t.Files[fi].Path, Offset: fileOff, Detail: detail}
+		}
+	}
+}
+
+// file returns file fi opened, keeping one file open at a time (reads are
+// sequential, so a file is opened once per scrub).
+func (s *scrubber) file(fi int) (Reader, error) {
+	if fi == s.cur {
+		return s.curR, s.curErr
+	}
+	s.closeCur()
+	s.cur = fi
+	s.curR, s.curErr = s.op.Open(s.t.Files[fi].Path)
+	return s.curR, s.curErr
+}
+
+func (s *scrubber) closeCur() {
+	if s.curR != nil {
+		_ = s.curR.Close()
+	}
+	s.cur, s.curR, s.curErr = -1, nil, nil
+}

@@ -1,0 +1,32 @@
+package scrub
+
+// Kind is the outcome of checking one piece.
+type Kind string
+
+// Kinds of piece results; the non-ok ones are the catalog's finding kinds.
+const (
+	OK           Kind = "ok"
+	HashMismatch Kind = "hash_mismatch"
+	MissingFile  Kind = "missing_file"
+	ShortFile    Kind = "short_file"
+	IOError      Kind = "io_error"
+)
+
+// Result is the outcome of one piece. For a problem while reading, File,
+// Path and Offset name the first file and the offset within it where the
+// piece could not be read; for a hash mismatch, where the piece starts.
+type Result struct {
+	Piece  int    `json:"piece"`
+	Kind   Kind   `json:"kind"`
+	File   int    `json:"file_index"`
+	Path   string `json:"file_path"`
+	Offset int64  `json:"file_offset"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Summary is what a scrub of a piece range did.
+type Summary struct {
+	PiecesChecked int
+	BytesHashed   int64 // bytes read from disk and hashed
+	Bad           []Result
+}

@@ -1,0 +1,106 @@
+// Package scrub reads a torrent's data files itself, sequentially in large
+// blocks, and checks piece hashes on all cores. It knows nothing of the
+// catalog's tables: it takes a Target and a piece range and returns what
+// it found, piece by piece.
+package scrub
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// File is one data file of a target, in torrent order.
+type File struct {
+	Path   string // '/'-separated, relative to the data dir
+	Length int64
+	Offset int64 // within the torrent's concatenated data
+}
+
+// Target is what a scrub checks: files under DataDir and the v1 piece hashes.
+type Target struct {
+	DataDir     string
+	Files       []File
+	PieceLength int64
+	TotalLength int64
+	Hashes      [][20]byte
+}
+
+// NumPieces is the number of pieces of the target.
+func (t *Target) NumPieces() int { return len(t.Hashes) }
+
+// pieceSpan returns the byte range [start, end) of piece p.
+func (t *Target) pieceSpan(p int) (int64, int64) {
+	start := int64(p) * t.PieceLength
+	return start, min(start+t.PieceLength, t.TotalLength)
+}
+
+// FromTorrent builds a target from a catalog torrent and its files, and
+// checks that the catalog rows agree with the metainfo.
+func FromTorrent(t catalog.Torrent, files []catalog.File) (*Target, error) {
+	if t.Metainfo == nil {
+		return nil, fmt.Errorf("scrub: torrent %d: metainfo not fetched yet", t.ID)
+	}
+	var mi metainfo.MetaInfo
+	if err := bencode.Unmarshal(t.Metainfo, &mi); err != nil {
+		return nil, fmt.Errorf("scrub: torrent %d: decode metainfo: %w", t.ID, err)
+	}
+	info, err := mi.UnmarshalInfo()
+	if err != nil {
+		return nil, fmt.Errorf("scrub: torrent %d: decode info: %w", t.ID, err)
+	}
+	if len(info.Pieces) == 0 {
+		return nil, fmt.Errorf("scrub: torrent %d: v2-only torrent (no v1 piece hashes): not supported yet", t.ID)
+	}
+	tg := &Target{DataDir: t.DataDir, PieceLength: info.PieceLength, TotalLength: info.TotalLength()}
+	for i := 0; i+20 <= len(info.Pieces); i += 20 {
+		tg.Hashes = append(tg.Hashes, [20]byte(info.Pieces[i:i+20]))
+	}
+	for _, f := range files {
+		tg.Files = append(tg.Files, File{Path: f.Path, Length: f.Length, Offset: f.Offset})
+	}
+	if err := tg.Validate(); err != nil {
+		return nil, fmt.Errorf("scrub: torrent %d: %w", t.ID, err)
+	}
+	return tg, nil
+}
+
+// Validate checks the layout: piece count matches the length, files are
+// contiguous and their paths stay inside the data dir.
+func (t *Target) Validate() error {
+	if t.PieceLength <= 0 {
+		return fmt.Errorf("piece length %d is not positive", t.PieceLength)
+	}
+	want := (t.TotalLength + t.PieceLength - 1) / t.PieceLength
+	if int64(len(t.Hashes)) != want {
+		return fmt.Errorf("%d piece hashes for %d bytes of %d-byte pieces (want %d)", len(t.Hashes), t.TotalLength, t.PieceLength, want)
+	}
+	var off int64
+	for i, f := range t.Files {
+		if f.Offset != off {
+			return fmt.Errorf("file %d (%s) at offset %d, want %d", i, f.Path, f.Offset, off)
+		}
+		if err := checkRelPath(f.Path); err != nil {
+			return fmt.Errorf("file %d: %w", i, err)
+		}
+		off += f.Length
+	}
+	if off != t.TotalLength {
+		return fmt.Errorf("files add up to %d bytes, torrent has %d", off, t.TotalLength)
+	}
+	return nil
+}
+
+func checkRelPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return fmt.Errorf("unsafe file path %q", p)
+	}
+	return nil
+}
+
+var errRange = errors.New("piece range out of bounds")
