@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// pendingTorrent holds the piece states of one torrent waiting for the
+// catalog (latest state per piece wins).
+type pendingTorrent struct {
+	ts     *torrentState
+	pieces map[int]bool
+}
+
+func (pt *pendingTorrent) pieceMap() map[int]bool {
+	if pt == nil {
+		return nil
+	}
+	return pt.pieces
+}
+
+// queueLocked records a piece state to commit; s.mu must be held.
+func (s *Store) queueLocked(ts *torrentState, p int, complete bool) {
+	pt := s.pending[ts.id]
+	if pt == nil {
+		pt = &pendingTorrent{ts: ts, pieces: map[int]bool{}}
+		s.pending[ts.id] = pt
+	}
+	if _, ok := pt.pieces[p]; !ok {
+		s.nPending++
+	}
+	pt.pieces[p] = complete
+}
+
+func (s *Store) unqueueLocked(id int64, p int) {
+	pt := s.pending[id]
+	if pt == nil {
+		return
+	}
+	if _, ok := pt.pieces[p]; ok {
+		delete(pt.pieces, p)
+		s.nPending--
+	}
+	if len(pt.pieces) == 0 {
+		delete(s.pending, id)
+	}
+}
+
+func (s *Store) markComplete(ts *torrentState, p int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, queued := s.pending[ts.id].pieceMap()[p]
+	if c := ts.completion(p); c.Ok && c.Complete && !queued {
+		return nil // already durable in the catalog
+	}
+	if !queued && s.nPending >= s.maxPend {
+		// Unknown, not complete: the engine serves it this session (it was
+		// just verified), the next start hashes it instead of trusting it.
+		ts.set(p, false, false, false)
+		return fmt.Errorf("seeder store: mark piece %d of %s complete: %w (%d waiting)", p, ts.name, ErrPendingFull, s.nPending)
+	}
+	ts.set(p, true, true, false)
+	s.queueLocked(ts, p, true)
+	if s.nPending >= 4096 && s.health.DBOK {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// MarkNotComplete records pieces of a registered torrent as not complete,
+// durably, before it returns (verification found them bad). Tell the
+// engine afterwards (Piece.UpdateCompletion) so it fetches them again.
+// When the catalog is unreachable the state is held in memory (the engine
+// will neither serve nor rewrite the pieces) and an ErrNotDurable error
+// is returned; it is committed when the catalog is back.
+func (s *Store) MarkNotComplete(ctx context.Context, infohash [20]byte, pieces []int) error {
+	ts := s.torrent(infohash)
+	if ts == nil {
+		return fmt.Errorf("seeder store: mark pieces of %x not complete: torrent not registered", infohash)
+	}
+	for _, p := range pieces {
+		if p < 0 || p >= ts.n {
+			return fmt.Errorf("seeder store: mark piece %d of %s not complete: the torrent has %d pieces", p, ts.name, ts.n)
+		}
+	}
+	return s.markNotComplete(ctx, ts, pieces)
+}
+
+func (s *Store) markNotComplete(ctx context.Context, ts *torrentState, pieces []int) error {
+	for _, p := range pieces {
+		ts.set(p, true, false, true)
+	}
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	s.mu.Lock()
+	for _, p := range pieces {
+		s.unqueueLocked(ts.id, p)
+	}
+	s.mu.Unlock()
+	ups := make([]catalog.PieceUpdate, len(pieces))
+	for i, p := range pieces {
+		ups[i] = catalog.PieceUpdate{Piece: p, Complete: false}
+	}
+	err := s.store(ctx, map[int64][]catalog.PieceUpdate{ts.id: ups})
+	s.setHealth(err == nil, err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range pieces {
+		if err != nil {
+			s.queueLocked(ts, p, false)
+		} else if c := ts.completion(p); c.Ok && !c.Complete {
+			ts.set(p, true, false, false)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("seeder store: mark %d pieces of %s not complete: %w: %v", len(pieces), ts.name, ErrNotDurable, err)
+	}
+	return nil
+}
+
+func (s *Store) store(ctx context.Context, ups map[int64][]catalog.PieceUpdate) error {
+	if s.onStore != nil {
+		s.onStore(ups)
+	}
+	return s.db.StorePieces(ctx, ups)
+}
+
+// syncContext bounds a synchronous catalog write made for the engine.
+func (s *Store) syncContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+// Flush commits everything pending now; it fails if anything remains.
+func (s *Store) Flush(ctx context.Context) error {
+	if err := s.commit(ctx); err != nil {
+		return err
+	}
+	if n := s.Health().Pending; n > 0 {
+		return fmt.Errorf("seeder store: flush: %d piece states still pending", n)
+	}
+	return nil
+}
+
+// commit is one group commit: fsync every directory and file that the
+// pending complete pieces touch, then record all pending states in one
+// transaction.
+func (s *Store) commit(ctx context.Context) error {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	snap, dirs := s.snapshot()
+	if len(snap) == 0 {
+		return nil
+	}
+	s.syncAll(snap, dirs)
+	ups := updatesOf(snap)
+	if len(ups) == 0 {
+		return nil
+	}
+	err := s.store(ctx, ups)
+	if err != nil && isForeignKeyViolation(err) {
+		// A torrent was deleted from the catalog meanwhile: drop its states.
+		if err = s.dropDeleted(ctx, snap); err == nil {
+			err = s.store(ctx, updatesOf(snap))
+		}
+	}
+	s.setHealth(err == nil, err)
+	if err != nil {
+		s.dirDirty(keys(dirs))
+		return fmt.Errorf("seeder store: commit %d piece states: %w", s.Health().Pending, err)
+	}
+	s.committed(snap)
+	return nil
+}
+
+// snapshot copies the pending states and takes the dirty directories.
+func (s *Store) snapshot() (map[int64]*pendingTorrent, map[string]struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := make(map[int64]*pendingTorrent, len(s.pending))
+	for id, pt := range s.pending {
+		c := &pendingTorrent{ts: pt.ts, pieces: make(map[int]bool, len(pt.pieces))}
+		for p, v := range pt.pieces {
+			c.pieces[p] = v
+		}
+		snap[id] = c
+	}
+	dirs := s.dirtyDirs
+	s.dirtyDirs = map[string]struct{}{}
+	return snap, dirs
+}
+
+// committed removes what the catalog now holds from the pending states,
+// unless a piece changed again meanwhile.
+func (s *Store) committed(snap map[int64]*pendingTorrent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, c := range snap {
+		pt := s.pending[id]
+		for p, v := range c.pieces {
+			if cur, ok := pt.pieceMap()[p]; ok && cur == v {
+				s.unqueueLocked(id, p)
+				if !v {
+					c.ts.mu.Lock()
+					if !c.ts.complete.Get(p) {
+						c.ts.notDurable.Set(p, false)
+					}
+					c.ts.mu.Unlock()
+				}
+			}
+		}
+	}
+}
+
+func updatesOf(snap map[int64]*pendingTorrent) map[int64][]catalog.PieceUpdate {
+	ups := make(map[int64][]catalog.PieceUpdate, len(snap))
+	for id, pt := range snap {
+		if len(pt.pieces) == 0 {
+			continue
+		}
+		l := make([]catalog.PieceUpdate, 0, len(pt.pieces))
+		for p, v := range pt.pieces {
+			l = append(l, catalog.PieceUpdate{Piece: p, Complete: v})
+		}
+		sort.Slice(l, func(i, j int) bool { return l[i].Piece < l[j].Piece })
+		ups[id] = l
+	}
+	return ups
+}
+
+func keys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"container/list"
+	"os"
+	"sync"
+)
+
+// fdCache keeps up to max files open, least recently used closed first.
+// A handle in use is closed only when its last user releases it, so an
+// eviction never pulls a descriptor from under a read or write.
+type fdCache struct {
+	max int
+
+	mu    sync.Mutex
+	lru   *list.List // of *handle, front = most recent
+	byKey map[fdKey]*handle
+}
+
+type fdKey struct {
+	ts   *torrentState
+	file int
+}
+
+type handle struct {
+	key     fdKey
+	f       *os.File
+	refs    int
+	evicted bool
+	elem    *list.Element
+}
+
+func newFDCache(max int) *fdCache {
+	return &fdCache{max: max, lru: list.New(), byKey: map[fdKey]*handle{}}
+}
+
+// get returns an open handle for a file of a torrent; release it after use.
+// With create, the file (and its directories) are created when missing and
+// created lists directories whose entries changed.
+func (c *fdCache) get(ts *torrentState, fe *fileEntry, create bool) (h *handle, created []string, err error) {
+	key := fdKey{ts, fe.index}
+	c.mu.Lock()
+	if h := c.byKey[key]; h != nil {
+		h.refs++
+		c.lru.MoveToFront(h.elem)
+		c.mu.Unlock()
+		return h, nil, nil
+	}
+	c.mu.Unlock()
+	f, created, err := openFile(ts.dataDir, fe.parts, create)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h := c.byKey[key]; h != nil { // opened concurrently: keep the first
+		f.Close()
+		h.refs++
+		c.lru.MoveToFront(h.elem)
+		return h, created, nil
+	}
+	h = &handle{key: key, f: f, refs: 1}
+	h.elem = c.lru.PushFront(h)
+	c.byKey[key] = h
+	c.evictLocked()
+	return h, created, nil
+}
+
+func (c *fdCache) release(h *handle) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h.refs--
+	if h.evicted && h.refs == 0 {
+		h.f.Close()
+	}
+}
+
+func (c *fdCache) evictLocked() {
+	for e := c.lru.Back(); e != nil && c.lru.Len() > c.max; {
+		prev := e.Prev()
+		c.dropLocked(e.Value.(*handle))
+		e = prev
+	}
+}
+
+func (c *fdCache) dropLocked(h *handle) {
+	c.lru.Remove(h.elem)
+	delete(c.byKey, h.key)
+	h.evicted = true
+	if h.refs == 0 {
+		h.f.Close()
+	}
+}
+
+// closeTorrent closes every file of a torrent (when it is dropped).
+func (c *fdCache) closeTorrent(ts *torrentState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for e := c.lru.Front(); e != nil; {
+		next := e.Next()
+		if h := e.Value.(*handle); h.key.ts == ts {
+			c.dropLocked(h)
+		}
+		e = next
+	}
+}
+
+// closeAll closes every file.
+func (c *fdCache) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for e := c.lru.Front(); e != nil; {
+		next := e.Next()
+		c.dropLocked(e.Value.(*handle))
+		e = next
+	}
+}

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/anacrolix/torrent/storage"
+)
+
+// piece is one piece of a registered torrent, created on demand by the
+// engine.
+type piece struct {
+	s     *Store
+	ts    *torrentState
+	index int
+	off   int64 // in the torrent
+	len   int64
+}
+
+var _ interface {
+	storage.PieceImpl
+	io.WriterTo
+} = (*piece)(nil)
+
+func (p *piece) Completion() storage.Completion { return p.ts.completion(p.index) }
+
+// ReadAt reads piece data. A missing or short file is an error, never
+// zeros: unwritten data must not hash as if it were there.
+func (p *piece) ReadAt(b []byte, off int64) (int, error) {
+	if off < 0 || off > p.len {
+		return 0, fmt.Errorf("seeder store: read piece %d of %s at %d: out of range", p.index, p.ts.name, off)
+	}
+	eof := int64(len(b)) > p.len-off
+	if eof {
+		b = b[:p.len-off]
+	}
+	n, err := p.s.readAt(p.ts, b, p.off+off)
+	if err == nil && eof {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// WriteAt writes piece data, creating files and directories as needed.
+func (p *piece) WriteAt(b []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(b)) > p.len {
+		return 0, fmt.Errorf("seeder store: write piece %d of %s at %d+%d: out of range", p.index, p.ts.name, off, len(b))
+	}
+	if p.ts.isNotDurable(p.index) {
+		return 0, fmt.Errorf("seeder store: write piece %d of %s: %w (its not-complete state must reach the catalog before it is rewritten)",
+			p.index, p.ts.name, ErrNotDurable)
+	}
+	return p.s.writeAt(p.ts, b, p.off+off)
+}
+
+// WriteTo streams the whole piece (the engine hashes through this).
+func (p *piece) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, min(p.len, 1<<20))
+	var done int64
+	for done < p.len {
+		n, err := p.s.readAt(p.ts, buf[:min(int64(len(buf)), p.len-done)], p.off+done)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			done += int64(m)
+			if werr != nil {
+				return done, werr
+			}
+		}
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// MarkComplete is called by the engine after the piece hashed correctly.
+// It is recorded in the catalog at the next group commit, after fsync.
+func (p *piece) MarkComplete() error { return p.s.markComplete(p.ts, p.index) }
+
+// MarkNotComplete is called by the engine when the piece failed its hash
+// (or reading it failed). The catalog says so before this returns, unless
+// it is unreachable: then the piece is refused writes until it does.
+func (p *piece) MarkNotComplete() error {
+	ctx, cancel := p.s.syncContext()
+	defer cancel()
+	err := p.s.markNotComplete(ctx, p.ts, []int{p.index})
+	if errors.Is(err, ErrNotDurable) {
+		p.s.log.Warn().Err(err).Int("piece", p.index).Str("torrent", p.ts.name).Msg("piece not complete, recorded later")
+	}
+	return err
+}

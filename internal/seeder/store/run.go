@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// maxBackoff bounds the wait between commit attempts while the catalog is
+// unreachable.
+const maxBackoff = 30 * time.Second
+
+// finalFlushTimeout bounds the last commit after Run's context ends.
+const finalFlushTimeout = 10 * time.Second
+
+// Run does group commits every CommitInterval (sooner when many
+// completions wait), backing off up to 30s while the catalog is
+// unreachable, until ctx is done; then it commits what it can and
+// returns the error of that last commit.
+func (s *Store) Run(ctx context.Context) error {
+	wait := s.interval
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return s.finalFlush()
+		case <-timer.C:
+		case <-s.kick:
+			if !s.Health().DBOK {
+				continue // backing off: the timer decides
+			}
+			timer.Stop()
+		}
+		cctx, cancel := context.WithTimeout(ctx, max(10*time.Second, 4*s.interval))
+		err := s.commit(cctx)
+		cancel()
+		wait = s.nextWait(wait, err)
+		timer.Reset(wait)
+	}
+}
+
+func (s *Store) nextWait(prev time.Duration, err error) time.Duration {
+	if err == nil {
+		return s.interval
+	}
+	s.log.Warn().Err(err).Dur("retry_in", min(2*prev, maxBackoff)).Msg("group commit failed")
+	return min(2*prev, maxBackoff)
+}
+
+func (s *Store) finalFlush() error {
+	ctx, cancel := context.WithTimeout(context.Background(), finalFlushTimeout)
+	defer cancel()
+	if err := s.Flush(ctx); err != nil {
+		s.log.Error().Err(err).Msg("final commit of piece states failed: the next start trusts only what the catalog recorded")
+		return err
+	}
+	return nil
+}

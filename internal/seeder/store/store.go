@@ -1,0 +1,161 @@
+// Package store is archivd's torrent data storage for the anacrolix engine:
+// plain files in one directory per torrent (pread/pwrite, no part files,
+// no mmap, no symlinks followed) and piece completion kept in the catalog.
+//
+// Durability rules (the heart of archivd):
+//   - a piece is recorded complete only after every file it touches was
+//     fdatasync'ed (group commit: one fsync per touched file, then one
+//     transaction, every CommitInterval);
+//   - a piece is recorded not complete before the engine may rewrite it
+//     (MarkNotComplete is synchronous; while that record is not durable,
+//     writes to the piece are refused with ErrNotDurable);
+//   - a piece never recorded reads back as unknown (the engine hashes it).
+//
+// So whatever the catalog says "complete" is on disk, after any crash.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anacrolix/torrent/storage"
+	"github.com/rs/zerolog"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// ErrNotDurable is returned (wrapped) when a piece state change could not
+// be recorded in the catalog yet: it is queued and retried.
+var ErrNotDurable = errors.New("piece state not yet durable in the catalog")
+
+// ErrPendingFull is returned (wrapped) by MarkComplete when MaxPending
+// completions already wait for an unreachable catalog.
+var ErrPendingFull = errors.New("too many piece completions waiting for the catalog")
+
+// Options configures a Store.
+type Options struct {
+	DB     *catalog.DB
+	Logger zerolog.Logger
+	// CommitInterval is the group commit interval; 0 = 200ms.
+	CommitInterval time.Duration
+	// MaxPending bounds completions held in memory while the catalog is
+	// unreachable; 0 = 1_000_000. Beyond it MarkComplete returns
+	// ErrPendingFull and the piece reads back as unknown (hashed again at
+	// the next start instead of trusted).
+	MaxPending int
+	// MaxOpenFiles bounds the file descriptors kept open; 0 = 512.
+	MaxOpenFiles int
+}
+
+// Health is the store's view of the catalog.
+type Health struct {
+	DBOK      bool
+	LastError string
+	// Pending is how many piece state changes wait to be committed.
+	Pending int
+	// Since is when DBOK last changed.
+	Since time.Time
+}
+
+// Store is the storage given to the engine. Create it with New, run Run.
+type Store struct {
+	db       *catalog.DB
+	log      zerolog.Logger
+	interval time.Duration
+	maxPend  int
+	files    *fdCache
+
+	mu        sync.Mutex
+	torrents  map[[20]byte]*torrentState
+	byID      map[int64]*torrentState
+	pending   map[int64]*pendingTorrent // by catalog torrent id
+	nPending  int
+	dirtyDirs map[string]struct{}
+	health    Health
+
+	// commitMu orders catalog writes: a synchronous not-complete record
+	// never races with an older complete record of the same piece.
+	commitMu sync.Mutex
+	kick     chan struct{}
+
+	bytesRead    atomic.Int64
+	bytesWritten atomic.Int64
+
+	// Test observers (nil in production): called after each successful
+	// fdatasync of a file, and just before each catalog write of piece
+	// states.
+	onSync  func(path string)
+	onStore func(updates map[int64][]catalog.PieceUpdate)
+}
+
+// New returns a Store. It does not touch the catalog until Register.
+func New(o Options) (*Store, error) {
+	if o.DB == nil {
+		return nil, fmt.Errorf("seeder store: no catalog given")
+	}
+	if o.CommitInterval < 0 || o.MaxPending < 0 || o.MaxOpenFiles < 0 {
+		return nil, fmt.Errorf("seeder store: negative CommitInterval, MaxPending or MaxOpenFiles")
+	}
+	if o.CommitInterval == 0 {
+		o.CommitInterval = 200 * time.Millisecond
+	}
+	if o.MaxPending == 0 {
+		o.MaxPending = 1_000_000
+	}
+	if o.MaxOpenFiles == 0 {
+		o.MaxOpenFiles = 512
+	}
+	return &Store{
+		db:        o.DB,
+		log:       o.Logger.With().Str("component", "store").Logger(),
+		interval:  o.CommitInterval,
+		maxPend:   o.MaxPending,
+		files:     newFDCache(o.MaxOpenFiles),
+		torrents:  map[[20]byte]*torrentState{},
+		byID:      map[int64]*torrentState{},
+		pending:   map[int64]*pendingTorrent{},
+		dirtyDirs: map[string]struct{}{},
+		health:    Health{DBOK: true, Since: time.Now()},
+		kick:      make(chan struct{}, 1),
+	}, nil
+}
+
+// Health reports whether the catalog is reachable and what waits for it.
+func (s *Store) Health() Health {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.health
+	h.Pending = s.nPending
+	return h
+}
+
+// BytesRead is the piece data read from disk (by the engine) so far.
+func (s *Store) BytesRead() int64 { return s.bytesRead.Load() }
+
+// BytesWritten is the piece data written to disk so far.
+func (s *Store) BytesWritten() int64 { return s.bytesWritten.Load() }
+
+// ClientImpl is the storage for torrent.ClientConfig.DefaultStorage (or
+// AddTorrentOpts.Storage). Closing it closes open files only: the Store
+// itself is stopped by cancelling Run's context.
+func (s *Store) ClientImpl() storage.ClientImplCloser { return clientImpl{s} }
+
+func (s *Store) setHealth(ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok != s.health.DBOK {
+		s.health.Since = time.Now()
+		if ok {
+			s.log.Info().Msg("catalog reachable again")
+		} else {
+			s.log.Error().Err(err).Msg("catalog unreachable: holding piece states in memory")
+		}
+	}
+	s.health.DBOK = ok
+	if err != nil {
+		s.health.LastError = err.Error()
+	}
+}

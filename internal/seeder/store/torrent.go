@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/anacrolix/torrent/storage"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// torrentState is what the store knows of one registered torrent.
+type torrentState struct {
+	id       int64
+	ih       [20]byte
+	name     string
+	dataDir  string
+	files    []fileEntry
+	total    int64
+	pieceLen int64
+	n        int
+
+	mu       sync.Mutex
+	known    catalog.Bits // answered to the engine: recorded (or pending) at all
+	complete catalog.Bits
+	// notDurable marks pieces whose not-complete record has not reached
+	// the catalog yet: writing them could leave the catalog saying
+	// "complete" over half-rewritten data after a crash.
+	notDurable catalog.Bits
+}
+
+// fileEntry is one file of a torrent, with its path split into checked
+// components relative to the data directory.
+type fileEntry struct {
+	index  int
+	rel    string
+	parts  []string
+	offset int64
+	length int64
+}
+
+// Register sets a torrent's data directory and files and loads its piece
+// states in one query. Call it before the torrent with info is added to
+// the engine. Registering again replaces the files and reloads the states
+// (piece states still waiting for the catalog win over what it says).
+func (s *Store) Register(ctx context.Context, t catalog.Torrent, files []catalog.File) error {
+	ts, err := newTorrentState(t, files)
+	if err != nil {
+		return err
+	}
+	ps, err := s.db.LoadPieces(ctx, t.ID, t.PieceCount)
+	if err != nil {
+		return fmt.Errorf("seeder store: register torrent %s: %w", t.HexHash(), err)
+	}
+	ts.known, ts.complete = ps.Known, ps.Complete
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pt := s.pending[t.ID]; pt != nil {
+		pt.ts = ts
+	}
+	for p, c := range s.pending[t.ID].pieceMap() {
+		ts.known.Set(p, true)
+		ts.complete.Set(p, c)
+		if !c {
+			ts.notDurable.Set(p, true)
+		}
+	}
+	s.torrents[t.InfoHash] = ts
+	s.byID[t.ID] = ts
+	return nil
+}
+
+// Unregister forgets a torrent (after the engine dropped it). Piece
+// states still waiting for the catalog are committed all the same.
+func (s *Store) Unregister(infohash [20]byte) {
+	s.mu.Lock()
+	ts := s.torrents[infohash]
+	delete(s.torrents, infohash)
+	if ts != nil && s.byID[ts.id] == ts {
+		delete(s.byID, ts.id)
+	}
+	s.mu.Unlock()
+	if ts != nil {
+		s.files.closeTorrent(ts)
+	}
+}
+
+func (s *Store) torrent(ih [20]byte) *torrentState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.torrents[ih]
+}
+
+func newTorrentState(t catalog.Torrent, files []catalog.File) (*torrentState, error) {
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("seeder store: register torrent %s: %s", t.HexHash(), fmt.Sprintf(format, a...))
+	}
+	if !t.HasMetainfo() || t.PieceCount <= 0 || t.PieceLength <= 0 {
+		return nil, fail("no metainfo (piece count %d, piece length %d)", t.PieceCount, t.PieceLength)
+	}
+	if !filepath.IsAbs(t.DataDir) || filepath.Clean(t.DataDir) != t.DataDir {
+		return nil, fail("data directory %q is not a clean absolute path", t.DataDir)
+	}
+	if len(files) == 0 {
+		return nil, fail("no files")
+	}
+	ts := &torrentState{id: t.ID, ih: t.InfoHash, name: t.Name, dataDir: t.DataDir, n: t.PieceCount, pieceLen: t.PieceLength,
+		notDurable: catalog.NewBits(t.PieceCount)}
+	seen := map[string]bool{}
+	for i, f := range files {
+		parts, err := splitPath(f.Path)
+		if err != nil {
+			return nil, fail("file %d: %v", f.Index, err)
+		}
+		key := strings.Join(parts, "/")
+		if seen[key] {
+			return nil, fail("file %d: path %q is used twice", f.Index, f.Path)
+		}
+		seen[key] = true
+		if f.Length < 0 || f.Offset != ts.total || f.Index != i {
+			return nil, fail("file %d (%q): index, offset %d or length %d does not follow the previous file", f.Index, f.Path, f.Offset, f.Length)
+		}
+		ts.files = append(ts.files, fileEntry{index: f.Index, rel: key, parts: parts, offset: f.Offset, length: f.Length})
+		ts.total += f.Length
+	}
+	if t.TotalLength != 0 && ts.total != t.TotalLength {
+		return nil, fail("files add up to %d bytes, the torrent has %d", ts.total, t.TotalLength)
+	}
+	return ts, nil
+}
+
+// splitPath checks a catalog file path: relative, '/'-separated, with no
+// empty, "." or ".." component, so it cannot leave the data directory.
+func splitPath(p string) ([]string, error) {
+	if p == "" || path.IsAbs(p) || strings.ContainsRune(p, 0) || strings.ContainsRune(p, '\\') {
+		return nil, fmt.Errorf("path %q is empty, absolute or contains NUL or backslash", p)
+	}
+	parts := strings.Split(p, "/")
+	for _, c := range parts {
+		if c == "" || c == "." || c == ".." {
+			return nil, fmt.Errorf("path %q has an empty, \".\" or \"..\" component: it could leave the data directory", p)
+		}
+	}
+	return parts, nil
+}
+
+// completion answers the engine from memory.
+func (ts *torrentState) completion(p int) storage.Completion {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if p < 0 || p >= ts.n || !ts.known.Get(p) {
+		return storage.Completion{}
+	}
+	return storage.Completion{Ok: true, Complete: ts.complete.Get(p)}
+}
+
+func (ts *torrentState) set(p int, known, complete, notDurable bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.known.Set(p, known)
+	ts.complete.Set(p, complete)
+	ts.notDurable.Set(p, notDurable)
+}
+
+func (ts *torrentState) isNotDurable(p int) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.notDurable.Get(p)
+}
+
+// filesOf returns the files a byte range of the torrent touches.
+func (ts *torrentState) filesOf(off, n int64) []*fileEntry {
+	i := sort.Search(len(ts.files), func(i int) bool { return ts.files[i].offset+ts.files[i].length > off })
+	var out []*fileEntry
+	for ; i < len(ts.files) && ts.files[i].offset < off+n; i++ {
+		if ts.files[i].length > 0 {
+			out = append(out, &ts.files[i])
+		}
+	}
+	return out
+}
