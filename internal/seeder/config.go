@@ -1,0 +1,76 @@
+// Package seeder runs the BitTorrent engine (anacrolix/torrent) for
+// archivd: it keeps the set of torrents in the engine equal to the runnable
+// torrents of the catalog, records piece completion crash-consistently
+// through package store, and writes observed state (transfer totals,
+// peers, node clean-stop flag) back to the catalog.
+package seeder
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config is what the seeder needs; zero values take the defaults noted.
+type Config struct {
+	ListenHost     string // "" = all interfaces
+	ListenPort     int    // 0 = random
+	DHT            bool
+	PEX            bool
+	PortForwarding bool     // UPnP / NAT-PMP
+	Trackers       []string // announce URLs added to every torrent
+
+	UploadRate   int64 // bytes/s, 0 = unlimited
+	DownloadRate int64 // bytes/s, 0 = unlimited
+
+	MaxConnsPerTorrent int // 0 = engine default
+	MaxHalfOpen        int // 0 = engine default
+
+	CommitInterval    time.Duration // group commit of piece completion; 0 = 200ms
+	MaxPendingPieces  int           // completions held while the DB is away; 0 = 1,000,000
+	ReconcileInterval time.Duration // full catalog reconcile; 0 = 1m
+
+	// StatsInterval is how often transfer totals and peers are written to
+	// the catalog; 0 = 30s. They are also written at a clean stop.
+	StatsInterval time.Duration
+
+	NodeID string // row in table nodes; required
+	Logger zerolog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.CommitInterval == 0 {
+		c.CommitInterval = 200 * time.Millisecond
+	}
+	if c.MaxPendingPieces == 0 {
+		c.MaxPendingPieces = 1_000_000
+	}
+	if c.ReconcileInterval == 0 {
+		c.ReconcileInterval = time.Minute
+	}
+	if c.StatsInterval == 0 {
+		c.StatsInterval = 30 * time.Second
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.NodeID == "" {
+		errs = append(errs, errors.New("seeder: node id is empty"))
+	}
+	if c.ListenPort < 0 || c.ListenPort > 65535 {
+		errs = append(errs, fmt.Errorf("seeder: listen port %d is not a port (0-65535)", c.ListenPort))
+	}
+	if c.UploadRate < 0 || c.DownloadRate < 0 {
+		errs = append(errs, fmt.Errorf("seeder: rates must not be negative (upload %d, download %d)", c.UploadRate, c.DownloadRate))
+	}
+	if c.MaxConnsPerTorrent < 0 || c.MaxHalfOpen < 0 || c.MaxPendingPieces < 0 {
+		errs = append(errs, errors.New("seeder: connection and pending limits must not be negative"))
+	}
+	if c.CommitInterval < 0 || c.ReconcileInterval < 0 || c.StatsInterval < 0 {
+		errs = append(errs, errors.New("seeder: intervals must not be negative"))
+	}
+	return errors.Join(errs...)
+}

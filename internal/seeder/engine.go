@@ -1,0 +1,61 @@
+package seeder
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/storage"
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+)
+
+// newClient builds the engine. The storage is the crash-consistent store;
+// nothing here serves HTTP (the storage package registers a handler on
+// http.DefaultServeMux, which archivd never serves).
+func newClient(cfg Config, st storage.ClientImpl) (*torrent.Client, error) {
+	cc := torrent.NewDefaultClientConfig()
+	if cfg.ListenHost != "" {
+		host := cfg.ListenHost
+		cc.ListenHost = func(string) string { return host }
+		if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
+			cc.DisableIPv6 = true // an IPv4 host cannot be bound on tcp6/udp6
+		}
+	}
+	cc.ListenPort = cfg.ListenPort
+	cc.NoDHT = !cfg.DHT
+	cc.DisablePEX = !cfg.PEX
+	cc.NoDefaultPortForwarding = !cfg.PortForwarding
+	cc.Seed = true
+	// An archive node must keep connections to other complete nodes: they
+	// are its repair sources when verification finds bitrot.
+	cc.DropMutuallyCompletePeers = false
+	cc.DisableWebtorrent = true
+	cc.DefaultStorage = st
+	cc.Slogger = slog.New(zerolog.NewSlogHandler(cfg.Logger.With().Str("component", "engine").Logger()))
+	if cfg.UploadRate > 0 {
+		cc.UploadRateLimiter = limiter(cfg.UploadRate)
+	}
+	if cfg.DownloadRate > 0 {
+		cc.DownloadRateLimiter = limiter(cfg.DownloadRate)
+	}
+	if cfg.MaxConnsPerTorrent > 0 {
+		cc.EstablishedConnsPerTorrent = cfg.MaxConnsPerTorrent
+	}
+	if cfg.MaxHalfOpen > 0 {
+		cc.HalfOpenConnsPerTorrent = min(cc.HalfOpenConnsPerTorrent, cfg.MaxHalfOpen)
+		cc.TotalHalfOpenConns = cfg.MaxHalfOpen
+	}
+	cl, err := torrent.NewClient(cc)
+	if err != nil {
+		return nil, fmt.Errorf("seeder: start engine on %s:%d: %w", cfg.ListenHost, cfg.ListenPort, err)
+	}
+	return cl, nil
+}
+
+// limiter allows bytesPerSec with a burst of at least one 1 MiB so that a
+// whole block read or written at once never exceeds the burst.
+func limiter(bytesPerSec int64) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(bytesPerSec), int(max(bytesPerSec, 1<<20)))
+}

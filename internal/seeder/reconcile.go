@@ -1,0 +1,262 @@
+package seeder
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// addWorkers is how many torrents are prepared (missing-data check and
+// piece state load, one query each) at once when many are added.
+const addWorkers = 8
+
+// requestReconcile asks the reconcile loop to look at one torrent again.
+func (s *Seeder) requestReconcile(id int64) {
+	s.reqMu.Lock()
+	s.reqIDs[id] = struct{}{}
+	s.reqMu.Unlock()
+	s.kick()
+}
+
+// requestFull asks the reconcile loop for a full reconcile.
+func (s *Seeder) requestFull() {
+	s.reqMu.Lock()
+	s.reqFull = true
+	s.reqMu.Unlock()
+	s.kick()
+}
+
+func (s *Seeder) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Seeder) takeRequests() (ids []int64, full bool) {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	for id := range s.reqIDs {
+		ids = append(ids, id)
+	}
+	clear(s.reqIDs)
+	full, s.reqFull = s.reqFull, false
+	return ids, full
+}
+
+// reconcileLoop is the only goroutine that adds and drops torrents, so
+// the running set never sees two changes of one torrent at once.
+func (s *Seeder) reconcileLoop(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.ReconcileInterval)
+	defer tick.Stop()
+	s.kick() // the first full reconcile, requested by New
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.requestFull()
+			continue
+		case <-s.wake:
+		}
+		ids, full := s.takeRequests()
+		var err error
+		if full {
+			err = s.reconcileAll(ctx)
+		} else {
+			err = s.reconcileIDs(ctx, ids)
+		}
+		if err != nil && ctx.Err() == nil {
+			// The catalog is away: the LISTEN loop asks for a full
+			// reconcile once it is back, and the ticker is the backstop.
+			s.log.Warn().Err(err).Msg("reconcile with catalog failed")
+		}
+	}
+}
+
+// reconcileAll makes the engine run exactly the runnable, available
+// torrents of the catalog.
+func (s *Seeder) reconcileAll(ctx context.Context) error {
+	start := time.Now()
+	rows, err := s.db.Torrents(ctx, catalog.TorrentFilter{Runnable: true})
+	if err != nil {
+		return err
+	}
+	want := make(map[int64]catalog.Torrent, len(rows))
+	unavailable := 0
+	for _, r := range rows {
+		if r.Availability != "ok" {
+			unavailable++
+			continue
+		}
+		want[r.ID] = r
+	}
+	s.mu.Lock()
+	s.unavailable = unavailable
+	var gone []*entry
+	for id, e := range s.running {
+		if _, ok := want[id]; !ok {
+			gone = append(gone, e)
+		}
+	}
+	s.mu.Unlock()
+	for _, e := range gone {
+		s.drop(ctx, e, "no longer runnable in the catalog")
+	}
+	added, err := s.apply(ctx, want)
+	s.log.Info().Int("runnable", len(want)).Int("added", added).Int("dropped", len(gone)).
+		Int("unavailable", unavailable).Dur("took", time.Since(start)).Msg("full reconcile")
+	return err
+}
+
+// reconcileIDs re-reads the named torrents only (a NOTIFY).
+func (s *Seeder) reconcileIDs(ctx context.Context, ids []int64) error {
+	want := map[int64]catalog.Torrent{}
+	for _, id := range ids {
+		r, err := s.db.TorrentByID(ctx, id)
+		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
+			s.requestReconcile(id) // not lost: retried with the next request
+			return err
+		}
+		if err == nil && runnable(r) {
+			want[id] = r
+			continue
+		}
+		s.mu.Lock()
+		e := s.running[id]
+		s.mu.Unlock()
+		if e != nil {
+			s.drop(ctx, e, "paused, removed or unavailable in the catalog")
+		}
+	}
+	_, err := s.apply(ctx, want)
+	return err
+}
+
+func runnable(t catalog.Torrent) bool {
+	return t.State == "active" && t.CollectionState == "active" && t.Availability == "ok"
+}
+
+// apply adds the wanted torrents that are not running and replaces
+// running ones whose definition changed.
+func (s *Seeder) apply(ctx context.Context, want map[int64]catalog.Torrent) (int, error) {
+	var todo []catalog.Torrent
+	for id, r := range want {
+		s.mu.Lock()
+		e := s.running[id]
+		s.mu.Unlock()
+		switch {
+		case e == nil:
+			todo = append(todo, r)
+		case changed(e, r):
+			s.drop(ctx, e, "changed in the catalog")
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) == 0 {
+		return 0, nil
+	}
+	return s.addMany(ctx, todo)
+}
+
+// changed reports a catalog change that needs the torrent re-added: its
+// metadata arrived, or its data moved, trackers or web seeds changed.
+func changed(e *entry, r catalog.Torrent) bool {
+	if e.fetching {
+		return r.HasMetainfo()
+	}
+	return e.row.DataDir != r.DataDir || !equalStrings(e.row.Trackers, r.Trackers) || !equalStrings(e.row.WebSeeds, r.WebSeeds)
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// addMany adds torrents with two queries for all of them (files, peers)
+// plus the piece state load per torrent, spread over a few workers.
+func (s *Seeder) addMany(ctx context.Context, rows []catalog.Torrent) (int, error) {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	files, err := s.db.FilesOf(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	peers, err := s.db.PeersOf(ctx, ids, maxPeersPerTorrent)
+	if err != nil {
+		return 0, err
+	}
+	work := make(chan addPrepared)
+	var added sync.WaitGroup
+	var mu sync.Mutex
+	n := 0
+	var firstErr error
+	for range min(addWorkers, len(rows)) {
+		added.Add(1)
+		go func() {
+			defer added.Done()
+			for p := range work {
+				ok, err := s.addOne(ctx, p)
+				mu.Lock()
+				if ok {
+					n++
+				}
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, r := range rows {
+		work <- addPrepared{row: r, files: files[r.ID], peers: peers[r.ID]}
+	}
+	close(work)
+	added.Wait()
+	return n, firstErr
+}
+
+// addOne adds one torrent. An error that concerns only this torrent
+// (bad metainfo, storage) is logged and recorded, not returned: the others
+// go on. Catalog errors are returned.
+func (s *Seeder) addOne(ctx context.Context, p addPrepared) (bool, error) {
+	var e *entry
+	var err error
+	if !p.row.HasMetainfo() {
+		e, err = s.startFetch(ctx, p)
+	} else {
+		var missing bool
+		missing, err = s.checkData(ctx, p)
+		if err != nil {
+			return false, err
+		}
+		if missing {
+			return false, nil
+		}
+		e, err = s.addWithInfo(ctx, p)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, err
+		}
+		s.log.Error().Err(err).Str("torrent", p.row.HexHash()).Msg("torrent not added")
+		_ = s.db.AddTorrentEvent(ctx, p.row.ID, "seeder_add_failed", err.Error(), nil)
+		return false, nil
+	}
+	s.mu.Lock()
+	s.running[p.row.ID] = e
+	s.mu.Unlock()
+	return true, nil
+}

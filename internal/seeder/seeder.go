@@ -1,0 +1,131 @@
+package seeder
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anacrolix/torrent"
+	"github.com/rs/zerolog"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/seeder/store"
+)
+
+// Seeder keeps the engine in step with the catalog. Create it with New,
+// then call Run once.
+type Seeder struct {
+	cfg    Config
+	db     *catalog.DB
+	log    zerolog.Logger
+	store  *store.Store
+	client *torrent.Client
+
+	mu          sync.Mutex
+	running     map[int64]*entry // by torrent id
+	unavailable int              // active torrents the catalog marks unavailable
+	lastClean   bool             // whether the previous stop of this node was clean
+
+	listening atomic.Bool // the LISTEN connection is up
+	listenErr atomic.Value
+
+	// Reconcile requests, drained by the reconcile loop.
+	reqMu   sync.Mutex
+	reqIDs  map[int64]struct{}
+	reqFull bool
+	wake    chan struct{}
+
+	// fetches are the goroutines fetching magnet metadata; Run waits.
+	fetches sync.WaitGroup
+}
+
+// New creates the store and the engine (which starts listening at once,
+// so ListenAddr is valid) but touches the catalog only in Run.
+func New(cfg Config, db *catalog.DB) (*Seeder, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if db == nil {
+		return nil, fmt.Errorf("seeder: no catalog given")
+	}
+	log := cfg.Logger.With().Str("component", "seeder").Logger()
+	st, err := store.New(store.Options{DB: db, Logger: cfg.Logger, CommitInterval: cfg.CommitInterval, MaxPending: cfg.MaxPendingPieces})
+	if err != nil {
+		return nil, fmt.Errorf("seeder: %w", err)
+	}
+	cl, err := newClient(cfg, st.ClientImpl())
+	if err != nil {
+		return nil, err
+	}
+	return &Seeder{cfg: cfg, db: db, log: log, store: st, client: cl,
+		running: map[int64]*entry{}, reqIDs: map[int64]struct{}{}, reqFull: true,
+		wake: make(chan struct{}, 1)}, nil
+}
+
+// ListenAddr is the engine's first listening address ("host:port").
+func (s *Seeder) ListenAddr() string {
+	addrs := s.client.ListenAddrs()
+	if len(addrs) == 0 {
+		return ""
+	}
+	return addrs[0].String()
+}
+
+// Run seeds until ctx is cancelled, then stops cleanly: it writes transfer
+// totals and peers, closes the engine, commits every pending piece state
+// and only then records the clean stop. It returns an error if the catalog
+// cannot be reached at start or the final commit fails.
+func (s *Seeder) Run(ctx context.Context) error {
+	defer s.client.Close()
+	host, _ := os.Hostname()
+	clean, err := s.db.StartNode(ctx, s.cfg.NodeID, host)
+	if err != nil {
+		return fmt.Errorf("seeder: start: %w", err)
+	}
+	s.mu.Lock()
+	s.lastClean = clean
+	s.mu.Unlock()
+	s.log.Info().Bool("last_stop_clean", clean).Str("listen", s.ListenAddr()).Msg("seeder starting")
+
+	// The store outlives the loops: it must commit what they leave behind.
+	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
+	storeDone := make(chan error, 1)
+	go func() { storeDone <- s.store.Run(storeCtx) }()
+
+	var loops sync.WaitGroup
+	for _, loop := range []func(context.Context){s.reconcileLoop, s.listenLoop, s.statsLoop} {
+		loops.Add(1)
+		go func() { defer loops.Done(); loop(ctx) }()
+	}
+	<-ctx.Done()
+	loops.Wait()
+	s.fetches.Wait()
+	err = s.shutdown(context.WithoutCancel(ctx))
+	stopStore()
+	if serr := <-storeDone; serr != nil && err == nil && serr != context.Canceled {
+		err = fmt.Errorf("seeder: store: %w", serr)
+	}
+	return err
+}
+
+// shutdown is the clean stop: nothing may be recorded clean that is not
+// durable, so the node flag is set only after the final flush succeeded.
+func (s *Seeder) shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	s.persistStats(ctx)
+	s.client.Close()
+	if err := s.store.Flush(ctx); err != nil {
+		s.log.Error().Err(err).Msg("final commit of piece states failed: stop recorded unclean")
+		return fmt.Errorf("seeder: stop: commit piece states: %w", err)
+	}
+	if err := s.db.StopNode(ctx, s.cfg.NodeID); err != nil {
+		return fmt.Errorf("seeder: stop: %w", err)
+	}
+	s.log.Info().Msg("seeder stopped cleanly")
+	return nil
+}

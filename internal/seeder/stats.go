@@ -1,0 +1,143 @@
+package seeder
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/anacrolix/torrent"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+const (
+	// rateInterval is how often transfer rates are sampled.
+	rateInterval = 2 * time.Second
+	// maxPeersPerTorrent bounds the peers remembered and re-added per torrent.
+	maxPeersPerTorrent = 50
+)
+
+// statsLoop samples rates and writes totals and peers periodically.
+func (s *Seeder) statsLoop(ctx context.Context) {
+	rates := time.NewTicker(rateInterval)
+	defer rates.Stop()
+	persist := time.NewTicker(s.cfg.StatsInterval)
+	defer persist.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-rates.C:
+			s.sampleRates()
+		case <-persist.C:
+			s.persistStats(ctx)
+			if err := s.db.TouchNode(ctx, s.cfg.NodeID); err != nil && ctx.Err() == nil {
+				s.log.Warn().Err(err).Msg("touch node")
+			}
+		}
+	}
+}
+
+func (s *Seeder) entries() []*entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*entry, 0, len(s.running))
+	for _, e := range s.running {
+		out = append(out, e)
+	}
+	return out
+}
+
+func counters(t *torrent.Torrent) (up, down int64) {
+	st := t.Stats()
+	return st.BytesWrittenData.Int64(), st.BytesReadData.Int64()
+}
+
+func (s *Seeder) sampleRates() {
+	now := time.Now()
+	for _, e := range s.entries() {
+		up, down := counters(e.t)
+		s.mu.Lock()
+		if dt := now.Sub(e.sampleAt).Seconds(); !e.sampleAt.IsZero() && dt > 0 {
+			e.upRate = float64(up-e.sampleUp) / dt
+			e.downRate = float64(down-e.sampleDown) / dt
+		}
+		e.sampleUp, e.sampleDown, e.sampleAt = up, down, now
+		s.mu.Unlock()
+	}
+}
+
+// persistStats writes transfer totals and peers of every running torrent.
+func (s *Seeder) persistStats(ctx context.Context) {
+	es := s.entries()
+	s.persistTotals(ctx, es)
+	if err := s.db.SavePeers(ctx, peersOf(es)); err != nil && ctx.Err() == nil {
+		s.log.Warn().Err(err).Msg("save peers")
+	}
+}
+
+// persistTotals adds what was transferred since the last write; on failure
+// the delta stays and is written next time.
+func (s *Seeder) persistTotals(ctx context.Context, es []*entry) {
+	var ts []catalog.Transfer
+	var upd []*entry
+	var ups, downs []int64
+	for _, e := range es {
+		if e.fetching {
+			continue
+		}
+		up, down := counters(e.t)
+		s.mu.Lock()
+		dUp, dDown := up-e.savedUp, down-e.savedDown
+		s.mu.Unlock()
+		if dUp == 0 && dDown == 0 {
+			continue
+		}
+		ts = append(ts, catalog.Transfer{TorrentID: e.row.ID, Up: dUp, Down: dDown})
+		upd, ups, downs = append(upd, e), append(ups, up), append(downs, down)
+	}
+	if err := s.db.AddTransfers(ctx, ts); err != nil {
+		s.log.Warn().Err(err).Msg("write transfer totals: retried later")
+		return
+	}
+	s.mu.Lock()
+	for i, e := range upd {
+		e.savedUp, e.savedDown = ups[i], downs[i]
+	}
+	s.mu.Unlock()
+}
+
+// peersOf lists the dialable addresses of the connected peers.
+func peersOf(es []*entry) []catalog.Peer {
+	var out []catalog.Peer
+	for _, e := range es {
+		for _, pc := range e.t.PeerConns() {
+			if addr := dialAddr(pc); addr != "" {
+				out = append(out, catalog.Peer{TorrentID: e.row.ID, Addr: addr, Source: string(pc.Discovery)})
+			}
+		}
+	}
+	return out
+}
+
+// dialAddr is the address to dial a peer again: the remote address of a
+// connection we made, or the remote host with the listen port it
+// announced. An incoming peer that announced no port is not dialable.
+func dialAddr(pc *torrent.PeerConn) string {
+	if pc.RemoteAddr == nil {
+		return ""
+	}
+	ra := pc.RemoteAddr.String()
+	if pc.PeerListenPort != 0 {
+		host, _, err := net.SplitHostPort(ra)
+		if err != nil {
+			return ""
+		}
+		return net.JoinHostPort(host, strconv.Itoa(pc.PeerListenPort))
+	}
+	if pc.Discovery == torrent.PeerSourceIncoming {
+		return ""
+	}
+	return ra
+}

@@ -1,0 +1,116 @@
+package seeder
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// entry is one torrent in the engine.
+type entry struct {
+	row catalog.Torrent
+	t   *torrent.Torrent
+	// fetching: a magnet added without storage only to fetch its metadata;
+	// it is replaced by a real entry once the metadata is in the catalog.
+	fetching    bool
+	cancelFetch context.CancelFunc
+
+	// Transfer counters already added to the catalog totals, and the last
+	// sample for rates. Owned by the stats loop (under Seeder.mu).
+	savedUp, savedDown int64
+	sampleUp, sampleDown int64
+	sampleAt             time.Time
+	upRate, downRate     float64
+}
+
+// addPrepared is a catalog torrent with what adding it needs.
+type addPrepared struct {
+	row   catalog.Torrent
+	files []catalog.File
+	peers []catalog.Peer
+}
+
+// addWithInfo registers a torrent's storage and adds it to the engine with
+// its info. SetInfoBytes (unlike AddTorrentOpt with InfoBytes) returns the
+// storage open error, so a torrent whose storage cannot open is not left
+// half-added.
+func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error) {
+	mi, err := metainfo.Load(bytes.NewReader(p.row.Metainfo))
+	if err != nil {
+		return nil, fmt.Errorf("seeder: add torrent %s: parse metainfo: %w", p.row.HexHash(), err)
+	}
+	if err := s.store.Register(ctx, p.row, p.files); err != nil {
+		return nil, fmt.Errorf("seeder: add torrent %s: %w", p.row.HexHash(), err)
+	}
+	t, isNew := s.client.AddTorrentOpt(torrent.AddTorrentOpts{InfoHash: p.row.InfoHash})
+	if !isNew {
+		s.store.Unregister(p.row.InfoHash)
+		return nil, fmt.Errorf("seeder: add torrent %s: already in the engine", p.row.HexHash())
+	}
+	if err := t.SetInfoBytes(mi.InfoBytes); err != nil {
+		t.Drop()
+		s.store.Unregister(p.row.InfoHash)
+		return nil, fmt.Errorf("seeder: add torrent %s: open storage: %w", p.row.HexHash(), err)
+	}
+	s.addSources(t, p.row, mi.UpvertedAnnounceList(), mi.UrlList, p.peers)
+	// Pieces recorded not complete (or found bad) are fetched only with a
+	// priority: every torrent we keep wants all of its data.
+	t.DownloadAll()
+	return &entry{row: p.row, t: t}, nil
+}
+
+// addSources gives a torrent its trackers, web seeds and remembered peers.
+func (s *Seeder) addSources(t *torrent.Torrent, row catalog.Torrent, announce [][]string, webSeeds []string, peers []catalog.Peer) {
+	var tiers [][]string
+	tiers = append(tiers, announce...)
+	for _, tr := range append(append([]string{}, row.Trackers...), s.cfg.Trackers...) {
+		tiers = append(tiers, []string{tr})
+	}
+	if len(tiers) > 0 {
+		t.AddTrackers(tiers)
+	}
+	if ws := append(append([]string{}, webSeeds...), row.WebSeeds...); len(ws) > 0 {
+		t.AddWebSeeds(ws)
+	}
+	if len(peers) > 0 {
+		pis := make([]torrent.PeerInfo, len(peers))
+		for i, p := range peers {
+			// Trusted: a remembered peer (often another archivd node, or
+			// several behind one NAT address) must not be banned for one
+			// bad piece; its data is hashed all the same.
+			pis[i] = torrent.PeerInfo{Addr: torrent.StringAddr(p.Addr), Source: torrent.PeerSourceDirect, Trusted: true}
+		}
+		t.AddPeers(pis)
+	}
+}
+
+// drop removes a torrent from the engine. Its transfer totals are written
+// first; then its pending piece states are committed before the store
+// forgets it.
+func (s *Seeder) drop(ctx context.Context, e *entry, why string) {
+	s.mu.Lock()
+	if s.running[e.row.ID] == e {
+		delete(s.running, e.row.ID)
+	}
+	s.mu.Unlock()
+	if e.cancelFetch != nil {
+		e.cancelFetch()
+	}
+	if !e.fetching {
+		s.persistTotals(ctx, []*entry{e})
+	}
+	e.t.Drop()
+	if !e.fetching {
+		if err := s.store.Flush(ctx); err != nil {
+			s.log.Warn().Err(err).Str("torrent", e.row.HexHash()).Msg("commit piece states of dropped torrent: kept pending")
+		}
+		s.store.Unregister(e.row.InfoHash)
+	}
+	s.log.Info().Str("torrent", e.row.HexHash()).Str("name", e.row.Name).Str("why", why).Msg("torrent dropped from engine")
+}
