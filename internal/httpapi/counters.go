@@ -1,0 +1,63 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Counters are the event counts the daemon's parts report as they happen
+// (the verifier and the repairer). They live on reg, which the server then
+// serves at /metrics.
+type Counters struct {
+	reg            *prometheus.Registry
+	piecesVerified prometheus.Counter
+	piecesFailed   prometheus.Counter
+	repairs        prometheus.Counter
+	runs           *prometheus.CounterVec
+	runDuration    prometheus.Histogram
+}
+
+// NewCounters creates the counters and registers them on reg.
+func NewCounters(reg *prometheus.Registry) *Counters {
+	c := &Counters{
+		reg: reg,
+		piecesVerified: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "archivd_pieces_verified_total", Help: "Pieces hashed by verification runs and found good."}),
+		piecesFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "archivd_pieces_failed_total", Help: "Pieces hashed by verification runs and found bad or unreadable."}),
+		repairs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "archivd_repairs_total", Help: "Pieces repaired (fetched again and verified)."}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "archivd_verify_runs_total", Help: "Finished verification runs by result."}, []string{"result"}),
+		runDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "archivd_verify_run_duration_seconds", Help: "Wall time of finished verification runs.",
+			// Runs last from seconds (a small catalog) to a night's window.
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
+	}
+	reg.MustRegister(c.piecesVerified, c.piecesFailed, c.repairs, c.runs, c.runDuration)
+	// Results a dashboard expects to see even before the first run.
+	for _, r := range []string{"done", "failed", "cancelled"} {
+		c.runs.WithLabelValues(r)
+	}
+	return c
+}
+
+// Registry is the registry the counters live on.
+func (c *Counters) Registry() *prometheus.Registry { return c.reg }
+
+// PiecesVerified counts n pieces found good.
+func (c *Counters) PiecesVerified(n int) { c.piecesVerified.Add(float64(n)) }
+
+// PiecesFailed counts n pieces found bad.
+func (c *Counters) PiecesFailed(n int) { c.piecesFailed.Add(float64(n)) }
+
+// Repaired counts n pieces repaired.
+func (c *Counters) Repaired(n int) { c.repairs.Add(float64(n)) }
+
+// RunFinished counts a finished verification run by result (done, failed,
+// cancelled) and records how long it took.
+func (c *Counters) RunFinished(result string, d time.Duration) {
+	c.runs.WithLabelValues(result).Inc()
+	c.runDuration.Observe(d.Seconds())
+}

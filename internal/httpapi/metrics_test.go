@@ -1,0 +1,125 @@
+package httpapi_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/httpapi"
+	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metric returns the value of series (name plus labels exactly as
+// exposed, e.g. `archivd_torrents{state="active"}`) in a text scrape.
+func metric(t *testing.T, body, series string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("series %s: value %q: %v", series, v, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("series %s not in scrape:\n%s", series, body)
+	return 0
+}
+
+func TestMetricsShowCatalogRowsLiveNumbersAndCounters(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	sd := seed(t, db)
+	live := &fixedLive{up: 123456789, down: 4242, peers: 7}
+	counters := httpapi.NewCounters(prometheus.NewRegistry())
+	s := start(t, httpapi.Options{DB: db, Live: live, Counters: counters})
+	counters.PiecesVerified(38)
+	counters.PiecesFailed(2)
+	counters.Repaired(1)
+	counters.RunFinished("done", 90*time.Second)
+
+	code, body := get(t, nil, "http://"+s.Addr()+"/metrics", "")
+	if code != 200 {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	want := map[string]float64{
+		"archivd_catalog_up":                              1,
+		"archivd_engine_up":                               1,
+		`archivd_torrents{state="active"}`:                1,
+		`archivd_torrents{state="paused"}`:                1,
+		`archivd_torrents{state="unavailable"}`:           1,
+		"archivd_findings_open":                           1,
+		"archivd_uploaded_bytes_total":                    123456789,
+		"archivd_downloaded_bytes_total":                  4242,
+		"archivd_peers":                                   7,
+		"archivd_pieces_verified_total":                   38,
+		"archivd_pieces_failed_total":                     2,
+		"archivd_repairs_total":                           1,
+		`archivd_verify_runs_total{result="done"}`:        1,
+		`archivd_verify_runs_total{result="failed"}`:      0,
+		"archivd_verify_run_duration_seconds_count":       1,
+		"archivd_verify_run_duration_seconds_sum":         90,
+		"archivd_last_successful_verify_timestamp_seconds": float64(sd.finishedAt.Unix()),
+	}
+	for series, v := range want {
+		if got := metric(t, body, series); got != v {
+			t.Errorf("%s = %v, want %v", series, got, v)
+		}
+	}
+	if !strings.Contains(body, `archivd_build_info{goversion="go`) || !strings.Contains(body, `version="test-1.2.3"} 1`) {
+		t.Errorf("build info missing:\n%s", body)
+	}
+	if strings.Contains(body, "archivd_torrent_uploaded_bytes_total") {
+		t.Errorf("per-torrent series present although PerTorrentMetrics is off")
+	}
+
+	// Transfer moves: the next scrape shows the new totals.
+	live.set(200000000, 5000)
+	_, body = get(t, nil, "http://"+s.Addr()+"/metrics", "")
+	if got := metric(t, body, "archivd_uploaded_bytes_total"); got != 200000000 {
+		t.Errorf("after transfer: uploaded = %v, want 200000000", got)
+	}
+}
+
+func TestMetricsPerTorrentSeriesWhenEnabled(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	live := &fixedLive{perTorrnt: []httpapi.TorrentLive{{InfoHash: "0101010101010101010101010101010101010101",
+		Name: "planet", Uploaded: 99, Downloaded: 11, Peers: 3, Complete: 30, Pieces: 40}}}
+	s := start(t, httpapi.Options{DB: db, Live: live, PerTorrentMetrics: true})
+	_, body := get(t, nil, "http://"+s.Addr()+"/metrics", "")
+	l := `{infohash="0101010101010101010101010101010101010101",name="planet"}`
+	for series, v := range map[string]float64{
+		"archivd_torrent_uploaded_bytes_total" + l:   99,
+		"archivd_torrent_downloaded_bytes_total" + l: 11,
+		"archivd_torrent_peers" + l:                  3,
+		"archivd_torrent_pieces_complete" + l:        30,
+		"archivd_torrent_pieces" + l:                 40,
+	} {
+		if got := metric(t, body, series); got != v {
+			t.Errorf("%s = %v, want %v", series, got, v)
+		}
+	}
+	// An empty catalog still exposes every state, and no success timestamp.
+	if got := metric(t, body, `archivd_torrents{state="unavailable"}`); got != 0 {
+		t.Errorf("unavailable = %v, want 0", got)
+	}
+	if strings.Contains(body, "archivd_last_successful_verify_timestamp_seconds ") {
+		t.Errorf("last successful verify reported although no run finished")
+	}
+}
+
+func TestNewRefusesASecondServerOnTheSameCounters(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	c := httpapi.NewCounters(prometheus.NewRegistry())
+	s, err := httpapi.New(httpapi.Options{Listen: "127.0.0.1:0", DB: db, Counters: c, Logger: testLogger(t)})
+	must(t, err)
+	defer s.Close()
+	if _, err := httpapi.New(httpapi.Options{Listen: "127.0.0.1:0", DB: db, Counters: c, Logger: testLogger(t)}); err == nil ||
+		!strings.Contains(err.Error(), "register metrics") {
+		t.Fatalf("second New on the same counters: %v, want a register error", err)
+	}
+}

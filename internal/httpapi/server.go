@@ -1,0 +1,159 @@
+// Package httpapi is archivd's operations endpoint: Prometheus metrics,
+// liveness and readiness probes, a read-only JSON API over the catalog and
+// a self-contained status page. It serves on its own mux (never
+// http.DefaultServeMux, which the torrent library registers debug handlers
+// on) and its own Prometheus registry.
+package httpapi
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+)
+
+// Live is what the running daemon knows that the catalog does not. The
+// daemon adapts the seeder to it.
+type Live interface {
+	EngineAlive() error                     // nil when the torrent engine runs
+	Transfer() (uploaded, downloaded int64) // bytes since start, all torrents
+	Peers() int                             // connected peers
+	PerTorrent() []TorrentLive              // only used when per-torrent metrics are enabled
+}
+
+// TorrentLive is the engine's view of one torrent.
+type TorrentLive struct {
+	InfoHash             string
+	Name                 string
+	Uploaded, Downloaded int64
+	Peers                int
+	Complete, Pieces     int
+}
+
+// Options configures the server; the first five fields come from the
+// config's http section.
+type Options struct {
+	Listen            string // host:port; port 0 = any free port
+	TokenFile         string // bearer token file; required unless Listen is loopback
+	TLSCert, TLSKey   string // both or neither; PEM files
+	PerTorrentMetrics bool   // per-torrent series (label cardinality grows with the catalog)
+	// RequireToken forces bearer-token checks even on a loopback address.
+	// New sets it for non-loopback addresses.
+	RequireToken bool
+
+	DB       *catalog.DB
+	Live     Live // nil = engine not started (not ready)
+	Version  string
+	Logger   zerolog.Logger
+	Counters *Counters // nil = NewCounters on a fresh registry
+
+	// SampleInterval is how often Transfer is sampled for the throughput
+	// chart; 0 = 10s. SampleKeep is how many samples are kept; 0 = 360.
+	SampleInterval time.Duration
+	SampleKeep     int
+}
+
+// Server is the operations HTTP server.
+type Server struct {
+	o        Options
+	ln       net.Listener
+	srv      *http.Server
+	token    []byte // sha256 of the token; nil = no auth
+	counters *Counters
+	reg      *prometheus.Registry
+	ring     *ring
+}
+
+// shutdownGrace bounds the graceful shutdown after the context ends.
+const shutdownGrace = 5 * time.Second
+
+// New validates o, reads the token and TLS files and binds the listener,
+// so that a bad address or a port in use fails at start-up. Run serves;
+// Close releases the listener when Run is never called.
+func New(o Options) (*Server, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, ring: newRing(o.SampleKeep)}
+	var err error
+	if s.token, err = readToken(o.TokenFile, o.RequireToken); err != nil {
+		return nil, err
+	}
+	tlsCfg, err := loadTLS(o.TLSCert, o.TLSKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setupMetrics(); err != nil {
+		return nil, err
+	}
+	s.srv = &http.Server{
+		Handler:           s.routes(),
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          newStdLogger(o.Logger),
+	}
+	if s.ln, err = net.Listen("tcp", o.Listen); err != nil {
+		return nil, fmt.Errorf("httpapi: listen on %s (http.listen): %w", o.Listen, err)
+	}
+	if tlsCfg != nil {
+		s.ln = tls.NewListener(s.ln, tlsCfg)
+	}
+	return s, nil
+}
+
+// Addr is the address the server listens on (with the real port when
+// Listen asked for port 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close releases the listener of a server whose Run was never called.
+func (s *Server) Close() error {
+	_ = s.srv.Close()
+	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("httpapi: close listener %s: %w", s.Addr(), err)
+	}
+	return nil
+}
+
+// Run serves until ctx ends, then shuts down gracefully within a few
+// seconds. It also owns the throughput sampler.
+func (s *Server) Run(ctx context.Context) error {
+	sampCtx, stopSampler := context.WithCancel(ctx)
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		s.sample(sampCtx)
+	}()
+	defer func() { stopSampler(); <-sampled }()
+
+	served := make(chan error, 1)
+	go func() { served <- s.srv.Serve(s.ln) }()
+	s.o.Logger.Info().Str("addr", s.Addr()).Bool("tls", s.srv.TLSConfig != nil).
+		Bool("token", s.token != nil).Msg("http: serving")
+	select {
+	case err := <-served:
+		return fmt.Errorf("httpapi: serve on %s: %w", s.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err := s.srv.Shutdown(sctx)
+	if err != nil {
+		_ = s.srv.Close() // stragglers past the grace period are cut off
+	}
+	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return fmt.Errorf("httpapi: serve on %s: %w", s.Addr(), serr)
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("httpapi: shut down: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+//go:embed status.html
+var statusHTML string
+
+var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
+	"bytes": humanBytes,
+	"rate":  func(f float64) string { return humanBytes(int64(f)) + "/s" },
+	"when":  when,
+}).Parse(statusHTML))
+
+// statusPage is what the status template shows.
+type statusPage struct {
+	Version, GoVersion   string
+	Now                  time.Time
+	DBErr, EngineErr     string
+	ReadyErr             string
+	Collections          []catalog.Collection
+	CollectionsErr       string
+	States               []stateCount
+	Stats                catalog.OpsStats
+	StatsErr             string
+	LastRun              *catalog.RunView
+	Findings             []catalog.FindingView
+	Uploaded, Downloaded int64
+	Peers                int
+	Chart                chart
+}
+
+type stateCount struct {
+	State string
+	N     int
+}
+
+// statusTimeout bounds the catalog reads of one page view.
+const statusTimeout = 5 * time.Second
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), statusTimeout)
+	defer cancel()
+	p := s.statusData(ctx)
+	var buf bytes.Buffer
+	if err := statusTmpl.Execute(&buf, p); err != nil {
+		s.fail(w, r, fmt.Errorf("render status page: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// statusData gathers the page; each failing part shows its error instead
+// of failing the page, which matters most when the database is away.
+func (s *Server) statusData(ctx context.Context) statusPage {
+	p := statusPage{Version: s.o.Version, GoVersion: runtime.Version(), Now: time.Now()}
+	if err := s.o.DB.Pool.Ping(ctx); err != nil {
+		p.DBErr = err.Error()
+	}
+	if err := s.engineAlive(); err != nil {
+		p.EngineErr = err.Error()
+	}
+	if err := s.Ready(ctx); err != nil {
+		p.ReadyErr = err.Error()
+	}
+	var err error
+	if p.Collections, err = s.o.DB.Collections(ctx); err != nil {
+		p.CollectionsErr = err.Error()
+	}
+	if p.Stats, err = s.o.DB.OpsSnapshot(ctx); err != nil {
+		p.StatsErr = err.Error()
+	}
+	for st, n := range p.Stats.TorrentsByState {
+		p.States = append(p.States, stateCount{st, n})
+	}
+	sort.Slice(p.States, func(i, j int) bool { return p.States[i].State < p.States[j].State })
+	if run, ok, err := s.o.DB.LastRunView(ctx); err == nil && ok {
+		p.LastRun = &run
+	}
+	p.Findings, _ = s.o.DB.FindingViews(ctx, catalog.FindingFilterView{State: "unresolved", Limit: 20})
+	if s.o.Live != nil {
+		p.Uploaded, p.Downloaded = s.o.Live.Transfer()
+		p.Peers = s.o.Live.Peers()
+	}
+	p.Chart = newChart(s.ring.samples(), s.sampleInterval())
+	return p
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
