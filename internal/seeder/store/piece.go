@@ -51,6 +51,9 @@ func (p *piece) WriteAt(b []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("seeder store: write piece %d of %s: %w (its not-complete state must reach the catalog before it is rewritten)",
 			p.index, p.ts.name, ErrNotDurable)
 	}
+	if p.s.onWrite != nil {
+		p.s.onWrite(p.ts.id, p.index)
+	}
 	return p.s.writeAt(p.ts, b, p.off+off)
 }
 

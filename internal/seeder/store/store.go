@@ -89,6 +89,7 @@ type Store struct {
 	// states.
 	onSync  func(path string)
 	onStore func(updates map[int64][]catalog.PieceUpdate)
+	onWrite func(torrentID int64, piece int)
 }
 
 // New returns a Store. It does not touch the catalog until Register.
@@ -158,4 +159,11 @@ func (s *Store) setHealth(ok bool, err error) {
 	if err != nil {
 		s.health.LastError = err.Error()
 	}
+}
+
+// byIDForTest returns the registered state of a catalog torrent.
+func (s *Store) byIDForTest(id int64) *torrentState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byID[id]
 }

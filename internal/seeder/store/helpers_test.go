@@ -1,0 +1,215 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+	"github.com/anacrolix/torrent/storage"
+	"github.com/rs/zerolog"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const testPieceLen = 16 << 10
+
+// fixture is a multi-file torrent whose original data lives under src.
+type fixture struct {
+	src  string // directory holding name/...
+	mi   *metainfo.MetaInfo
+	info metainfo.Info
+	ih   [20]byte
+	cat  catalog.Torrent
+	fs   []catalog.File
+}
+
+// makeTorrent writes random files (sizes in bytes) under a new source
+// directory, builds the metainfo and stores it in db with dataDir.
+func makeTorrent(t *testing.T, db *catalog.DB, name string, sizes []int, dataDir string) *fixture {
+	t.Helper()
+	src := t.TempDir()
+	root := filepath.Join(src, name)
+	rng := rand.New(rand.NewPCG(uint64(len(name)), uint64(len(sizes))))
+	for i, n := range sizes {
+		p := filepath.Join(root, fmt.Sprintf("d%d", i%2), fmt.Sprintf("f%d.bin", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(rng.Uint32())
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info := metainfo.Info{PieceLength: testPieceLen}
+	if err := info.BuildFromFilePath(root); err != nil {
+		t.Fatal(err)
+	}
+	ib, err := bencode.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mi := &metainfo.MetaInfo{InfoBytes: ib}
+	f := &fixture{src: src, mi: mi, info: info, ih: mi.HashInfoBytes()}
+	var off int64
+	for i, fi := range info.UpvertedFiles() {
+		f.fs = append(f.fs, catalog.File{Index: i, Path: strings.Join(fi.BestPath(), "/"), Length: fi.Length, Offset: off})
+		off += fi.Length
+	}
+	ctx := context.Background()
+	if _, err := db.Collection(ctx, "test"); err != nil {
+		if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "test", DataRoot: "/srv"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.cat, err = db.AddTorrent(ctx, catalog.NewTorrent{Collection: "test", InfoHash: f.ih, Name: name, Metainfo: mi.InfoBytes,
+		PieceLength: info.PieceLength, PieceCount: info.NumPieces(), TotalLength: info.TotalLength(), DataDir: dataDir, Files: f.fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func testLogger(t *testing.T) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+}
+
+// newClient returns a loopback-only client on st.
+func newClient(t *testing.T, st storage.ClientImpl) *torrent.Client {
+	t.Helper()
+	cfg := torrent.NewDefaultClientConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.DefaultStorage = st
+	cfg.NoDHT, cfg.DisablePEX, cfg.NoDefaultPortForwarding = true, true, true
+	cfg.DisableTrackers, cfg.DisableWebtorrent, cfg.DisableWebseeds = true, true, true
+	cfg.DisableIPv6, cfg.DisableUTP = true, true
+	cfg.ListenHost = func(string) string { return "127.0.0.1" }
+	cfg.ListenPort = 0
+	cfg.DropMutuallyCompletePeers = false
+	cfg.Seed = true
+	cl, err := torrent.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// newSeeder serves f's original data with the library's file storage.
+func newSeeder(t *testing.T, f *fixture) *torrent.Client {
+	t.Helper()
+	cl := newClient(t, storage.NewFileOpts(storage.NewFileClientOpts{
+		ClientBaseDir: f.src, PieceCompletion: storage.NewMapPieceCompletion()}))
+	tt, err := cl.AddTorrent(f.mi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tt, 30*time.Second)
+	return cl
+}
+
+func addPeer(tt *torrent.Torrent, from *torrent.Client) {
+	tt.AddPeers([]torrent.PeerInfo{{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: from.LocalPort()}, Trusted: true}})
+}
+
+func waitComplete(t *testing.T, tt *torrent.Torrent, d time.Duration) {
+	t.Helper()
+	select {
+	case <-tt.Complete().On():
+	case <-time.After(d):
+		t.Fatalf("torrent %s not complete after %v: %d of %d bytes", tt.Name(), d, tt.BytesCompleted(), tt.Length())
+	}
+}
+
+func newStore(t *testing.T, db *catalog.DB) *Store {
+	t.Helper()
+	s, err := New(Options{DB: db, Logger: testLogger(t), CommitInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runStore runs s until the test ends.
+func runStore(t *testing.T, s *Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("store Run did not stop")
+		}
+	})
+}
+
+// checkCatalogAgainstDisk asserts that every piece the catalog records
+// complete hashes correctly from dataDir, and returns how many there are.
+func checkCatalogAgainstDisk(t *testing.T, db *catalog.DB, f *fixture, dataDir string) int {
+	t.Helper()
+	ps, err := db.LoadPieces(context.Background(), f.cat.ID, f.info.NumPieces())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := readAll(t, f, dataDir)
+	n := 0
+	for i := 0; i < f.info.NumPieces(); i++ {
+		if !ps.Known.Get(i) || !ps.Complete.Get(i) {
+			continue
+		}
+		n++
+		p := f.info.Piece(i)
+		sum := sha1.Sum(data[p.Offset() : p.Offset()+p.Length()])
+		if !bytes.Equal(sum[:], p.V1Hash().Unwrap().Bytes()) {
+			t.Errorf("piece %d recorded complete but its data on disk does not hash", i)
+		}
+	}
+	return n
+}
+
+// readAll concatenates the torrent's files under dataDir (missing = empty).
+func readAll(t *testing.T, f *fixture, dataDir string) []byte {
+	t.Helper()
+	var all []byte
+	for _, fe := range f.fs {
+		b, _ := os.ReadFile(filepath.Join(dataDir, filepath.FromSlash(fe.Path)))
+		b = append(b, make([]byte, max(0, int(fe.Length)-len(b)))...)
+		all = append(all, b[:fe.Length]...)
+	}
+	return all
+}
+
+func sameFiles(t *testing.T, f *fixture, dataDir string) {
+	t.Helper()
+	for _, fe := range f.fs {
+		want, err := os.ReadFile(filepath.Join(f.src, f.info.Name, filepath.FromSlash(fe.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(dataDir, filepath.FromSlash(fe.Path)))
+		if err != nil {
+			t.Fatalf("downloaded file %s: %v", fe.Path, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("downloaded file %s differs from the original", fe.Path)
+		}
+	}
+}
