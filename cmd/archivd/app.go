@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
+	"github.com/rs/zerolog"
+)
+
+// app is what every command needs: where to write, the environment, and
+// the configuration loaded once by the root command before a command runs.
+// Tests build one directly (see newTestApp) and call run functions.
+type app struct {
+	stdout, stderr io.Writer
+	env            []string
+	// stderrTTY turns progress bars on.
+	stderrTTY bool
+	// configFile is --config (default $ARCHIVD_CONFIG).
+	configFile string
+	cfg        *config.Config
+	log        zerolog.Logger
+}
+
+// openCatalog connects to the catalog named by the configuration, starting
+// the embedded cluster when database.url is empty. Unless checkSchema is
+// false (migrate), an outdated schema is refused. close releases both.
+func (a *app) openCatalog(ctx context.Context, checkSchema bool) (db *catalog.DB, closeFn func(), err error) {
+	url, err := a.cfg.DatabaseURL()
+	if err != nil {
+		return nil, nil, withCode(exitUsage, err)
+	}
+	stop := func() {}
+	if url == "" {
+		if url, stop, err = embeddedURL(ctx, a.cfg); err != nil {
+			return nil, nil, fmt.Errorf("start embedded database: %w", err)
+		}
+	}
+	db, err = catalog.Open(ctx, url)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	closeFn = func() { db.Close(); stop() }
+	if checkSchema {
+		if err := db.CheckSchema(ctx); err != nil {
+			closeFn()
+			return nil, nil, withCode(exitSchema, err)
+		}
+	}
+	return db, closeFn, nil
+}
+
+// withCatalog runs fn with an open, schema-checked catalog.
+func (a *app) withCatalog(ctx context.Context, fn func(db *catalog.DB) error) error {
+	db, closeFn, err := a.openCatalog(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	return fn(db)
+}
+
+func (a *app) printf(format string, args ...any) {
+	fmt.Fprintf(a.stdout, format, args...)
+}

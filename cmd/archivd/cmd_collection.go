@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/spf13/cobra"
+)
+
+func newCollectionCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "collection",
+		Aliases: []string{"collections"},
+		Short:   "Create, list, show, remove, pause and resume collections",
+	}
+	cmd.AddCommand(newCollectionCreateCmd(a), newCollectionListCmd(a), newCollectionShowCmd(a),
+		newCollectionRmCmd(a), newCollectionStateCmd(a, "pause"), newCollectionStateCmd(a, "resume"))
+	return cmd
+}
+
+// collectionNameRe is the catalog's CHECK on collections.name: the name is
+// also a directory name, so it cannot be "." or "..".
+var collectionNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+func checkCollectionName(name string) error {
+	if !collectionNameRe.MatchString(name) {
+		return usageErrorf("collection name %q: use letters, digits, '.', '_', '-' (starting with a letter or digit, at most 128)", name)
+	}
+	return nil
+}
+
+func checkHTTPURLs(what string, urls []string) error {
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return usageErrorf("%s %q is not an http(s) URL", what, s)
+		}
+	}
+	return nil
+}
+
+type collectionStateOptions struct {
+	Name   string
+	Action string // pause | resume
+}
+
+func newCollectionStateCmd(a *app, action string) *cobra.Command {
+	return &cobra.Command{
+		Use:   action + " NAME",
+		Short: map[string]string{"pause": "Stop seeding and verifying a collection", "resume": "Resume a paused collection"}[action],
+		Args:  exactArgs(1, "a collection NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCollectionState(cmd.Context(), a, collectionStateOptions{Name: args[0], Action: action})
+		},
+	}
+}
+
+func runCollectionState(ctx context.Context, a *app, o collectionStateOptions) error {
+	state := map[string]string{"pause": "paused", "resume": "active"}[o.Action]
+	return a.withCatalog(ctx, func(db *catalog.DB) error {
+		if err := db.SetCollectionState(ctx, o.Name, state); err != nil {
+			return fmt.Errorf("collection %s %s: %w", o.Action, o.Name, err)
+		}
+		a.printf("collection %s: %s\n", o.Name, state)
+		return nil
+	})
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/spf13/cobra"
+)
+
+type collectionCreateOptions struct {
+	Name        string
+	Description string
+	DataRoot    string
+	WebSeeds    []string
+}
+
+func newCollectionCreateCmd(a *app) *cobra.Command {
+	var o collectionCreateOptions
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a collection",
+		Args:  exactArgs(1, "a collection NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			return runCollectionCreate(cmd.Context(), a, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Description, "description", "", "free text")
+	f.StringVar(&o.DataRoot, "data-root", "", "where torrents added to it store their data (default data_dir/NAME)")
+	f.StringArrayVar(&o.WebSeeds, "web-seed", nil, "HTTP web seed URL for its torrents (repeatable)")
+	return cmd
+}
+
+func (o *collectionCreateOptions) validate() error {
+	if err := checkCollectionName(o.Name); err != nil {
+		return err
+	}
+	if o.DataRoot != "" {
+		abs, err := filepath.Abs(o.DataRoot)
+		if err != nil {
+			return usageErrorf("--data-root %q: %v", o.DataRoot, err)
+		}
+		o.DataRoot = abs
+	}
+	return checkHTTPURLs("--web-seed", o.WebSeeds)
+}
+
+func runCollectionCreate(ctx context.Context, a *app, o collectionCreateOptions) error {
+	if err := o.validate(); err != nil {
+		return fmt.Errorf("collection create: %w", err)
+	}
+	return a.withCatalog(ctx, func(db *catalog.DB) error {
+		c, err := db.CreateCollection(ctx, catalog.Collection{Name: o.Name, Description: o.Description,
+			DataRoot: o.DataRoot, WebSeeds: o.WebSeeds})
+		if err != nil {
+			return fmt.Errorf("collection create %s: %w", o.Name, err)
+		}
+		a.printf("created collection %s (data in %s)\n", c.Name, collectionDataRoot(a, c))
+		return nil
+	})
+}
+
+// collectionDataRoot is where imported torrents of c get their directories:
+// its data_root, else data_dir/<name>, as an absolute path.
+func collectionDataRoot(a *app, c catalog.Collection) string {
+	if c.DataRoot != "" {
+		return c.DataRoot
+	}
+	p, err := filepath.Abs(filepath.Join(a.cfg.ResolvedDataDir(), c.Name))
+	if err != nil {
+		return filepath.Join(a.cfg.ResolvedDataDir(), c.Name)
+	}
+	return p
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/spf13/cobra"
+)
+
+type collectionShowOptions struct {
+	Name string
+	JSON bool
+}
+
+func newCollectionShowCmd(a *app) *cobra.Command {
+	var o collectionShowOptions
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show one collection",
+		Args:  exactArgs(1, "a collection NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			return runCollectionShow(cmd.Context(), a, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runCollectionShow(ctx context.Context, a *app, o collectionShowOptions) error {
+	return a.withCatalog(ctx, func(db *catalog.DB) error {
+		c, err := db.Collection(ctx, o.Name)
+		if err != nil {
+			return fmt.Errorf("collection show: %w", err)
+		}
+		if o.JSON {
+			return printJSON(a.stdout, c)
+		}
+		a.printf("name:        %s\nstate:       %s\ndescription: %s\ndata root:   %s\nweb seeds:   %s\n",
+			c.Name, c.State, orDash(c.Description), collectionDataRoot(a, c), orDash(strings.Join(c.WebSeeds, " ")))
+		a.printf("torrents:    %d\nsize:        %s (%d bytes)\nsource:      %s\ncreated:     %s\n",
+			c.Torrents, humanBytes(c.TotalBytes), c.TotalBytes, c.Source, c.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+		return nil
+	})
+}

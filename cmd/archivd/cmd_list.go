@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/spf13/cobra"
+)
+
+type listOptions struct {
+	Collection string
+	JSON       bool
+}
+
+func newListCmd(a *app) *cobra.Command {
+	var o listOptions
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List torrents",
+		Args:    exactArgs(0, "no arguments (use --collection to narrow)"),
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runList(cmd.Context(), a, o) },
+	}
+	cmd.Flags().StringVarP(&o.Collection, "collection", "c", "", "only torrents of this collection")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runList(ctx context.Context, a *app, o listOptions) error {
+	return a.withCatalog(ctx, func(db *catalog.DB) error {
+		views, err := listViews(ctx, db, o.Collection)
+		if err != nil {
+			return fmt.Errorf("list: %w", err)
+		}
+		if o.JSON {
+			return printJSON(a.stdout, views)
+		}
+		rows := make([]string, len(views))
+		for i, v := range views {
+			rows[i] = fmt.Sprintf("%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s", v.Name, shortHash(v.Torrent), v.Collection,
+				humanBytes(v.TotalLength), v.CompletePct, v.EffectiveState, v.Availability)
+		}
+		return table(a.stdout, "NAME\tINFOHASH\tCOLLECTION\tSIZE\tCOMPLETE\tSTATE\tAVAILABILITY", rows)
+	})
+}
+
+func listViews(ctx context.Context, db *catalog.DB, collection string) ([]torrentView, error) {
+	if collection != "" {
+		if _, err := db.Collection(ctx, collection); err != nil {
+			return nil, err
+		}
+	}
+	ts, err := db.Torrents(ctx, catalog.TorrentFilter{Collection: collection})
+	if err != nil {
+		return nil, err
+	}
+	views := make([]torrentView, 0, len(ts))
+	for _, t := range ts {
+		v, err := viewOf(ctx, db, t)
+		if err != nil {
+			return nil, err
+		}
+		views = append(views, v)
+	}
+	return views, nil
+}

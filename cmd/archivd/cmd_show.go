@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/spf13/cobra"
+)
+
+type showOptions struct {
+	Ref  string
+	JSON bool
+}
+
+type showView struct {
+	torrentView
+	Files        []catalog.File `json:"files"`
+	OpenFindings int            `json:"open_findings"`
+}
+
+func newShowCmd(a *app) *cobra.Command {
+	var o showOptions
+	cmd := &cobra.Command{
+		Use:   "show NAME|INFOHASH",
+		Short: "Show one torrent: fields, files, completion, transfer totals, open findings",
+		Args:  exactArgs(1, "a torrent NAME or INFOHASH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Ref = args[0]
+			return runShow(cmd.Context(), a, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runShow(ctx context.Context, a *app, o showOptions) error {
+	return a.withCatalog(ctx, func(db *catalog.DB) error {
+		v, err := loadShowView(ctx, db, o.Ref)
+		if err != nil {
+			return fmt.Errorf("show %s: %w", o.Ref, err)
+		}
+		if o.JSON {
+			return printJSON(a.stdout, v)
+		}
+		printShow(a, v)
+		return nil
+	})
+}
+
+func loadShowView(ctx context.Context, db *catalog.DB, ref string) (showView, error) {
+	t, err := db.TorrentByRef(ctx, ref)
+	if err != nil {
+		return showView{}, err
+	}
+	tv, err := viewOf(ctx, db, t)
+	if err != nil {
+		return showView{}, err
+	}
+	v := showView{torrentView: tv}
+	if v.Files, err = db.Files(ctx, t.ID); err != nil {
+		return v, err
+	}
+	if v.Files == nil {
+		v.Files = []catalog.File{}
+	}
+	v.OpenFindings, err = db.OpenFindingCount(ctx, t.ID)
+	return v, err
+}
+
+func printShow(a *app, v showView) {
+	a.printf("name:          %s\ninfohash:      %s\ncollection:    %s\nstate:         %s\n", v.Name, v.InfoHashHex, v.Collection, v.EffectiveState)
+	a.printf("availability:  %s %s\ndata dir:      %s\n", v.Availability, v.AvailabilityReason, v.DataDir)
+	if !v.HasMetainfo() {
+		a.printf("metadata:      not fetched yet (magnet %s)\n", v.Magnet)
+	}
+	a.printf("size:          %s (%d bytes)\npieces:        %d of %s\n", humanBytes(v.TotalLength), v.TotalLength, v.PieceCount, humanBytes(v.PieceLength))
+	a.printf("complete:      %d pieces (%.1f%%), %d not yet hashed\n", v.PiecesComplete, v.CompletePct, v.PieceCount-v.PiecesKnown)
+	a.printf("uploaded:      %s\ndownloaded:    %s\nopen findings: %d\n", humanBytes(v.Uploaded), humanBytes(v.Downloaded), v.OpenFindings)
+	a.printf("trackers:      %s\nweb seeds:     %s\nadded:         %s\n", orDash(strings.Join(v.Trackers, " ")),
+		orDash(strings.Join(v.WebSeeds, " ")), v.AddedAt.Format("2006-01-02 15:04:05 MST"))
+	rows := make([]string, len(v.Files))
+	for i, f := range v.Files {
+		rows[i] = fmt.Sprintf("%d\t%s\t%d", f.Index, f.Path, f.Length)
+	}
+	a.printf("files:\n")
+	_ = table(a.stdout, "INDEX\tPATH\tBYTES", rows)
+}

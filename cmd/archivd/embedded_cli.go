@@ -1,0 +1,35 @@
+package main
+
+// Stand-in until the lead's embedded.go exists: delete this file then.
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/pgserver"
+)
+
+// embeddedURL starts (or reuses) the private cluster under
+// state_dir/postgres and returns the URL of its archivd database. stop
+// stops the cluster only if this call started it: a cluster already
+// running belongs to a daemon.
+func embeddedURL(ctx context.Context, cfg *config.Config) (string, func(), error) {
+	s, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(cfg.StateDir, "postgres"), BinDir: cfg.Database.EmbeddedBinDir})
+	if err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		if s.Started {
+			sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = s.Stop(sctx)
+		}
+	}
+	if err := s.EnsureDatabase(ctx, "archivd"); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return s.URL("archivd"), stop, nil
+}

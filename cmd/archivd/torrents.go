@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// torrentView is a torrent as list and show print it.
+type torrentView struct {
+	catalog.Torrent
+	InfoHashHex    string  `json:"infohash"`
+	PiecesComplete int     `json:"pieces_complete"`
+	PiecesKnown    int     `json:"pieces_known"`
+	CompletePct    float64 `json:"complete_pct"`
+	// EffectiveState: paused when the torrent or its collection is paused.
+	EffectiveState string `json:"effective_state"`
+}
+
+func viewOf(ctx context.Context, db *catalog.DB, t catalog.Torrent) (torrentView, error) {
+	v := torrentView{Torrent: t, InfoHashHex: t.HexHash(), EffectiveState: t.State}
+	if t.State == "active" && t.CollectionState != "active" {
+		v.EffectiveState = "paused (collection)"
+	}
+	if t.PieceCount > 0 {
+		ps, err := db.LoadPieces(ctx, t.ID, t.PieceCount)
+		if err != nil {
+			return v, err
+		}
+		for i := 0; i < t.PieceCount; i++ {
+			if ps.Known.Get(i) {
+				v.PiecesKnown++
+				if ps.Complete.Get(i) {
+					v.PiecesComplete++
+				}
+			}
+		}
+		v.CompletePct = float64(int(1000*float64(v.PiecesComplete)/float64(t.PieceCount))) / 10
+	}
+	return v, nil
+}
+
+// resolveRefs finds every torrent named by refs (name or infohash) before
+// anything is changed, so a typo changes nothing. With collection set, the
+// torrents must belong to it.
+func resolveRefs(ctx context.Context, db *catalog.DB, refs []string, collection string) ([]catalog.Torrent, error) {
+	var out []catalog.Torrent
+	seen := map[int64]bool{}
+	for _, ref := range refs {
+		t, err := db.TorrentByRef(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if collection != "" && t.Collection != collection {
+			return nil, fmt.Errorf("torrent %q is in collection %q, not %q: %w", ref, t.Collection, collection, catalog.ErrNotFound)
+		}
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func shortHash(t catalog.Torrent) string { return t.HexHash()[:12] }
