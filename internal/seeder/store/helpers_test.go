@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	g "github.com/anacrolix/generics"
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
@@ -213,3 +214,69 @@ func sameFiles(t *testing.T, f *fixture, dataDir string) {
 		}
 	}
 }
+
+// copyTree copies f's original files into dst (the store's data dir).
+func copyTree(t *testing.T, f *fixture, dst string) {
+	t.Helper()
+	for _, fe := range f.fs {
+		b, err := os.ReadFile(filepath.Join(f.src, f.info.Name, filepath.FromSlash(fe.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dst, filepath.FromSlash(fe.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// corruptPiece flips the first byte of piece p in dataDir.
+func corruptPiece(t *testing.T, f *fixture, dataDir string, p int) {
+	t.Helper()
+	off := f.info.Piece(p).Offset()
+	for _, fe := range f.fs {
+		if off >= fe.Offset && off < fe.Offset+fe.Length {
+			fh, err := os.OpenFile(filepath.Join(dataDir, filepath.FromSlash(fe.Path)), os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			b := make([]byte, 1)
+			if _, err := fh.ReadAt(b, off-fe.Offset); err != nil {
+				t.Fatal(err)
+			}
+			b[0] ^= 0xff
+			if _, err := fh.WriteAt(b, off-fe.Offset); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("piece %d not in any file", p)
+}
+
+// eventually polls cond every 10ms until it holds or d passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func loadPieces(t *testing.T, db *catalog.DB, f *fixture) catalog.PieceStates {
+	t.Helper()
+	ps, err := db.LoadPieces(context.Background(), f.cat.ID, f.info.NumPieces())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func nullHash() g.Option[[]byte] { return g.None[[]byte]() }

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent"
+
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+// TestMarkNotCompleteDurableThenRefetched: verification reports a rotten
+// piece; the catalog says not complete as soon as MarkNotComplete
+// returns, and the engine fetches the piece again from its peer.
+func TestMarkNotCompleteDurableThenRefetched(t *testing.T) {
+	db := pgtest.New(t)
+	dl := filepath.Join(t.TempDir(), "dl")
+	f := makeTorrent(t, db, "rot", multiFileSizes, dl)
+	copyTree(t, f, dl)
+	ctx := context.Background()
+	s := newStore(t, db)
+	runStore(t, s)
+	if err := s.Register(ctx, f.cat, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	cl := newClient(t, s.ClientImpl())
+	tt, err := cl.AddTorrent(f.mi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitComplete(t, tt, 30*time.Second)
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seeder := newSeeder(t, f)
+	tt.DownloadAll()
+	addPeer(tt, seeder)
+	eventually(t, 10*time.Second, "connection to the seeder", func() bool { return len(tt.PeerConns()) > 0 })
+
+	const bad = 5
+	corruptPiece(t, f, dl, bad)
+	written := s.BytesWritten()
+	if err := s.MarkNotComplete(ctx, f.ih, []int{bad}); err != nil {
+		t.Fatal(err)
+	}
+	if ps := loadPieces(t, db, f); !ps.Known.Get(bad) || ps.Complete.Get(bad) {
+		t.Fatalf("catalog after MarkNotComplete: known=%v complete=%v, want known and not complete", ps.Known.Get(bad), ps.Complete.Get(bad))
+	}
+	tt.Piece(bad).UpdateCompletion()
+	eventually(t, 20*time.Second, "piece re-fetched", func() bool {
+		st := tt.PieceState(bad)
+		return st.Complete && !st.Hashing && !st.QueuedForHash && !st.Marking
+	})
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.BytesWritten() - written; got != f.info.Piece(bad).Length() {
+		t.Errorf("repair wrote %d bytes, want one piece of %d", got, f.info.Piece(bad).Length())
+	}
+	sameFiles(t, f, dl)
+	if n := checkCatalogAgainstDisk(t, db, f, dl); n != f.info.NumPieces() {
+		t.Fatalf("catalog records %d of %d pieces complete after repair", n, f.info.NumPieces())
+	}
+	_ = torrent.PieceState{}
+}
