@@ -9,23 +9,30 @@ import (
 
 // BenchmarkCreate hashes a directory with Create. By default it writes
 // 256 MiB in a temp dir (page cache); ARCHIVD_BENCH_CREATE_DIR points it at an
-// existing directory instead (bench/create.sh uses ~2 GB). Bytes/s is the
-// hashing throughput to compare with `openssl speed -evp sha1 -multi N`.
+// existing directory instead (bench/create.sh uses ~2 GB), and
+// ARCHIVD_BENCH_CREATE_OUT, if set, receives the .torrent so that another
+// client can verify it. Bytes/s is the hashing throughput to compare with
+// `openssl speed -evp sha1 -multi N`.
 func BenchmarkCreate(b *testing.B) {
 	dir := os.Getenv("ARCHIVD_BENCH_CREATE_DIR")
 	if dir == "" {
 		dir = b.TempDir()
 		writeRandomTree(b, dir, 8, 32<<20)
 	}
-	var total int64
-	for i := 0; b.Loop(); i++ {
-		t, err := Create(context.Background(), CreateOptions{Path: dir})
-		if err != nil {
+	var t *Torrent
+	for b.Loop() {
+		var err error
+		if t, err = Create(context.Background(), CreateOptions{Path: dir}); err != nil {
 			b.Fatal(err)
 		}
-		total = t.TotalLength
 	}
-	b.SetBytes(total)
+	b.SetBytes(t.TotalLength)
+	b.ReportMetric(float64(t.PieceLength), "piece-bytes")
+	if out := os.Getenv("ARCHIVD_BENCH_CREATE_OUT"); out != "" {
+		if err := os.WriteFile(out, t.Raw, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // writeRandomTree writes n files of size bytes each under dir/sub<i%3>/.
