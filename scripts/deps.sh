@@ -19,6 +19,7 @@ if [ "$mode" = test ]; then
   command -v openssl >/dev/null || need+=(openssl)
   command -v unshare >/dev/null || need+=(util-linux)
   command -v ip >/dev/null || need+=(iproute2)
+  command -v chromium >/dev/null || need+=(chromium)
   /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
 fi
 if [ ${#need[@]} -gt 0 ]; then

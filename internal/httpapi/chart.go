@@ -9,7 +9,8 @@ import (
 // chart is the throughput plot, drawn server-side as SVG polylines so the
 // page needs no script and no external asset.
 type chart struct {
-	W, H           int
+	W, H           int    // plot area
+	VW, VH         int    // view box: the plot plus margins for labels
 	Up, Down       string // polyline points
 	MaxLabel       string
 	From, To       string
@@ -21,7 +22,7 @@ type chart struct {
 const chartW, chartH = 760, 160
 
 func newChart(ss []Sample, every time.Duration) chart {
-	c := chart{W: chartW, H: chartH, Samples: len(ss), Interval: every}
+	c := chart{W: chartW, H: chartH, VW: chartW + 8, VH: chartH + 20, Samples: len(ss), Interval: every}
 	if len(ss) < 2 {
 		return c
 	}

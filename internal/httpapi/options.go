@@ -23,7 +23,10 @@ func (o *Options) validate() error {
 		o.RequireToken = true
 	}
 	if o.RequireToken && o.TokenFile == "" {
-		return fmt.Errorf("httpapi: http.listen %q is not a loopback address: set http.token_file (a bearer token) or listen on 127.0.0.1", o.Listen)
+		if loop {
+			return fmt.Errorf("httpapi: token required for http.listen %q but http.token_file is empty", o.Listen)
+		}
+		return tokenError(o.Listen)
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return fmt.Errorf("httpapi: http.tls_cert %q and http.tls_key %q: set both or neither", o.TLSCert, o.TLSKey)
@@ -32,6 +35,27 @@ func (o *Options) validate() error {
 		return errors.New("httpapi: no catalog (Options.DB is nil)")
 	}
 	return nil
+}
+
+// ValidateListen checks an http.listen / http.token_file pair the way New
+// does, without binding, so that config validation can call it. An empty
+// listen (server off) is valid.
+func ValidateListen(listen, tokenFile string) error {
+	if listen == "" {
+		return nil
+	}
+	loop, err := IsLoopback(listen)
+	if err != nil {
+		return err
+	}
+	if !loop && tokenFile == "" {
+		return tokenError(listen)
+	}
+	return nil
+}
+
+func tokenError(listen string) error {
+	return fmt.Errorf("httpapi: http.listen %q is not a loopback address: set http.token_file (a bearer token) or listen on 127.0.0.1", listen)
 }
 
 // IsLoopback reports whether listen (host:port) binds only loopback:

@@ -1,0 +1,118 @@
+package httpapi_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/httpapi"
+	"github.com/archivd/archivd/internal/pgserver"
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+// ownCluster starts a private PostgreSQL this test may stop and start,
+// and returns it with a migrated catalog on it.
+func ownCluster(t *testing.T) (*pgserver.Server, *catalog.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Short path: the socket path must stay under 107 bytes; 0755 so the
+	// postgres user can reach it when we are root.
+	dir, err := os.MkdirTemp("", "archivd-httpapi-")
+	must(t, err)
+	must(t, os.Chmod(dir, 0o755))
+	opts := pgserver.Options{Dir: filepath.Join(dir, "pg"), Fast: true}
+	srv, err := pgserver.Start(ctx, opts)
+	must(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = srv.Stop(ctx)
+		_ = os.RemoveAll(dir)
+	})
+	must(t, srv.EnsureDatabase(ctx, "archivd"))
+	db, err := catalog.Open(ctx, srv.URL("archivd"))
+	must(t, err)
+	t.Cleanup(db.Close)
+	_, err = db.Migrate(ctx)
+	must(t, err)
+	return srv, db
+}
+
+func TestReadyzFollowsPostgreSQLStopAndStart(t *testing.T) {
+	t.Parallel()
+	srv, db := ownCluster(t)
+	live := &fixedLive{}
+	s := start(t, httpapi.Options{DB: db, Live: live})
+	base := "http://" + s.Addr()
+
+	if code, body := get(t, nil, base+"/readyz", ""); code != 200 {
+		t.Fatalf("/readyz with PostgreSQL up: %d %s", code, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	must(t, srv.Stop(ctx))
+
+	began := time.Now()
+	code, body := get(t, nil, base+"/readyz", "")
+	if code != 503 || !strings.Contains(body, "catalog") {
+		t.Fatalf("/readyz with PostgreSQL stopped: %d %q, want 503 naming the catalog", code, body)
+	}
+	code, body = get(t, nil, base+"/metrics", "")
+	if code != 200 || metric(t, body, "archivd_catalog_up") != 0 {
+		t.Fatalf("/metrics with PostgreSQL stopped: %d, catalog_up should be 0:\n%s", code, body)
+	}
+	if code, body := get(t, nil, base+"/healthz", ""); code != 200 || body != "ok\n" {
+		t.Fatalf("/healthz with PostgreSQL stopped: %d %q", code, body)
+	}
+	if code, body := get(t, nil, base+"/", ""); code != 200 || !strings.Contains(body, "not ready") {
+		t.Fatalf("status page with PostgreSQL stopped: %d, want 200 showing not ready", code)
+	}
+	if d := time.Since(began); d > 15*time.Second {
+		t.Errorf("probes with PostgreSQL stopped took %v, want them bounded", d)
+	}
+
+	_, err := pgserver.Start(ctx, pgserver.Options{Dir: srv.Dir(), Fast: true})
+	must(t, err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body = get(t, nil, base+"/readyz", "")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz 30s after PostgreSQL returned: %d %s", code, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, body := get(t, nil, base+"/metrics", ""); metric(t, body, "archivd_catalog_up") != 1 {
+		t.Errorf("catalog_up not back to 1 after PostgreSQL returned")
+	}
+
+	live.kill(errEngineStopped)
+	if code, body := get(t, nil, base+"/readyz", ""); code != 503 || !strings.Contains(body, "engine stopped") {
+		t.Fatalf("/readyz with the engine stopped: %d %q", code, body)
+	}
+}
+
+func TestReadyRefusesOutdatedSchemaAndMissingEngine(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	s, err := httpapi.New(httpapi.Options{Listen: "127.0.0.1:0", DB: db, Logger: testLogger(t)})
+	must(t, err)
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Ready(ctx); err == nil || !strings.Contains(err.Error(), "engine: not started") {
+		t.Fatalf("Ready without Live: %v", err)
+	}
+	// Roll the schema back one version: CheckSchema must name it.
+	_, err = db.Pool.Exec(ctx, `UPDATE archivd_schema_version SET version = version - 1`)
+	must(t, err)
+	if err := s.Ready(ctx); err == nil || !strings.Contains(err.Error(), "outdated") {
+		t.Fatalf("Ready with an outdated schema: %v", err)
+	}
+}
