@@ -13,32 +13,32 @@ import (
 // records pieces complete: an unmounted disk or a deleted directory is not
 // a reason to download terabytes again. Such a torrent is marked
 // unavailable until the operator clears it. It reports whether the torrent
-// was held back.
-func (s *Seeder) checkData(ctx context.Context, p addPrepared) (bool, error) {
+// was held back, or is a fresh download (no data, nothing recorded).
+func (s *Seeder) checkData(ctx context.Context, p addPrepared) (held, fresh bool, err error) {
 	reason := dataGone(p)
 	if reason == "" {
-		return false, nil
+		return false, false, nil
 	}
 	done, err := s.db.CompletedPieces(ctx, p.row.ID, p.row.PieceCount)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if done == 0 {
-		return false, nil // nothing recorded: a fresh download
+		return false, true, nil // nothing recorded, nothing there: a fresh download
 	}
 	reason = fmt.Sprintf("%s while %d of %d pieces are recorded complete", reason, done, p.row.PieceCount)
 	if err := s.db.SetAvailability(ctx, p.row.ID, "unavailable", reason); err != nil {
-		return false, err
+		return false, false, err
 	}
 	if err := s.db.AddTorrentEvent(ctx, p.row.ID, "unavailable", reason, map[string]any{"data_dir": p.row.DataDir}); err != nil {
-		return false, err
+		return false, false, err
 	}
 	s.mu.Lock()
 	s.unavailable++
 	s.mu.Unlock()
 	s.log.Error().Str("torrent", p.row.HexHash()).Str("name", p.row.Name).Str("reason", reason).
 		Msg("torrent data missing: marked unavailable, not downloaded again; clear with `archivd resume` once the data is back")
-	return true, nil
+	return true, false, nil
 }
 
 // dataGone returns why the torrent's data looks absent ("" if it does

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/bencode"
@@ -12,6 +11,7 @@ import (
 	"github.com/anacrolix/torrent/storage"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/torrentfile"
 )
 
 // errNoData is what the metadata-only storage answers to any data access.
@@ -85,39 +85,25 @@ func (s *Seeder) fetchMetadata(ctx context.Context, e *entry) {
 	s.requestReconcile(e.row.ID)
 }
 
-// storeMetadata writes the fetched metainfo and its files to the catalog.
+// storeMetadata writes the fetched metainfo and its files to the catalog,
+// after the same strict checks as an imported .torrent (torrentfile.Parse):
+// paths that could leave the data directory are refused here.
 func (s *Seeder) storeMetadata(ctx context.Context, e *entry) error {
-	mi := e.t.Metainfo()
-	info, err := mi.UnmarshalInfo()
-	if err != nil {
-		return fmt.Errorf("seeder: decode fetched info of %s: %w", e.row.HexHash(), err)
-	}
-	raw, err := bencode.Marshal(mi)
+	raw, err := bencode.Marshal(e.t.Metainfo())
 	if err != nil {
 		return fmt.Errorf("seeder: encode metainfo of %s: %w", e.row.HexHash(), err)
 	}
-	files := filesOf(&info)
-	err = s.db.SetMetainfo(ctx, e.row.ID, info.BestName(), raw, info.PieceLength, info.NumPieces(), info.TotalLength(), files)
+	tf, err := torrentfile.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("seeder: fetched metadata of %s: %w", e.row.HexHash(), err)
+	}
+	files := make([]catalog.File, len(tf.Files))
+	for i, f := range tf.Files {
+		files[i] = catalog.File{Index: f.Index, Path: f.Path, Length: f.Length, Offset: f.Offset}
+	}
+	err = s.db.SetMetainfo(ctx, e.row.ID, tf.Name, raw, tf.PieceLength, tf.PieceCount, tf.TotalLength, files)
 	if err != nil {
 		return fmt.Errorf("seeder: store metadata of %s: %w", e.row.HexHash(), err)
 	}
 	return nil
-}
-
-// filesOf lists a torrent's files as the catalog keeps them: paths
-// '/'-joined and relative to the torrent's own directory; a single-file
-// torrent's one file is named after the torrent. The store checks the
-// paths before it opens anything.
-func filesOf(info *metainfo.Info) []catalog.File {
-	var out []catalog.File
-	var off int64
-	for i, f := range info.UpvertedFiles() {
-		p := strings.Join(f.BestPath(), "/")
-		if !info.IsDir() {
-			p = info.BestName()
-		}
-		out = append(out, catalog.File{Index: i, Path: p, Length: f.Length, Offset: off})
-		off += f.Length
-	}
-	return out
 }

@@ -237,12 +237,12 @@ func (s *Seeder) addOne(ctx context.Context, p addPrepared) (bool, error) {
 	if !p.row.HasMetainfo() {
 		e, err = s.startFetch(ctx, p)
 	} else {
-		var missing bool
-		missing, err = s.checkData(ctx, p)
+		var held bool
+		held, p.fresh, err = s.checkData(ctx, p)
 		if err != nil {
 			return false, err
 		}
-		if missing {
+		if held {
 			return false, nil
 		}
 		e, err = s.addWithInfo(ctx, p)

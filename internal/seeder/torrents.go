@@ -23,7 +23,7 @@ type entry struct {
 
 	// Transfer counters already added to the catalog totals, and the last
 	// sample for rates. Owned by the stats loop (under Seeder.mu).
-	savedUp, savedDown int64
+	savedUp, savedDown   int64
 	sampleUp, sampleDown int64
 	sampleAt             time.Time
 	upRate, downRate     float64
@@ -34,6 +34,11 @@ type addPrepared struct {
 	row   catalog.Torrent
 	files []catalog.File
 	peers []catalog.Peer
+	// fresh: no data on disk and no piece recorded. Its pieces are
+	// recorded not complete before the engine sees them, so they are
+	// downloaded without a pointless hash pass, and a crash later re-checks
+	// only what was in flight.
+	fresh bool
 }
 
 // addWithInfo registers a torrent's storage and adds it to the engine with
@@ -47,6 +52,16 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 	}
 	if err := s.store.Register(ctx, p.row, p.files); err != nil {
 		return nil, fmt.Errorf("seeder: add torrent %s: %w", p.row.HexHash(), err)
+	}
+	if p.fresh {
+		all := make([]int, p.row.PieceCount)
+		for i := range all {
+			all[i] = i
+		}
+		if err := s.store.MarkNotComplete(ctx, p.row.InfoHash, all); err != nil {
+			s.store.Unregister(p.row.InfoHash)
+			return nil, fmt.Errorf("seeder: add torrent %s: record fresh download: %w", p.row.HexHash(), err)
+		}
 	}
 	t, isNew := s.client.AddTorrentOpt(torrent.AddTorrentOpts{InfoHash: p.row.InfoHash})
 	if !isNew {

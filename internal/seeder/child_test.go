@@ -1,0 +1,100 @@
+package seeder
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// A test re-executes its own binary with these variables to run a seeder
+// as a child process that it can SIGKILL.
+const (
+	childEnv     = "ARCHIVD_SEEDER_CHILD"
+	childDBEnv   = "ARCHIVD_SEEDER_CHILD_DB"
+	childRateEnv = "ARCHIVD_SEEDER_CHILD_RATE"
+)
+
+// runChild runs a seeder until SIGTERM (clean stop, exit 0) or SIGKILL.
+func runChild() int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel).With().Timestamp().Str("child", os.Getenv(childEnv)).Logger()
+	db, err := catalog.Open(ctx, os.Getenv(childDBEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer db.Close()
+	rate, _ := strconv.ParseInt(os.Getenv(childRateEnv), 10, 64)
+	s, err := New(Config{ListenHost: "127.0.0.1", NodeID: os.Getenv(childEnv), DownloadRate: rate,
+		CommitInterval: 100 * time.Millisecond, StatsInterval: time.Second, Logger: log}, db)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if err := s.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// child is a seeder process started by a test.
+type child struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func startChild(t *testing.T, node, dbURL string, rate int64) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+node, childDBEnv+"="+dbURL, childRateEnv+"="+strconv.FormatInt(rate, 10))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, done: make(chan error, 1)}
+	go func() { c.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-c.done
+		}
+	})
+	return c
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (c *child) kill(t *testing.T) {
+	t.Helper()
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("child did not die after SIGKILL")
+	}
+}
+
+// term asks for a clean stop and checks it exited 0.
+func (c *child) term(t *testing.T) {
+	t.Helper()
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-c.done:
+		if err != nil {
+			t.Fatalf("child clean stop: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("child did not stop within 60s of SIGTERM")
+	}
+}
