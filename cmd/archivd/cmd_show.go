@@ -71,7 +71,11 @@ func loadShowView(ctx context.Context, db *catalog.DB, ref string) (showView, er
 
 func printShow(a *app, v showView) {
 	a.printf("name:          %s\ninfohash:      %s\ncollection:    %s\nstate:         %s\n", v.Name, v.InfoHashHex, v.Collection, v.EffectiveState)
-	a.printf("availability:  %s %s\ndata dir:      %s\n", v.Availability, v.AvailabilityReason, v.DataDir)
+	avail := v.Availability
+	if v.AvailabilityReason != "" {
+		avail += " (" + v.AvailabilityReason + ")"
+	}
+	a.printf("availability:  %s\ndata dir:      %s\n", avail, v.DataDir)
 	if !v.HasMetainfo() {
 		a.printf("metadata:      not fetched yet (magnet %s)\n", v.Magnet)
 	}
