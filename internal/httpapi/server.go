@@ -7,7 +7,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -69,6 +68,7 @@ type Server struct {
 	counters *Counters
 	reg      *prometheus.Registry
 	ring     *ring
+	tls      bool
 }
 
 // shutdownGrace bounds the graceful shutdown after the context ends.
@@ -104,9 +104,7 @@ func New(o Options) (*Server, error) {
 	if s.ln, err = net.Listen("tcp", o.Listen); err != nil {
 		return nil, fmt.Errorf("httpapi: listen on %s (http.listen): %w", o.Listen, err)
 	}
-	if tlsCfg != nil {
-		s.ln = tls.NewListener(s.ln, tlsCfg)
-	}
+	s.tls = tlsCfg != nil
 	return s, nil
 }
 
@@ -135,8 +133,8 @@ func (s *Server) Run(ctx context.Context) error {
 	defer func() { stopSampler(); <-sampled }()
 
 	served := make(chan error, 1)
-	go func() { served <- s.srv.Serve(s.ln) }()
-	s.o.Logger.Info().Str("addr", s.Addr()).Bool("tls", s.srv.TLSConfig != nil).
+	go func() { served <- s.serve() }()
+	s.o.Logger.Info().Str("addr", s.Addr()).Bool("tls", s.tls).
 		Bool("token", s.token != nil).Msg("http: serving")
 	select {
 	case err := <-served:
@@ -156,4 +154,13 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("httpapi: shut down: %w", err)
 	}
 	return nil
+}
+
+// serve serves on the bound listener; ServeTLS uses the certificate loaded
+// into TLSConfig by New (the empty file names say so).
+func (s *Server) serve() error {
+	if s.tls {
+		return s.srv.ServeTLS(s.ln, "", "")
+	}
+	return s.srv.Serve(s.ln)
 }
