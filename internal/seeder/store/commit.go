@@ -63,10 +63,10 @@ func (s *Store) markComplete(ts *torrentState, p int) error {
 	if !queued && s.nPending >= s.maxPend {
 		// Unknown, not complete: the engine serves it this session (it was
 		// just verified), the next start hashes it instead of trusting it.
-		ts.set(p, false, false, false)
+		ts.set(p, false, false)
 		return fmt.Errorf("seeder store: mark piece %d of %s complete: %w (%d waiting)", p, ts.name, ErrPendingFull, s.nPending)
 	}
-	ts.set(p, true, true, false)
+	ts.set(p, true, true)
 	s.queueLocked(ts, p, true)
 	if s.nPending >= 4096 && s.health.DBOK {
 		select {
@@ -97,14 +97,25 @@ func (s *Store) MarkNotComplete(ctx context.Context, infohash [20]byte, pieces [
 }
 
 func (s *Store) markNotComplete(ctx context.Context, ts *torrentState, pieces []int) error {
+	critical := false
 	for _, p := range pieces {
-		ts.set(p, true, false, true)
+		ts.set(p, true, false)
+		critical = critical || ts.mayBeDBComplete(p)
 	}
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
 	s.mu.Lock()
 	for _, p := range pieces {
 		s.unqueueLocked(ts.id, p)
+	}
+	if !critical && !s.health.DBOK {
+		// The catalog cannot say complete for these pieces: writing them is
+		// safe, the record can wait for the next group commit.
+		for _, p := range pieces {
+			s.queueLocked(ts, p, false)
+		}
+		s.mu.Unlock()
+		return nil
 	}
 	s.mu.Unlock()
 	ups := make([]catalog.PieceUpdate, len(pieces))
@@ -116,10 +127,10 @@ func (s *Store) markNotComplete(ctx context.Context, ts *torrentState, pieces []
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range pieces {
-		if err != nil {
+		if err == nil {
+			ts.setDBComplete(p, false)
+		} else if _, queued := s.pending[ts.id].pieceMap()[p]; !queued {
 			s.queueLocked(ts, p, false)
-		} else if c := ts.completion(p); c.Ok && !c.Complete {
-			ts.set(p, true, false, false)
 		}
 	}
 	if err != nil {
@@ -166,6 +177,15 @@ func (s *Store) commit(ctx context.Context) error {
 	if len(ups) == 0 {
 		return nil
 	}
+	// From now on the catalog may say complete (even if the commit seems to
+	// fail): these pieces must not be rewritten before a durable not-complete.
+	for _, pt := range snap {
+		for p, v := range pt.pieces {
+			if v {
+				pt.ts.setDBComplete(p, true)
+			}
+		}
+	}
 	err := s.store(ctx, ups)
 	if err != nil && isForeignKeyViolation(err) {
 		// A torrent was deleted from the catalog meanwhile: drop its states.
@@ -210,11 +230,7 @@ func (s *Store) committed(snap map[int64]*pendingTorrent) {
 			if cur, ok := pt.pieceMap()[p]; ok && cur == v {
 				s.unqueueLocked(id, p)
 				if !v {
-					c.ts.mu.Lock()
-					if !c.ts.complete.Get(p) {
-						c.ts.notDurable.Set(p, false)
-					}
-					c.ts.mu.Unlock()
+					c.ts.setDBComplete(p, false)
 				}
 			}
 		}

@@ -47,8 +47,8 @@ func (p *piece) WriteAt(b []byte, off int64) (int, error) {
 	if off < 0 || off+int64(len(b)) > p.len {
 		return 0, fmt.Errorf("seeder store: write piece %d of %s at %d+%d: out of range", p.index, p.ts.name, off, len(b))
 	}
-	if p.ts.isNotDurable(p.index) {
-		return 0, fmt.Errorf("seeder store: write piece %d of %s: %w (its not-complete state must reach the catalog before it is rewritten)",
+	if p.ts.mayBeDBComplete(p.index) {
+		return 0, fmt.Errorf("seeder store: write piece %d of %s: %w (the catalog may still record it complete: its not-complete state must be durable before it is rewritten)",
 			p.index, p.ts.name, ErrNotDurable)
 	}
 	if p.s.onWrite != nil {

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// maxBackoff bounds the wait between commit attempts while the catalog is
-// unreachable.
-const maxBackoff = 30 * time.Second
+// defaultMaxBackoff bounds the wait between commit attempts while the
+// catalog is unreachable.
+const defaultMaxBackoff = 30 * time.Second
 
 // finalFlushTimeout bounds the last commit after Run's context ends.
 const finalFlushTimeout = 10 * time.Second
@@ -43,8 +43,8 @@ func (s *Store) nextWait(prev time.Duration, err error) time.Duration {
 	if err == nil {
 		return s.interval
 	}
-	s.log.Warn().Err(err).Dur("retry_in", min(2*prev, maxBackoff)).Msg("group commit failed")
-	return min(2*prev, maxBackoff)
+	s.log.Warn().Err(err).Dur("retry_in", min(2*prev, s.maxBackoff)).Msg("group commit failed")
+	return min(2*prev, s.maxBackoff)
 }
 
 func (s *Store) finalFlush() error {

@@ -65,8 +65,10 @@ type Store struct {
 	db       *catalog.DB
 	log      zerolog.Logger
 	interval time.Duration
-	maxPend  int
-	files    *fdCache
+	// maxBackoff bounds retries while the catalog is unreachable.
+	maxBackoff time.Duration
+	maxPend    int
+	files      *fdCache
 
 	mu        sync.Mutex
 	torrents  map[[20]byte]*torrentState

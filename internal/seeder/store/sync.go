@@ -77,7 +77,7 @@ func (s *Store) lose(pt *pendingTorrent, p int, err error) {
 	defer s.mu.Unlock()
 	if cur, ok := s.pending[pt.ts.id].pieceMap()[p]; ok && cur {
 		s.unqueueLocked(pt.ts.id, p)
-		pt.ts.set(p, false, false, false)
+		pt.ts.set(p, false, false)
 	}
 }
 

@@ -28,10 +28,11 @@ type torrentState struct {
 	mu       sync.Mutex
 	known    catalog.Bits // answered to the engine: recorded (or pending) at all
 	complete catalog.Bits
-	// notDurable marks pieces whose not-complete record has not reached
-	// the catalog yet: writing them could leave the catalog saying
-	// "complete" over half-rewritten data after a crash.
-	notDurable catalog.Bits
+	// dbComplete marks pieces the catalog may record complete (loaded,
+	// committed, or being committed). They must not be written: a crash
+	// would leave the catalog trusting half-rewritten data. A durable
+	// not-complete record clears the bit.
+	dbComplete catalog.Bits
 }
 
 // fileEntry is one file of a torrent, with its path split into checked
@@ -58,6 +59,9 @@ func (s *Store) Register(ctx context.Context, t catalog.Torrent, files []catalog
 		return fmt.Errorf("seeder store: register torrent %s: %w", t.HexHash(), err)
 	}
 	ts.known, ts.complete = ps.Known, ps.Complete
+	for i := range ts.dbComplete {
+		ts.dbComplete[i] = ps.Known[i] & ps.Complete[i]
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if pt := s.pending[t.ID]; pt != nil {
@@ -66,8 +70,8 @@ func (s *Store) Register(ctx context.Context, t catalog.Torrent, files []catalog
 	for p, c := range s.pending[t.ID].pieceMap() {
 		ts.known.Set(p, true)
 		ts.complete.Set(p, c)
-		if !c {
-			ts.notDurable.Set(p, true)
+		if c { // an ambiguous failed commit may have recorded it
+			ts.dbComplete.Set(p, true)
 		}
 	}
 	s.torrents[t.InfoHash] = ts
@@ -110,7 +114,7 @@ func newTorrentState(t catalog.Torrent, files []catalog.File) (*torrentState, er
 		return nil, fail("no files")
 	}
 	ts := &torrentState{id: t.ID, ih: t.InfoHash, name: t.Name, dataDir: t.DataDir, n: t.PieceCount, pieceLen: t.PieceLength,
-		notDurable: catalog.NewBits(t.PieceCount)}
+		dbComplete: catalog.NewBits(t.PieceCount)}
 	seen := map[string]bool{}
 	for i, f := range files {
 		parts, err := splitPath(f.Path)
@@ -159,18 +163,23 @@ func (ts *torrentState) completion(p int) storage.Completion {
 	return storage.Completion{Ok: true, Complete: ts.complete.Get(p)}
 }
 
-func (ts *torrentState) set(p int, known, complete, notDurable bool) {
+func (ts *torrentState) set(p int, known, complete bool) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	ts.known.Set(p, known)
 	ts.complete.Set(p, complete)
-	ts.notDurable.Set(p, notDurable)
 }
 
-func (ts *torrentState) isNotDurable(p int) bool {
+func (ts *torrentState) setDBComplete(p int, v bool) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	return ts.notDurable.Get(p)
+	ts.dbComplete.Set(p, v)
+}
+
+func (ts *torrentState) mayBeDBComplete(p int) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.dbComplete.Get(p)
 }
 
 // filesOf returns the files a byte range of the torrent touches.
