@@ -14,7 +14,8 @@ type CreateOptions struct {
 	// Path is a directory (multi-file torrent named after it) or one
 	// regular file (single-file torrent).
 	Path string
-	// Name is the torrent's name; "" = the base name of Path.
+	// Name is the torrent's name; "" = the base name of Path. A different
+	// name means the data must be stored under that name to be seeded.
 	Name string
 	// PieceLength must be a power of two >= 16 KiB; 0 = ChoosePieceLength.
 	PieceLength int64

@@ -115,6 +115,19 @@ func TestCreateSingleFile(t *testing.T) {
 	}
 }
 
+func TestCreateDotPathIsNamedAfterTheDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "named")
+	writeFile(t, filepath.Join(dir, "f"), []byte("data"))
+	t.Chdir(dir)
+	tor, err := Create(context.Background(), CreateOptions{Path: "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tor.Name != "named" || tor.Files[0].Path != "f" {
+		t.Errorf("name %q files %+v", tor.Name, tor.Files)
+	}
+}
+
 func TestCreateRefusals(t *testing.T) {
 	ctx := context.Background()
 	t.Run("symlink inside", func(t *testing.T) {

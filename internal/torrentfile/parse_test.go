@@ -1,6 +1,7 @@
 package torrentfile
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -61,6 +62,8 @@ func TestParseRejectsWithOneLineErrorNamingTheProblem(t *testing.T) {
 		{"file is a dir of another", `file path "a" is also the directory of file "a/b"`, multi(file(1, "a"), file(1, "a", "b"))},
 		{"dir of another then file", `file path "a" is also the directory of file "a/b/c"`, multi(file(1, "a", "b", "c"), file(1, "a"))},
 		{"all empty", "torrent has no data (total length 0)", encodeTorrentDict(t, dict{"name": "d", "piece length": 64, "pieces": "", "files": []any{file(0, "a")}})},
+		{"duplicate info key", `info dictionary has duplicate key "name"`, []byte("d4:infod6:lengthi100e4:name1:a4:name1:b12:piece lengthi64e6:pieces40:" + piecesFor(2) + "ee")},
+		{"duplicate key in a file entry", `info dictionary has duplicate key "length"`, []byte("d4:infod5:filesld6:lengthi1e6:lengthi2e4:pathl1:aeee4:name1:d12:piece lengthi64e6:pieces20:" + piecesFor(1) + "ee")},
 		{"meta version 3", "meta version 3 is not supported", with("meta version", 3)},
 	}
 	for _, c := range cases {
@@ -127,6 +130,15 @@ func TestLoadErrorNamesThePath(t *testing.T) {
 	_, err := Load(p)
 	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "info is not a dictionary") {
 		t.Fatalf("Load error %v does not name %s and the problem", err, p)
+	}
+	big := p + ".big"
+	writeFile(t, big, nil)
+	if err := os.Truncate(big, maxTorrentFile+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(big)
+	if err == nil || !strings.Contains(err.Error(), big) || !strings.Contains(err.Error(), "larger than 256 MiB") {
+		t.Fatalf("Load of a huge file: %v", err)
 	}
 	_, err = Load(p + ".missing")
 	if err == nil || !strings.Contains(err.Error(), p+".missing") {

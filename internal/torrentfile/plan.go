@@ -33,7 +33,11 @@ func planCreate(o CreateOptions) (*plan, error) {
 	root := filepath.Clean(o.Path)
 	p := &plan{name: o.Name}
 	if p.name == "" {
-		p.name = filepath.Base(root)
+		abs, err := filepath.Abs(root) // so that "." is named after the directory
+		if err != nil {
+			return nil, err
+		}
+		p.name = filepath.Base(abs)
 	}
 	if err := checkName("name", p.name); err != nil {
 		return nil, err

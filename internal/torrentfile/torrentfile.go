@@ -9,6 +9,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,9 +47,13 @@ type Torrent struct {
 	WebSeeds    []string
 }
 
+// maxTorrentFile bounds what Load reads: a 16 MiB-piece torrent of 100 TiB
+// has 120 MiB of piece hashes, anything much larger is not a .torrent.
+const maxTorrentFile = 256 << 20
+
 // Load reads the .torrent file at path and parses it strictly.
 func Load(path string) (*Torrent, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readLimited(path, maxTorrentFile)
 	if err != nil {
 		return nil, fmt.Errorf("torrent file %s: %w", path, err)
 	}
@@ -59,6 +64,23 @@ func Load(path string) (*Torrent, error) {
 	return t, nil
 }
 
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(raw)) > limit {
+		return nil, fmt.Errorf("larger than %d MiB, not a .torrent file", limit>>20)
+	}
+	return raw, nil
+}
+
+// Parse keeps raw as Torrent.Raw; the caller must not modify it afterwards.
 // Parse decodes a .torrent with anacrolix's metainfo package and then applies
 // archivd's own validation (see validate.go).
 func Parse(raw []byte) (*Torrent, error) {
