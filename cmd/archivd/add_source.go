@@ -21,7 +21,11 @@ type candidate struct {
 	created bool
 }
 
-func prepareSource(ctx context.Context, a *app, coll catalog.Collection, o addOptions, src string) (candidate, error) {
+// precheckFunc checks a torrent's location against the catalog before the
+// expensive hashing of a created torrent.
+type precheckFunc func(catalog.NewTorrent) error
+
+func prepareSource(ctx context.Context, a *app, coll catalog.Collection, o addOptions, src string, precheck precheckFunc) (candidate, error) {
 	if strings.HasPrefix(strings.ToLower(src), "magnet:") {
 		return prepareMagnet(a, coll, o, src)
 	}
@@ -32,7 +36,7 @@ func prepareSource(ctx context.Context, a *app, coll catalog.Collection, o addOp
 	if fi.Mode().IsRegular() && strings.EqualFold(filepath.Ext(src), ".torrent") {
 		return prepareImport(a, coll, o, src)
 	}
-	return prepareCreate(ctx, a, coll, o, src)
+	return prepareCreate(ctx, a, coll, o, src, fi.IsDir(), precheck)
 }
 
 // pathErr drops the operation and path an *fs.PathError repeats (the
@@ -85,9 +89,18 @@ func safeComponent(s string) bool {
 	return s != "" && s != "." && s != ".." && len(s) <= 255 && !strings.ContainsAny(s, "/\\\x00")
 }
 
-func prepareCreate(ctx context.Context, a *app, coll catalog.Collection, o addOptions, src string) (candidate, error) {
+func prepareCreate(ctx context.Context, a *app, coll catalog.Collection, o addOptions, src string, isDir bool, precheck precheckFunc) (candidate, error) {
 	abs, err := filepath.Abs(src)
 	if err != nil {
+		return candidate{}, err
+	}
+	// Where the data will be, before hashing it: a directory is its own
+	// data directory, a file lies in its parent.
+	pre := catalog.NewTorrent{DataDir: abs, Name: filepath.Base(abs)}
+	if !isDir {
+		pre = catalog.NewTorrent{DataDir: filepath.Dir(abs), Name: pre.Name, Files: []catalog.File{{Path: pre.Name}}}
+	}
+	if err := precheck(pre); err != nil {
 		return candidate{}, err
 	}
 	if o.Out != "" {

@@ -53,11 +53,12 @@ func (a *app) openCatalog(ctx context.Context, checkSchema bool) (db *catalog.DB
 	return db, closeFn, nil
 }
 
-// withCatalog runs fn with an open, schema-checked catalog.
-func (a *app) withCatalog(ctx context.Context, fn func(db *catalog.DB) error) error {
+// withCatalog runs fn with an open, schema-checked catalog; what names the
+// command in the error when the catalog cannot be opened.
+func (a *app) withCatalog(ctx context.Context, what string, fn func(db *catalog.DB) error) error {
 	db, closeFn, err := a.openCatalog(ctx, true)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer closeFn()
 	return fn(db)

@@ -83,7 +83,7 @@ func runAdd(ctx context.Context, a *app, o addOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, "add", func(db *catalog.DB) error {
 		coll, err := db.Collection(ctx, o.Collection)
 		if err != nil {
 			return fmt.Errorf("add: %w", err)
@@ -110,7 +110,8 @@ func runAdd(ctx context.Context, a *app, o addOptions) error {
 const addLockKey = 0x61726368697664 // "archivd"
 
 func addSource(ctx context.Context, a *app, db *catalog.DB, coll catalog.Collection, o addOptions, src string) error {
-	c, err := prepareSource(ctx, a, coll, o, src)
+	precheck := func(nt catalog.NewTorrent) error { return checkOverlap(ctx, db, nt) }
+	c, err := prepareSource(ctx, a, coll, o, src, precheck)
 	if err != nil {
 		return fmt.Errorf("add %s: %w", src, err)
 	}

@@ -52,7 +52,7 @@ func runCollectionCreate(ctx context.Context, a *app, o collectionCreateOptions)
 	if err := o.validate(); err != nil {
 		return fmt.Errorf("collection create: %w", err)
 	}
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, "collection create", func(db *catalog.DB) error {
 		c, err := db.CreateCollection(ctx, catalog.Collection{Name: o.Name, Description: o.Description,
 			DataRoot: o.DataRoot, WebSeeds: o.WebSeeds})
 		if err != nil {

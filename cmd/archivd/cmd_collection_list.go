@@ -26,7 +26,7 @@ func newCollectionListCmd(a *app) *cobra.Command {
 }
 
 func runCollectionList(ctx context.Context, a *app, o collectionListOptions) error {
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, "collection list", func(db *catalog.DB) error {
 		cs, err := db.Collections(ctx)
 		if err != nil {
 			return fmt.Errorf("collection list: %w", err)

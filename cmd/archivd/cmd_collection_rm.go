@@ -30,7 +30,7 @@ func newCollectionRmCmd(a *app) *cobra.Command {
 }
 
 func runCollectionRm(ctx context.Context, a *app, o collectionRmOptions) error {
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, "collection rm", func(db *catalog.DB) error {
 		if !o.Force {
 			if err := db.DeleteCollection(ctx, o.Name); err != nil {
 				if errors.Is(err, catalog.ErrNotEmpty) {

@@ -30,7 +30,7 @@ func newCollectionShowCmd(a *app) *cobra.Command {
 }
 
 func runCollectionShow(ctx context.Context, a *app, o collectionShowOptions) error {
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, "collection show", func(db *catalog.DB) error {
 		c, err := db.Collection(ctx, o.Name)
 		if err != nil {
 			return fmt.Errorf("collection show: %w", err)

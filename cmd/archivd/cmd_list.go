@@ -28,7 +28,7 @@ func newListCmd(a *app) *cobra.Command {
 }
 
 func runList(ctx context.Context, a *app, o listOptions) error {
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, "list", func(db *catalog.DB) error {
 		views, err := listViews(ctx, db, o.Collection)
 		if err != nil {
 			return fmt.Errorf("list: %w", err)

@@ -38,7 +38,7 @@ With arguments and --collection, each torrent must belong to it.`,
 
 func runPause(ctx context.Context, a *app, o pauseOptions) error {
 	state := map[string]string{"pause": "paused", "resume": "active"}[o.Action]
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, o.Action, func(db *catalog.DB) error {
 		ts, err := pauseTargets(ctx, db, o)
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.Action, err)

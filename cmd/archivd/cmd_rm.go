@@ -33,7 +33,7 @@ Symbolic links are never followed and nothing else is deleted.`,
 }
 
 func runRm(ctx context.Context, a *app, o rmOptions) error {
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, "rm", func(db *catalog.DB) error {
 		ts, err := resolveRefs(ctx, db, o.Refs, "")
 		if err != nil {
 			return fmt.Errorf("rm: %w", err)

@@ -36,7 +36,7 @@ func newShowCmd(a *app) *cobra.Command {
 }
 
 func runShow(ctx context.Context, a *app, o showOptions) error {
-	return a.withCatalog(ctx, func(db *catalog.DB) error {
+	return a.withCatalog(ctx, "show", func(db *catalog.DB) error {
 		v, err := loadShowView(ctx, db, o.Ref)
 		if err != nil {
 			return fmt.Errorf("show %s: %w", o.Ref, err)

@@ -1,6 +1,7 @@
 package main
 
-// Stand-in until the lead's embedded.go exists: delete this file then.
+// The CLI side of the embedded default; serve uses internal/daemon, which
+// stops the cluster on exit.
 
 import (
 	"context"

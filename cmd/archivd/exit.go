@@ -88,7 +88,8 @@ func commandExitCode(err error) int {
 
 // errorLine renders err as the single line printed on stderr.
 func errorLine(err error) string {
-	s := strings.ReplaceAll(err.Error(), ": catalog: ", ": ")
+	s := strings.ReplaceAll(err.Error(), ":\n", ": ")
+	s = strings.ReplaceAll(s, ": catalog: ", ": ")
 	s = strings.TrimPrefix(s, "catalog: ")
 	return "archivd: " + strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
 }

@@ -61,7 +61,7 @@ Configuration: defaults < --config file < ARCHIVD_* environment < flags.
 		newRmCmd(a),
 		newPauseCmd(a, "pause"),
 		newPauseCmd(a, "resume"),
-		// LEAD: add newServeCmd(a) on this line (cmd/archivd/serve.go).
+		newServeCmd(a),
 	)
 	markRunErrors(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -59,7 +59,7 @@ func TestRunCommandLineEndToEnd(t *testing.T) {
 	for _, c := range cases {
 		code, _, errs := runCLI(c.args...)
 		if c.line == "PLACEHOLDER" {
-			c.line = "archivd: add " + src + ": infohash " + list[0]["infohash"].(string) + ` is already in the catalog as "one" in collection books: already exists`
+			c.line = "archivd: add " + src + ": data directory " + src + " would overlap the data directory " + src + ` of torrent "one" (collection books)`
 		}
 		if code != c.code || errs != c.line+"\n" {
 			t.Errorf("%v: exit %d, stderr %q; want %d %q", c.args[len(db):], code, errs, c.code, c.line)
@@ -83,7 +83,7 @@ func TestOutdatedSchemaIsRefusedExceptByMigrate(t *testing.T) {
 	}
 	conn.Close(ctx)
 	code, _, errs := runCLI("--database.url", url, "collection", "list")
-	if code != exitSchema || errs != "archivd: schema version 0 is outdated (latest 1): run 'archivd migrate' or set database.auto_migrate: true\n" {
+	if code != exitSchema || errs != "archivd: collection list: schema version 0 is outdated (latest 1): run 'archivd migrate' or set database.auto_migrate: true\n" {
 		t.Fatalf("list on old schema: %d %q", code, errs)
 	}
 	code, out, errs := runCLI("--database.url", url, "migrate", "--status")
@@ -179,5 +179,13 @@ func TestEmbeddedDatabaseWhenURLEmpty(t *testing.T) {
 	code, out, _ := runCLI(append(args, "collection", "list")...)
 	if code != 0 || !strings.Contains(out, "\ne ") {
 		t.Fatalf("list: %s", out)
+	}
+}
+
+func TestUnreachableDatabaseIsFailure(t *testing.T) {
+	t.Parallel()
+	code, _, errs := runCLI("--database.url", "postgres://archivd@127.0.0.1:1/archivd?connect_timeout=5", "list")
+	if code != exitFailure || !strings.HasPrefix(errs, "archivd: list: connect to 127.0.0.1: ") || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }

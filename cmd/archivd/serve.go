@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/daemon"
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the daemon: seed the catalog's torrents, verify on schedule, serve metrics",
+		Long: `Run archivd in the foreground until SIGTERM or SIGINT, then stop cleanly.
+
+With no database.url, a private PostgreSQL cluster is started under
+state_dir/postgres from the host's binaries and stopped on exit. An outdated
+catalog schema is refused unless database.auto_migrate is true.
+SIGHUP re-reads the configuration file; an invalid one is rejected and the
+running configuration kept. Speaks the systemd notify protocol (READY,
+RELOADING, STOPPING, watchdog pings after a real health check).`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), a) },
+	}
+}
+
+func runServe(ctx context.Context, a *app) error {
+	reload := func() (*config.Config, error) { return config.Load(a.configFile, a.env, nil) }
+	err := daemon.Run(ctx, daemon.Options{Config: a.cfg, Logger: a.log, Version: version, Reload: reload})
+	if errors.Is(err, daemon.ErrSchema) {
+		return withCode(exitSchema, err)
+	}
+	return err
+}
