@@ -21,6 +21,9 @@ func (c clientImpl) OpenTorrent(_ context.Context, info *metainfo.Info, ih metai
 	if err := ts.checkInfo(info); err != nil {
 		return storage.TorrentImpl{}, fmt.Errorf("seeder store: open torrent %s: %w", ih.HexString(), err)
 	}
+	if err := c.s.createEmptyFiles(ts); err != nil {
+		return storage.TorrentImpl{}, fmt.Errorf("seeder store: open torrent %s: %w", ih.HexString(), err)
+	}
 	return storage.TorrentImpl{
 		PieceWithHash: func(p metainfo.Piece, _ g.Option[[]byte]) storage.PieceImpl {
 			return &piece{s: c.s, ts: ts, index: p.Index(), off: p.Offset(), len: p.Length()}

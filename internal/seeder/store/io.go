@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 )
 
 // readAt reads b at torrent offset off from the torrent's files. A file
@@ -67,9 +66,26 @@ func (s *Store) writeFile(ts *torrentState, fe *fileEntry, b []byte, off int64) 
 	}
 	defer s.files.release(h)
 	if len(created) > 0 {
-		s.dirDirty(append(created, filepath.Dir(ts.dataDir)))
+		s.dirDirty(created)
 	}
 	return h.f.WriteAt(b, off)
+}
+
+// createEmptyFiles creates the torrent's zero-length files, which no
+// piece write would ever create.
+func (s *Store) createEmptyFiles(ts *torrentState) error {
+	for _, fe := range ts.files {
+		if fe.length != 0 {
+			continue
+		}
+		f, created, err := openFile(ts.dataDir, fe.parts, true)
+		if err != nil {
+			return fmt.Errorf("create empty file %s: %w", fe.rel, err)
+		}
+		f.Close()
+		s.dirDirty(created)
+	}
+	return nil
 }
 
 // dirDirty remembers directories whose new entries must be made durable

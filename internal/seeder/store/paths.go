@@ -22,9 +22,11 @@ var ErrSymlink = errors.New("symbolic link inside the data directory")
 func openFile(dataDir string, parts []string, create bool) (f *os.File, created []string, err error) {
 	rel := strings.Join(parts, "/")
 	if create {
-		if err := os.MkdirAll(dataDir, 0o755); err != nil {
-			return nil, nil, fmt.Errorf("create data directory %s: %w", dataDir, err)
+		made, err := mkdirAll(dataDir)
+		if err != nil {
+			return nil, nil, err
 		}
+		created = append(created, made...)
 	}
 	dfd, err := unix.Open(dataDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -52,6 +54,29 @@ func openFile(dataDir string, parts []string, create bool) (f *os.File, created 
 		created = append(created, dir)
 	}
 	return os.NewFile(uintptr(fd.fd), filepath.Join(dir, name)), created, nil
+}
+
+// mkdirAll creates dir and its missing parents and returns the
+// directories whose entries changed (the parent of each one created).
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		missing = append(missing, d)
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+	}
+	parents := make([]string, len(missing))
+	for i, d := range missing {
+		parents[i] = filepath.Dir(d)
+	}
+	return parents, nil
 }
 
 func pathErr(p string, err error) error {

@@ -47,13 +47,20 @@ type fileEntry struct {
 
 // Register sets a torrent's data directory and files and loads its piece
 // states in one query. Call it before the torrent with info is added to
-// the engine. Registering again replaces the files and reloads the states
-// (piece states still waiting for the catalog win over what it says).
+// the engine. Registering a registered torrent does nothing: to reload,
+// drop it from the engine, Unregister, then Register (piece states still
+// waiting for the catalog then win over what it says).
 func (s *Store) Register(ctx context.Context, t catalog.Torrent, files []catalog.File) error {
+	if s.torrent(t.InfoHash) != nil {
+		return nil
+	}
 	ts, err := newTorrentState(t, files)
 	if err != nil {
 		return err
 	}
+	// No commit may slip between loading and merging the pending states.
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	ps, err := s.db.LoadPieces(ctx, t.ID, t.PieceCount)
 	if err != nil {
 		return fmt.Errorf("seeder store: register torrent %s: %w", t.HexHash(), err)
@@ -73,6 +80,9 @@ func (s *Store) Register(ctx context.Context, t catalog.Torrent, files []catalog
 		if c { // an ambiguous failed commit may have recorded it
 			ts.dbComplete.Set(p, true)
 		}
+	}
+	if s.torrents[t.InfoHash] != nil {
+		return nil // registered concurrently
 	}
 	s.torrents[t.InfoHash] = ts
 	s.byID[t.ID] = ts

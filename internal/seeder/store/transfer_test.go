@@ -11,7 +11,7 @@ import (
 	"github.com/archivd/archivd/internal/pgtest"
 )
 
-var multiFileSizes = []int{100_000, 5_000, 70_001, 1, 33_333, 16 << 10}
+var multiFileSizes = []int{100_000, 5_000, 70_001, 1, 33_333, 0, 16 << 10}
 
 // syncLog records, in one sequence, piece writes, file syncs and catalog
 // writes, so a test can check their order.
