@@ -1,0 +1,96 @@
+// Package daemon wires archivd serve together: the catalog (external or the
+// embedded private cluster), the seeder, verification and the HTTP server,
+// with systemd notification, SIGHUP reload and a clean stop. Every part it
+// starts is owned here and stopped before Run returns.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/pgserver"
+	"github.com/rs/zerolog"
+)
+
+// ErrSchema wraps a refused outdated schema (its own exit code in the CLI).
+var ErrSchema = errors.New("schema not current")
+
+// Options is what serve passes in.
+type Options struct {
+	Config  *config.Config
+	Logger  zerolog.Logger
+	Version string
+	// Reload returns a freshly loaded configuration (SIGHUP); nil = no reload.
+	Reload func() (*config.Config, error)
+	// Ready, when set, is called once everything is started (tests).
+	Ready func(*Daemon)
+}
+
+// openCatalog connects to the configured catalog, starting the embedded
+// cluster when database.url is empty; stop undoes both.
+func openCatalog(ctx context.Context, cfg *config.Config, log zerolog.Logger) (db *catalog.DB, stop func(), err error) {
+	url, err := cfg.DatabaseURL()
+	if err != nil {
+		return nil, nil, err
+	}
+	stopPG := func() {}
+	if url == "" {
+		dir := filepath.Join(cfg.StateDir, "postgres")
+		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, BinDir: cfg.Database.EmbeddedBinDir})
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info().Str("dir", pg.Dir()).Bool("reused", !pg.Started).Msg("embedded postgres running")
+		stopPG = func() {
+			sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := pg.Stop(sctx); err != nil {
+				log.Error().Err(err).Msg("stop embedded postgres")
+			}
+		}
+		if err := pg.EnsureDatabase(ctx, "archivd"); err != nil {
+			stopPG()
+			return nil, nil, err
+		}
+		url = pg.URL("archivd")
+	}
+	db, err = catalog.Open(ctx, url)
+	if err != nil {
+		stopPG()
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); stopPG() }, nil
+}
+
+// prepareSchema migrates when allowed, else refuses an outdated schema.
+func prepareSchema(ctx context.Context, db *catalog.DB, cfg *config.Config, log zerolog.Logger) error {
+	if cfg.Database.AutoMigrate {
+		st, err := db.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		log.Info().Int32("version", st.Current).Msg("catalog schema migrated")
+		return nil
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrSchema, err)
+	}
+	return nil
+}
+
+func nodeID(cfg *config.Config) string {
+	if cfg.NodeID != "" {
+		return cfg.NodeID
+	}
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "archivd"
+	}
+	return h
+}

@@ -1,0 +1,55 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"sync/atomic"
+
+	"github.com/archivd/archivd/internal/httpapi"
+	"github.com/archivd/archivd/internal/seeder"
+)
+
+// liveSeeder adapts the seeder to what the HTTP server shows.
+type liveSeeder struct {
+	s     *seeder.Seeder
+	db    *catalog.DB
+	alive atomic.Bool // seeder.Run is running
+}
+
+var _ httpapi.Live = (*liveSeeder)(nil)
+
+func (l *liveSeeder) EngineAlive() error {
+	if !l.alive.Load() {
+		return errors.New("torrent engine not running")
+	}
+	return nil
+}
+
+func (l *liveSeeder) Transfer() (uploaded, downloaded int64) {
+	st := l.s.Status()
+	return st.UploadedBytes, st.DownloadedBytes
+}
+
+func (l *liveSeeder) Peers() int { return l.s.Status().Peers }
+
+func (l *liveSeeder) PerTorrent() []httpapi.TorrentLive {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := l.db.Torrents(ctx, catalog.TorrentFilter{Runnable: true})
+	if err != nil {
+		return nil
+	}
+	out := make([]httpapi.TorrentLive, 0, len(rows))
+	for _, r := range rows {
+		t, ok := l.s.TorrentStatus(r.InfoHash)
+		if !ok {
+			continue
+		}
+		out = append(out, httpapi.TorrentLive{InfoHash: t.InfoHash, Name: t.Name, Uploaded: t.UploadedBytes,
+			Downloaded: t.DownloadedBytes, Peers: t.Peers, Complete: t.PiecesComplete, Pieces: t.Pieces})
+	}
+	return out
+}

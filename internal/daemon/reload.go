@@ -1,0 +1,23 @@
+package daemon
+
+import (
+	"github.com/archivd/archivd/internal/config"
+)
+
+// reload applies a new configuration. Settings that need the engine or the
+// listeners rebuilt take effect at the next start; the log says so.
+func (d *Daemon) reload(load func() (*config.Config, error)) {
+	if load == nil {
+		d.log.Warn().Msg("SIGHUP: no configuration file to reload")
+		return
+	}
+	notify("RELOADING=1")
+	defer notify("READY=1")
+	cfg, err := load()
+	if err != nil {
+		d.log.Error().Err(err).Msg("SIGHUP: new configuration rejected, keeping the running one")
+		return
+	}
+	d.cfg.Store(cfg)
+	d.log.Info().Msg("SIGHUP: configuration reloaded (network, database and http settings apply at the next start)")
+}

@@ -1,0 +1,97 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/httpapi"
+	"github.com/archivd/archivd/internal/seeder"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+)
+
+// Daemon is the running serve process; tests reach its parts through it.
+type Daemon struct {
+	DB     *catalog.DB
+	Seeder *seeder.Seeder
+	HTTP   *httpapi.Server // nil when http.listen is ""
+	live   *liveSeeder
+	cfg    atomic.Pointer[config.Config]
+	log    zerolog.Logger
+}
+
+// Config is the configuration in force (replaced by a successful reload).
+func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
+
+// Run serves until ctx is cancelled (SIGTERM/SIGINT in the CLI), then stops
+// every part cleanly: the seeder commits its piece states and records the
+// clean stop before the catalog (and an embedded cluster) is closed.
+func Run(ctx context.Context, o Options) error {
+	cfg, log := o.Config, o.Logger
+	db, stop, err := openCatalog(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := prepareSchema(ctx, db, cfg, log); err != nil {
+		return err
+	}
+	d := &Daemon{DB: db, log: log}
+	d.cfg.Store(cfg)
+	if d.Seeder, err = seeder.New(seederConfig(cfg, log), db); err != nil {
+		return err
+	}
+	d.live = &liveSeeder{s: d.Seeder, db: db}
+	if cfg.HTTP.Listen != "" {
+		d.HTTP, err = httpapi.New(httpapi.Options{Listen: cfg.HTTP.Listen, TokenFile: cfg.HTTP.TokenFile,
+			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,
+			DB: db, Live: d.live, Version: o.Version, Logger: log})
+		if err != nil {
+			return err
+		}
+	}
+	return d.run(ctx, o)
+}
+
+func (d *Daemon) run(ctx context.Context, o Options) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		d.live.alive.Store(true)
+		defer d.live.alive.Store(false)
+		return d.Seeder.Run(gctx)
+	})
+	if d.HTTP != nil {
+		g.Go(func() error { return d.HTTP.Run(gctx) })
+		d.log.Info().Str("addr", d.HTTP.Addr()).Msg("http listening")
+	}
+	g.Go(func() error { d.reloadLoop(gctx, o.Reload); return nil })
+	g.Go(func() error { d.watchdog(gctx); return nil })
+	notify("READY=1")
+	d.log.Info().Str("version", o.Version).Str("listen", d.Seeder.ListenAddr()).Msg("archivd serving")
+	if o.Ready != nil {
+		o.Ready(d)
+	}
+	err := g.Wait()
+	notify("STOPPING=1")
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	d.log.Info().Msg("archivd stopped")
+	return nil
+}
+
+func seederConfig(cfg *config.Config, log zerolog.Logger) seeder.Config {
+	n := cfg.Network
+	return seeder.Config{
+		ListenHost: n.ListenHost, ListenPort: n.ListenPort, DHT: n.DHT, PEX: n.PEX,
+		PortForwarding: n.PortForwarding, Trackers: n.Trackers,
+		UploadRate: int64(n.UploadRate), DownloadRate: int64(n.DownloadRate),
+		MaxConnsPerTorrent: n.MaxConnsPerTorrent, MaxHalfOpen: n.MaxHalfOpen,
+		CommitInterval: cfg.Seeder.CommitInterval, MaxPendingPieces: cfg.Seeder.MaxPendingPieces,
+		ReconcileInterval: cfg.Seeder.ReconcileInterval,
+		NodeID:            nodeID(cfg), Logger: log,
+	}
+}
