@@ -1,0 +1,101 @@
+package seeder
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/pgserver"
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+// ownCluster starts a private PostgreSQL that the test may stop and start.
+func ownCluster(t *testing.T) (*pgserver.Server, pgserver.Options) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Short path: the unix socket path must stay under 107 bytes; 0755 so
+	// that the postgres user can reach it when we are root.
+	dir, err := os.MkdirTemp("", "archivd-seeder-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := pgserver.Options{Dir: filepath.Join(dir, "pg"), Fast: true}
+	srv, err := pgserver.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if s, err := pgserver.Start(ctx, opts); err == nil {
+			_ = s.Stop(ctx)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	if err := srv.EnsureDatabase(ctx, "archivd"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := catalog.Open(ctx, srv.URL("archivd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return srv, opts
+}
+
+// TestPostgresRestartMidTransfer: the downloading node's PostgreSQL stops
+// mid-transfer and comes back. The node keeps downloading (piece states
+// held in memory, status degraded), then commits them; the transfer
+// completes and the catalog agrees with the disk.
+func TestPostgresRestartMidTransfer(t *testing.T) {
+	ctx := context.Background()
+	srv, opts := ownCluster(t)
+	dbA, dbB := openDB(t, pgtest.URL(t)), openDB(t, srv.URL("archivd"))
+	src := filepath.Join(t.TempDir(), "ds")
+	writeData(t, src, 3, transferSizes(t))
+	tf := makeTorrent(t, src, 1<<20)
+	addTorrent(t, dbA, tf, src, true)
+	a := start(t, testConfig(t, "A"), dbA)
+	dirB := filepath.Join(t.TempDir(), "ds")
+	rowB := addTorrent(t, dbB, tf, dirB, false)
+	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
+
+	cfg := testConfig(t, "B")
+	cfg.DownloadRate = tf.TotalLength / 6 // about six seconds of transfer
+	b := start(t, cfg, dbB)
+	waitFor(t, time.Minute, "some progress", func() bool { return completeInCatalog(t, dbB, rowB) > 0 })
+	if err := srv.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "status degraded", func() bool { st := b.Status(); return !st.DBOK && st.Degraded != "" })
+	progress := b.Status().DiskWrittenBytes
+	time.Sleep(2 * time.Second)
+	st := b.Status()
+	if st.DiskWrittenBytes <= progress {
+		t.Fatalf("no download while the catalog was down: %+v", st)
+	}
+	t.Logf("during the outage: %+v", st)
+	if _, err := pgserver.Start(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, "B complete in its catalog", func() bool {
+		n, err := dbB.CompletedPieces(ctx, rowB.ID, rowB.PieceCount)
+		return err == nil && n == tf.PieceCount
+	})
+	waitFor(t, 10*time.Second, "status healthy", func() bool { return b.Status().DBOK })
+	sameFiles(t, tf, src, dirB)
+	checkRecordedPieces(t, dbB, rowB, tf)
+	if err := b.stop(t); err != nil {
+		t.Fatalf("clean stop after the outage: %v", err)
+	}
+}
