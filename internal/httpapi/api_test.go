@@ -144,8 +144,8 @@ func TestThroughputSamplesTransferRates(t *testing.T) {
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		getJSON(t, "http://"+s.Addr()+"/api/v1/throughput", &out)
-		if len(out.Samples) == 5 && out.Samples[0].UploadedB > 1e6 {
-			break // the ring has wrapped: the oldest sample is not the first
+		if len(out.Samples) == 5 && out.Samples[0].UploadedB > 5e6 {
+			break // 5 samples kept, the oldest taken after 0.5s: the ring has wrapped
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("throughput ring never wrapped: %+v", out.Samples)
