@@ -2,8 +2,12 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
@@ -67,7 +71,11 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 		g.Go(func() error { return d.HTTP.Run(gctx) })
 		d.log.Info().Str("addr", d.HTTP.Addr()).Msg("http listening")
 	}
-	g.Go(func() error { d.reloadLoop(gctx, o.Reload); return nil })
+	// Registered before READY so that no SIGHUP can kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	g.Go(func() error { d.reloadLoop(gctx, hup, o.Reload); return nil })
 	g.Go(func() error { d.watchdog(gctx); return nil })
 	notify("READY=1")
 	d.log.Info().Str("version", o.Version).Str("listen", d.Seeder.ListenAddr()).Msg("archivd serving")
@@ -76,6 +84,9 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	}
 	err := g.Wait()
 	notify("STOPPING=1")
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		err = nil // stopped while a part was still starting
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

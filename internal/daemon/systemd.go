@@ -3,8 +3,6 @@ package daemon
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/archivd/archivd/internal/config"
@@ -49,10 +47,7 @@ func (d *Daemon) healthy(ctx context.Context, timeout time.Duration) error {
 
 // reloadLoop re-reads the configuration on SIGHUP. An invalid file is
 // rejected with a log line and the running configuration is kept.
-func (d *Daemon) reloadLoop(ctx context.Context, reload func() (*config.Config, error)) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func (d *Daemon) reloadLoop(ctx context.Context, hup <-chan os.Signal, reload func() (*config.Config, error)) {
 	for {
 		select {
 		case <-ctx.Done():
