@@ -16,7 +16,8 @@ build:
 run:
 	scripts/deps.sh run
 	$(MAKE) build
-	bin/archivd --config $(CONFIG) serve
+	bin/archivd --config $(CONFIG) migrate
+	exec bin/archivd --config $(CONFIG) serve
 
 # Everything CI runs: static checks, the race detector, every test.
 test:
