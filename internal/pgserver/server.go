@@ -144,6 +144,9 @@ func (s *Server) serverOptions() string {
 		"-c unix_socket_directories='" + s.opts.Dir + "'",
 		"-c port=" + strconv.Itoa(s.opts.Port),
 		"-c max_connections=200",
+		// JIT needs writable+executable memory, which the hardened systemd
+		// unit (MemoryDenyWriteExecute) forbids; catalog queries gain nothing.
+		"-c jit=off",
 	}
 	if s.opts.Fast {
 		o = append(o, "-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off")
