@@ -1,12 +1,14 @@
 package seeder
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +24,9 @@ const (
 	childEnv     = "ARCHIVD_SEEDER_CHILD"
 	childDBEnv   = "ARCHIVD_SEEDER_CHILD_DB"
 	childRateEnv = "ARCHIVD_SEEDER_CHILD_RATE"
+	// childExpectEnv: the child prints "ALLSEEDING <ms since start> <rss KiB>"
+	// on stdout once this many torrents seed (benchmarks).
+	childExpectEnv = "ARCHIVD_SEEDER_CHILD_EXPECT"
 )
 
 // runChild runs a seeder until SIGTERM (clean stop, exit 0) or SIGKILL.
@@ -42,6 +47,9 @@ func runChild() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	if n, _ := strconv.Atoi(os.Getenv(childExpectEnv)); n > 0 {
+		go reportAllSeeding(ctx, s, n)
+	}
 	if err := s.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -49,21 +57,66 @@ func runChild() int {
 	return 0
 }
 
-// child is a seeder process started by a test.
-type child struct {
-	cmd  *exec.Cmd
-	done chan error
+var childStart = time.Now()
+
+func reportAllSeeding(ctx context.Context, s *Seeder, n int) {
+	for ctx.Err() == nil {
+		if st := s.Status(); st.Seeding >= n {
+			fmt.Printf("ALLSEEDING %d %d\n", time.Since(childStart).Milliseconds(), rssKiB(os.Getpid()))
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
-func startChild(t *testing.T, node, dbURL string, rate int64) *child {
+// rssKiB reads VmRSS of a process.
+func rssKiB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			return v
+		}
+	}
+	return -1
+}
+
+// child is a seeder process started by a test.
+type child struct {
+	cmd   *exec.Cmd
+	done  chan error
+	lines chan string // stdout
+}
+
+func startChild(t testing.TB, node, dbURL string, rate int64, extraEnv ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+node, childDBEnv+"="+dbURL, childRateEnv+"="+strconv.FormatInt(rate, 10))
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	// A pipe of our own: cmd.Wait must not close it under the reader.
+	out, w, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, done: make(chan error, 1)}
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, done: make(chan error, 1), lines: make(chan string, 16)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			c.lines <- sc.Text()
+		}
+		close(c.lines)
+		out.Close()
+	}()
 	go func() { c.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -75,7 +128,7 @@ func startChild(t *testing.T, node, dbURL string, rate int64) *child {
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (c *child) kill(t *testing.T) {
+func (c *child) kill(t testing.TB) {
 	t.Helper()
 	_ = c.cmd.Process.Signal(syscall.SIGKILL)
 	select {
@@ -86,7 +139,7 @@ func (c *child) kill(t *testing.T) {
 }
 
 // term asks for a clean stop and checks it exited 0.
-func (c *child) term(t *testing.T) {
+func (c *child) term(t testing.TB) {
 	t.Helper()
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
