@@ -14,7 +14,8 @@ func hashProgress(ctx context.Context, a *app, label string) (func(hashed, total
 	if !a.stderrTTY {
 		return nil, func() {}
 	}
-	p := mpb.NewWithContext(ctx, mpb.WithOutput(a.stderr), mpb.WithWidth(40))
+	// Auto refresh: we already know stderr is a terminal.
+	p := mpb.NewWithContext(ctx, mpb.WithOutput(a.stderr), mpb.WithWidth(40), mpb.WithAutoRefresh())
 	var bar *mpb.Bar
 	update := func(hashed, total int64) {
 		if bar == nil {
