@@ -89,7 +89,7 @@ func addRootFlags(root *cobra.Command, a *app) {
 
 // loadConfig runs before every command: the configuration and the logger.
 func (a *app) loadConfig(cmd *cobra.Command, _ []string) error {
-	if cmd.Annotations[skipConfig] != "" {
+	if cmd.Annotations[skipConfig] != "" || isCompletion(cmd) {
 		return nil
 	}
 	cfg, err := config.Load(a.configFile, a.env, cmd.Flags())
@@ -143,4 +143,15 @@ func cmdPath(c *cobra.Command) string {
 		return c.Name()
 	}
 	return strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+}
+
+// isCompletion reports cobra's own shell-completion commands, which need
+// no configuration.
+func isCompletion(c *cobra.Command) bool {
+	for ; c != nil; c = c.Parent() {
+		if c.Name() == "completion" || strings.HasPrefix(c.Name(), "__complete") {
+			return true
+		}
+	}
+	return false
 }

@@ -189,3 +189,18 @@ func TestUnreachableDatabaseIsFailure(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }
+
+func TestConfigFileFromEnvironment(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "archivd.yaml")
+	writeFile(t, p, "network:\n  listen_port: 7001\n")
+	t.Setenv("ARCHIVD_CONFIG", p)
+	code, out, errs := runCLI("config", "show", "--json")
+	var m map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil || m["network"].(map[string]any)["listen_port"] != 7001.0 {
+		t.Fatalf("config show with ARCHIVD_CONFIG: %d %s %s", code, out, errs)
+	}
+	t.Setenv("ARCHIVD_BOGUS", "1")
+	if code, _, _ := runCLI("completion", "bash"); code != 0 {
+		t.Fatalf("completion needs no valid configuration, got exit %d", code)
+	}
+}
