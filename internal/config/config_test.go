@@ -121,6 +121,7 @@ func TestLoadErrorsNameKeyAndValue(t *testing.T) {
 		{"level", "log:\n  level: loud\n", nil, `config: log.level: "loud" is not one of trace, debug, info, warn, error`},
 		{"not a mapping", "- a\n", nil, "config: FILE:1: the file must be a mapping of keys"},
 		{"yaml syntax", "a: [\n", nil, "config: FILE: yaml:"},
+		{"two documents", "state_dir: a\n---\nstate_dir: b\n", nil, "config: FILE: holds more than one YAML document; archivd reads one"},
 		{"unknown env", "", []string{"ARCHIVD_NETWORK_LISTEN_PROT=1"}, "config: environment: ARCHIVD_NETWORK_LISTEN_PROT names no configuration key"},
 		{"bad env value", "", []string{"ARCHIVD_NETWORK_DHT=maybe"}, `config: environment: ARCHIVD_NETWORK_DHT (network.dht): "maybe" is not true or false`},
 		{"public http without token", "http:\n  listen: 0.0.0.0:80\n", nil, `config: http.listen: "0.0.0.0:80" is not loopback: set http.token_file`},

@@ -73,6 +73,10 @@ func (c *Config) applyYAML(path string, raw []byte) error {
 		}
 		return errorf("%s: %s", path, oneLine(err.Error()))
 	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return errorf("%s: holds more than one YAML document; archivd reads one", path)
+	}
 	if len(doc.Content) == 0 {
 		return nil
 	}
