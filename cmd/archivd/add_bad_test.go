@@ -122,6 +122,12 @@ func TestAddBadInputChangesNothing(t *testing.T) {
 			other := multiInfo("set", tfile(100, "a.txt"), tfile(6, "sub", "b.txt"))
 			return addOptions{Collection: "y", Sources: []string{e.writeTorrent(t, "two.torrent", other)}}
 		}, exitConflict, `archivd: add ROOT/src/two.torrent: data directory ROOT/alias/set would overlap the data directory ROOT/disk/set of torrent "set" (collection x)`},
+		{"same file as another single-file torrent", func(t *testing.T, e *testEnv) addOptions {
+			one := dict{"name": "same.bin", "piece length": 16384, "pieces": strings.Repeat("x", 20), "length": 10}
+			mustOK(t, runAdd(ctxT(t), e.a, addOptions{Collection: "c", Sources: []string{e.writeTorrent(t, "one.torrent", one)}}))
+			two := dict{"name": "same.bin", "piece length": 16384, "pieces": strings.Repeat("y", 20), "length": 11}
+			return addOptions{Collection: "c", Sources: []string{e.writeTorrent(t, "two.torrent", two)}}
+		}, exitConflict, `archivd: add ROOT/src/two.torrent: file ROOT/data/c/same.bin would overlap a file of torrent "same.bin" (collection c)`},
 		{"out already exists", func(t *testing.T, e *testEnv) addOptions {
 			writeFile(t, filepath.Join(e.root, "src", "d", "f"), "data")
 			writeFile(t, filepath.Join(e.root, "src", "d.torrent"), "keep me")

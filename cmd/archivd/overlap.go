@@ -20,32 +20,42 @@ var errOverlap = errors.New("would overlap")
 // owned by a multi-file torrent. Paths are compared after resolving
 // symlinks, so two routes to the same directory are caught.
 func checkOverlap(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) error {
-	ts, err := db.Torrents(ctx, catalog.TorrentFilter{})
-	if err != nil {
-		return err
-	}
-	ids := make([]int64, len(ts))
-	for i, t := range ts {
-		if t.InfoHash == nt.InfoHash {
-			return fmt.Errorf("infohash %s is already in the catalog as %q in collection %s: %w", t.HexHash(), t.Name, t.Collection, catalog.ErrExists)
-		}
-		ids[i] = t.ID
-	}
-	files, err := db.FilesOf(ctx, ids)
+	ps, err := db.Placements(ctx)
 	if err != nil {
 		return err
 	}
 	newDir := realPath(nt.DataDir)
 	newOwns := ownsDir(nt.Name, nt.Files)
-	newPaths := absPaths(newDir, nt.Files)
-	for _, t := range ts {
-		dir := realPath(t.DataDir)
-		if (newOwns && within(dir, newDir)) || (ownsDir(t.Name, files[t.ID]) && within(newDir, dir)) {
-			return withCode(exitConflict, fmt.Errorf("data directory %s %w the data directory %s of torrent %q (collection %s)",
-				nt.DataDir, errOverlap, t.DataDir, t.Name, t.Collection))
+	// Only torrents whose directory contains or lies in the new one can
+	// share files with it; their file lists are the only ones loaded.
+	var related []catalog.Placement
+	var ids []int64
+	for _, p := range ps {
+		if p.InfoHash == nt.InfoHash {
+			return fmt.Errorf("infohash %x is already in the catalog as %q in collection %s: %w", p.InfoHash, p.Name, p.Collection, catalog.ErrExists)
 		}
-		if p, ok := clash(newPaths, absPaths(dir, files[t.ID])); ok {
-			return withCode(exitConflict, fmt.Errorf("file %s %w a file of torrent %q (collection %s)", p, errOverlap, t.Name, t.Collection))
+		dir := realPath(p.DataDir)
+		if (newOwns && within(dir, newDir)) || (p.OwnsDir && within(newDir, dir)) {
+			return withCode(exitConflict, fmt.Errorf("data directory %s %w the data directory %s of torrent %q (collection %s)",
+				nt.DataDir, errOverlap, p.DataDir, p.Name, p.Collection))
+		}
+		if within(dir, newDir) || within(newDir, dir) {
+			p.DataDir = dir
+			related = append(related, p)
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(related) == 0 {
+		return nil
+	}
+	files, err := db.FilesOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	newPaths := absPaths(newDir, nt.Files)
+	for _, p := range related {
+		if f, ok := clash(newPaths, absPaths(p.DataDir, files[p.ID])); ok {
+			return withCode(exitConflict, fmt.Errorf("file %s %w a file of torrent %q (collection %s)", f, errOverlap, p.Name, p.Collection))
 		}
 	}
 	return nil
