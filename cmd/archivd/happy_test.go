@@ -74,6 +74,12 @@ func TestAddDirectoryListShowRmKeepsData(t *testing.T) {
 		t.Fatalf("show text: %s", e.stdout)
 	}
 	before := snapshot(t, dir)
+	rows := e.counts(t)
+	wantErr(t, runRm(ctx, e.a, rmOptions{Refs: []string{"dataset", "nope"}, DeleteData: true}), exitNotFound,
+		`archivd: rm: torrent "nope": not found`)
+	if got := e.counts(t); got["torrents"] != rows["torrents"] || !sameMap(snapshot(t, dir), before) {
+		t.Fatal("rm with an unknown name changed something")
+	}
 	mustOK(t, runRm(ctx, e.a, rmOptions{Refs: []string{"dataset"}}))
 	if got := snapshot(t, dir); !sameMap(got, before) {
 		t.Fatal("rm without --delete-data changed the data")
