@@ -33,10 +33,14 @@ const (
 func runChild() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	fmt.Println("STARTED") // SIGTERM now means a clean stop
 	log := zerolog.New(os.Stderr).Level(zerolog.WarnLevel).With().Timestamp().Str("child", os.Getenv(childEnv)).Logger()
 	db, err := catalog.Open(ctx, os.Getenv(childDBEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		if ctx.Err() != nil {
+			return 0 // stopped before it started: nothing was in flight
+		}
 		return 2
 	}
 	defer db.Close()
@@ -52,6 +56,9 @@ func runChild() int {
 	}
 	if err := s.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		if ctx.Err() != nil && strings.Contains(err.Error(), "seeder: start") {
+			return 0 // stopped before it started: nothing was in flight
+		}
 		return 1
 	}
 	return 0
@@ -118,6 +125,14 @@ func startChild(t testing.TB, node, dbURL string, rate int64, extraEnv ...string
 		out.Close()
 	}()
 	go func() { c.done <- cmd.Wait() }()
+	select {
+	case l := <-c.lines:
+		if l != "STARTED" {
+			t.Fatalf("child said %q before STARTED", l)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("child did not start within 30s")
+	}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
