@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/bencode"
@@ -13,6 +14,19 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
+
+// errBadMetadata: the metadata fetched for a magnet fails archivd's checks.
+var errBadMetadata = errors.New("seeder: refused fetched metadata")
+
+// refuseMetadata holds a magnet whose metadata is unsafe (paths leaving
+// the data directory, aliasing files...): unavailable, with an event.
+func (s *Seeder) refuseMetadata(ctx context.Context, e *entry, err error) {
+	s.log.Error().Err(err).Str("torrent", e.row.HexHash()).Msg("magnet held unavailable")
+	if aerr := s.db.SetAvailability(ctx, e.row.ID, "unavailable", err.Error()); aerr != nil {
+		s.log.Error().Err(aerr).Msg("mark magnet unavailable")
+	}
+	_ = s.db.AddTorrentEvent(ctx, e.row.ID, "unavailable", err.Error(), nil)
+}
 
 // errNoData is what the metadata-only storage answers to any data access.
 var errNoData = errors.New("seeder: metadata fetch only: no piece data")
@@ -77,9 +91,21 @@ func (s *Seeder) fetchMetadata(ctx context.Context, e *entry) {
 		return
 	case <-e.t.GotInfo():
 	}
-	if err := s.storeMetadata(ctx, e); err != nil {
-		s.log.Error().Err(err).Str("torrent", e.row.HexHash()).Msg("metadata fetched but not stored: retried at next reconcile")
-		return
+	for backoff := time.Second; ; backoff = min(2*backoff, time.Minute) {
+		err := s.storeMetadata(ctx, e)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, errBadMetadata) {
+			s.refuseMetadata(ctx, e, err)
+			return
+		}
+		s.log.Error().Err(err).Str("torrent", e.row.HexHash()).Dur("retry_in", backoff).Msg("metadata fetched but not stored")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
 	}
 	s.log.Info().Str("torrent", e.row.HexHash()).Str("name", e.t.Name()).Msg("magnet metadata stored")
 	s.requestReconcile(e.row.ID)
@@ -95,7 +121,7 @@ func (s *Seeder) storeMetadata(ctx context.Context, e *entry) error {
 	}
 	tf, err := torrentfile.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("seeder: fetched metadata of %s: %w", e.row.HexHash(), err)
+		return fmt.Errorf("%w of %s: %v", errBadMetadata, e.row.HexHash(), err)
 	}
 	files := make([]catalog.File, len(tf.Files))
 	for i, f := range tf.Files {

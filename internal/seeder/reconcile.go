@@ -72,7 +72,12 @@ func (s *Seeder) reconcileLoop(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			// The catalog is away: the LISTEN loop asks for a full
 			// reconcile once it is back, and the ticker is the backstop.
+			// Pause so that a burst of requests does not spin on it.
 			s.log.Warn().Err(err).Msg("reconcile with catalog failed")
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
 		}
 	}
 }
@@ -118,7 +123,7 @@ func (s *Seeder) reconcileIDs(ctx context.Context, ids []int64) error {
 	for _, id := range ids {
 		r, err := s.db.TorrentByID(ctx, id)
 		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
-			s.requestReconcile(id) // not lost: retried with the next request
+			// Not lost: the full reconcile after the catalog is back covers it.
 			return err
 		}
 		if err == nil && runnable(r) {
