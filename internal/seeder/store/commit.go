@@ -93,11 +93,16 @@ func (s *Store) MarkNotComplete(ctx context.Context, infohash [20]byte, pieces [
 			return fmt.Errorf("seeder store: mark piece %d of %s not complete: the torrent has %d pieces", p, ts.name, ts.n)
 		}
 	}
-	return s.markNotComplete(ctx, ts, pieces)
+	return s.markNotComplete(ctx, ts, pieces, true)
 }
 
-func (s *Store) markNotComplete(ctx context.Context, ts *torrentState, pieces []int) error {
-	critical := false
+// markNotComplete records pieces not complete. It writes the catalog
+// before returning when always is set or when the catalog may record one
+// of them complete (it must not while they are rewritten); otherwise the
+// record joins the next group commit: a fresh download hashes every
+// piece once and fails, and one transaction per piece would be slow.
+func (s *Store) markNotComplete(ctx context.Context, ts *torrentState, pieces []int, always bool) error {
+	critical := always
 	for _, p := range pieces {
 		ts.set(p, true, false)
 		critical = critical || ts.mayBeDBComplete(p)
@@ -108,9 +113,7 @@ func (s *Store) markNotComplete(ctx context.Context, ts *torrentState, pieces []
 	for _, p := range pieces {
 		s.unqueueLocked(ts.id, p)
 	}
-	if !critical && !s.health.DBOK {
-		// The catalog cannot say complete for these pieces: writing them is
-		// safe, the record can wait for the next group commit.
+	if !critical {
 		for _, p := range pieces {
 			s.queueLocked(ts, p, false)
 		}

@@ -41,10 +41,7 @@ func TestUncleanStopRedoesOnlyUncommittedWork(t *testing.T) {
 	tt.Piece(bad).UpdateCompletion()
 	tt.DownloadAll()
 	addPeer(tt, seeder)
-	eventually(t, 20*time.Second, "piece re-fetched", func() bool {
-		st := tt.PieceState(bad)
-		return st.Complete && !st.Hashing && !st.QueuedForHash && !st.Marking
-	})
+	waitPiece(t, tt, bad, 20*time.Second, seeder)
 	if h := s.Health(); h.Pending != 1 {
 		t.Fatalf("pending %d, want the one re-fetched piece", h.Pending)
 	}
@@ -66,7 +63,7 @@ func TestUncleanStopRedoesOnlyUncommittedWork(t *testing.T) {
 	}
 	tt2.DownloadAll()
 	addPeer(tt2, seeder)
-	waitComplete(t, tt2, 30*time.Second)
+	waitComplete(t, tt2, 30*time.Second, seeder)
 	if err := s2.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

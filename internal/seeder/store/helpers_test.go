@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -40,7 +41,12 @@ type fixture struct {
 
 // makeTorrent writes random files (sizes in bytes) under a new source
 // directory, builds the metainfo and stores it in db with dataDir.
-func makeTorrent(t *testing.T, db *catalog.DB, name string, sizes []int, dataDir string) *fixture {
+func makeTorrent(t testing.TB, db *catalog.DB, name string, sizes []int, dataDir string) *fixture {
+	t.Helper()
+	return makeTorrentPL(t, db, name, sizes, dataDir, testPieceLen)
+}
+
+func makeTorrentPL(t testing.TB, db *catalog.DB, name string, sizes []int, dataDir string, pieceLen int64) *fixture {
 	t.Helper()
 	src := t.TempDir()
 	root := filepath.Join(src, name)
@@ -50,15 +56,16 @@ func makeTorrent(t *testing.T, db *catalog.DB, name string, sizes []int, dataDir
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		b := make([]byte, n)
-		for j := range b {
-			b[j] = byte(rng.Uint32())
+		b := make([]byte, n+8)
+		for j := 0; j < n; j += 8 {
+			binary.LittleEndian.PutUint64(b[j:], rng.Uint64())
 		}
+		b = b[:n]
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	info := metainfo.Info{PieceLength: testPieceLen}
+	info := metainfo.Info{PieceLength: pieceLen}
 	if err := info.BuildFromFilePath(root); err != nil {
 		t.Fatal(err)
 	}
@@ -87,12 +94,12 @@ func makeTorrent(t *testing.T, db *catalog.DB, name string, sizes []int, dataDir
 	return f
 }
 
-func testLogger(t *testing.T) zerolog.Logger {
+func testLogger(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 }
 
 // newClient returns a loopback-only client on st.
-func newClient(t *testing.T, st storage.ClientImpl) *torrent.Client {
+func newClient(t testing.TB, st storage.ClientImpl) *torrent.Client {
 	t.Helper()
 	cfg := torrent.NewDefaultClientConfig()
 	cfg.DataDir = t.TempDir()
@@ -113,7 +120,7 @@ func newClient(t *testing.T, st storage.ClientImpl) *torrent.Client {
 }
 
 // newSeeder serves f's original data with the library's file storage.
-func newSeeder(t *testing.T, f *fixture) *torrent.Client {
+func newSeeder(t testing.TB, f *fixture) *torrent.Client {
 	t.Helper()
 	cl := newClient(t, storage.NewFileOpts(storage.NewFileClientOpts{
 		ClientBaseDir: f.src, PieceCompletion: storage.NewMapPieceCompletion()}))
@@ -129,16 +136,52 @@ func addPeer(tt *torrent.Torrent, from *torrent.Client) {
 	tt.AddPeers([]torrent.PeerInfo{{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: from.LocalPort()}, Trusted: true}})
 }
 
-func waitComplete(t *testing.T, tt *torrent.Torrent, d time.Duration) {
+// waitComplete waits for tt to complete, re-adding the given peers when
+// it has no connection (the engine does not redial a failed peer soon).
+func waitComplete(t testing.TB, tt *torrent.Torrent, d time.Duration, peers ...*torrent.Client) {
 	t.Helper()
-	select {
-	case <-tt.Complete().On():
-	case <-time.After(d):
-		t.Fatalf("torrent %s not complete after %v: %d of %d bytes", tt.Name(), d, tt.BytesCompleted(), tt.Length())
+	deadline := time.After(d)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tt.Complete().On():
+			return
+		case <-tick.C:
+			if len(tt.PeerConns()) == 0 {
+				for _, p := range peers {
+					addPeer(tt, p)
+				}
+			}
+		case <-deadline:
+			t.Fatalf("torrent %s not complete after %v: %d of %d bytes", tt.Name(), d, tt.BytesCompleted(), tt.Length())
+		}
 	}
 }
 
-func newStore(t *testing.T, db *catalog.DB) *Store {
+// waitPiece waits until piece p is complete and settled in the engine,
+// re-adding the given peers when it has no connection.
+func waitPiece(t testing.TB, tt *torrent.Torrent, p int, d time.Duration, peers ...*torrent.Client) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for i := 0; ; i++ {
+		st := tt.PieceState(p)
+		if st.Complete && !st.Hashing && !st.QueuedForHash && !st.Marking {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("piece %d of %s not complete after %v", p, tt.Name(), d)
+		}
+		if i%100 == 99 && len(tt.PeerConns()) == 0 {
+			for _, c := range peers {
+				addPeer(tt, c)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func newStore(t testing.TB, db *catalog.DB) *Store {
 	t.Helper()
 	s, err := New(Options{DB: db, Logger: testLogger(t), CommitInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -148,7 +191,7 @@ func newStore(t *testing.T, db *catalog.DB) *Store {
 }
 
 // runStore runs s until the test ends.
-func runStore(t *testing.T, s *Store) {
+func runStore(t testing.TB, s *Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -164,7 +207,7 @@ func runStore(t *testing.T, s *Store) {
 
 // checkCatalogAgainstDisk asserts that every piece the catalog records
 // complete hashes correctly from dataDir, and returns how many there are.
-func checkCatalogAgainstDisk(t *testing.T, db *catalog.DB, f *fixture, dataDir string) int {
+func checkCatalogAgainstDisk(t testing.TB, db *catalog.DB, f *fixture, dataDir string) int {
 	t.Helper()
 	ps, err := db.LoadPieces(context.Background(), f.cat.ID, f.info.NumPieces())
 	if err != nil {
@@ -187,7 +230,7 @@ func checkCatalogAgainstDisk(t *testing.T, db *catalog.DB, f *fixture, dataDir s
 }
 
 // readAll concatenates the torrent's files under dataDir (missing = empty).
-func readAll(t *testing.T, f *fixture, dataDir string) []byte {
+func readAll(t testing.TB, f *fixture, dataDir string) []byte {
 	t.Helper()
 	var all []byte
 	for _, fe := range f.fs {
@@ -198,7 +241,7 @@ func readAll(t *testing.T, f *fixture, dataDir string) []byte {
 	return all
 }
 
-func sameFiles(t *testing.T, f *fixture, dataDir string) {
+func sameFiles(t testing.TB, f *fixture, dataDir string) {
 	t.Helper()
 	for _, fe := range f.fs {
 		want, err := os.ReadFile(filepath.Join(f.src, f.info.Name, filepath.FromSlash(fe.Path)))
@@ -216,7 +259,7 @@ func sameFiles(t *testing.T, f *fixture, dataDir string) {
 }
 
 // copyTree copies f's original files into dst (the store's data dir).
-func copyTree(t *testing.T, f *fixture, dst string) {
+func copyTree(t testing.TB, f *fixture, dst string) {
 	t.Helper()
 	for _, fe := range f.fs {
 		b, err := os.ReadFile(filepath.Join(f.src, f.info.Name, filepath.FromSlash(fe.Path)))
@@ -234,7 +277,7 @@ func copyTree(t *testing.T, f *fixture, dst string) {
 }
 
 // corruptPiece flips the first byte of piece p in dataDir.
-func corruptPiece(t *testing.T, f *fixture, dataDir string, p int) {
+func corruptPiece(t testing.TB, f *fixture, dataDir string, p int) {
 	t.Helper()
 	off := f.info.Piece(p).Offset()
 	for _, fe := range f.fs {
@@ -259,7 +302,7 @@ func corruptPiece(t *testing.T, f *fixture, dataDir string, p int) {
 }
 
 // eventually polls cond every 10ms until it holds or d passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -270,7 +313,7 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func loadPieces(t *testing.T, db *catalog.DB, f *fixture) catalog.PieceStates {
+func loadPieces(t testing.TB, db *catalog.DB, f *fixture) catalog.PieceStates {
 	t.Helper()
 	ps, err := db.LoadPieces(context.Background(), f.cat.ID, f.info.NumPieces())
 	if err != nil {

@@ -82,7 +82,7 @@ func TestOutageKeepsSeedingAndCatchesUp(t *testing.T) {
 	}
 	tt.DownloadAll()
 	addPeer(tt, seeder)
-	waitComplete(t, tt, 60*time.Second)
+	waitComplete(t, tt, 60*time.Second, seeder)
 	eventually(t, 10*time.Second, "degraded health", func() bool { h := s.Health(); return !h.DBOK && h.Pending == n })
 	if h := s.Health(); h.LastError == "" {
 		t.Error("degraded health without an error")
@@ -116,10 +116,7 @@ func TestOutageKeepsSeedingAndCatchesUp(t *testing.T) {
 
 	// Durable now: the piece may be fetched again.
 	tt.Piece(bad).UpdateCompletion()
-	eventually(t, 20*time.Second, "piece re-fetched", func() bool {
-		st := tt.PieceState(bad)
-		return st.Complete && !st.Hashing && !st.QueuedForHash && !st.Marking
-	})
+	waitPiece(t, tt, bad, 20*time.Second, seeder)
 	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

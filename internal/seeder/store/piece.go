@@ -82,12 +82,14 @@ func (p *piece) WriteTo(w io.Writer) (int64, error) {
 func (p *piece) MarkComplete() error { return p.s.markComplete(p.ts, p.index) }
 
 // MarkNotComplete is called by the engine when the piece failed its hash
-// (or reading it failed). The catalog says so before this returns, unless
-// it is unreachable: then the piece is refused writes until it does.
+// (or reading it failed). If the catalog may record the piece complete,
+// it says otherwise before this returns; if it is unreachable, writes to
+// the piece are refused (ErrNotDurable) until it does. Other pieces are
+// recorded at the next group commit.
 func (p *piece) MarkNotComplete() error {
 	ctx, cancel := p.s.syncContext()
 	defer cancel()
-	err := p.s.markNotComplete(ctx, p.ts, []int{p.index})
+	err := p.s.markNotComplete(ctx, p.ts, []int{p.index}, false)
 	if errors.Is(err, ErrNotDurable) {
 		p.s.log.Warn().Err(err).Int("piece", p.index).Str("torrent", p.ts.name).Msg("piece not complete, recorded later")
 	}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anacrolix/torrent"
-
 	"github.com/archivd/archivd/internal/pgtest"
 )
 
@@ -49,10 +47,7 @@ func TestMarkNotCompleteDurableThenRefetched(t *testing.T) {
 		t.Fatalf("catalog after MarkNotComplete: known=%v complete=%v, want known and not complete", ps.Known.Get(bad), ps.Complete.Get(bad))
 	}
 	tt.Piece(bad).UpdateCompletion()
-	eventually(t, 20*time.Second, "piece re-fetched", func() bool {
-		st := tt.PieceState(bad)
-		return st.Complete && !st.Hashing && !st.QueuedForHash && !st.Marking
-	})
+	waitPiece(t, tt, bad, 20*time.Second, seeder)
 	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -63,5 +58,4 @@ func TestMarkNotCompleteDurableThenRefetched(t *testing.T) {
 	if n := checkCatalogAgainstDisk(t, db, f, dl); n != f.info.NumPieces() {
 		t.Fatalf("catalog records %d of %d pieces complete after repair", n, f.info.NumPieces())
 	}
-	_ = torrent.PieceState{}
 }

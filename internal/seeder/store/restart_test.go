@@ -82,7 +82,7 @@ func TestUnknownPiecesHashedAndCleanRestartReadsNothing(t *testing.T) {
 	seeder := newSeeder(t, f)
 	tt.DownloadAll()
 	addPeer(tt, seeder)
-	waitComplete(t, tt, 30*time.Second)
+	waitComplete(t, tt, 30*time.Second, seeder)
 	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func TestTransferRecordsOnlySyncedVerifiedPieces(t *testing.T) {
 	}
 	tt.DownloadAll()
 	addPeer(tt, seeder)
-	waitComplete(t, tt, 60*time.Second)
+	waitComplete(t, tt, 60*time.Second, seeder)
 	if err := s.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
