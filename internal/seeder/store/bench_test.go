@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	g "github.com/anacrolix/generics"
+	"github.com/anacrolix/torrent/storage"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,6 +44,33 @@ func BenchmarkTransfer(b *testing.B) {
 		if err := s.Flush(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+		b.StopTimer()
+		cl.Close()
+		seeder.Close()
+	}
+}
+
+// BenchmarkTransferLibraryFileStorage is the same transfer into the
+// library's own file storage (mmap, no part files, in-memory completion,
+// no fsync): the baseline the Store is compared with.
+func BenchmarkTransferLibraryFileStorage(b *testing.B) {
+	db := pgtest.New(b)
+	const size = 16 << 20
+	b.SetBytes(4 * size)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := makeTorrentPL(b, db, fmt.Sprintf("lib%d", i), []int{size, size, size, size}, b.TempDir(), 256<<10)
+		seeder := newSeeder(b, f)
+		cl := newClient(b, storage.NewFileOpts(storage.NewFileClientOpts{ClientBaseDir: b.TempDir(),
+			UsePartFiles: g.Some(false), PieceCompletion: storage.NewMapPieceCompletion()}))
+		b.StartTimer()
+		tt, err := cl.AddTorrent(f.mi)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tt.DownloadAll()
+		addPeer(tt, seeder)
+		waitComplete(b, tt, 2*time.Minute, seeder)
 		b.StopTimer()
 		cl.Close()
 		seeder.Close()
