@@ -75,11 +75,21 @@ func (l *syncLog) checkLocked(st *torrentState, p int) {
 // torrent from a real peer into a Store-backed client and checks that the
 // data is identical, that every piece recorded complete hashes on disk,
 // and that no piece was recorded complete before its files were synced.
+// It runs again with only 2 file descriptors allowed for 7 files, so that
+// descriptors are closed and reopened under the engine's load.
 func TestTransferRecordsOnlySyncedVerifiedPieces(t *testing.T) {
+	t.Run("default", func(t *testing.T) { testTransfer(t, 0) })
+	t.Run("2 open files", func(t *testing.T) { testTransfer(t, 2) })
+}
+
+func testTransfer(t *testing.T, maxOpen int) {
 	db := pgtest.New(t)
 	dl := filepath.Join(t.TempDir(), "dl")
 	f := makeTorrent(t, db, "multi", multiFileSizes, dl)
 	s := newStore(t, db)
+	if maxOpen > 0 {
+		s.files = newFDCache(maxOpen)
+	}
 	log := observe(s, func(id int64) *torrentState { return s.byIDForTest(id) })
 	runStore(t, s)
 	seeder := newSeeder(t, f)
