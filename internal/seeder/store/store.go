@@ -12,6 +12,20 @@
 //   - a piece never recorded reads back as unknown (the engine hashes it).
 //
 // So whatever the catalog says "complete" is on disk, after any crash.
+//
+// Engine integration:
+//   - Register before the torrent gets its info in the engine (OpenTorrent
+//     refuses unregistered torrents); Unregister only after the engine
+//     dropped it (t.Drop), after a Flush if its states should be kept.
+//   - Call t.DownloadAll(): pieces recorded not complete are only fetched
+//     with a priority. Set DropMutuallyCompletePeers false.
+//   - A write refused with ErrNotDurable (catalog down while a complete
+//     piece went bad) makes the engine's default chunk-write error handler
+//     disallow data download for the whole torrent, for good: install
+//     t.SetOnWriteChunkError and ignore errors.Is(err, ErrNotDurable).
+//   - Read errors (missing or short files) are returned as errors, never
+//     as zeros, and never change the recorded state: a missing mount is
+//     not bitrot, the verifier decides.
 package store
 
 import (
