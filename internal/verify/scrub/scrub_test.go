@@ -269,7 +269,7 @@ func TestScrubRefusesSymlinkOutOfDataDir(t *testing.T) {
 
 func TestScrubRateLimitWithinTenPercent(t *testing.T) {
 	tg := makeData(t, 16<<10, 1<<20)
-	clk := clock.NewFake(time.Unix(1e9, 0))
+	clk := clock.NewAutoFake(time.Unix(1e9, 0))
 	const rate = 256 << 10 // 1 MiB at 256 KiB/s = 4 s of fake time
 	start := clk.Now()
 	s := scrubAll(t, tg, Options{BlockSize: 64 << 10, Limiter: NewLimiter(rate, clk)})

@@ -1,0 +1,132 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// VerifyRun is one verification run and its running totals.
+type VerifyRun struct {
+	ID             int64      `json:"id"`
+	Kind           string     `json:"kind"`
+	Scope          []byte     `json:"-"` // JSON: {"collections": [...], "torrents": [...]}
+	State          string     `json:"state"`
+	NodeID         string     `json:"node_id"`
+	RequestedAt    time.Time  `json:"requested_at"`
+	StartedAt      *time.Time `json:"started_at,omitempty"`
+	FinishedAt     *time.Time `json:"finished_at,omitempty"`
+	BytesPlanned   int64      `json:"bytes_planned"`
+	BytesHashed    int64      `json:"bytes_hashed"`
+	PiecesChecked  int64      `json:"pieces_checked"`
+	PiecesFailed   int64      `json:"pieces_failed"`
+	PiecesRepaired int64      `json:"pieces_repaired"`
+	Error          string     `json:"error,omitempty"`
+}
+
+const verifyRunCols = `id, kind, scope, state, coalesce(node_id, ''), requested_at, started_at, finished_at,
+	bytes_planned, bytes_hashed, pieces_checked, pieces_failed, pieces_repaired, error`
+
+func scanVerifyRun(row pgx.Row) (VerifyRun, error) {
+	var r VerifyRun
+	err := row.Scan(&r.ID, &r.Kind, &r.Scope, &r.State, &r.NodeID, &r.RequestedAt, &r.StartedAt, &r.FinishedAt,
+		&r.BytesPlanned, &r.BytesHashed, &r.PiecesChecked, &r.PiecesFailed, &r.PiecesRepaired, &r.Error)
+	return r, err
+}
+
+// CreateVerifyRun queues a run; the insert wakes daemons through NOTIFY.
+func (db *DB) CreateVerifyRun(ctx context.Context, kind string, scope []byte, nodeID string, now time.Time) (int64, error) {
+	var id int64
+	err := db.Pool.QueryRow(ctx, `INSERT INTO verify_runs (kind, scope, node_id, requested_at) VALUES ($1, $2, nullif($3, ''), $4) RETURNING id`,
+		kind, scope, nodeID, now).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("catalog: queue %s verify run: %w", kind, err)
+	}
+	return id, nil
+}
+
+// ClaimVerifyRun takes the oldest queued run of one of kinds for nodeID
+// (claim-then-commit: the row is locked with SKIP LOCKED and set running
+// in one statement, so two daemons never start the same run).
+func (db *DB) ClaimVerifyRun(ctx context.Context, kinds []string, nodeID string, now time.Time) (VerifyRun, bool, error) {
+	r, err := scanVerifyRun(db.Pool.QueryRow(ctx, `UPDATE verify_runs SET state = 'running', started_at = $3, node_id = $2
+		WHERE id = (SELECT id FROM verify_runs WHERE state = 'queued' AND kind = ANY($1) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING `+verifyRunCols, kinds, nodeID, now))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return VerifyRun{}, false, nil
+	}
+	if err != nil {
+		return VerifyRun{}, false, fmt.Errorf("catalog: claim verify run: %w", err)
+	}
+	return r, true, nil
+}
+
+// VerifyRunByID returns one run; id 0 means the latest run.
+func (db *DB) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
+	q := `SELECT ` + verifyRunCols + ` FROM verify_runs WHERE id = $1`
+	if id == 0 {
+		q = `SELECT ` + verifyRunCols + ` FROM verify_runs WHERE $1 = 0 ORDER BY id DESC LIMIT 1`
+	}
+	r, err := scanVerifyRun(db.Pool.QueryRow(ctx, q, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return VerifyRun{}, fmt.Errorf("catalog: verify run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return VerifyRun{}, fmt.Errorf("catalog: read verify run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// UnfinishedVerifyRuns lists runs left running (by a crashed process or
+// the current one) of the given kinds, oldest first.
+func (db *DB) UnfinishedVerifyRuns(ctx context.Context, kinds []string) ([]VerifyRun, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs WHERE state = 'running' AND kind = ANY($1) ORDER BY id`, kinds)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list unfinished verify runs: %w", err)
+	}
+	rs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (VerifyRun, error) { return scanVerifyRun(r) })
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list unfinished verify runs: %w", err)
+	}
+	return rs, nil
+}
+
+// FinishVerifyRun ends a run with state done, failed or cancelled; jobs
+// not done are dropped (their ranges keep their old verification time, so
+// the planner picks them first next time).
+func (db *DB) FinishVerifyRun(ctx context.Context, id int64, state, errText string, now time.Time) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM verify_jobs WHERE run_id = $1 AND state IN ('pending', 'running')`, id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE verify_runs SET state = $2, error = $3, finished_at = $4 WHERE id = $1`, id, state, errText, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: finish verify run %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetVerifyRunPlanned records the bytes a run plans to read.
+func (db *DB) SetVerifyRunPlanned(ctx context.Context, id, bytes int64) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE verify_runs SET bytes_planned = $2 WHERE id = $1`, id, bytes); err != nil {
+		return fmt.Errorf("catalog: record plan of verify run %d: %w", id, err)
+	}
+	return nil
+}
+
+// AddVerifyEvent writes an events row about a torrent.
+func (db *DB) AddVerifyEvent(ctx context.Context, torrentID int64, kind, message string, data []byte) error {
+	if data == nil {
+		data = []byte(`{}`)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (torrent_id, collection_id, kind, message, data)
+		SELECT $1, collection_id, $2, $3, $4 FROM torrents WHERE id = $1`, torrentID, kind, message, data); err != nil {
+		return fmt.Errorf("catalog: record %s event of torrent %d: %w", kind, torrentID, err)
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/verify/scrub"
+	"github.com/rs/zerolog"
+)
+
+// engine executes runs; Service and RunOffline share it.
+type engine struct {
+	cfg   Config
+	db    *catalog.DB
+	log   zerolog.Logger
+	clk   Clock
+	lim   *scrub.Limiter
+	win   *windows
+	owner string // lease owner: unique per process
+}
+
+func newEngine(cfg Config, db *catalog.DB) (*engine, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	win, err := newWindows(cfg.Schedules, cfg.Timezone, cfg.MaxRun)
+	if err != nil {
+		return nil, err
+	}
+	return &engine{
+		cfg: cfg, db: db, log: cfg.Logger, clk: cfg.Clock, win: win,
+		lim:   scrub.NewLimiter(cfg.Rate, cfg.Clock),
+		owner: fmt.Sprintf("%s/%d/%d", cfg.NodeID, os.Getpid(), time.Now().UnixNano()),
+	}, nil
+}
+
+// plan lays out ranges for the run's torrents and queues the due ones.
+func (e *engine) plan(ctx context.Context, run catalog.VerifyRun) error {
+	scope, err := parseScope(run.Scope)
+	if err != nil {
+		return err
+	}
+	ts, err := resolve(ctx, e.db, scope, run.Kind == "scheduled")
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(ts))
+	for _, t := range ts {
+		per := int(max(1, e.cfg.RangeBytes/t.PieceLength))
+		if err := e.db.EnsureVerifyRanges(ctx, t.ID, t.PieceCount, per); err != nil {
+			return err
+		}
+		ids = append(ids, t.ID)
+	}
+	var due *time.Time
+	if run.Kind == "scheduled" {
+		// Everything that would be overdue before the next window opens.
+		d := e.win.next(e.clk.Now()).Add(-e.cfg.Interval)
+		due = &d
+	}
+	jobs, bytes, err := e.db.PlanVerifyJobs(ctx, run.ID, ids, due)
+	if err != nil {
+		return err
+	}
+	e.log.Info().Int64("run", run.ID).Str("kind", run.Kind).Int("torrents", len(ids)).Int("ranges", jobs).
+		Int64("bytes", bytes).Msg("verify run planned")
+	return e.db.SetVerifyRunPlanned(ctx, run.ID, bytes)
+}
+
+// errWindowEnded stops a run at its window's end.
+var errWindowEnded = errors.New("verify window ended")
+
+// execute works a run's jobs one at a time (the scrubber itself uses all
+// cores) until none is left, ctx ends or the window closes (end; zero =
+// none). progress, if set, sees bytes hashed and planned after each range.
+func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Time, progress func(done, total int64)) error {
+	targets := map[int64]*scrub.Target{}
+	var failedJobs int
+	for {
+		if !end.IsZero() && !e.clk.Now().Before(end) {
+			return e.stop(ctx, run, "cancelled", "window ended: the ranges left are first in the next window")
+		}
+		job, ok, err := e.db.ClaimVerifyJob(ctx, run.ID, e.owner, e.clk.Now(), e.cfg.Lease)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			left, err := e.db.RemainingVerifyJobs(ctx, run.ID)
+			if err != nil || left == 0 {
+				break
+			}
+			// Another worker's lease: wait for it to finish or expire.
+			if err := sleep(ctx, e.cfg.Poll); err != nil {
+				return err
+			}
+			continue
+		}
+		err = e.doJob(ctx, job, end, targets)
+		switch {
+		case errors.Is(err, errWindowEnded):
+			continue
+		case ctx.Err() != nil:
+			return ctx.Err() // run stays running; its leases expire and it resumes
+		case err != nil:
+			failedJobs++
+			e.log.Error().Err(err).Int64("run", run.ID).Int64("torrent", job.TorrentID).Int("first_piece", job.First).Msg("verify range failed")
+			if ferr := e.db.FailVerifyJob(ctx, job.ID, err.Error(), e.clk.Now()); ferr != nil {
+				return ferr
+			}
+		}
+		if progress != nil {
+			if r, err := e.db.VerifyRunByID(ctx, run.ID); err == nil {
+				progress(r.BytesHashed, r.BytesPlanned)
+			}
+		}
+	}
+	if err := e.afterRun(ctx, run.ID); err != nil {
+		return err
+	}
+	msg := ""
+	if failedJobs > 0 {
+		msg = fmt.Sprintf("%d ranges could not be verified (see log)", failedJobs)
+	}
+	return e.stop(ctx, run, "done", msg)
+}
+
+func (e *engine) stop(ctx context.Context, run catalog.VerifyRun, state, msg string) error {
+	if state == "cancelled" {
+		if err := e.afterRun(ctx, run.ID); err != nil {
+			return err
+		}
+	}
+	if err := e.db.FinishVerifyRun(ctx, run.ID, state, msg, e.clk.Now()); err != nil {
+		return err
+	}
+	r, err := e.db.VerifyRunByID(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	e.log.Info().Int64("run", r.ID).Str("state", state).Int64("bytes_hashed", r.BytesHashed).
+		Int64("pieces_checked", r.PiecesChecked).Int64("pieces_failed", r.PiecesFailed).Msg("verify run finished")
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,133 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/verify/scrub"
+)
+
+// afterRun decides per torrent of a run what happens to its new findings:
+// held (mass failure or data dir gone: repairing would re-download the
+// whole torrent over data that may only be unmounted), or handed to the
+// Repairer, or left open when there is none.
+func (e *engine) afterRun(ctx context.Context, runID int64) error {
+	stats, err := e.db.VerifyRunTorrentStats(ctx, runID)
+	if err != nil {
+		return err
+	}
+	for _, st := range stats {
+		if st.PiecesFailed == 0 {
+			continue
+		}
+		if err := e.settleTorrent(ctx, runID, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.VerifyTorrentStat) error {
+	t, err := e.db.TorrentByID(ctx, st.TorrentID)
+	if err != nil {
+		return err
+	}
+	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{RunID: runID, TorrentID: t.ID, States: []string{"open"}})
+	if err != nil || len(found) == 0 {
+		return err
+	}
+	ids, pieces := findingIDs(found)
+	_, statErr := os.Stat(t.DataDir)
+	dirGone := errors.Is(statErr, fs.ErrNotExist)
+	ratio := float64(st.PiecesFailed) / float64(max(1, st.PiecesChecked))
+	if dirGone || ratio > e.cfg.MassFailureRatio {
+		reason := fmt.Sprintf("verify run %d: %d of %d checked pieces bad (%.0f%%); repair held", runID, st.PiecesFailed, st.PiecesChecked, ratio*100)
+		if dirGone {
+			reason = fmt.Sprintf("verify run %d: data directory %s is missing; repair held", runID, t.DataDir)
+		}
+		return e.hold(ctx, t, ids, reason)
+	}
+	if e.cfg.Repairer == nil {
+		return nil
+	}
+	if err := e.cfg.Repairer.MarkBad(ctx, t.ID, pieces); err != nil {
+		return fmt.Errorf("verify: ask repair of %d pieces of torrent %d: %w", len(pieces), t.ID, err)
+	}
+	e.log.Info().Int64("torrent", t.ID).Ints("pieces", pieces).Msg("verify: bad pieces handed to the seeder for repair")
+	return e.db.SetVerifyFindingsState(ctx, ids, "repairing")
+}
+
+func findingIDs(found []catalog.VerifyFinding) ([]int64, []int) {
+	ids := make([]int64, 0, len(found))
+	seen := map[int]bool{}
+	var pieces []int
+	for _, f := range found {
+		ids = append(ids, f.ID)
+		if !seen[f.Piece] {
+			seen[f.Piece] = true
+			pieces = append(pieces, f.Piece)
+		}
+	}
+	return ids, pieces
+}
+
+func (e *engine) hold(ctx context.Context, t catalog.Torrent, ids []int64, reason string) error {
+	e.log.Error().Int64("torrent", t.ID).Str("name", t.Name).Str("alert", "verify_mass_failure").Msg(reason)
+	if err := e.db.SetAvailability(ctx, t.ID, "unavailable", reason); err != nil {
+		return err
+	}
+	if err := e.db.SetVerifyFindingsState(ctx, ids, "held"); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]any{"findings": len(ids)})
+	return e.db.AddVerifyEvent(ctx, t.ID, "verify_mass_failure", reason, data)
+}
+
+// repairOnce re-reads the pieces being repaired: good ones close their
+// findings; ones still bad after RepairTimeout go back to open.
+func (e *engine) repairOnce(ctx context.Context) error {
+	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []string{"repairing"}})
+	if err != nil {
+		return err
+	}
+	cache := map[int64]*scrub.Target{}
+	var good, late []int64
+	now := e.clk.Now()
+	for _, f := range found {
+		ok, err := e.pieceGood(ctx, f, cache)
+		if err != nil {
+			e.log.Warn().Err(err).Int64("torrent", f.TorrentID).Int("piece", f.Piece).Msg("verify: re-read repaired piece")
+		}
+		switch {
+		case ok:
+			good = append(good, f.ID)
+		case now.Sub(f.DetectedAt) > e.cfg.RepairTimeout:
+			late = append(late, f.ID)
+		}
+	}
+	if len(good) > 0 {
+		e.log.Info().Int("pieces", len(good)).Msg("verify: pieces repaired")
+		if err := e.db.RepairVerifyFindings(ctx, good, "swarm", now); err != nil {
+			return err
+		}
+	}
+	if len(late) > 0 {
+		e.log.Warn().Int("pieces", len(late)).Msg("verify: no source repaired these pieces in time; findings stay open")
+		return e.db.SetVerifyFindingsState(ctx, late, "open")
+	}
+	return nil
+}
+
+func (e *engine) pieceGood(ctx context.Context, f catalog.VerifyFinding, cache map[int64]*scrub.Target) (bool, error) {
+	tg, err := e.target(ctx, f.TorrentID, cache)
+	if err != nil {
+		return false, err
+	}
+	s, err := scrub.Scrub(ctx, tg, f.Piece, 1, scrub.Options{Workers: 1, Open: e.cfg.Open})
+	return err == nil && len(s.Bad) == 0, err
+}

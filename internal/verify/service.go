@@ -1,0 +1,159 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"golang.org/x/sync/errgroup"
+)
+
+// Service is the daemon's verification: it opens scrub windows on the
+// schedule, works queued runs (scheduled ones only inside a window, manual
+// ones at once), resumes runs a crashed process left, follows repairs and
+// writes reports.
+type Service struct {
+	e *engine
+}
+
+// NewService checks the config (schedules, timezone, limits) and returns
+// a service; Run starts it.
+func NewService(cfg Config, db *catalog.DB) (*Service, error) {
+	e, err := newEngine(cfg, db)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{e: e}, nil
+}
+
+// Run runs the scheduler, the run worker and the repair follow-up until
+// ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.scheduleLoop(ctx) })
+	g.Go(func() error { return s.workLoop(ctx) })
+	g.Go(func() error { return s.repairLoop(ctx) })
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// scheduleLoop queues a scheduled run when a window opens (and at start
+// when one is open and has no run yet).
+func (s *Service) scheduleLoop(ctx context.Context) error {
+	e := s.e
+	if _, open := e.win.current(e.clk.Now()); open && e.cfg.MaxRun > 0 {
+		if err := s.queueScheduled(ctx); err != nil {
+			return err
+		}
+	}
+	for {
+		now := e.clk.Now()
+		next := e.win.next(now)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.clk.After(next.Sub(now)):
+		}
+		if err := s.queueScheduled(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Service) queueScheduled(ctx context.Context) error {
+	unfinished, err := s.e.db.UnfinishedVerifyRuns(ctx, []string{"scheduled"})
+	if err != nil {
+		return err
+	}
+	if len(unfinished) > 0 {
+		return nil // the window's work continues in that run
+	}
+	id, err := s.e.db.CreateVerifyRun(ctx, "scheduled", []byte(`{}`), s.e.cfg.NodeID, s.e.clk.Now())
+	if err != nil {
+		return err
+	}
+	s.e.log.Info().Int64("run", id).Msg("verify window opened")
+	return nil
+}
+
+// workLoop executes runs one after the other: left-over running runs
+// first (their expired leases are claimed again), then queued ones.
+func (s *Service) workLoop(ctx context.Context) error {
+	for {
+		worked, err := s.workOnce(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.e.log.Error().Err(err).Msg("verify run")
+		}
+		if worked && err == nil {
+			continue
+		}
+		if err := sleep(ctx, s.e.cfg.Poll); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Service) workOnce(ctx context.Context) (bool, error) {
+	e := s.e
+	end, open := e.win.current(e.clk.Now())
+	running, err := e.db.UnfinishedVerifyRuns(ctx, []string{"scheduled", "manual"})
+	if err != nil {
+		return false, err
+	}
+	for _, r := range running {
+		if r.Kind == "scheduled" && !open {
+			return true, e.stop(ctx, r, "cancelled", "window ended: the ranges left are first in the next window")
+		}
+		return true, s.finishRun(ctx, r, end, false)
+	}
+	kinds := []string{"manual"}
+	if open {
+		kinds = append(kinds, "scheduled")
+	}
+	r, ok, err := e.db.ClaimVerifyRun(ctx, kinds, e.cfg.NodeID, e.clk.Now())
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, s.finishRun(ctx, r, end, true)
+}
+
+// finishRun plans (if fresh), executes and reports a run. Manual runs are
+// not cut by windows.
+func (s *Service) finishRun(ctx context.Context, r catalog.VerifyRun, end time.Time, fresh bool) error {
+	e := s.e
+	if fresh {
+		if err := e.plan(ctx, r); err != nil {
+			_ = e.db.FinishVerifyRun(ctx, r.ID, "failed", err.Error(), e.clk.Now())
+			return fmt.Errorf("verify: plan run %d: %w", r.ID, err)
+		}
+	}
+	if r.Kind != "scheduled" {
+		end = time.Time{}
+	}
+	if err := e.execute(ctx, r, end, nil); err != nil {
+		return fmt.Errorf("verify: run %d: %w", r.ID, err)
+	}
+	return s.publish(ctx, r.ID)
+}
+
+// repairLoop follows pieces handed to the seeder until they read back good.
+func (s *Service) repairLoop(ctx context.Context) error {
+	for {
+		if err := s.e.repairOnce(ctx); err != nil && ctx.Err() == nil {
+			s.e.log.Error().Err(err).Msg("verify: repair follow-up")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.e.clk.After(s.e.cfg.RepairPoll):
+		}
+	}
+}
