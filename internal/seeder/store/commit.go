@@ -102,13 +102,17 @@ func (s *Store) MarkNotComplete(ctx context.Context, infohash [20]byte, pieces [
 // record joins the next group commit: a fresh download hashes every
 // piece once and fails, and one transaction per piece would be slow.
 func (s *Store) markNotComplete(ctx context.Context, ts *torrentState, pieces []int, always bool) error {
-	critical := always
 	for _, p := range pieces {
-		ts.set(p, true, false)
-		critical = critical || ts.mayBeDBComplete(p)
+		ts.set(p, true, false) // not served from now on
 	}
+	// Decide under commitMu: a commit in flight may be recording one of
+	// these pieces complete right now.
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
+	critical := always
+	for _, p := range pieces {
+		critical = critical || ts.mayBeDBComplete(p)
+	}
 	s.mu.Lock()
 	for _, p := range pieces {
 		s.unqueueLocked(ts.id, p)

@@ -154,6 +154,16 @@ func waitComplete(t testing.TB, tt *torrent.Torrent, d time.Duration, peers ...*
 				}
 			}
 		case <-deadline:
+			if os.Getenv("STORE_DEBUG") != "" {
+				var sb strings.Builder
+				for i := 0; i < tt.NumPieces(); i++ {
+					fmt.Fprintf(&sb, "piece %d: %+v\n", i, tt.PieceState(i))
+				}
+				for _, pc := range tt.PeerConns() {
+					fmt.Fprintf(&sb, "conn %v\n", pc)
+				}
+				t.Log(sb.String())
+			}
 			t.Fatalf("torrent %s not complete after %v: %d of %d bytes", tt.Name(), d, tt.BytesCompleted(), tt.Length())
 		}
 	}
