@@ -158,15 +158,10 @@ func (s *Store) syncContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
 }
 
-// Flush commits everything pending now; it fails if anything remains.
+// Flush commits everything pending when it is called (completions that
+// arrive meanwhile may wait for the next group commit).
 func (s *Store) Flush(ctx context.Context) error {
-	if err := s.commit(ctx); err != nil {
-		return err
-	}
-	if n := s.Health().Pending; n > 0 {
-		return fmt.Errorf("seeder store: flush: %d piece states still pending", n)
-	}
-	return nil
+	return s.commit(ctx)
 }
 
 // commit is one group commit: fsync every directory and file that the
@@ -179,10 +174,10 @@ func (s *Store) commit(ctx context.Context) error {
 	if len(snap) == 0 {
 		return nil
 	}
-	s.syncAll(snap, dirs)
+	syncErr := s.syncAll(snap, dirs)
 	ups := updatesOf(snap)
 	if len(ups) == 0 {
-		return nil
+		return syncErr
 	}
 	// From now on the catalog may say complete (even if the commit seems to
 	// fail): these pieces must not be rewritten before a durable not-complete.
@@ -206,7 +201,7 @@ func (s *Store) commit(ctx context.Context) error {
 		return fmt.Errorf("seeder store: commit %d piece states: %w", s.Health().Pending, err)
 	}
 	s.committed(snap)
-	return nil
+	return syncErr
 }
 
 // snapshot copies the pending states and takes the dirty directories.

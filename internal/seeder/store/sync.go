@@ -11,15 +11,15 @@ import (
 // syncAll makes the data of every complete piece in snap durable: each
 // new directory entry and each touched file is fsync'ed once. Pieces whose
 // data could not be made durable are taken out of snap (they are not
-// recorded complete).
-func (s *Store) syncAll(snap map[int64]*pendingTorrent, dirs map[string]struct{}) {
+// recorded complete). The error reports a directory that could not be
+// synced: then no completion is recorded, all stay pending.
+func (s *Store) syncAll(snap map[int64]*pendingTorrent, dirs map[string]struct{}) error {
 	for d := range dirs {
 		if err := syncDir(d); err != nil {
-			// Keep everything pending: the entries may not be durable yet.
 			s.log.Error().Err(err).Msg("sync directory before recording pieces complete")
 			s.dirDirty(keys(dirs))
 			dropComplete(snap)
-			return
+			return fmt.Errorf("seeder store: commit: %w", err)
 		}
 	}
 	type fileKey struct {
@@ -48,6 +48,7 @@ func (s *Store) syncAll(snap map[int64]*pendingTorrent, dirs map[string]struct{}
 			}
 		}
 	}
+	return nil
 }
 
 // syncFile fdatasyncs one file. Linux reports a writeback error to every
