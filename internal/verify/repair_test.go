@@ -1,0 +1,216 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func startService(t *testing.T, cfg Config, db *catalog.DB) {
+	t.Helper()
+	svc, err := NewService(cfg, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// The repairer here is NOT the swarm: it copies the good bytes back from a
+// pristine copy of the data, a real file operation standing in for the
+// seeder's re-download. The end-to-end repair through the real seeder is
+// tested by the daemon's tests once the seeder lands.
+func TestRepairFollowUpClosesFindingsWhenTestRepairerRewritesGoodBytesFromACopy(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	root := t.TempDir()
+	fx := addTorrent(t, db, root, "rot", 16<<10, 300_000, 100_000)
+	pristine := filepath.Join(t.TempDir(), "pristine")
+	if err := os.CopyFS(pristine, os.DirFS(fx.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	fx.flip(t, 40_000)  // piece 2
+	fx.flip(t, 310_000) // piece 18 (file 1)
+	posts := make(chan []byte, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		posts <- b
+	}))
+	defer hook.Close()
+	rep := &recordingRepairer{calls: make(chan markBad, 4), fix: func(id int64, pieces []int) error {
+		for _, f := range fx.Files {
+			b, err := os.ReadFile(filepath.Join(pristine, f.Path))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(fx.path(f.Index), b, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+	cfg := testConfig(t)
+	cfg.Repairer, cfg.Poll, cfg.RepairPoll = rep, 10*time.Millisecond, 10*time.Millisecond
+	cfg.ReportDir, cfg.WebhookURL = filepath.Join(t.TempDir(), "reports"), hook.URL
+	startService(t, cfg, db)
+	runID, err := RequestRun(ctx, db, "manual", Scope{Torrents: []string{"rot"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := <-rep.calls
+	if call.torrent != fx.T.ID || !slices.Equal(call.pieces, []int{2, 18}) {
+		t.Fatalf("MarkBad(%d, %v), want pieces 2 and 18", call.torrent, call.pieces)
+	}
+	waitFor(t, "repaired findings", func() bool {
+		r, err := db.VerifyRunByID(ctx, runID)
+		return err == nil && r.PiecesRepaired == 2
+	})
+	fs := findingsOf(t, db, runID, fx.T.ID)
+	for _, f := range fs {
+		if f.State != "repaired" || f.RepairSource != "swarm" || f.RepairedAt == nil {
+			t.Fatalf("finding %+v not closed as repaired", f)
+		}
+	}
+	var body []byte
+	select {
+	case body = <-posts:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no webhook post")
+	}
+	var got Report
+	if err := json.Unmarshal(body, &got); err != nil || got.Run.ID != runID || len(got.Findings) != 2 {
+		t.Fatalf("webhook body %s (%v)", body, err)
+	}
+	for _, ext := range []string{"json", "html"} {
+		if _, err := os.Stat(filepath.Join(cfg.ReportDir, "run-1."+ext)); err != nil {
+			t.Fatalf("report file: %v", err)
+		}
+	}
+}
+
+func TestMassFailureGuardHoldsRepairWhenDataDirIsGone(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	fx := addTorrent(t, db, t.TempDir(), "gone", 16<<10, 100_000)
+	ok := addTorrent(t, db, t.TempDir(), "fine", 16<<10, 100_000)
+	ok.flip(t, 0) // 1 of 7 pieces: under the 20% guard, repaired normally
+	if err := os.RemoveAll(fx.Dir); err != nil {
+		t.Fatal(err)
+	}
+	rep := &recordingRepairer{calls: make(chan markBad, 4)}
+	cfg := testConfig(t)
+	cfg.Repairer = rep
+	runID, err := RunOffline(ctx, db, cfg, Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(rep.calls)
+	var calls []markBad
+	for c := range rep.calls {
+		calls = append(calls, c)
+	}
+	if len(calls) != 1 || calls[0].torrent != ok.T.ID {
+		t.Fatalf("MarkBad calls %+v, want only torrent %d", calls, ok.T.ID)
+	}
+	fs := findingsOf(t, db, runID, fx.T.ID)
+	if len(fs) != fx.T.PieceCount {
+		t.Fatalf("%d findings for the vanished torrent, want %d", len(fs), fx.T.PieceCount)
+	}
+	for _, f := range fs {
+		if f.State != "held" || f.Kind != "missing_file" {
+			t.Fatalf("finding %+v, want held missing_file", f)
+		}
+	}
+	tor, err := db.TorrentByID(ctx, fx.T.ID)
+	if err != nil || tor.Availability != "unavailable" || !strings.Contains(tor.AvailabilityReason, "missing") {
+		t.Fatalf("torrent availability %q (%q), %v", tor.Availability, tor.AvailabilityReason, err)
+	}
+	var events int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE torrent_id = $1 AND kind = 'verify_mass_failure'`, fx.T.ID).Scan(&events); err != nil || events != 1 {
+		t.Fatalf("%d mass-failure events (%v)", events, err)
+	}
+	if fs := findingsOf(t, db, runID, ok.T.ID); len(fs) != 1 || fs[0].State != "repairing" {
+		t.Fatalf("findings of the healthy torrent %+v, want one repairing", fs)
+	}
+}
+
+func TestMassFailureGuardHoldsRepairAboveRatio(t *testing.T) {
+	db := pgtest.New(t)
+	fx := addTorrent(t, db, t.TempDir(), "rotten", 16<<10, 160_000) // 10 pieces
+	for p := range 3 {
+		fx.flip(t, int64(p)*16<<10) // 30% > 20%
+	}
+	rep := &recordingRepairer{calls: make(chan markBad, 4)}
+	cfg := testConfig(t)
+	cfg.Repairer = rep
+	runID, err := RunOffline(context.Background(), db, cfg, Scope{Collections: []string{"c"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.calls) != 0 {
+		t.Fatal("MarkBad called above the mass-failure ratio")
+	}
+	for _, f := range findingsOf(t, db, runID, fx.T.ID) {
+		if f.State != "held" {
+			t.Fatalf("finding %+v not held", f)
+		}
+	}
+}
+
+func TestReportRendersEveryFormat(t *testing.T) {
+	db := pgtest.New(t)
+	fx := addTorrent(t, db, t.TempDir(), "r<&>", 16<<10, 50_000)
+	fx.flip(t, 100)
+	if _, err := RunOffline(context.Background(), db, testConfig(t), Scope{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := LoadReport(context.Background(), db, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for format, want := range map[string]string{
+		"table": "hash_mismatch", "json": `"kind": "hash_mismatch"`, "csv": "run,torrent,infohash,piece",
+		"markdown": "| r<&> | " + fx.T.HexHash(), "html": "r&lt;&amp;&gt;",
+	} {
+		var b strings.Builder
+		if err := rep.Render(&b, format); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s output lacks %q:\n%s", format, want, b.String())
+		}
+		if format == "html" && (strings.Contains(b.String(), "src=") || strings.Contains(b.String(), "href=")) {
+			t.Error("html report references external assets")
+		}
+	}
+	if err := rep.Render(io.Discard, "xml"); err == nil || !strings.Contains(err.Error(), `"xml"`) {
+		t.Errorf("unknown format: %v", err)
+	}
+}
