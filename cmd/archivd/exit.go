@@ -18,6 +18,7 @@ const (
 	exitNotFound = 3 // a named collection, torrent or file does not exist
 	exitConflict = 4 // already exists, overlapping data, collection not empty
 	exitSchema   = 5 // database schema is not current: run 'archivd migrate'
+	exitDamage   = 6 // verify --wait/--offline found damage that is not repaired
 )
 
 const exitCodesHelp = `Exit codes:
@@ -26,7 +27,8 @@ const exitCodesHelp = `Exit codes:
   2  usage error, invalid configuration or bad input (malformed torrent, unsafe path)
   3  not found (collection, torrent, file)
   4  conflict (already exists, overlapping data, collection not empty)
-  5  database schema not current: run 'archivd migrate'`
+  5  database schema not current: run 'archivd migrate'
+  6  verification found damaged data that is not repaired (verify --wait, --offline)`
 
 // codeError carries an exit code chosen where the error is made.
 type codeError struct {

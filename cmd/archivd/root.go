@@ -62,6 +62,8 @@ Configuration: defaults < --config file < ARCHIVD_* environment < flags.
 		newPauseCmd(a, "pause"),
 		newPauseCmd(a, "resume"),
 		newServeCmd(a),
+		newVerifyCmd(a),
+		newReportCmd(a),
 	)
 	markRunErrors(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/seeder"
+	"github.com/archivd/archivd/internal/verify"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 )
@@ -22,6 +23,7 @@ type Daemon struct {
 	DB     *catalog.DB
 	Seeder *seeder.Seeder
 	HTTP   *httpapi.Server // nil when http.listen is ""
+	Verify *verify.Service
 	live   *liveSeeder
 	cfg    atomic.Pointer[config.Config]
 	log    zerolog.Logger
@@ -49,6 +51,11 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d.live = &liveSeeder{s: d.Seeder, db: db}
+	vcfg := VerifyConfig(cfg, log)
+	vcfg.Repairer = d.Seeder
+	if d.Verify, err = verify.NewService(vcfg, db); err != nil {
+		return err
+	}
 	if cfg.HTTP.Listen != "" {
 		d.HTTP, err = httpapi.New(httpapi.Options{Listen: cfg.HTTP.Listen, TokenFile: cfg.HTTP.TokenFile,
 			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,
@@ -67,6 +74,7 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 		defer d.live.alive.Store(false)
 		return d.Seeder.Run(gctx)
 	})
+	g.Go(func() error { return d.Verify.Run(gctx) })
 	if d.HTTP != nil {
 		g.Go(func() error { return d.HTTP.Run(gctx) })
 		d.log.Info().Str("addr", d.HTTP.Addr()).Msg("http listening")

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/verify"
+	"github.com/spf13/cobra"
+)
+
+type reportOptions struct {
+	Format string
+	Out    string
+}
+
+func newReportCmd(a *app) *cobra.Command {
+	var o reportOptions
+	cmd := &cobra.Command{
+		Use:   "report [latest|RUN]",
+		Short: "Render the report of a verify run (table, json, csv, markdown, html)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := "latest"
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			return runReport(cmd.Context(), a, o, ref)
+		},
+	}
+	cmd.Flags().StringVarP(&o.Format, "format", "f", "table", "table|json|csv|markdown|html")
+	cmd.Flags().StringVarP(&o.Out, "out", "o", "", "write to this file instead of standard output")
+	return cmd
+}
+
+func runReport(ctx context.Context, a *app, o reportOptions, ref string) error {
+	var id int64
+	if ref != "latest" {
+		n, err := strconv.ParseInt(ref, 10, 64)
+		if err != nil || n <= 0 {
+			return usageErrorf("report: run %q is not 'latest' or a run number", ref)
+		}
+		id = n
+	}
+	switch o.Format {
+	case "table", "json", "csv", "markdown", "html":
+	default:
+		return usageErrorf("report: --format %q is not table, json, csv, markdown or html", o.Format)
+	}
+	return a.withCatalog(ctx, "report", func(db *catalog.DB) error {
+		rep, err := verify.LoadReport(ctx, db, id)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		w := a.stdout
+		if o.Out != "" {
+			f, err := os.Create(o.Out)
+			if err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			defer f.Close()
+			w = f
+		}
+		if err := rep.Render(w, o.Format); err != nil {
+			return fmt.Errorf("report: render run %d: %w", rep.Run.ID, err)
+		}
+		return nil
+	})
+}

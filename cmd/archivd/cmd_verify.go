@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/daemon"
+	"github.com/archivd/archivd/internal/verify"
+	"github.com/spf13/cobra"
+)
+
+type verifyOptions struct {
+	Collections []string
+	Wait        bool
+	Offline     bool
+	Timeout     time.Duration
+	JSON        bool
+}
+
+func newVerifyCmd(a *app) *cobra.Command {
+	var o verifyOptions
+	cmd := &cobra.Command{
+		Use:   "verify [TORRENT...]",
+		Short: "Re-hash torrents now: ask the daemon for a run, or run offline",
+		Long: `Re-hash the data of torrents (all of them, those of --collection, or the
+named ones) and record findings: hash mismatch, missing file, short file,
+unreadable data.
+
+By default the run is queued for the running daemon ('archivd serve'),
+which hashes and repairs bad pieces from the swarm; --wait follows it to the
+end. --offline hashes in this process instead (no daemon needed; no repair),
+with a progress bar on a terminal. 'archivd report' renders the result.
+
+With --wait or --offline the exit code is 6 when the run found damage that
+is not repaired.`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(cmd.Context(), a, o, args) },
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Collections, "collection", "c", nil, "verify this collection (repeatable)")
+	f.BoolVar(&o.Wait, "wait", false, "wait for the daemon to finish the run")
+	f.BoolVar(&o.Offline, "offline", false, "hash in this process instead of the daemon")
+	f.DurationVar(&o.Timeout, "timeout", 0, "with --wait: give up after this long (0 = no limit)")
+	f.BoolVar(&o.JSON, "json", false, "print the run as JSON")
+	cmd.AddCommand(newVerifyStatusCmd(a))
+	return cmd
+}
+
+func runVerify(ctx context.Context, a *app, o verifyOptions, refs []string) error {
+	scope := verify.Scope{Collections: o.Collections, Torrents: refs}
+	return a.withCatalog(ctx, "verify", func(db *catalog.DB) error {
+		var id int64
+		var err error
+		if o.Offline {
+			update, finish := hashProgress(ctx, a, "verify")
+			id, err = verify.RunOffline(ctx, db, daemon.VerifyConfig(a.cfg, a.log), scope, update)
+			finish()
+		} else {
+			id, err = verify.RequestRun(ctx, db, "manual", scope)
+			if err == nil && !o.Wait {
+				if o.JSON {
+					return printJSON(a.stdout, map[string]int64{"run": id})
+				}
+				a.printf("queued verify run %d; follow it with 'archivd verify status' or 'archivd report %d'\n", id, id)
+				return nil
+			}
+			if err == nil {
+				err = waitRun(ctx, db, id, o.Timeout)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		return finishedRun(ctx, a, db, id, o.JSON)
+	})
+}
+
+// waitRun polls the run until it is finished (the daemon does the work).
+func waitRun(ctx context.Context, db *catalog.DB, id int64, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		run, err := db.VerifyRunByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if run.State != "queued" && run.State != "running" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for run %d (%s; is 'archivd serve' running?): %w", id, run.State, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// finishedRun prints the run's outcome; damage left unrepaired is exit 6.
+func finishedRun(ctx context.Context, a *app, db *catalog.DB, id int64, asJSON bool) error {
+	rep, err := verify.LoadReport(ctx, db, id)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	r := rep.Run
+	if asJSON {
+		if err := printJSON(a.stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		a.printf("run %d %s: %s hashed, %d pieces checked, %d failed, %d repaired\n", r.ID, r.State,
+			humanBytes(r.BytesHashed), r.PiecesChecked, r.PiecesFailed, r.PiecesRepaired)
+	}
+	if r.State == "failed" {
+		return fmt.Errorf("verify: run %d failed: %s", r.ID, r.Error)
+	}
+	if open := r.PiecesFailed - r.PiecesRepaired; open > 0 {
+		return withCode(exitDamage, fmt.Errorf("verify: run %d found %d damaged pieces not repaired: see 'archivd report %d'", r.ID, open, r.ID))
+	}
+	return nil
+}
