@@ -116,7 +116,7 @@ func TestLoadErrorsNameKeyAndValue(t *testing.T) {
 		{"bad duration", "seeder:\n  commit_interval: 5x\n", nil, `config: FILE:2: seeder.commit_interval: "5x" is not a duration (like 200ms, 1m, 6h)`},
 		{"bad bytes", "verify:\n  rate: 10Mo\n", nil, `config: FILE:2: verify.rate: "10Mo" is not a byte size (like 512KiB, 10MiB, 1GB)`},
 		{"list wanted", "verify:\n  schedules: 0 1 * * *\n", nil, "config: FILE:2: verify.schedules: must be a list (like [a, b])"},
-		{"bad cron", "verify:\n  schedules: [\"61 1 * * *\"]\n", nil, `config: verify.schedules: "61 1 * * *" is not a 5-field cron expression`},
+		{"bad cron", "verify:\n  schedules: [\"61 1 * * *\"]\n", nil, `config: verify.schedules: "61 1 * * *" is not a cron expression (5 fields, or @daily, @every 6h...): end of range (61) above maximum (59): 61`},
 		{"duplicate", "state_dir: a\nstate_dir: b\n", nil, `config: FILE:2: key "state_dir" is set twice`},
 		{"level", "log:\n  level: loud\n", nil, `config: log.level: "loud" is not one of trace, debug, info, warn, error`},
 		{"not a mapping", "- a\n", nil, "config: FILE:1: the file must be a mapping of keys"},

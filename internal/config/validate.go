@@ -115,13 +115,13 @@ func (c *Config) validateVerify() error {
 	if err != nil || v.Timezone == "" {
 		return errorf("verify.timezone: %q is not a time zone (like Local, UTC, Europe/Berlin)", v.Timezone)
 	}
-	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 	for _, s := range v.Schedules {
 		if strings.Contains(s, "TZ=") {
 			return errorf("verify.schedules: %q: set verify.timezone instead of TZ= in the expression", s)
 		}
 		if _, err := parser.Parse(s); err != nil {
-			return errorf("verify.schedules: %q is not a 5-field cron expression: %v", s, err)
+			return errorf("verify.schedules: %q is not a cron expression (5 fields, or @daily, @every 6h...): %v", s, err)
 		}
 	}
 	switch {
