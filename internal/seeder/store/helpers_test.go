@@ -74,6 +74,10 @@ func makeTorrentPL(t testing.TB, db *catalog.DB, name string, sizes []int, dataD
 		t.Fatal(err)
 	}
 	mi := &metainfo.MetaInfo{InfoBytes: ib}
+	mib, err := bencode.Marshal(mi)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := &fixture{src: src, mi: mi, info: info, ih: mi.HashInfoBytes()}
 	var off int64
 	for i, fi := range info.UpvertedFiles() {
@@ -86,7 +90,7 @@ func makeTorrentPL(t testing.TB, db *catalog.DB, name string, sizes []int, dataD
 			t.Fatal(err)
 		}
 	}
-	f.cat, err = db.AddTorrent(ctx, catalog.NewTorrent{Collection: "test", InfoHash: f.ih, Name: name, Metainfo: mi.InfoBytes,
+	f.cat, err = db.AddTorrent(ctx, catalog.NewTorrent{Collection: "test", InfoHash: f.ih, Name: name, Metainfo: mib,
 		PieceLength: info.PieceLength, PieceCount: info.NumPieces(), TotalLength: info.TotalLength(), DataDir: dataDir, Files: f.fs})
 	if err != nil {
 		t.Fatal(err)
@@ -98,9 +102,8 @@ func testLogger(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 }
 
-// newClient returns a loopback-only client on st.
-func newClient(t testing.TB, st storage.ClientImpl) *torrent.Client {
-	t.Helper()
+// clientConfig is a loopback-only client configuration on st.
+func clientConfig(t testing.TB, st storage.ClientImpl) *torrent.ClientConfig {
 	cfg := torrent.NewDefaultClientConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.DefaultStorage = st
@@ -111,7 +114,13 @@ func newClient(t testing.TB, st storage.ClientImpl) *torrent.Client {
 	cfg.ListenPort = 0
 	cfg.DropMutuallyCompletePeers = false
 	cfg.Seed = true
-	cl, err := torrent.NewClient(cfg)
+	return cfg
+}
+
+// newClient returns a loopback-only client on st.
+func newClient(t testing.TB, st storage.ClientImpl) *torrent.Client {
+	t.Helper()
+	cl, err := torrent.NewClient(clientConfig(t, st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +142,12 @@ func newSeeder(t testing.TB, f *fixture) *torrent.Client {
 }
 
 func addPeer(tt *torrent.Torrent, from *torrent.Client) {
-	tt.AddPeers([]torrent.PeerInfo{{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: from.LocalPort()}, Trusted: true}})
+	tt.AddPeers([]torrent.PeerInfo{{Addr: loopback(from.LocalPort()), Trusted: true}})
 }
+
+func loopback(port int) *net.TCPAddr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port} }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 // waitComplete waits for tt to complete, re-adding the given peers when
 // it has no connection (the engine does not redial a failed peer soon).
