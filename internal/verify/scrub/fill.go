@@ -16,6 +16,7 @@ func (s *scrubber) fill(ctx context.Context, b *batch) error {
 	b.start = start
 	b.buf = b.buf[:end-start]
 	b.probs = make([]Result, b.n)
+	b.parts = make([][][]byte, b.n)
 	for fi := s.fileAt(start); fi < len(s.t.Files) && s.t.Files[fi].Offset < end; fi++ {
 		f := s.t.Files[fi]
 		from, to := max(start, f.Offset), min(end, f.Offset+f.Length)
@@ -25,9 +26,43 @@ func (s *scrubber) fill(ctx context.Context, b *batch) error {
 		if err := s.o.Limiter.WaitN(ctx, int(to-from)); err != nil {
 			return err
 		}
-		s.readSeg(b, fi, from, to)
+		if !s.mapSeg(b, fi, from, to) {
+			s.readSeg(b, fi, from, to)
+			s.split(b, from, b.buf[from-b.start:to-b.start])
+		}
 	}
 	return nil
+}
+
+// mapSeg maps torrent bytes [from, to) of file fi, if the file can be.
+func (s *scrubber) mapSeg(b *batch, fi int, from, to int64) bool {
+	if s.o.NoMap {
+		return false
+	}
+	r, err := s.file(fi)
+	m, ok := r.(Mapper)
+	if err != nil || !ok {
+		return false
+	}
+	data, release, err := m.Map(from-s.t.Files[fi].Offset, to-from)
+	if err != nil {
+		return false
+	}
+	b.release = append(b.release, release)
+	b.mapped = true
+	s.split(b, from, data)
+	return true
+}
+
+// split hands data (torrent bytes from..) to the pieces it covers.
+func (s *scrubber) split(b *batch, from int64, data []byte) {
+	for len(data) > 0 {
+		p := int(from / s.t.PieceLength)
+		_, pe := s.t.pieceSpan(p)
+		k := min(int64(len(data)), pe-from)
+		b.parts[p-b.first] = append(b.parts[p-b.first], data[:k])
+		data, from = data[k:], from+k
+	}
 }
 
 // readSeg reads torrent bytes [from, to) of file fi into the batch. On a

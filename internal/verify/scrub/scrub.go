@@ -21,6 +21,9 @@ type Options struct {
 	BlockSize int64      // bytes per read batch (rounded to whole pieces); 0 = 8 MiB
 	Limiter   *Limiter   // nil = unlimited
 	Open      OpenerFunc // nil = DirOpener
+	// NoMap reads with pread(2) into buffers even where files can be
+	// mapped (for comparison; mapping is faster on data in memory).
+	NoMap bool
 	// OnPiece, if set, sees every piece's result (in no particular order;
 	// calls are serialised).
 	OnPiece func(Result)
@@ -70,11 +73,14 @@ type scrubber struct {
 	sum Summary
 }
 
-// batch is a run of whole pieces read into one buffer.
+// batch is a run of whole pieces: read into one buffer, or mapped.
 type batch struct {
 	first, n int
 	start    int64 // torrent offset of the first piece
 	buf      []byte
+	parts    [][][]byte // per piece, its data in order (in buf or mapped)
+	mapped   bool       // some parts are mapped: hash with faults guarded
+	release  []func()
 	probs    []Result // per piece; Kind "" = read fine
 }
 
@@ -120,6 +126,9 @@ func (s *scrubber) hash(work <-chan *batch, free chan<- []byte) {
 		for i := range b.n {
 			s.check(b, i)
 		}
+		for _, r := range b.release {
+			r()
+		}
 		free <- b.buf[:cap(b.buf)]
 	}
 }
@@ -130,12 +139,17 @@ func (s *scrubber) check(b *batch, i int) {
 	ps, pe := s.t.pieceSpan(p)
 	var hashed int64
 	if r.Kind == "" {
-		hashed = pe - ps
-		if sha1.Sum(b.buf[ps-b.start:pe-b.start]) == s.t.Hashes[p] {
+		sum, err := s.pieceSum(b, i)
+		fi := s.fileAt(ps)
+		f := s.t.Files[fi]
+		switch {
+		case err != nil:
+			r = Result{Piece: p, Kind: IOError, File: fi, Path: f.Path, Offset: ps - f.Offset, Detail: err.Error()}
+		case sum == s.t.Hashes[p]:
+			hashed = pe - ps
 			r = Result{Piece: p, Kind: OK, File: -1}
-		} else {
-			fi := s.fileAt(ps)
-			f := s.t.Files[fi]
+		default:
+			hashed = pe - ps
 			r = Result{Piece: p, Kind: HashMismatch, File: fi, Path: f.Path, Offset: ps - f.Offset}
 		}
 	}
@@ -149,6 +163,27 @@ func (s *scrubber) check(b *batch, i int) {
 	if s.o.OnPiece != nil {
 		s.o.OnPiece(r)
 	}
+}
+
+// pieceSum hashes piece i of the batch from its parts.
+func (s *scrubber) pieceSum(b *batch, i int) (sum [20]byte, err error) {
+	parts := b.parts[i]
+	do := func() {
+		if len(parts) == 1 {
+			sum = sha1.Sum(parts[0])
+			return
+		}
+		h := sha1.New()
+		for _, p := range parts {
+			h.Write(p)
+		}
+		h.Sum(sum[:0])
+	}
+	if !b.mapped {
+		do()
+		return sum, nil
+	}
+	return sum, hashGuarded(do)
 }
 
 // fileAt returns the index of the file holding torrent byte off (skipping

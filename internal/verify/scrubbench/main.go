@@ -30,13 +30,14 @@ func main() {
 	pieceLen := flag.Int64("piece", 4<<20, "make: piece length")
 	block := flag.Int64("block", scrub.DefaultBlockSize, "scrub: read block size")
 	workers := flag.Int("workers", 0, "scrub: hashing goroutines (0 = CPUs)")
+	noMap := flag.Bool("nomap", false, "scrub: pread into buffers instead of mapping")
 	flag.Parse()
 	var err error
 	switch *mode {
 	case "make":
 		err = makeData(*dir, *tfile, *size, *files, *pieceLen)
 	case "scrub":
-		err = runScrub(*dir, *tfile, *block, *workers)
+		err = runScrub(*dir, *tfile, scrub.Options{BlockSize: *block, Workers: *workers, NoMap: *noMap})
 	case "anacrolix":
 		err = runAnacrolix(*dir, *tfile)
 	default:
@@ -107,17 +108,21 @@ func loadTarget(dir, tfile string) (*scrub.Target, error) {
 	return tg, tg.Validate()
 }
 
-func runScrub(dir, tfile string, block int64, workers int) error {
+func runScrub(dir, tfile string, o scrub.Options) error {
 	tg, err := loadTarget(dir, tfile)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	s, err := scrub.Scrub(context.Background(), tg, 0, tg.NumPieces(), scrub.Options{BlockSize: block, Workers: workers})
+	s, err := scrub.Scrub(context.Background(), tg, 0, tg.NumPieces(), o)
 	if err != nil {
 		return err
 	}
-	report("archivd scrub", s.BytesHashed, time.Since(start))
+	what := "archivd scrub (mmap)"
+	if o.NoMap {
+		what = "archivd scrub (pread)"
+	}
+	report(what, s.BytesHashed, time.Since(start))
 	if len(s.Bad) > 0 {
 		return fmt.Errorf("%d bad pieces, first %+v", len(s.Bad), s.Bad[0])
 	}
