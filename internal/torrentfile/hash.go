@@ -4,48 +4,28 @@ import (
 	"context"
 	"crypto/sha1"
 	"fmt"
-	"hash"
-	"runtime/debug"
-	"strings"
+	"io"
+	"os"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// batchBytes is the size of one batch: large sequential windows keep the
+// batchBytes is the size of one read: large sequential reads keep the
 // syscall count low, and a batch of whole pieces lets a worker hash without
 // waiting for the reader.
 const batchBytes = 8 << 20
 
-// batch is a window of whole pieces in torrent order. The data is mapped
-// from the files (see mapper), not copied: on a 2-core machine the copy of
-// read(2) costs a quarter of the hashing budget.
+// batch is a buffer of whole pieces, filled by the reader in torrent order.
 type batch struct {
-	pieces     [][][]byte // per piece, its segments (several if it spans files)
-	count      int        // pieces in use
-	n          int64      // bytes in the batch
+	buf        []byte
+	n          int // bytes filled
 	firstPiece int
-	release    []func() // unmaps, run after hashing
-	files      []string // files in the batch, for error messages
 }
 
-func (b *batch) reset(first int) {
-	for i := range b.pieces[:b.count] {
-		b.pieces[i] = b.pieces[i][:0]
-	}
-	b.count, b.n, b.firstPiece = 0, 0, first
-	b.release, b.files = b.release[:0], b.files[:0]
-}
-
-func (b *batch) unmap() {
-	for _, f := range b.release {
-		f()
-	}
-	b.release = b.release[:0]
-}
-
-// hashPlan maps the files in order in one goroutine and hashes pieces on
-// `workers` goroutines. At most workers+2 batches (of batchBytes or one
-// piece) are mapped at any time.
+// hashPlan reads the files in order in one goroutine and hashes pieces on
+// `workers` goroutines. Memory is bounded by workers+2 batch buffers, which
+// circulate between the reader and the workers.
 func hashPlan(ctx context.Context, p *plan, workers int, progress func(int64, int64)) ([]byte, error) {
 	pieceCount := int(ceilDiv(p.total, p.pieceLength))
 	pieces := make([]byte, pieceCount*20)
@@ -53,14 +33,14 @@ func hashPlan(ctx context.Context, p *plan, workers int, progress func(int64, in
 	nbuf := workers + 2
 	free := make(chan *batch, nbuf)
 	for range nbuf {
-		free <- &batch{pieces: make([][][]byte, perBatch)}
+		free <- &batch{buf: make([]byte, perBatch*p.pieceLength)}
 	}
 	full := make(chan *batch, nbuf)
 	done := make(chan int64, nbuf)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return readAll(gctx, p, perBatch, free, full) })
 	for range workers {
-		g.Go(func() error { return hashBatches(gctx, pieces, full, free, done) })
+		g.Go(func() error { return hashBatches(gctx, p.pieceLength, pieces, full, free, done) })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- g.Wait(); close(done) }()
@@ -71,11 +51,7 @@ func hashPlan(ctx context.Context, p *plan, workers int, progress func(int64, in
 			progress(hashed, p.total)
 		}
 	}
-	err := <-errc
-	for range nbuf { // every batch is back in free once all goroutines ended
-		(<-free).unmap()
-	}
-	if err != nil {
+	if err := <-errc; err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -84,16 +60,14 @@ func hashPlan(ctx context.Context, p *plan, workers int, progress func(int64, in
 	return pieces, nil
 }
 
-func hashBatches(ctx context.Context, pieces []byte, full <-chan *batch, free chan<- *batch, done chan<- int64) error {
-	h := sha1.New()
+func hashBatches(ctx context.Context, pl int64, pieces []byte, full <-chan *batch, free chan<- *batch, done chan<- int64) error {
 	for b := range full {
-		err := hashBatch(h, b, pieces)
-		n := b.n
-		b.unmap()
-		free <- b // never blocks: free has room for every batch
-		if err != nil {
-			return err
+		for off, i := 0, b.firstPiece; off < b.n; off, i = off+int(pl), i+1 {
+			sum := sha1.Sum(b.buf[off:min(off+int(pl), b.n)])
+			copy(pieces[i*20:], sum[:])
 		}
+		n := int64(b.n)
+		free <- b // never blocks: free has room for every buffer
 		select {
 		case done <- n:
 		case <-ctx.Done():
@@ -103,41 +77,12 @@ func hashBatches(ctx context.Context, pieces []byte, full <-chan *batch, free ch
 	return nil
 }
 
-// hashBatch hashes the pieces of b. A file truncated after it was mapped
-// makes the access fault (SIGBUS); SetPanicOnFault turns that into a panic
-// that is recovered here as an error instead of killing the process.
-func hashBatch(h hash.Hash, b *batch, pieces []byte) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			// The runtime reports the fault as a nil dereference; the cause
-			// is a mapped file that lost pages.
-			err = fmt.Errorf("read %s: file truncated while hashing (memory fault on the mapped data)", strings.Join(b.files, ", "))
-		}
-	}()
-	var sum [20]byte
-	for i, segs := range b.pieces[:b.count] {
-		if len(segs) == 1 {
-			sum = sha1.Sum(segs[0])
-		} else {
-			h.Reset()
-			for _, s := range segs {
-				h.Write(s)
-			}
-			h.Sum(sum[:0])
-		}
-		copy(pieces[(b.firstPiece+i)*20:], sum[:])
-	}
-	return nil
-}
-
-// readAll maps batches from the files in torrent order; a piece that spans
-// a file boundary gets one segment from each file.
-func readAll(ctx context.Context, p *plan, perBatch int64, free chan *batch, full chan<- *batch) error {
+// readAll fills batches from the files in torrent order; pieces that span
+// file boundaries are simply filled from both files.
+func readAll(ctx context.Context, p *plan, perBatch int64, free <-chan *batch, full chan<- *batch) error {
 	defer close(full)
-	r := fileReader{files: p.files, pl: p.pieceLength}
+	r := fileReader{files: p.files}
 	defer r.close()
-	want := perBatch * p.pieceLength
 	for piece := 0; ; piece += int(perBatch) {
 		var b *batch
 		select {
@@ -145,17 +90,112 @@ func readAll(ctx context.Context, p *plan, perBatch int64, free chan *batch, ful
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		b.reset(piece)
-		err := r.fill(b, want)
-		if err != nil || b.n == 0 {
-			b.unmap()
-			b.reset(piece)
-			free <- b // never blocks: free has room for every batch
+		n, err := r.fill(b.buf)
+		if err != nil {
 			return err
 		}
-		full <- b // never blocks: full has room for every batch
-		if b.n < want {
+		if n == 0 {
 			return nil
 		}
+		b.n, b.firstPiece = n, piece
+		full <- b // never blocks: full has room for every buffer
+		if n < len(b.buf) {
+			return nil
+		}
+	}
+}
+
+// fileReader reads the concatenation of files, checking that each file
+// still has the length it had when it was listed: a torrent whose lengths
+// and hashes disagree must never be produced.
+type fileReader struct {
+	files []srcFile
+	next  int
+	f     *os.File
+	cur   srcFile
+	left  int64
+}
+
+// fill reads until buf is full or all files are read, and returns the count.
+func (r *fileReader) fill(buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		if r.left == 0 {
+			ok, err := r.advance()
+			if err != nil || !ok {
+				return n, err
+			}
+			continue
+		}
+		m, err := r.f.Read(buf[n:min(int64(len(buf)), int64(n)+r.left)])
+		n += m
+		r.left -= int64(m)
+		if err == io.EOF || (err == nil && m == 0) {
+			return n, fmt.Errorf("read %s: file shrank while hashing (listed as %d bytes)", r.cur.abs, r.cur.length)
+		}
+		if err != nil {
+			return n, fmt.Errorf("read %s: %w", r.cur.abs, err)
+		}
+	}
+	return n, nil
+}
+
+// advance closes the current file (checking it did not grow) and opens the
+// next one. Zero-length files are opened too, so an unreadable one is caught.
+func (r *fileReader) advance() (bool, error) {
+	if err := r.closeChecked(); err != nil {
+		return false, err
+	}
+	if r.next == len(r.files) {
+		return false, nil
+	}
+	r.cur = r.files[r.next]
+	r.next++
+	f, err := openRegular(r.cur.abs)
+	if err != nil {
+		return false, err
+	}
+	r.f, r.left = f, r.cur.length
+	return true, nil
+}
+
+func (r *fileReader) closeChecked() error {
+	if r.f == nil {
+		return nil
+	}
+	fi, err := r.f.Stat()
+	r.close()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", r.cur.abs, err)
+	}
+	if fi.Size() != r.cur.length {
+		return fmt.Errorf("%s changed size while hashing (%d bytes, listed as %d)", r.cur.abs, fi.Size(), r.cur.length)
+	}
+	return nil
+}
+
+// openRegular opens path for reading only if it is still a regular file:
+// O_NOFOLLOW refuses a symlink swapped in since the walk, and O_NONBLOCK keeps
+// a swapped-in FIFO from blocking the open forever.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("no longer a regular file (%s)", fi.Mode().Type())
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return f, nil
+}
+
+func (r *fileReader) close() {
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
 	}
 }
