@@ -1,0 +1,188 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+// archivd is one archivd node: a config file, a fresh catalog database and
+// at most one running `archivd serve`.
+type archivd struct {
+	t     *testing.T
+	ctx   context.Context
+	bin   string
+	dir   string
+	cfg   string
+	url   string
+	port  int
+	serve *proc
+}
+
+func newArchivd(t *testing.T, ctx context.Context, trackers ...string) *archivd {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := &archivd{t: t, ctx: ctx, bin: archivdBin(t), dir: dir, url: pgtest.URL(t), port: freePort(t)}
+	a.cfg = filepath.Join(dir, "archivd.yaml")
+	tr, _ := json.Marshal(trackers)
+	if trackers == nil {
+		tr = []byte("[]")
+	}
+	// JSON is YAML: every value quoted exactly.
+	conf := fmt.Sprintf(`state_dir: %q
+data_dir: %q
+log: {level: info, format: json}
+database: {url: %q, auto_migrate: true}
+network: {listen_host: 127.0.0.1, listen_port: %d, dht: false, pex: false, port_forwarding: false, trackers: %s}
+seeder: {commit_interval: 200ms, reconcile_interval: 10s}
+http: {listen: "127.0.0.1:0"}
+`, filepath.Join(dir, "state"), filepath.Join(dir, "data"), a.url, a.port, tr)
+	if err := os.WriteFile(a.cfg, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a.run("migrate")
+	return a
+}
+
+// run runs one CLI command and returns its stdout; an error fails the test.
+func (a *archivd) run(args ...string) string {
+	a.t.Helper()
+	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, a.bin, append([]string{"--config", a.cfg}, args...)...)
+	cmd.Env = cleanEnv()
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		a.t.Fatalf("archivd %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return out.String()
+}
+
+// show is the part of `archivd show --json` the tests read.
+type show struct {
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	InfoHash       string `json:"infohash"`
+	PieceLength    int64  `json:"piece_length"`
+	PieceCount     int    `json:"piece_count"`
+	PiecesComplete int    `json:"pieces_complete"`
+	PiecesKnown    int    `json:"pieces_known"`
+	DataDir        string `json:"data_dir"`
+	Uploaded       int64  `json:"uploaded_bytes"`
+	Downloaded     int64  `json:"downloaded_bytes"`
+	Availability   string `json:"availability"`
+	Files          []struct {
+		Path   string `json:"path"`
+		Length int64  `json:"length"`
+		Offset int64  `json:"offset"`
+	} `json:"files"`
+}
+
+func (a *archivd) show(ref string) show {
+	a.t.Helper()
+	var s show
+	out := a.run("show", "--json", ref)
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		a.t.Fatalf("archivd show --json %s: %v: %s", ref, err, out)
+	}
+	return s
+}
+
+// start runs `archivd serve` until stop or the end of the test.
+func (a *archivd) start() {
+	a.t.Helper()
+	if a.serve != nil && !a.serve.exited() {
+		a.t.Fatal("archivd serve already running")
+	}
+	a.serve = startProc(a.t, a.ctx, "archivd-serve", a.dir, a.bin, "--config", a.cfg, "serve")
+}
+
+// stop sends SIGTERM and waits for a clean exit (piece states committed,
+// transfer totals written).
+func (a *archivd) stop() {
+	a.t.Helper()
+	p := a.serve
+	if p == nil || p.exited() {
+		a.t.Fatalf("archivd serve is not running: %s", tail([]byte(p.output()), 2048))
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		a.t.Fatal("archivd serve did not stop within 60s of SIGTERM")
+	}
+	if p.err != nil {
+		a.t.Fatalf("archivd serve exited with %v: %s", p.err, tail([]byte(p.output()), 2048))
+	}
+}
+
+// waitComplete waits until the catalog records every piece of ref complete.
+func (a *archivd) waitComplete(ref string, timeout time.Duration) show {
+	a.t.Helper()
+	var s show
+	waitFor(a.t, "archivd complete "+ref, timeout, func() (bool, string) {
+		if a.serve != nil && a.serve.exited() {
+			a.t.Fatalf("archivd serve exited: %v: %s", a.serve.err, tail([]byte(a.serve.output()), 2048))
+		}
+		s = a.show(ref)
+		return s.PieceCount > 0 && s.PiecesComplete == s.PieceCount,
+			fmt.Sprintf("%d of %d pieces complete, %d known", s.PiecesComplete, s.PieceCount, s.PiecesKnown)
+	})
+	return s
+}
+
+// catalog opens the node's catalog directly.
+func (a *archivd) catalog() *catalog.DB {
+	a.t.Helper()
+	db, err := catalog.Open(a.ctx, a.url)
+	if err != nil {
+		a.t.Fatalf("open catalog: %v", err)
+	}
+	a.t.Cleanup(db.Close)
+	return db
+}
+
+// corruptPiece damages one piece of a stopped node's data and makes the
+// catalog forget that piece, so that the next start hashes it, finds it bad
+// and fetches it again. It picks a piece inside the largest file and
+// returns its index.
+func (a *archivd) corruptPiece(s show) int {
+	a.t.Helper()
+	big := s.Files[0]
+	for _, f := range s.Files {
+		if f.Length > big.Length {
+			big = f
+		}
+	}
+	mid := big.Offset + big.Length/2
+	piece := int(mid / s.PieceLength)
+	start := max(int64(piece)*s.PieceLength, big.Offset)
+	n := min(int64(4096), big.Offset+big.Length-start)
+	path := filepath.Join(s.DataDir, filepath.FromSlash(big.Path))
+	corruptAt(a.t, path, start-big.Offset, n)
+	if err := a.catalog().ForgetPieces(a.ctx, s.ID, []int{piece}); err != nil {
+		a.t.Fatalf("forget piece %d: %v", piece, err)
+	}
+	after := a.show(s.InfoHash)
+	if after.PiecesComplete != s.PieceCount-1 {
+		a.t.Fatalf("after forgetting piece %d: %d of %d complete, want %d", piece, after.PiecesComplete, s.PieceCount, s.PieceCount-1)
+	}
+	return piece
+}

@@ -1,0 +1,33 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// aria2Download downloads a .torrent into dir with aria2c (peers from the
+// tracker in the torrent) and waits for it to exit after completion.
+func aria2Download(t *testing.T, ctx context.Context, torrent, dir string, timeout time.Duration) time.Duration {
+	t.Helper()
+	bin := need(t, "aria2c", "aria2")
+	port := freePort(t)
+	began := time.Now()
+	p := startProc(t, ctx, "aria2c", dir, bin,
+		"--no-conf", "--dir="+dir, "--seed-time=0", "--enable-dht=false", "--enable-dht6=false",
+		"--bt-enable-lpd=false", "--enable-peer-exchange=false", "--disable-ipv6=true",
+		"--listen-port="+fmt.Sprint(port), "--interface=127.0.0.1", "--file-allocation=none",
+		"--bt-hash-check-seed=true", "--check-integrity=true", "--console-log-level=warn",
+		"--summary-interval=0", "--bt-tracker-interval=1", "--bt-stop-timeout="+fmt.Sprint(int(timeout.Seconds())),
+		torrent)
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("aria2c did not finish within %s: %s", timeout, tail([]byte(p.output()), 2048))
+	}
+	if p.err != nil {
+		t.Fatalf("aria2c failed: %v: %s", p.err, tail([]byte(p.output()), 2048))
+	}
+	return time.Since(began)
+}

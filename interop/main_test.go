@@ -1,0 +1,229 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// need returns the path of a client binary. A missing client fails the test
+// in CI (CI=true) and skips it elsewhere, naming the Debian package.
+func need(t *testing.T, bin, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(bin)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not found (CI): install Debian package %s", bin, pkg)
+	}
+	t.Skipf("%s not found: install Debian package %s (apt-get install %s)", bin, pkg, pkg)
+	return ""
+}
+
+// needLibtorrent checks Debian's python3 with the libtorrent binding.
+func needLibtorrent(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := exec.CommandContext(ctx, systemPython, "-c", "import libtorrent").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s cannot import libtorrent (CI): install Debian package python3-libtorrent: %v", systemPython, err)
+		}
+		t.Skipf("%s cannot import libtorrent: install Debian package python3-libtorrent (%v)", systemPython, err)
+	}
+}
+
+// systemPython is Debian's interpreter: the python3 on PATH may be another
+// one without the libtorrent binding.
+const systemPython = "/usr/bin/python3"
+
+// dataSize is the payload of one test torrent.
+func dataSize() int64 {
+	if os.Getenv("ARCHIVD_INTEROP_BIG") == "1" {
+		return 512 << 20
+	}
+	return 64 << 20
+}
+
+// freePort returns a port free for both TCP and UDP on 127.0.0.1 (the
+// clients listen on both for uTP).
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("find a free port: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("find a free port: no port free for both TCP and UDP after 50 tries")
+	return 0
+}
+
+// testCtx is bounded by the test's deadline minus a margin, or 5 minutes.
+func testCtx(t *testing.T) context.Context {
+	d := time.Now().Add(5 * time.Minute)
+	if dl, ok := t.Deadline(); ok && dl.Add(-10*time.Second).Before(d) {
+		d = dl.Add(-10 * time.Second)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitFor polls cond every 200ms until it returns true or timeout passes;
+// cond's last message is reported on timeout.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	end := time.Now().Add(timeout)
+	var msg string
+	for {
+		var ok bool
+		ok, msg = cond()
+		if ok {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%s: not done after %s (last: %s)", what, timeout, msg)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// proc is a started client process, killed by PID at cleanup; its output
+// goes to a log file printed when the test fails.
+type proc struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+}
+
+func startProc(t *testing.T, ctx context.Context, name string, dir string, bin string, args ...string) *proc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Env = cleanEnv()
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("---- %s log (last 4 KiB) ----\n%s", name, tail(b, 40000))
+		}
+	})
+	return p
+}
+
+func (p *proc) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// exited reports whether the process has ended.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// cleanEnv drops ARCHIVD_* (unknown keys are errors for archivd, and the
+// caller's settings must not leak in).
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ARCHIVD_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// archivdBin builds cmd/archivd once per test binary (or uses ARCHIVD_BIN).
+func archivdBin(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("ARCHIVD_BIN"); p != "" {
+		return p
+	}
+	buildOnce.Do(func() {
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("archivd-interop-bin-%d", os.Getuid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "archivd")
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", buildOnce.path, "github.com/archivd/archivd/cmd/archivd")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildOnce.err = fmt.Errorf("go build archivd: %v\n%s", err, out)
+		}
+	})
+	if buildOnce.err != nil {
+		t.Fatal(buildOnce.err)
+	}
+	return buildOnce.path
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""Drive Debian's python3-libtorrent for the archivd interop tests.
+
+Loopback only: no DHT, LSD, UPnP, NAT-PMP; PEX off per torrent; listens on
+127.0.0.1. One JSON argument selects the mode:
+
+  create   {"mode":"create","path":P,"out":F,"piece_length":N,"tracker":URL}
+  check    {"mode":"check","torrent":F,"save_path":D}
+           hash the files (force recheck) and print the result, exit.
+  seed     {"mode":"seed","torrent":F,"save_path":D,"port":N}
+           check, then seed until killed; prints status lines.
+  download {"mode":"download","torrent":F,"save_path":D,"port":N,"peers":["127.0.0.1:P"]}
+           download, print status lines, exit 0 when every piece is had.
+
+Every line printed is one JSON object; the last one of check/download
+carries "done": true.
+"""
+import json
+import sys
+import time
+
+import libtorrent as lt
+
+
+def session(port):
+    s = lt.session({
+        "listen_interfaces": "127.0.0.1:%d" % port,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "allow_multiple_connections_per_ip": True,
+        "alert_mask": lt.alert.category_t.error_notification,
+    })
+    return s
+
+
+def status(h, **extra):
+    st = h.status()
+    d = {
+        "state": str(st.state),
+        "progress": st.progress,
+        "pieces": st.num_pieces,
+        "num_pieces": h.torrent_file().num_pieces() if h.torrent_file() else 0,
+        "seeding": st.is_seeding,
+        "peers": st.num_peers,
+        "downloaded": st.total_payload_download,
+        "uploaded": st.total_payload_upload,
+        "error": st.errc.message() if st.errc.value() else "",
+    }
+    d.update(extra)
+    print(json.dumps(d), flush=True)
+    return st
+
+
+def add(s, a, flags=0):
+    p = lt.add_torrent_params()
+    p.ti = lt.torrent_info(a["torrent"])
+    p.save_path = a["save_path"]
+    p.flags = (p.flags | lt.torrent_flags.disable_pex | lt.torrent_flags.disable_dht
+               | lt.torrent_flags.disable_lsd | flags)
+    return s.add_torrent(p)
+
+
+def checking(st):
+    return st.state in (lt.torrent_status.checking_files,
+                        lt.torrent_status.checking_resume_data)
+
+
+def create(a):
+    fs = lt.file_storage()
+    lt.add_files(fs, a["path"])
+    ct = lt.create_torrent(fs, a["piece_length"], flags=lt.create_torrent.v1_only)
+    if a.get("tracker"):
+        ct.add_tracker(a["tracker"])
+    parent = a["path"].rstrip("/").rsplit("/", 1)[0]
+    lt.set_piece_hashes(ct, parent)
+    with open(a["out"], "wb") as f:
+        f.write(lt.bencode(ct.generate()))
+    print(json.dumps({"done": True}), flush=True)
+
+
+def check(a):
+    s = session(0)
+    h = add(s, a, lt.torrent_flags.paused)
+    h.force_recheck()
+    h.resume()
+    time.sleep(0.2)
+    while True:
+        st = h.status()
+        if not checking(st) and st.state != lt.torrent_status.checking_files:
+            break
+        time.sleep(0.1)
+    status(h, done=True)
+
+
+def seed(a):
+    s = session(a["port"])
+    h = add(s, a)
+    while True:
+        status(h)
+        time.sleep(0.5)
+
+
+def download(a):
+    s = session(a["port"])
+    h = add(s, a)
+    for p in a.get("peers", []):
+        host, port = p.rsplit(":", 1)
+        h.connect_peer((host, int(port)))
+    n = 0
+    while True:
+        st = status(h) if n % 5 == 0 else h.status()
+        n += 1
+        if st.is_seeding or (st.progress >= 1.0 and not checking(st)):
+            status(h, done=True)
+            return
+        if n % 20 == 0:
+            for p in a.get("peers", []):
+                host, port = p.rsplit(":", 1)
+                h.connect_peer((host, int(port)))
+        time.sleep(0.1)
+
+
+def main():
+    a = json.loads(sys.argv[1])
+    {"create": create, "check": check, "seed": seed, "download": download}[a["mode"]](a)
+
+
+if __name__ == "__main__":
+    main()

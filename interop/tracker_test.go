@@ -1,0 +1,77 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+// tracker is a running opentracker on 127.0.0.1. Debian builds it in
+// whitelist mode: only info hashes in its access list are tracked; the
+// list is re-read on SIGHUP.
+type tracker struct {
+	URL  string
+	proc *proc
+	list string
+	have []string
+}
+
+// startTracker runs opentracker (TCP and UDP on one free port).
+func startTracker(t *testing.T, ctx context.Context) *tracker {
+	t.Helper()
+	bin := need(t, "opentracker", "opentracker")
+	port := freePort(t)
+	p := fmt.Sprint(port)
+	dir := t.TempDir()
+	tr := &tracker{list: filepath.Join(dir, "whitelist")}
+	if err := os.WriteFile(tr.list, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// As root opentracker chroots to -d and drops to nobody: the access
+	// list is named relative to that directory.
+	tr.proc = startProc(t, ctx, "opentracker", dir, bin, "-i", "127.0.0.1", "-p", p, "-P", p, "-d", dir, "-w", "whitelist")
+	addr := net.JoinHostPort("127.0.0.1", p)
+	waitFor(t, "opentracker listening on "+addr, 10*time.Second, func() (bool, string) {
+		if tr.proc.exited() {
+			t.Fatalf("opentracker exited: %v: %s", tr.proc.err, tr.proc.output())
+		}
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false, err.Error()
+		}
+		c.Close()
+		return true, ""
+	})
+	tr.URL = "http://" + addr + "/announce"
+	return tr
+}
+
+// allow adds the info hash of a .torrent file to the access list.
+func (tr *tracker) allow(t *testing.T, torrent string) {
+	t.Helper()
+	mi, err := metainfo.LoadFromFile(torrent)
+	if err != nil {
+		t.Fatalf("load %s: %v", torrent, err)
+	}
+	tr.allowHash(t, mi.HashInfoBytes().HexString())
+}
+
+func (tr *tracker) allowHash(t *testing.T, hex string) {
+	t.Helper()
+	tr.have = append(tr.have, hex)
+	if err := os.WriteFile(tr.list, []byte(strings.Join(tr.have, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("opentracker: reload access list: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond) // the list is re-read by a worker thread
+}
