@@ -197,3 +197,29 @@ func TestMarkBadRefetchesPiece(t *testing.T) {
 		t.Fatal("MarkBad accepted a piece index out of range")
 	}
 }
+
+// TestBadTorrentDoesNotStopOthers: a torrent whose storage cannot be
+// registered (a relative data directory) is left out with one event, even
+// over repeated reconciles, while a good one seeds.
+func TestBadTorrentDoesNotStopOthers(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, pgtest.URL(t))
+	root := t.TempDir()
+	tfGood, dirGood := smallTorrent(t, root, "good", 61)
+	tfBad, _ := smallTorrent(t, root, "bad", 62)
+	good := addTorrent(t, db, tfGood, dirGood, true)
+	bad := addTorrent(t, db, tfBad, "relative/bad", false)
+	s := start(t, testConfig(t, "N"), db)
+	waitFor(t, 10*time.Second, "good torrent seeding", inEngine(s, good.InfoHash))
+	for range 3 {
+		s.requestFull()
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, ok := s.TorrentStatus(bad.InfoHash); ok {
+		t.Fatal("torrent with a relative data directory is in the engine")
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE kind = 'seeder_add_failed' AND torrent_id = $1`, bad.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("add-failed events: %d (%v), want 1", n, err)
+	}
+}

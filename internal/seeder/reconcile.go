@@ -256,12 +256,29 @@ func (s *Seeder) addOne(ctx context.Context, p addPrepared) (bool, error) {
 		if ctx.Err() != nil {
 			return false, err
 		}
-		s.log.Error().Err(err).Str("torrent", p.row.HexHash()).Msg("torrent not added")
-		_ = s.db.AddTorrentEvent(ctx, p.row.ID, "seeder_add_failed", err.Error(), nil)
+		// Retried at every full reconcile (the cause may be fixed outside
+		// the catalog), but logged and recorded only when the error changes.
+		if s.noteAddError(p.row.ID, err.Error()) {
+			s.log.Error().Err(err).Str("torrent", p.row.HexHash()).Msg("torrent not added")
+			_ = s.db.AddTorrentEvent(ctx, p.row.ID, "seeder_add_failed", err.Error(), nil)
+		}
 		return false, nil
 	}
 	s.mu.Lock()
 	s.running[p.row.ID] = e
+	delete(s.addErrs, p.row.ID)
 	s.mu.Unlock()
 	return true, nil
+}
+
+// noteAddError remembers the last add error of a torrent and reports
+// whether it is new.
+func (s *Seeder) noteAddError(id int64, msg string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.addErrs[id] == msg {
+		return false
+	}
+	s.addErrs[id] = msg
+	return true
 }

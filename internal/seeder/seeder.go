@@ -28,6 +28,7 @@ type Seeder struct {
 	running     map[int64]*entry // by torrent id
 	unavailable int              // active torrents the catalog marks unavailable
 	lastClean   bool             // whether the previous stop of this node was clean
+	addErrs     map[int64]string // last error adding a torrent, logged once
 
 	listening atomic.Bool // the LISTEN connection is up
 	listenErr atomic.Value
@@ -62,7 +63,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		return nil, err
 	}
 	return &Seeder{cfg: cfg, db: db, log: log, store: st, client: cl,
-		running: map[int64]*entry{}, reqIDs: map[int64]struct{}{}, reqFull: true,
+		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
 		wake: make(chan struct{}, 1)}, nil
 }
 
