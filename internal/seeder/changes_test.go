@@ -95,10 +95,11 @@ func TestMissingDataHeldUnavailableNotDownloaded(t *testing.T) {
 			return err == nil && got.Availability == "unavailable" && got.AvailabilityReason != ""
 		})
 	}
-	var events int
-	if err := dbB.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE kind = 'unavailable'`).Scan(&events); err != nil || events != 2 {
-		t.Fatalf("unavailable events: %d %v", events, err)
-	}
+	waitFor(t, 5*time.Second, "two unavailable events", func() bool {
+		var events int
+		err := dbB.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE kind = 'unavailable'`).Scan(&events)
+		return err == nil && events == 2
+	})
 	time.Sleep(time.Second)
 	if _, ok := b.TorrentStatus(rowB.InfoHash); ok {
 		t.Fatal("unavailable torrent is in the engine")
