@@ -67,6 +67,9 @@ func TestCatalogChangesTakeEffectWithinASecond(t *testing.T) {
 	if r := s.Status().DiskReadBytes; r != 0 {
 		t.Fatalf("verified torrents were read at add: %d bytes", r)
 	}
+	if ts := s.Torrents(); len(ts) != 1 || ts[0].InfoHash != fmt.Sprintf("%x", tf2.InfoHash) || ts[0].State != "seeding" {
+		t.Fatalf("torrents in the engine after delete: %+v", ts)
+	}
 }
 
 // TestMissingDataHeldUnavailableNotDownloaded: a torrent the catalog

@@ -67,6 +67,10 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		wake: make(chan struct{}, 1)}, nil
 }
 
+// Close releases the engine of a Seeder whose Run was never called (Run
+// closes it itself when it returns). Safe to call more than once.
+func (s *Seeder) Close() { s.client.Close() }
+
 // ListenAddr is the engine's first listening address ("host:port").
 func (s *Seeder) ListenAddr() string {
 	addrs := s.client.ListenAddrs()

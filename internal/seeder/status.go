@@ -1,8 +1,10 @@
 package seeder
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -161,4 +163,15 @@ func (s *Seeder) MarkBad(ctx context.Context, torrentID int64, pieces []int) err
 		e.t.Piece(p).UpdateCompletion()
 	}
 	return nil
+}
+
+// Torrents reports every torrent in the engine, ordered by catalog id.
+func (s *Seeder) Torrents() []TorrentStatus {
+	es := s.entries()
+	out := make([]TorrentStatus, 0, len(es))
+	for _, e := range es {
+		out = append(out, s.torrentStatus(e))
+	}
+	slices.SortFunc(out, func(a, b TorrentStatus) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
