@@ -56,7 +56,8 @@ func ownCluster(t *testing.T) (*pgserver.Server, pgserver.Options) {
 // TestPostgresRestartMidTransfer: the downloading node's PostgreSQL stops
 // mid-transfer and comes back. The node keeps downloading (piece states
 // held in memory, status degraded), then commits them; the transfer
-// completes and the catalog agrees with the disk.
+// completes, the catalog agrees with the disk and the change listener is
+// connected again.
 func TestPostgresRestartMidTransfer(t *testing.T) {
 	ctx := context.Background()
 	srv, opts := ownCluster(t)
@@ -95,6 +96,11 @@ func TestPostgresRestartMidTransfer(t *testing.T) {
 	waitFor(t, 10*time.Second, "status healthy", func() bool { return b.Status().DBOK })
 	sameFiles(t, tf, src, dirB)
 	checkRecordedPieces(t, dbB, rowB, tf)
+	// The change listener is back: a pause reaches the engine at once.
+	if err := dbB.SetTorrentState(ctx, rowB.ID, "paused"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "pause after the outage applied", notInEngine(b, rowB.InfoHash))
 	if err := b.stop(t); err != nil {
 		t.Fatalf("clean stop after the outage: %v", err)
 	}
