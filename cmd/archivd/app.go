@@ -44,6 +44,13 @@ func (a *app) openCatalog(ctx context.Context, checkSchema bool) (db *catalog.DB
 		return nil, nil, err
 	}
 	closeFn = func() { db.Close(); stop() }
+	if checkSchema && a.cfg.Database.AutoMigrate {
+		// database.auto_migrate holds for every command, not only serve.
+		if _, err := db.Migrate(ctx); err != nil {
+			closeFn()
+			return nil, nil, err
+		}
+	}
 	if checkSchema {
 		if err := db.CheckSchema(ctx); err != nil {
 			closeFn()

@@ -14,13 +14,18 @@ import (
 type reportOptions struct {
 	Format string
 	Out    string
+	List   int  // > 0: list the latest List runs instead
+	JSON   bool // with List
 }
 
 func newReportCmd(a *app) *cobra.Command {
 	var o reportOptions
 	cmd := &cobra.Command{
 		Use:   "report [latest|RUN]",
-		Short: "Render the report of a verify run (table, json, csv, markdown, html)",
+		Short: "Render the report of a verify run (table, json, csv, markdown, html), or list runs",
+		Long: `Render the report of one verify run: scope, bytes hashed, pieces checked,
+failed and repaired, duration, throughput and every finding. --list N lists
+the latest N runs instead (with --json as JSON).`,
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := "latest"
@@ -32,10 +37,15 @@ func newReportCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&o.Format, "format", "f", "table", "table|json|csv|markdown|html")
 	cmd.Flags().StringVarP(&o.Out, "out", "o", "", "write to this file instead of standard output")
+	cmd.Flags().IntVar(&o.List, "list", 0, "list the latest N runs instead")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "with --list: print JSON")
 	return cmd
 }
 
 func runReport(ctx context.Context, a *app, o reportOptions, ref string) error {
+	if o.List > 0 {
+		return a.withCatalog(ctx, "report", func(db *catalog.DB) error { return listRuns(ctx, a, db, o) })
+	}
 	var id int64
 	if ref != "latest" {
 		n, err := strconv.ParseInt(ref, 10, 64)
@@ -68,4 +78,21 @@ func runReport(ctx context.Context, a *app, o reportOptions, ref string) error {
 		}
 		return nil
 	})
+}
+
+func listRuns(ctx context.Context, a *app, db *catalog.DB, o reportOptions) error {
+	runs, err := db.RunViews(ctx, o.List)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if o.JSON {
+		return printJSON(a.stdout, runs)
+	}
+	rows := make([]string, len(runs))
+	for i, r := range runs {
+		when := r.RequestedAt.Format("2006-01-02 15:04:05")
+		rows[i] = fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d", r.ID, r.Kind, r.State, when,
+			humanBytes(r.BytesHashed), r.PiecesChecked, r.PiecesFailed, r.PiecesRepaired)
+	}
+	return table(a.stdout, "RUN\tKIND\tSTATE\tREQUESTED\tHASHED\tCHECKED\tFAILED\tREPAIRED", rows)
 }

@@ -1,0 +1,230 @@
+// Package e2e runs whole archivd processes, each on its own embedded
+// PostgreSQL, against each other over loopback: the story an operator lives.
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type torrentJSON struct {
+	Name           string `json:"name"`
+	InfoHash       string `json:"infohash"`
+	PieceCount     int    `json:"piece_count"`
+	PieceLength    int64  `json:"piece_length"`
+	PiecesComplete int    `json:"pieces_complete"`
+	OpenFindings   int    `json:"open_findings"`
+	DataDir        string `json:"data_dir"`
+}
+
+type reportJSON struct {
+	Run struct {
+		ID             int64  `json:"id"`
+		Kind           string `json:"kind"`
+		State          string `json:"state"`
+		PiecesChecked  int64  `json:"pieces_checked"`
+		PiecesFailed   int64  `json:"pieces_failed"`
+		PiecesRepaired int64  `json:"pieces_repaired"`
+	} `json:"run"`
+	Findings []struct {
+		Piece        int    `json:"piece"`
+		Kind         string `json:"kind"`
+		State        string `json:"state"`
+		RepairSource string `json:"repair_source"`
+	} `json:"findings"`
+}
+
+// makeDataset writes a nested tree of random files: one empty file, sizes
+// that are not multiples of the piece length.
+func makeDataset(t *testing.T, root string, rng *rand.Rand) string {
+	t.Helper()
+	dir := filepath.Join(root, "dataset")
+	files := map[string]int{
+		"readme.txt": 1234, "empty": 0, "a/part-000.bin": 9<<20 + 17, "a/part-001.bin": 7 << 20,
+		"a/b/deep.bin": 5<<20 + 4095, "c/tail.bin": 3<<20 + 1,
+	}
+	for name, size := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func treeHashes(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	out := map[string][32]byte{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = sha256.Sum256(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameTree(t *testing.T, a, b string) bool {
+	t.Helper()
+	ha, hb := treeHashes(t, a), treeHashes(t, b)
+	if len(ha) != len(hb) {
+		return false
+	}
+	for k, v := range ha {
+		if hb[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// flip inverts one byte of the dataset copy at torrent offset off (files
+// in torrent order: sorted paths).
+func flip(t *testing.T, path string, at int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := []byte{0}
+	if _, err := f.ReadAt(b, at); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xa5
+	if _, err := f.WriteAt(b, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
+	tracker := startTracker(t)
+	verifyCfg := "verify:\n  schedules: [\"@every 10s\"]\n  max_run: 0s\n  interval: 1s\n  range_bytes: 4MiB\n  report_dir: %s\n"
+	a := newInstance(t, "a", tracker.url, "")
+	b := newInstance(t, "b", tracker.url, "")
+	if err := os.WriteFile(b.config, append(mustRead(t, b.config), fmt.Sprintf(verifyCfg, filepath.Join(b.dir, "reports"))...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A adopts a dataset where it lies and writes the .torrent.
+	src := makeDataset(t, a.dir, rng)
+	tfile := filepath.Join(a.dir, "dataset.torrent")
+	a.cli(0, "collection", "create", "science")
+	a.cli(0, "add", "-c", "science", src, "--out", tfile, "--piece-length", "256KiB")
+	var ta torrentJSON
+	a.cliJSON(&ta, "show", "dataset")
+	if ta.PiecesComplete != ta.PieceCount || ta.PieceCount == 0 {
+		t.Fatalf("A: created torrent not recorded verified: %+v", ta)
+	}
+	tracker.allow(ta.InfoHash)
+
+	// B imports the .torrent into an empty collection directory.
+	b.cli(0, "collection", "create", "science", "--data-root", filepath.Join(b.dir, "data"))
+	b.cli(0, "add", "-c", "science", tfile)
+	a.start()
+	b.start()
+
+	// SIGKILL B three times while it downloads; every restart resumes.
+	for i := 0; i < 3; i++ {
+		time.Sleep(time.Duration(300+rng.IntN(900)) * time.Millisecond)
+		b.kill()
+		b.start()
+	}
+	a.kill() // and A once: it must seed again without re-hashing
+	a.start()
+	var tb torrentJSON
+	waitFor(t, 4*time.Minute, "B complete", func() bool {
+		b.cliJSON(&tb, "show", "dataset")
+		return tb.PiecesComplete == tb.PieceCount
+	})
+	if !sameTree(t, src, tb.DataDir) {
+		t.Fatal("B's copy differs from A's after the download")
+	}
+
+	// Bitrot on B: flip bytes in two pieces; the scheduled scrub finds them
+	// and B repairs them from A.
+	flip(t, filepath.Join(tb.DataDir, "a", "part-000.bin"), 3<<20+100)
+	flip(t, filepath.Join(tb.DataDir, "c", "tail.bin"), 1<<20+7)
+	var rep reportJSON
+	waitFor(t, 3*time.Minute, "a scheduled scrub finds both pieces and B repairs them", func() bool {
+		var runs []struct {
+			ID             int64 `json:"id"`
+			PiecesFailed   int64 `json:"pieces_failed"`
+			PiecesRepaired int64 `json:"pieces_repaired"`
+		}
+		b.cliJSON(&runs, "report", "--list", "50")
+		for _, r := range runs {
+			if r.PiecesFailed > 0 {
+				out := b.cli(0, "report", fmt.Sprint(r.ID), "--format", "json")
+				if err := json.Unmarshal([]byte(out), &rep); err != nil {
+					t.Fatalf("report json: %v", err)
+				}
+				return rep.Run.PiecesFailed == 2 && rep.Run.PiecesRepaired == 2
+			}
+		}
+		return false
+	})
+	if rep.Run.Kind != "scheduled" {
+		t.Errorf("repairing run was %q, want scheduled", rep.Run.Kind)
+	}
+	for _, f := range rep.Findings {
+		if f.Kind != "hash_mismatch" || f.State != "repaired" {
+			t.Errorf("finding %+v: want a repaired hash_mismatch", f)
+		}
+	}
+	if !sameTree(t, src, tb.DataDir) {
+		t.Fatal("B's copy differs from A's after repair")
+	}
+
+	// A kill during quiet seeding loses nothing; the report was also written to disk.
+	b.kill()
+	b.start()
+	b.cliJSON(&tb, "show", "dataset")
+	if tb.PiecesComplete != tb.PieceCount || tb.OpenFindings != 0 {
+		t.Fatalf("B after restart: %+v", tb)
+	}
+	files, _ := filepath.Glob(filepath.Join(b.dir, "reports", "*"))
+	if len(files) == 0 {
+		t.Error("no report file in verify.report_dir")
+	}
+	table := b.cli(0, "report", fmt.Sprint(rep.Run.ID))
+	if !strings.Contains(table, "repaired") {
+		t.Errorf("report table does not tell the repair:\n%s", table)
+	}
+	a.stop()
+	b.stop()
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Clone(b)
+}

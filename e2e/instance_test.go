@@ -1,0 +1,235 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/pgserver"
+)
+
+// bin is the archivd binary built once for the package (TestMain).
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "archivd-e2e-bin-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "archivd")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/archivd").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build archivd: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// instance is one archivd node: its own state dir, embedded PostgreSQL,
+// BitTorrent port and config file.
+type instance struct {
+	t      *testing.T
+	name   string
+	dir    string // state dir (0755: PostgreSQL runs as postgres)
+	config string
+	serve  *exec.Cmd
+	done   chan error
+	log    *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer the daemon's output goroutine writes while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func newInstance(t *testing.T, name, tracker string, extra string) *instance {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "archivd-e2e-"+name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{t: t, name: name, dir: dir, config: filepath.Join(dir, "archivd.yaml")}
+	cfg := fmt.Sprintf(`state_dir: %s
+node_id: %s
+log:
+  level: debug
+  format: json
+database:
+  url: ""
+  auto_migrate: true
+network:
+  listen_host: 127.0.0.1
+  listen_port: %d
+  dht: false
+  pex: false
+  port_forwarding: false
+  trackers: [%q]
+seeder:
+  commit_interval: 100ms
+  reconcile_interval: 5s
+http:
+  listen: 127.0.0.1:%d
+%s`, dir, name, freePort(t), tracker, freePort(t), extra)
+	if err := os.WriteFile(in.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.cleanup)
+	return in
+}
+
+// cleanup stops the daemon and the embedded cluster whatever happened.
+func (in *instance) cleanup() {
+	if in.serve != nil {
+		_ = in.serve.Process.Kill()
+		<-in.done
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if s, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(in.dir, "postgres")}); err == nil {
+		_ = s.Stop(ctx)
+	}
+	if in.t.Failed() && in.log != nil {
+		in.t.Logf("%s log tail:\n%s", in.name, tail(in.log.String(), 40))
+	}
+	os.RemoveAll(in.dir)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// run runs an archivd command and returns stdout, stderr and the exit code.
+func (in *instance) run(args ...string) (string, string, int) {
+	in.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--config", in.config}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		in.t.Fatalf("%s: archivd %v: %v", in.name, args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// cli runs an archivd command and returns stdout; it fails the test unless
+// the exit code is want.
+func (in *instance) cli(want int, args ...string) string {
+	in.t.Helper()
+	stdout, stderr, code := in.run(args...)
+	if code != want {
+		in.t.Fatalf("%s: archivd %v: exit %d, want %d\nstdout: %s\nstderr: %s", in.name, args, code, want, stdout, tail(stderr, 20))
+	}
+	return stdout
+}
+
+func (in *instance) cliJSON(v any, args ...string) {
+	in.t.Helper()
+	out := in.cli(0, append(args, "--json")...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		in.t.Fatalf("%s: archivd %v --json: %v: %s", in.name, args, err, out)
+	}
+}
+
+// start runs archivd serve in the background.
+func (in *instance) start() {
+	in.t.Helper()
+	if in.log == nil {
+		in.log = &syncBuffer{}
+	}
+	cmd := exec.Command(bin, "--config", in.config, "serve")
+	cmd.Stdout, cmd.Stderr = in.log, in.log
+	if err := cmd.Start(); err != nil {
+		in.t.Fatal(err)
+	}
+	in.serve, in.done = cmd, make(chan error, 1)
+	go func() { in.done <- cmd.Wait() }()
+	waitFor(in.t, 60*time.Second, in.name+" serving", func() bool {
+		return strings.Contains(in.log.String(), "archivd serving")
+	})
+}
+
+// kill sends SIGKILL: no flush, no clean stop; the embedded cluster survives.
+func (in *instance) kill() {
+	in.t.Helper()
+	if err := in.serve.Process.Signal(syscall.SIGKILL); err != nil {
+		in.t.Fatal(err)
+	}
+	<-in.done
+	in.serve = nil
+}
+
+// stop sends SIGTERM and requires a clean exit 0.
+func (in *instance) stop() {
+	in.t.Helper()
+	if err := in.serve.Process.Signal(syscall.SIGTERM); err != nil {
+		in.t.Fatal(err)
+	}
+	select {
+	case err := <-in.done:
+		if err != nil {
+			in.t.Fatalf("%s: serve exited with %v after SIGTERM", in.name, err)
+		}
+	case <-time.After(2 * time.Minute):
+		in.t.Fatalf("%s: serve did not stop within 2 minutes of SIGTERM", in.name)
+	}
+	in.serve = nil
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
