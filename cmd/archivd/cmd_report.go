@@ -26,7 +26,7 @@ func newReportCmd(a *app) *cobra.Command {
 		Long: `Render the report of one verify run: scope, bytes hashed, pieces checked,
 failed and repaired, duration, throughput and every finding. --list N lists
 the latest N runs instead (with --json as JSON).`,
-		Args:  cobra.MaximumNArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := "latest"
 			if len(args) == 1 {
