@@ -23,6 +23,14 @@ type Config struct {
 	Seeder   SeederConfig   `koanf:"seeder"`
 	Verify   VerifyConfig   `koanf:"verify"`
 	HTTP     HTTPConfig     `koanf:"http"`
+
+	// Collections declared by the file (see CollectionConfig). Not a flat
+	// key: no environment variable or flag sets it.
+	Collections []CollectionConfig `koanf:"-"`
+	// PruneCollections: a collection the config created and no longer
+	// declares is removed from the catalog (its torrents too; data kept).
+	// false = it is left in the catalog.
+	PruneCollections bool `koanf:"prune_collections"`
 }
 
 // LogConfig configures the zerolog logger.

@@ -110,6 +110,9 @@ func (c *Config) applyNode(path, key string, k, v *yaml.Node) error {
 	if k.Kind != yaml.ScalarNode {
 		return errorf("%s:%d: keys must be plain names", path, k.Line)
 	}
+	if key == collectionsKey {
+		return c.applyCollections(path, v)
+	}
 	f, ok := fieldByKey(key)
 	if !ok {
 		if isSection(key) {

@@ -21,6 +21,7 @@ func (c *Config) Map() map[string]any {
 		}
 		m[parts[len(parts)-1]] = c.render(f)
 	}
+	out[collectionsKey] = c.collectionsOrEmpty()
 	return out
 }
 
@@ -44,7 +45,19 @@ func (c *Config) YAML() ([]byte, error) {
 		}
 		parent.Content = append(parent.Content, scalar(name), &v)
 	}
+	var cs yaml.Node
+	if err := cs.Encode(c.collectionsOrEmpty()); err != nil {
+		return nil, err
+	}
+	root.Content = append(root.Content, scalar(collectionsKey), &cs)
 	return yaml.Marshal(root)
 }
 
 func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+
+func (c *Config) collectionsOrEmpty() []CollectionConfig {
+	if c.Collections == nil {
+		return []CollectionConfig{}
+	}
+	return c.Collections
+}
