@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/importer"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
@@ -61,9 +62,9 @@ func prepareImport(a *app, coll catalog.Collection, o addOptions, src string) (c
 	if err != nil {
 		return candidate{}, withCode(exitUsage, err)
 	}
-	nt := newTorrentOf(t, coll, t.DataDirFor(collectionDataRoot(a, coll)))
-	nt.Trackers = union(t.Trackers, o.Trackers)
-	nt.WebSeeds = union(t.WebSeeds, o.WebSeeds)
+	nt := importer.NewTorrentOf(t, coll.Name, t.DataDirFor(collectionDataRoot(a, coll)))
+	nt.Trackers = importer.Union(t.Trackers, o.Trackers)
+	nt.WebSeeds = importer.Union(t.WebSeeds, o.WebSeeds)
 	return candidate{nt: nt}, nil
 }
 
@@ -81,7 +82,7 @@ func prepareMagnet(a *app, coll catalog.Collection, o addOptions, src string) (c
 	return candidate{nt: catalog.NewTorrent{
 		Collection: coll.Name, InfoHash: m.InfoHash, Name: m.Name, Magnet: m.Raw,
 		DataDir:  filepath.Join(collectionDataRoot(a, coll), dir),
-		Trackers: union(m.Trackers, o.Trackers), WebSeeds: union(m.WebSeeds, o.WebSeeds),
+		Trackers: importer.Union(m.Trackers, o.Trackers), WebSeeds: importer.Union(m.WebSeeds, o.WebSeeds),
 	}}, nil
 }
 
@@ -124,7 +125,7 @@ func prepareCreate(ctx context.Context, a *app, coll catalog.Collection, o addOp
 			return candidate{}, usageErrorf("--name %q: a single file keeps its own name (%s)", t.Name, filepath.Base(abs))
 		}
 	}
-	nt := newTorrentOf(t, coll, dataDir)
+	nt := importer.NewTorrentOf(t, coll.Name, dataDir)
 	nt.Verified = true
 	return candidate{nt: nt, raw: t.Raw, created: true}, nil
 }
@@ -140,18 +141,6 @@ func createErr(err error) error {
 		return withCode(exitFailure, err)
 	}
 	return withCode(exitUsage, err)
-}
-
-func newTorrentOf(t *torrentfile.Torrent, coll catalog.Collection, dataDir string) catalog.NewTorrent {
-	files := make([]catalog.File, len(t.Files))
-	for i, f := range t.Files {
-		files[i] = catalog.File{Index: f.Index, Path: f.Path, Length: f.Length, Offset: f.Offset}
-	}
-	return catalog.NewTorrent{
-		Collection: coll.Name, InfoHash: t.InfoHash, InfoHashV2: t.InfoHashV2, Name: t.Name, Metainfo: t.Raw,
-		PieceLength: t.PieceLength, PieceCount: t.PieceCount, TotalLength: t.TotalLength,
-		DataDir: dataDir, Trackers: t.Trackers, WebSeeds: t.WebSeeds, Files: files,
-	}
 }
 
 // writeTorrentFile writes raw to path, refusing to replace a file.

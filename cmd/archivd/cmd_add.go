@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/importer"
 	"github.com/spf13/cobra"
 )
 
@@ -106,24 +106,13 @@ func runAdd(ctx context.Context, a *app, o addOptions) error {
 	})
 }
 
-// addLockKey serialises the overlap check and insert of concurrent adds.
-const addLockKey = 0x61726368697664 // "archivd"
-
 func addSource(ctx context.Context, a *app, db *catalog.DB, coll catalog.Collection, o addOptions, src string) error {
-	precheck := func(nt catalog.NewTorrent) error { return checkOverlap(ctx, db, nt) }
+	precheck := func(nt catalog.NewTorrent) error { return importer.CheckOverlap(ctx, db, nt) }
 	c, err := prepareSource(ctx, a, coll, o, src, precheck)
 	if err != nil {
 		return fmt.Errorf("add %s: %w", src, err)
 	}
-	unlock, err := db.AdvisoryLock(ctx, addLockKey)
-	if err != nil {
-		return fmt.Errorf("add %s: %w", src, err)
-	}
-	defer unlock()
-	if err := checkOverlap(ctx, db, c.nt); err != nil {
-		return fmt.Errorf("add %s: %w", src, err)
-	}
-	t, err := db.AddTorrent(ctx, c.nt)
+	t, err := importer.Add(ctx, db, c.nt)
 	if err != nil {
 		return fmt.Errorf("add %s: %w", src, err)
 	}
@@ -149,18 +138,4 @@ func (c candidate) note() string {
 	default:
 		return "existing data is hashed by the daemon at start"
 	}
-}
-
-func union(lists ...[]string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, l := range lists {
-		for _, s := range l {
-			if s = strings.TrimSpace(s); s != "" && !seen[s] {
-				seen[s] = true
-				out = append(out, s)
-			}
-		}
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/importer"
 	"github.com/spf13/cobra"
 )
 
@@ -66,12 +67,5 @@ func runCollectionCreate(ctx context.Context, a *app, o collectionCreateOptions)
 // collectionDataRoot is where imported torrents of c get their directories:
 // its data_root, else data_dir/<name>, as an absolute path.
 func collectionDataRoot(a *app, c catalog.Collection) string {
-	if c.DataRoot != "" {
-		return c.DataRoot
-	}
-	p, err := filepath.Abs(filepath.Join(a.cfg.ResolvedDataDir(), c.Name))
-	if err != nil {
-		return filepath.Join(a.cfg.ResolvedDataDir(), c.Name)
-	}
-	return p
+	return importer.CollectionRoot(a.cfg.ResolvedDataDir(), c)
 }

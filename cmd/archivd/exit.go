@@ -8,6 +8,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/importer"
 )
 
 // Exit codes, documented in the root command's help.
@@ -70,7 +71,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		return exitNotFound
-	case errors.Is(err, catalog.ErrExists), errors.Is(err, catalog.ErrNotEmpty), errors.Is(err, fs.ErrExist):
+	case errors.Is(err, catalog.ErrExists), errors.Is(err, catalog.ErrNotEmpty), errors.Is(err, fs.ErrExist),
+		errors.Is(err, importer.ErrOverlap):
 		return exitConflict
 	}
 	return exitFailure

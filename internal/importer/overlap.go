@@ -1,4 +1,4 @@
-package main
+package importer
 
 import (
 	"context"
@@ -11,15 +11,15 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 )
 
-// errOverlap is wrapped when a new torrent's files would overlap another's.
-var errOverlap = errors.New("would overlap")
+// ErrOverlap is wrapped when a new torrent's files would overlap another's.
+var ErrOverlap = errors.New("would overlap")
 
-// checkOverlap refuses a torrent already in the catalog or whose files
+// CheckOverlap refuses a torrent already in the catalog or whose files
 // would overlap those of a catalog torrent: the same file, a file where the
 // other has a directory, or a data directory inside (or equal to) one
 // owned by a multi-file torrent. Paths are compared after resolving
 // symlinks, so two routes to the same directory are caught.
-func checkOverlap(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) error {
+func CheckOverlap(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) error {
 	ps, err := db.Placements(ctx)
 	if err != nil {
 		return err
@@ -36,8 +36,8 @@ func checkOverlap(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) er
 		}
 		dir := realPath(p.DataDir)
 		if (newOwns && within(dir, newDir)) || (p.OwnsDir && within(newDir, dir)) {
-			return withCode(exitConflict, fmt.Errorf("data directory %s %w the data directory %s of torrent %q (collection %s)",
-				nt.DataDir, errOverlap, p.DataDir, p.Name, p.Collection))
+			return fmt.Errorf("data directory %s %w the data directory %s of torrent %q (collection %s)",
+				nt.DataDir, ErrOverlap, p.DataDir, p.Name, p.Collection)
 		}
 		if within(dir, newDir) || within(newDir, dir) {
 			p.DataDir = dir
@@ -55,7 +55,7 @@ func checkOverlap(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) er
 	newPaths := absPaths(newDir, nt.Files)
 	for _, p := range related {
 		if f, ok := clash(newPaths, absPaths(p.DataDir, files[p.ID])); ok {
-			return withCode(exitConflict, fmt.Errorf("file %s %w a file of torrent %q (collection %s)", f, errOverlap, p.Name, p.Collection))
+			return fmt.Errorf("file %s %w a file of torrent %q (collection %s)", f, ErrOverlap, p.Name, p.Collection)
 		}
 	}
 	return nil
