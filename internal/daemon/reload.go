@@ -1,12 +1,14 @@
 package daemon
 
 import (
+	"context"
+
 	"github.com/archivd/archivd/internal/config"
 )
 
 // reload applies a new configuration. Settings that need the engine or the
 // listeners rebuilt take effect at the next start; the log says so.
-func (d *Daemon) reload(load func() (*config.Config, error)) {
+func (d *Daemon) reload(ctx context.Context, load func() (*config.Config, error)) {
 	if load == nil {
 		d.log.Warn().Msg("SIGHUP: no configuration file to reload")
 		return
@@ -19,5 +21,8 @@ func (d *Daemon) reload(load func() (*config.Config, error)) {
 		return
 	}
 	d.cfg.Store(cfg)
-	d.log.Info().Msg("SIGHUP: configuration reloaded (network, database and http settings apply at the next start)")
+	d.log.Info().Msg("SIGHUP: configuration reloaded (collections applied now; network, database, verify and http settings at the next start)")
+	if err := reconcileCollections(ctx, d.DB, cfg, d.log); err != nil {
+		d.log.Error().Err(err).Msg("SIGHUP: apply config collections")
+	}
 }

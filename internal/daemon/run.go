@@ -47,6 +47,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d := &Daemon{DB: db, log: log}
 	d.cfg.Store(cfg)
+	if err := reconcileCollections(ctx, db, cfg, log); err != nil {
+		return err
+	}
 	if d.Seeder, err = seeder.New(seederConfig(cfg, log), db); err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (d *Daemon) reloadLoop(ctx context.Context, hup <-chan os.Signal, reload fu
 		case <-ctx.Done():
 			return
 		case <-hup:
-			d.reload(reload)
+			d.reload(ctx, reload)
 		}
 	}
 }

@@ -1,0 +1,135 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/importer"
+	"github.com/rs/zerolog"
+)
+
+// reconcileCollections applies the collections the config declares to the
+// catalog: creates or updates them (source "config"), imports new .torrent
+// files of their torrent_dir, and with prune_collections removes config
+// collections the file no longer declares. Collections made with the CLI
+// are left alone. Problems with one collection or file are logged and the
+// rest goes on; only an unreachable catalog is returned.
+func reconcileCollections(ctx context.Context, db *catalog.DB, cfg *config.Config, log zerolog.Logger) error {
+	declared := map[string]bool{}
+	for _, cc := range cfg.Collections {
+		declared[cc.Name] = true
+		coll, err := applyCollection(ctx, db, cc, log)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			log.Error().Err(err).Str("collection", cc.Name).Msg("config collection not applied")
+			continue
+		}
+		if cc.TorrentDir != "" {
+			importDir(ctx, db, cfg.ResolvedDataDir(), coll, cc.TorrentDir, log)
+		}
+	}
+	if cfg.PruneCollections {
+		return pruneCollections(ctx, db, declared, log)
+	}
+	return nil
+}
+
+func applyCollection(ctx context.Context, db *catalog.DB, cc config.CollectionConfig, log zerolog.Logger) (catalog.Collection, error) {
+	policy, err := json.Marshal(cc.Verify)
+	if err != nil || cc.Verify == nil {
+		policy = []byte("{}")
+	}
+	want := catalog.Collection{Name: cc.Name, Description: cc.Description, DataRoot: cc.DataRoot,
+		Source: "config", WebSeeds: cc.WebSeeds, VerifyPolicy: policy}
+	if want.WebSeeds == nil {
+		want.WebSeeds = []string{}
+	}
+	have, err := db.Collection(ctx, cc.Name)
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		c, err := db.CreateCollection(ctx, want)
+		if err == nil {
+			log.Info().Str("collection", cc.Name).Msg("config collection created")
+		}
+		return c, err
+	case err != nil:
+		return catalog.Collection{}, err
+	case have.Source != "config":
+		return catalog.Collection{}, errors.New("a collection of that name was created with the CLI: the config leaves it alone (rename one of them)")
+	case have.Description != want.Description || have.DataRoot != want.DataRoot ||
+		!slices.Equal(have.WebSeeds, want.WebSeeds) || !jsonEqual(have.VerifyPolicy, want.VerifyPolicy):
+		if err := db.UpdateCollection(ctx, want); err != nil {
+			return catalog.Collection{}, err
+		}
+		log.Info().Str("collection", cc.Name).Msg("config collection updated")
+		return db.Collection(ctx, cc.Name)
+	}
+	return have, nil
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
+// importDir imports every *.torrent of dir not yet in the catalog.
+func importDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog.Collection, dir string, log zerolog.Logger) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.torrent"))
+	if err == nil {
+		_, err = os.Stat(dir)
+	}
+	if err != nil {
+		log.Error().Err(err).Str("collection", coll.Name).Str("torrent_dir", dir).Msg("config collection: cannot read torrent_dir")
+		return
+	}
+	sort.Strings(paths)
+	added := 0
+	for _, p := range paths {
+		t, err := importer.ImportFile(ctx, db, dataDir, coll, p, "config")
+		switch {
+		case errors.Is(err, catalog.ErrExists):
+			continue // imported before
+		case err != nil:
+			log.Error().Err(err).Str("collection", coll.Name).Str("file", p).Msg("config collection: torrent not imported")
+		default:
+			added++
+			log.Info().Str("collection", coll.Name).Str("torrent", t.Name).Str("infohash", t.HexHash()).Msg("config collection: torrent imported")
+		}
+	}
+	if added > 0 {
+		log.Info().Str("collection", coll.Name).Int("imported", added).Msg("config collection: new torrents imported")
+	}
+}
+
+func pruneCollections(ctx context.Context, db *catalog.DB, declared map[string]bool, log zerolog.Logger) error {
+	all, err := db.Collections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range all {
+		if c.Source != "config" || declared[c.Name] {
+			continue
+		}
+		n, err := db.DeleteCollectionWithTorrents(ctx, c.Name)
+		if err != nil {
+			log.Error().Err(err).Str("collection", c.Name).Msg("prune config collection")
+			continue
+		}
+		log.Info().Str("collection", c.Name).Int("torrents", n).Msg("config collection no longer declared: removed from the catalog (data kept)")
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/torrentfile"
+)
+
+// torrentIn creates a small dataset under root/name and writes its
+// .torrent into dir.
+func torrentIn(t *testing.T, root, dir, name string) *torrentfile.Torrent {
+	t.Helper()
+	data := filepath.Join(root, "src", name)
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "f.bin"), []byte(name+" payload"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tf, err := torrentfile.Create(context.Background(), torrentfile.CreateOptions{Path: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".torrent"), tf.Raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return tf
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestConfigCollectionsAreReconciledAtStartAndOnSIGHUP(t *testing.T) {
+	root := t.TempDir()
+	cfg := testConfig(stateDir(t))
+	mapsDir := filepath.Join(root, "torrents", "maps")
+	torrentIn(t, root, mapsDir, "tiles")
+	cfg.Collections = []config.CollectionConfig{{Name: "maps", Description: "Map tiles", TorrentDir: mapsDir,
+		DataRoot: filepath.Join(root, "data", "maps")}}
+
+	next := *cfg
+	booksDir := filepath.Join(root, "torrents", "books")
+	books := torrentIn(t, root, booksDir, "novels")
+	next.Collections = append([]config.CollectionConfig{}, cfg.Collections...)
+	next.Collections = append(next.Collections, config.CollectionConfig{Name: "books", TorrentDir: booksDir})
+	reload := func() (*config.Config, error) { return &next, nil }
+
+	err := serve(t, Options{Config: cfg, Reload: reload}, func(d *Daemon) {
+		ctx := context.Background()
+		if _, err := d.DB.CreateCollection(ctx, catalog.Collection{Name: "by-hand"}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := d.DB.Collection(ctx, "maps")
+		if err != nil || c.Source != "config" || c.Description != "Map tiles" || c.Torrents != 1 {
+			t.Fatalf("maps at start: %+v, %v", c, err)
+		}
+		ts, _ := d.DB.Torrents(ctx, catalog.TorrentFilter{Collection: "maps"})
+		if len(ts) != 1 || ts[0].DataDir != filepath.Join(root, "data", "maps", "tiles") || ts[0].Source != "config" {
+			t.Fatalf("imported torrent: %+v", ts)
+		}
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "books imported after SIGHUP", func() bool {
+			tor, err := d.DB.TorrentByRef(ctx, books.Name)
+			return err == nil && tor.Collection == "books"
+		})
+		if c, err := d.DB.Collection(ctx, "by-hand"); err != nil || c.Source != "cli" {
+			t.Errorf("CLI collection touched by the config: %+v, %v", c, err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPruneRemovesOnlyUndeclaredConfigCollections(t *testing.T) {
+	root := t.TempDir()
+	cfg := testConfig(stateDir(t))
+	dir := filepath.Join(root, "torrents")
+	torrentIn(t, root, dir, "old")
+	cfg.Collections = []config.CollectionConfig{{Name: "gone", TorrentDir: dir}}
+	next := *cfg
+	next.Collections = nil
+	next.PruneCollections = true
+	kept := next
+	kept.PruneCollections = false
+	step := 0
+	reload := func() (*config.Config, error) {
+		step++
+		if step == 1 {
+			return &kept, nil
+		}
+		return &next, nil
+	}
+	err := serve(t, Options{Config: cfg, Reload: reload}, func(d *Daemon) {
+		ctx := context.Background()
+		if _, err := d.DB.CreateCollection(ctx, catalog.Collection{Name: "by-hand"}); err != nil {
+			t.Fatal(err)
+		}
+		hup := func() {
+			t.Helper()
+			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hup() // undeclared but prune_collections false: kept
+		waitUntil(t, "first reload", func() bool { return d.Config() == &kept })
+		time.Sleep(200 * time.Millisecond)
+		if _, err := d.DB.Collection(ctx, "gone"); err != nil {
+			t.Fatalf("collection removed without prune_collections: %v", err)
+		}
+		hup()
+		waitUntil(t, "collection pruned", func() bool {
+			_, err := d.DB.Collection(ctx, "gone")
+			return err != nil
+		})
+		if _, err := d.DB.Collection(ctx, "by-hand"); err != nil {
+			t.Errorf("prune removed a CLI collection: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(root, "src", "old", "f.bin")); err != nil {
+			t.Errorf("prune touched data: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
