@@ -27,17 +27,22 @@ warm() { cat "$DATA"/* >/dev/null; }
 rate() { awk -v b="$BYTES" -v s="$1" -v w="$2" 'BEGIN { printf "%-24s %6.2f GB in %6.2fs = %7.1f MB/s\n", w, b/1e9, s, b/1e6/s }'; }
 now() { date +%s.%N; }
 
-echo "== openssl speed -evp sha1 -multi $(nproc) (16 KiB blocks, MB/s)"
-openssl speed -evp sha1 -multi "$(nproc)" -seconds 3 2>/dev/null | awk '/^sha1/ { printf "openssl sha1 x%d           %7.1f MB/s\n", '"$(nproc)"', $NF/1000 }'
+ossl() { openssl speed -evp sha1 "$@" -seconds 3 2>/dev/null | awk '/^sha1/ { printf "%.1f", $NF/1000 }'; }
+echo "== page cache (warm); openssl and the scrubber alternate, $RUNS rounds"
+echo "   (cpu = user+sys seconds of the scrubber: load from other work on the machine does not change it)"
+warm
+for _ in $(seq "$RUNS"); do
+	echo "openssl sha1 -multi $(nproc)     $(ossl -multi "$(nproc)") MB/s    (one core: $(ossl) MB/s)"
+	for m in "" -nomap; do
+		/usr/bin/time -f "    cpu %U user + %S sys, wall %e s" "$BIN" -mode scrub $m -dir "$DATA" -torrent "$TOR" 2>&1
+	done
+done
+warm
+TORRENT_STORAGE_DEFAULT_FILE_IO=classic /usr/bin/time -f "    cpu %U user + %S sys, wall %e s (whole process)" \
+	"$BIN" -mode anacrolix -dir "$DATA" -torrent "$TOR" 2>&1 | grep -E "^anacrolix|cpu"
 
-echo "== page cache (warm)"
 warm
-for _ in $(seq "$RUNS"); do "$BIN" -mode scrub -dir "$DATA" -torrent "$TOR"; done
-warm
-TORRENT_STORAGE_DEFAULT_FILE_IO=classic "$BIN" -mode anacrolix -dir "$DATA" -torrent "$TOR" 2>/dev/null
-
-warm
-/usr/bin/python3 - "$TOR" "$DIR" <<'PY'
+/usr/bin/time -f "    cpu %U user + %S sys, wall %e s (whole process)" /usr/bin/python3 - "$TOR" "$DIR" <<'PY'
 # No resume data: adding the torrent makes libtorrent check every piece of
 # the existing files (the same work as force_recheck), timed to seeding.
 import sys, time, libtorrent as lt
@@ -45,7 +50,7 @@ s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable
                 'enable_upnp': False, 'enable_natpmp': False})
 ti = lt.torrent_info(sys.argv[1])
 p = lt.add_torrent_params(); p.ti = ti; p.save_path = sys.argv[2]
-p.flags &= ~lt.torrent_flags.auto_managed
+p.flags &= ~(lt.torrent_flags.auto_managed | lt.torrent_flags.paused)
 t0 = time.time()
 h = s.add_torrent(p)
 deadline = t0 + 600
@@ -81,5 +86,7 @@ for _ in $(seq "$RUNS"); do
 	T0=$(now); cat "$DATA"/* >/dev/null; T1=$(now)
 	rate "$(echo "$T1 - $T0" | bc)" "cat (cold)"
 	sync; echo 3 >/proc/sys/vm/drop_caches
-	"$BIN" -mode scrub -dir "$DATA" -torrent "$TOR" | sed 's/archivd scrub     /archivd scrub (cold)/'
+	"$BIN" -mode scrub -dir "$DATA" -torrent "$TOR" | sed 's/(mmap)/(mmap, cold)/'
+	sync; echo 3 >/proc/sys/vm/drop_caches
+	"$BIN" -mode scrub -nomap -dir "$DATA" -torrent "$TOR" | sed 's/(pread)/(pread, cold)/'
 done
