@@ -33,7 +33,7 @@ echo "   (cpu = user+sys seconds of the scrubber: load from other work on the ma
 warm
 for _ in $(seq "$RUNS"); do
 	echo "openssl sha1 -multi $(nproc)     $(ossl -multi "$(nproc)") MB/s    (one core: $(ossl) MB/s)"
-	for m in "" -nomap; do
+	for m in "" -map; do
 		/usr/bin/time -f "    cpu %U user + %S sys, wall %e s" "$BIN" -mode scrub $m -dir "$DATA" -torrent "$TOR" 2>&1
 	done
 done
@@ -86,7 +86,7 @@ for _ in $(seq "$RUNS"); do
 	T0=$(now); cat "$DATA"/* >/dev/null; T1=$(now)
 	rate "$(echo "$T1 - $T0" | bc)" "cat (cold)"
 	sync; echo 3 >/proc/sys/vm/drop_caches
-	"$BIN" -mode scrub -dir "$DATA" -torrent "$TOR" | sed 's/(mmap)/(mmap, cold)/'
+	"$BIN" -mode scrub -dir "$DATA" -torrent "$TOR" | sed 's/(pread)/(pread, cold)/'
 	sync; echo 3 >/proc/sys/vm/drop_caches
-	"$BIN" -mode scrub -nomap -dir "$DATA" -torrent "$TOR" | sed 's/(pread)/(pread, cold)/'
+	"$BIN" -mode scrub -map -dir "$DATA" -torrent "$TOR" | sed 's/(mmap)/(mmap, cold)/'
 done

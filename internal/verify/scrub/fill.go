@@ -36,7 +36,7 @@ func (s *scrubber) fill(ctx context.Context, b *batch) error {
 
 // mapSeg maps torrent bytes [from, to) of file fi, if the file can be.
 func (s *scrubber) mapSeg(b *batch, fi int, from, to int64) bool {
-	if s.o.NoMap {
+	if !s.o.Map {
 		return false
 	}
 	r, err := s.file(fi)

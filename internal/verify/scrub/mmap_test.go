@@ -40,7 +40,7 @@ func TestScrubMappedFileTruncatedUnderneathIsIOErrorNotACrash(t *testing.T) {
 		o, err := DirOpener(dir)
 		return shrinkingOpener{o, dir}, err
 	}
-	s := scrubAll(t, tg, Options{Open: open})
+	s := scrubAll(t, tg, Options{Open: open, Map: true})
 	if len(badPieces(s, IOError)) != tg.NumPieces() || s.BytesHashed != 0 {
 		t.Fatalf("bad %+v", s.Bad)
 	}
@@ -49,8 +49,8 @@ func TestScrubMappedFileTruncatedUnderneathIsIOErrorNotACrash(t *testing.T) {
 func TestScrubPreadAndMapAgree(t *testing.T) {
 	tg := makeData(t, 16<<10, 100_000, 3, 77_777)
 	flipByte(t, tg, 50_000)
-	a := scrubAll(t, tg, Options{})
-	b := scrubAll(t, tg, Options{NoMap: true})
+	a := scrubAll(t, tg, Options{Map: true})
+	b := scrubAll(t, tg, Options{})
 	if len(a.Bad) != 1 || len(b.Bad) != 1 || a.Bad[0] != b.Bad[0] || a.BytesHashed != b.BytesHashed {
 		t.Fatalf("mmap %+v, pread %+v", a.Bad, b.Bad)
 	}

@@ -103,6 +103,9 @@ func TestScrubCleanDataAllPiecesOK(t *testing.T) {
 	tg := makeData(t, 16<<10, 100_000, 0, 3, 250_001, 16<<10)
 	for _, bs := range []int64{1, 64 << 10, 8 << 20} {
 		s := scrubAll(t, tg, Options{BlockSize: bs, Workers: 3})
+		if m := scrubAll(t, tg, Options{BlockSize: bs, Map: true}); len(m.Bad) != 0 || m.BytesHashed != tg.TotalLength {
+			t.Fatalf("block %d mapped: bad %v, hashed %d", bs, m.Bad, m.BytesHashed)
+		}
 		if len(s.Bad) != 0 || s.BytesHashed != tg.TotalLength {
 			t.Fatalf("block %d: bad %v, hashed %d of %d", bs, s.Bad, s.BytesHashed, tg.TotalLength)
 		}

@@ -30,14 +30,14 @@ func main() {
 	pieceLen := flag.Int64("piece", 4<<20, "make: piece length")
 	block := flag.Int64("block", scrub.DefaultBlockSize, "scrub: read block size")
 	workers := flag.Int("workers", 0, "scrub: hashing goroutines (0 = CPUs)")
-	noMap := flag.Bool("nomap", false, "scrub: pread into buffers instead of mapping")
+	useMap := flag.Bool("map", false, "scrub: hash mapped page cache instead of pread copies")
 	flag.Parse()
 	var err error
 	switch *mode {
 	case "make":
 		err = makeData(*dir, *tfile, *size, *files, *pieceLen)
 	case "scrub":
-		err = runScrub(*dir, *tfile, scrub.Options{BlockSize: *block, Workers: *workers, NoMap: *noMap})
+		err = runScrub(*dir, *tfile, scrub.Options{BlockSize: *block, Workers: *workers, Map: *useMap})
 	case "anacrolix":
 		err = runAnacrolix(*dir, *tfile)
 	default:
@@ -118,9 +118,9 @@ func runScrub(dir, tfile string, o scrub.Options) error {
 	if err != nil {
 		return err
 	}
-	what := "archivd scrub (mmap)"
-	if o.NoMap {
-		what = "archivd scrub (pread)"
+	what := "archivd scrub (pread)"
+	if o.Map {
+		what = "archivd scrub (mmap)"
 	}
 	report(what, s.BytesHashed, time.Since(start))
 	if len(s.Bad) > 0 {
