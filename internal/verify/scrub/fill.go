@@ -26,12 +26,23 @@ func (s *scrubber) fill(ctx context.Context, b *batch) error {
 		if err := s.o.Limiter.WaitN(ctx, int(to-from)); err != nil {
 			return err
 		}
+		s.prefetch(fi, to, end-start)
 		if !s.mapSeg(b, fi, from, to) {
 			s.readSeg(b, fi, from, to)
 			s.split(b, from, b.buf[from-b.start:to-b.start])
 		}
 	}
 	return nil
+}
+
+// prefetch starts the read of the block after torrent byte at in file fi.
+func (s *scrubber) prefetch(fi int, at, n int64) {
+	f := s.t.Files[fi]
+	if r, err := s.file(fi); err == nil && at < f.Offset+f.Length {
+		if p, ok := r.(prefetcher); ok {
+			p.Prefetch(at-f.Offset, min(n, f.Offset+f.Length-at))
+		}
+	}
 }
 
 // mapSeg maps torrent bytes [from, to) of file fi, if the file can be.

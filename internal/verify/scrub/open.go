@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Reader is an open data file.
@@ -76,3 +78,13 @@ type missingDir struct{ err error }
 
 func (m missingDir) Open(string) (Reader, error) { return nil, m.err }
 func (m missingDir) Close() error                { return nil }
+
+// Prefetch asks the kernel to start reading [off, off+n) now
+// (POSIX_FADV_WILLNEED), so the disk works on the next block while the
+// current one is hashed. Advisory: errors are ignored.
+func (f osFile) Prefetch(off, n int64) {
+	_ = unix.Fadvise(int(f.Fd()), off, n, unix.FADV_WILLNEED)
+}
+
+// prefetcher is implemented by readers that can read ahead.
+type prefetcher interface{ Prefetch(off, n int64) }
