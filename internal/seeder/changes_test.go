@@ -227,3 +227,22 @@ func TestBadTorrentDoesNotStopOthers(t *testing.T) {
 		t.Fatalf("add-failed events: %d (%v), want 1", n, err)
 	}
 }
+
+// TestRememberedPeerDialledAgain: B's remembered peer A does not have the
+// torrent yet when B starts (the handshake fails and the engine forgets
+// the peer); once A has it, B dials A again by itself and completes.
+func TestRememberedPeerDialledAgain(t *testing.T) {
+	dbA, dbB := openDB(t, pgtest.URL(t)), openDB(t, pgtest.URL(t))
+	tf, src := smallTorrent(t, t.TempDir(), "ds", 71)
+	a := start(t, testConfig(t, "A"), dbA)
+	dirB := filepath.Join(t.TempDir(), "ds")
+	rowB := addTorrent(t, dbB, tf, dirB, false)
+	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
+	b := start(t, testConfig(t, "B"), dbB)
+	waitFor(t, 10*time.Second, "B downloading", func() bool { _, ok := b.TorrentStatus(rowB.InfoHash); return ok })
+	time.Sleep(time.Second) // B's first dial fails: A does not have the torrent
+	rowA := addTorrent(t, dbA, tf, src, true)
+	waitFor(t, 5*time.Second, "A seeding", inEngine(a, rowA.InfoHash))
+	waitFor(t, 20*time.Second, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	sameFiles(t, tf, src, dirB)
+}

@@ -32,6 +32,7 @@ func (s *Seeder) statsLoop(ctx context.Context) {
 			s.sampleRates()
 		case <-persist.C:
 			s.persistStats(ctx)
+			s.redialPeers(ctx)
 			if err := s.db.TouchNode(ctx, s.cfg.NodeID); err != nil && ctx.Err() == nil {
 				s.log.Warn().Err(err).Msg("touch node")
 			}
@@ -140,4 +141,36 @@ func dialAddr(pc *torrent.PeerConn) string {
 		return ""
 	}
 	return ra
+}
+
+// redialPeers gives torrents that need data and have no connection their
+// remembered peers again: the engine forgets a peer whose dial or
+// handshake failed (say the other node was still starting), and without
+// a tracker or the DHT nothing else would bring it back.
+func (s *Seeder) redialPeers(ctx context.Context) {
+	byID := map[int64]*entry{}
+	var ids []int64
+	for _, e := range s.entries() {
+		if !e.fetching && e.t.Info() != nil && e.t.Complete().Bool() {
+			continue
+		}
+		if len(e.t.PeerConns()) > 0 {
+			continue
+		}
+		byID[e.row.ID] = e
+		ids = append(ids, e.row.ID)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	peers, err := s.db.PeersOf(ctx, ids, maxPeersPerTorrent)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("read peers to dial again")
+		}
+		return
+	}
+	for id, ps := range peers {
+		addPeers(byID[id].t, ps)
+	}
 }

@@ -93,16 +93,22 @@ func (s *Seeder) addSources(t *torrent.Torrent, row catalog.Torrent, announce []
 	if ws := append(append([]string{}, webSeeds...), row.WebSeeds...); len(ws) > 0 {
 		t.AddWebSeeds(ws)
 	}
-	if len(peers) > 0 {
-		pis := make([]torrent.PeerInfo, len(peers))
-		for i, p := range peers {
-			// Trusted: a remembered peer (often another archivd node, or
-			// several behind one NAT address) must not be banned for one
-			// bad piece; its data is hashed all the same.
-			pis[i] = torrent.PeerInfo{Addr: torrent.StringAddr(p.Addr), Source: torrent.PeerSourceDirect, Trusted: true}
-		}
-		t.AddPeers(pis)
+	addPeers(t, peers)
+}
+
+// addPeers hands remembered peers to the engine.
+func addPeers(t *torrent.Torrent, peers []catalog.Peer) {
+	if len(peers) == 0 {
+		return
 	}
+	pis := make([]torrent.PeerInfo, len(peers))
+	for i, p := range peers {
+		// Trusted: a remembered peer (often another archivd node, or
+		// several behind one NAT address) must not be banned for one bad
+		// piece; its data is hashed all the same.
+		pis[i] = torrent.PeerInfo{Addr: torrent.StringAddr(p.Addr), Source: torrent.PeerSourceDirect, Trusted: true}
+	}
+	t.AddPeers(pis)
 }
 
 // drop removes a torrent from the engine. Its transfer totals are written
