@@ -214,3 +214,21 @@ func TestReportRendersEveryFormat(t *testing.T) {
 		t.Errorf("unknown format: %v", err)
 	}
 }
+
+func TestQueuedRunStartsAtOnceThroughNotify(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	addTorrent(t, db, t.TempDir(), "n", 16<<10, 40_000)
+	cfg := testConfig(t)
+	cfg.Poll = time.Hour // only the NOTIFY can wake the worker
+	startService(t, cfg, db)
+	time.Sleep(200 * time.Millisecond) // let it LISTEN and go idle
+	runID, err := RequestRun(ctx, db, "manual", Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the run to finish", func() bool {
+		r, err := db.VerifyRunByID(ctx, runID)
+		return err == nil && r.State == "done"
+	})
+}

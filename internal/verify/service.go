@@ -32,8 +32,10 @@ func NewService(cfg Config, db *catalog.DB) (*Service, error) {
 // ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
+	wake := make(chan struct{}, 1)
+	g.Go(func() error { return s.listen(ctx, wake) })
 	g.Go(func() error { return s.scheduleLoop(ctx) })
-	g.Go(func() error { return s.workLoop(ctx) })
+	g.Go(func() error { return s.workLoop(ctx, wake) })
 	g.Go(func() error { return s.repairLoop(ctx) })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
@@ -83,7 +85,7 @@ func (s *Service) queueScheduled(ctx context.Context) error {
 
 // workLoop executes runs one after the other: left-over running runs
 // first (their expired leases are claimed again), then queued ones.
-func (s *Service) workLoop(ctx context.Context) error {
+func (s *Service) workLoop(ctx context.Context, wake <-chan struct{}) error {
 	for {
 		worked, err := s.workOnce(ctx)
 		if err != nil {
@@ -95,9 +97,15 @@ func (s *Service) workLoop(ctx context.Context) error {
 		if worked && err == nil {
 			continue
 		}
-		if err := sleep(ctx, s.e.cfg.Poll); err != nil {
-			return err
+		t := time.NewTimer(s.e.cfg.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-wake:
+		case <-t.C:
 		}
+		t.Stop()
 	}
 }
 

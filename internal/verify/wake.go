@@ -1,0 +1,50 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// listen LISTENs on the catalog's NOTIFY channel and signals wake when a
+// verify run is queued, so `archivd verify` starts at once rather than at
+// the next poll. Polling stays as the safety net: if the connection drops
+// it retries after Poll.
+func (s *Service) listen(ctx context.Context, wake chan<- struct{}) error {
+	for {
+		err := s.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.e.log.Warn().Err(err).Msg("verify: listen for queued runs; polling meanwhile")
+		if err := sleep(ctx, max(s.e.cfg.Poll, time.Second)); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Service) listenOnce(ctx context.Context, wake chan<- struct{}) error {
+	conn, err := s.e.db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN archivd_catalog"); err != nil {
+		return err
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		var p struct {
+			Table string `json:"table"`
+		}
+		if json.Unmarshal([]byte(n.Payload), &p) == nil && p.Table == "verify_runs" {
+			select {
+			case wake <- struct{}{}:
+			default: // a wake-up is already pending
+			}
+		}
+	}
+}
