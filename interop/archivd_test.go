@@ -29,7 +29,22 @@ type archivd struct {
 	serve *proc
 }
 
+// quietVerify keeps the scheduled verify window closed during a test
+// (1 January only): with the default schedule a window is open from 01:00
+// to 07:00 and a run starts with the daemon (see verifyNow).
+const quietVerify = `verify: {schedules: ["0 1 1 1 *"], timezone: UTC}`
+
+// verifyNow opens a verify window that is always open: a scheduled run
+// starts with the daemon.
+const verifyNow = `verify: {schedules: ["* * * * *"], timezone: UTC, max_run: 6h}`
+
 func newArchivd(t *testing.T, ctx context.Context, trackers ...string) *archivd {
+	t.Helper()
+	return newArchivdWith(t, ctx, quietVerify, trackers...)
+}
+
+// newArchivdWith is newArchivd with a verify section (YAML) of its own.
+func newArchivdWith(t *testing.T, ctx context.Context, verify string, trackers ...string) *archivd {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -44,12 +59,13 @@ func newArchivd(t *testing.T, ctx context.Context, trackers ...string) *archivd 
 	// JSON is YAML: every value quoted exactly.
 	conf := fmt.Sprintf(`state_dir: %q
 data_dir: %q
-log: {level: info, format: json}
+log: {level: %s, format: json}
 database: {url: %q, auto_migrate: true}
 network: {listen_host: 127.0.0.1, listen_port: %d, dht: false, pex: false, port_forwarding: false, trackers: %s}
 seeder: {commit_interval: 200ms, reconcile_interval: 10s}
 http: {listen: "127.0.0.1:0"}
-`, filepath.Join(dir, "state"), filepath.Join(dir, "data"), a.url, a.port, tr)
+%s
+`, filepath.Join(dir, "state"), filepath.Join(dir, "data"), logLevel(), a.url, a.port, tr, verify)
 	if err := os.WriteFile(a.cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +153,11 @@ func (a *archivd) stop() {
 func (a *archivd) waitComplete(ref string, timeout time.Duration) show {
 	a.t.Helper()
 	var s show
+	a.t.Cleanup(func() {
+		if a.t.Failed() {
+			a.dumpGoroutines()
+		}
+	})
 	waitFor(a.t, "archivd complete "+ref, timeout, func() (bool, string) {
 		if a.serve != nil && a.serve.exited() {
 			a.t.Fatalf("archivd serve exited: %v: %s", a.serve.err, tail([]byte(a.serve.output()), 2048))
@@ -185,4 +206,36 @@ func (a *archivd) corruptPiece(s show) int {
 		a.t.Fatalf("after forgetting piece %d: %d of %d complete, want %d", piece, after.PiecesComplete, s.PieceCount, s.PieceCount-1)
 	}
 	return piece
+}
+
+// logLevel of the daemons: ARCHIVD_INTEROP_LOG (e.g. debug) or info.
+func logLevel() string {
+	if l := os.Getenv("ARCHIVD_INTEROP_LOG"); l != "" {
+		return l
+	}
+	return "info"
+}
+
+// dumpGoroutines makes a running serve print its goroutines (SIGQUIT) and
+// keeps the log in ARCHIVD_INTEROP_DUMP_DIR when set (for hang reports).
+func (a *archivd) dumpGoroutines() {
+	dir := os.Getenv("ARCHIVD_INTEROP_DUMP_DIR")
+	if dir == "" || a.serve == nil || a.serve.exited() {
+		return
+	}
+	_ = a.serve.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-a.serve.done:
+	case <-time.After(5 * time.Second):
+	}
+	b, _ := os.ReadFile(a.serve.log)
+	_ = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(a.t.Name(), "/", "_")+".log"), b, 0o644)
+}
+
+func (s show) totalLength() int64 {
+	var n int64
+	for _, f := range s.Files {
+		n += f.Length
+	}
+	return n
 }

@@ -37,7 +37,7 @@ func startTransmission(t *testing.T, ctx context.Context, downloadDir string) *t
 		"download-dir": downloadDir, "incomplete-dir-enabled": false, "start-added-torrents": true,
 		"speed-limit-up-enabled": false, "speed-limit-down-enabled": false, "alt-speed-enabled": false,
 		"ratio-limit-enabled": false, "idle-seeding-limit-enabled": false, "blocklist-enabled": false,
-		"encryption": 1, "message-level": 2, "cache-size-mb": 16, "peer-limit-per-torrent": 50,
+		"encryption": 0, "message-level": 2, "cache-size-mb": 4, "peer-limit-per-torrent": 50,
 	}
 	b, _ := json.MarshalIndent(settings, "", " ")
 	if err := os.WriteFile(filepath.Join(cfgDir, "settings.json"), b, 0o600); err != nil {
@@ -212,4 +212,14 @@ func (tr *transmission) waitAnnounced(id int, timeout time.Duration) {
 		ts := r.Torrents[0].TrackerStats[0]
 		return ts.LastAnnounceSucceeded, ts.LastAnnounceResult
 	})
+}
+
+// peersJSON is transmission's view of id's peers and swarm (for failure
+// reports).
+func (tr *transmission) peersJSON(id int) string {
+	tr.t.Helper()
+	var r json.RawMessage
+	tr.call("torrent-get", map[string]any{"ids": []int{id}, "fields": []string{"peers", "peersFrom",
+		"uploadedEver", "percentDone", "status", "trackerStats"}}, &r)
+	return string(r)
 }
