@@ -41,6 +41,9 @@ type Seeder struct {
 
 	// fetches are the goroutines fetching magnet metadata; Run waits.
 	fetches sync.WaitGroup
+
+	// writeErrLog is log, sampled: a failing disk reports every chunk.
+	writeErrLog zerolog.Logger
 }
 
 // New creates the store and the engine (which starts listening at once,
@@ -62,7 +65,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Seeder{cfg: cfg, db: db, log: log, store: st, client: cl,
+	return &Seeder{cfg: cfg, db: db, log: log, writeErrLog: sampledLogger(log), store: st, client: cl,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
 		wake: make(chan struct{}, 1)}, nil
 }

@@ -68,6 +68,8 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 		s.store.Unregister(p.row.InfoHash)
 		return nil, fmt.Errorf("seeder: add torrent %s: already in the engine", p.row.HexHash())
 	}
+	row := p.row
+	t.SetOnWriteChunkError(func(err error) { s.onWriteError(row, err) })
 	if err := t.SetInfoBytes(mi.InfoBytes); err != nil {
 		t.Drop()
 		s.store.Unregister(p.row.InfoHash)
