@@ -26,6 +26,11 @@ func (s *scrubber) fill(ctx context.Context, b *batch) error {
 		if err := s.o.Limiter.WaitN(ctx, int(to-from)); err != nil {
 			return err
 		}
+		if f.Pad {
+			clear(b.buf[from-b.start : to-b.start])
+			s.split(b, from, b.buf[from-b.start:to-b.start])
+			continue
+		}
 		s.prefetch(fi, to, end-start)
 		if !s.mapSeg(b, fi, from, to) {
 			s.readSeg(b, fi, from, to)

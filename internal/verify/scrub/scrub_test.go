@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"context"
+	"crypto/sha1"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -296,5 +297,39 @@ func TestScrubRangeAndBadArguments(t *testing.T) {
 	cancel()
 	if _, err := Scrub(ctx, tg, 0, tg.NumPieces(), Options{BlockSize: 1}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled scrub: %v", err)
+	}
+}
+
+func TestScrubPaddingFilesAreZerosNotMissingFiles(t *testing.T) {
+	dir := t.TempDir()
+	const pl = 16 << 10
+	a := make([]byte, 20_000)
+	for i := range a {
+		a[i] = byte(i * 7)
+	}
+	b := []byte("tail of the second file")
+	if err := os.WriteFile(filepath.Join(dir, "a"), a, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pad := int64(2*pl - len(a))
+	data := append(append(append([]byte{}, a...), make([]byte, pad)...), b...)
+	tg := &Target{DataDir: dir, PieceLength: pl, TotalLength: int64(len(data)), Files: []File{
+		{Path: "a", Length: int64(len(a))},
+		{Path: ".pad/x", Length: pad, Offset: int64(len(a)), Pad: true},
+		{Path: "b", Length: int64(len(b)), Offset: int64(len(a)) + pad},
+	}}
+	for off := 0; off < len(data); off += pl {
+		tg.Hashes = append(tg.Hashes, sha1.Sum(data[off:min(off+pl, len(data))]))
+	}
+	if err := tg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []bool{false, true} {
+		if s := scrubAll(t, tg, Options{Map: m}); len(s.Bad) != 0 {
+			t.Fatalf("map %v: padding reported bad: %+v", m, s.Bad)
+		}
 	}
 }

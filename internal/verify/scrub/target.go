@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/anacrolix/torrent/bencode"
@@ -20,6 +21,8 @@ type File struct {
 	Path   string // '/'-separated, relative to the data dir
 	Length int64
 	Offset int64 // within the torrent's concatenated data
+	// Pad marks a BEP 47 padding file: zeros by definition, never on disk.
+	Pad bool
 }
 
 // Target is what a scrub checks: files under DataDir and the v1 piece hashes.
@@ -61,13 +64,41 @@ func FromTorrent(t catalog.Torrent, files []catalog.File) (*Target, error) {
 	for i := 0; i+20 <= len(info.Pieces); i += 20 {
 		tg.Hashes = append(tg.Hashes, [20]byte(info.Pieces[i:i+20]))
 	}
-	for _, f := range files {
-		tg.Files = append(tg.Files, File{Path: f.Path, Length: f.Length, Offset: f.Offset})
-	}
+	tg.Files = withPads(info.UpvertedFiles(), files)
 	if err := tg.Validate(); err != nil {
 		return nil, fmt.Errorf("scrub: torrent %d: %w", t.ID, err)
 	}
 	return tg, nil
+}
+
+// withPads returns the catalog's files with BEP 47 padding files marked
+// (when the catalog lists them) or put back in their place (when it left
+// them out), taking the padding from the info.
+func withPads(info []metainfo.FileInfo, cat []catalog.File) []File {
+	isPad := func(fi metainfo.FileInfo) bool { return strings.Contains(fi.Attr, "p") }
+	var out []File
+	var off int64
+	j := 0
+	for _, fi := range info {
+		pad := isPad(fi)
+		switch {
+		case len(cat) == len(info):
+			c := cat[j]
+			j++
+			out = append(out, File{Path: c.Path, Length: c.Length, Offset: c.Offset, Pad: pad})
+		case pad:
+			out = append(out, File{Path: ".pad/" + strconv.FormatInt(fi.Length, 10), Length: fi.Length, Offset: off, Pad: true})
+		case j < len(cat):
+			c := cat[j]
+			j++
+			out = append(out, File{Path: c.Path, Length: c.Length, Offset: c.Offset})
+		}
+		off += fi.Length
+	}
+	for ; j < len(cat); j++ { // more catalog files than the info has: let Validate say so
+		out = append(out, File{Path: cat[j].Path, Length: cat[j].Length, Offset: cat[j].Offset})
+	}
+	return out
 }
 
 // Validate checks the layout: piece count matches the length, files are
