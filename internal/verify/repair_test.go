@@ -232,3 +232,31 @@ func TestQueuedRunStartsAtOnceThroughNotify(t *testing.T) {
 		return err == nil && r.State == "done"
 	})
 }
+
+func TestRepairWithNoSourceTimesOutAndFindingStaysOpen(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	fx := addTorrent(t, db, t.TempDir(), "nosource", 16<<10, 100_000)
+	fx.flip(t, 20_000) // piece 1
+	rep := &recordingRepairer{calls: make(chan markBad, 4)} // marks, but nothing ever fetches
+	cfg := testConfig(t)
+	cfg.Repairer, cfg.Poll, cfg.RepairPoll, cfg.RepairTimeout = rep, 10*time.Millisecond, 10*time.Millisecond, 300*time.Millisecond
+	startService(t, cfg, db)
+	runID, err := RequestRun(ctx, db, "manual", Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-rep.calls
+	waitFor(t, "the run to finish", func() bool {
+		r, err := db.VerifyRunByID(ctx, runID)
+		return err == nil && r.State == "done"
+	})
+	waitFor(t, "finding back to open", func() bool {
+		fs := findingsOf(t, db, runID, fx.T.ID)
+		return len(fs) == 1 && fs[0].State == "open"
+	})
+	r, err := LoadReport(ctx, db, runID)
+	if err != nil || r.Run.PiecesRepaired != 0 || len(r.Findings) != 1 || r.Findings[0].State != "open" {
+		t.Fatalf("report %+v, %v", r, err)
+	}
+}
