@@ -200,6 +200,14 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 	if !sameTree(t, src, tb.DataDir) {
 		t.Fatal("B's copy differs from A's after repair")
 	}
+	// /metrics tells the same story: bytes received, pieces verified, repairs.
+	m := b.metrics()
+	for _, name := range []string{"archivd_downloaded_bytes_total", "archivd_pieces_verified_total",
+		"archivd_pieces_failed_total", "archivd_repairs_total"} {
+		if m[name] <= 0 {
+			t.Errorf("B /metrics: %s = %v, want > 0", name, m[name])
+		}
+	}
 
 	// A kill during quiet seeding loses nothing; the report was also written to disk.
 	b.kill()

@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +50,7 @@ type instance struct {
 	serve  *exec.Cmd
 	done   chan error
 	log    *syncBuffer
+	http   int // port of /metrics, /healthz, /readyz
 }
 
 // syncBuffer is a bytes.Buffer the daemon's output goroutine writes while
@@ -87,7 +91,7 @@ func newInstance(t *testing.T, name, tracker string, extra string) *instance {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{t: t, name: name, dir: dir, config: filepath.Join(dir, "archivd.yaml")}
+	in := &instance{t: t, name: name, dir: dir, config: filepath.Join(dir, "archivd.yaml"), http: freePort(t)}
 	cfg := fmt.Sprintf(`state_dir: %s
 node_id: %s
 log:
@@ -108,7 +112,7 @@ seeder:
   reconcile_interval: 5s
 http:
   listen: 127.0.0.1:%d
-%s`, dir, name, freePort(t), tracker, freePort(t), extra)
+%s`, dir, name, freePort(t), tracker, in.http, extra)
 	if err := os.WriteFile(in.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -232,4 +236,30 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// metrics scrapes /metrics and returns the value of each unlabelled sample.
+func (in *instance) metrics() map[string]float64 {
+	in.t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", in.http))
+	if err != nil {
+		in.t.Fatalf("%s: scrape /metrics: %v", in.name, err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/seeder"
 	"github.com/archivd/archivd/internal/verify"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 )
@@ -54,15 +55,17 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d.live = &liveSeeder{s: d.Seeder, db: db}
+	counters := httpapi.NewCounters(prometheus.NewRegistry())
 	vcfg := VerifyConfig(cfg, log)
 	vcfg.Repairer = d.Seeder
+	vcfg.Observer = countersObserver{counters}
 	if d.Verify, err = verify.NewService(vcfg, db); err != nil {
 		return err
 	}
 	if cfg.HTTP.Listen != "" {
 		d.HTTP, err = httpapi.New(httpapi.Options{Listen: cfg.HTTP.Listen, TokenFile: cfg.HTTP.TokenFile,
 			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,
-			DB: db, Live: d.live, Version: o.Version, Logger: log})
+			DB: db, Live: d.live, Version: o.Version, Logger: log, Counters: counters})
 		if err != nil {
 			return err
 		}

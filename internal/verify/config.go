@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/verify/clock"
 	"github.com/archivd/archivd/internal/verify/scrub"
 	"github.com/rs/zerolog"
@@ -22,6 +23,13 @@ type Clock = clock.Clock
 // pieces not complete and makes the engine fetch them again.
 type Repairer interface {
 	MarkBad(ctx context.Context, torrentID int64, pieces []int) error
+}
+
+// Observer is told what verification did, for metrics. Calls are made
+// from the service's goroutines and must not block.
+type Observer interface {
+	RunFinished(run catalog.VerifyRun, d time.Duration)
+	Repaired(pieces int)
 }
 
 // Config is the verify section of the daemon's config plus what the daemon
@@ -42,6 +50,8 @@ type Config struct {
 	Logger   zerolog.Logger
 	Clock    Clock    // nil = wall clock
 	Repairer Repairer // nil = no repair
+	// Observer hears of finished runs and repairs (metrics); nil = none.
+	Observer Observer
 
 	// Lease of a claimed job; extended every Lease/3 while working.
 	Lease time.Duration // default 1m

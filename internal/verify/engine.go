@@ -144,6 +144,13 @@ func (e *engine) stop(ctx context.Context, run catalog.VerifyRun, state, msg str
 	}
 	e.log.Info().Int64("run", r.ID).Str("state", state).Int64("bytes_hashed", r.BytesHashed).
 		Int64("pieces_checked", r.PiecesChecked).Int64("pieces_failed", r.PiecesFailed).Msg("verify run finished")
+	if o := e.cfg.Observer; o != nil {
+		var d time.Duration
+		if r.StartedAt != nil && r.FinishedAt != nil {
+			d = r.FinishedAt.Sub(*r.StartedAt)
+		}
+		o.RunFinished(r, d)
+	}
 	return nil
 }
 

@@ -115,6 +115,9 @@ func (e *engine) repairOnce(ctx context.Context) error {
 		if err := e.db.RepairVerifyFindings(ctx, good, "swarm", now); err != nil {
 			return err
 		}
+		if o := e.cfg.Observer; o != nil {
+			o.Repaired(len(good))
+		}
 	}
 	if len(late) > 0 {
 		e.log.Warn().Int("pieces", len(late)).Msg("verify: no source repaired these pieces in time; findings stay open")
