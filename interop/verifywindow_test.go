@@ -1,0 +1,44 @@
+package interop
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestFreshImportNotHeldByOpenVerifyWindow: a torrent imported into an
+// empty collection is a download in progress. A verify window that is open
+// when the daemon starts must not declare it failed (its data directory
+// does not exist yet) and hold it unavailable: once a seeder appears,
+// archivd must download it.
+//
+// With the default schedule (01:00 + 6h) this is what every fresh import
+// meets between 01:00 and 07:00; this test opens the window always.
+func TestFreshImportNotHeldByOpenVerifyWindow(t *testing.T) {
+	ctx := testCtx(t)
+	tk := startTracker(t, ctx)
+	seedDir := t.TempDir()
+	src := makeTree(t, seedDir, "tree9", dataSize()/4, 9)
+	want := hashTree(t, src)
+	tor := filepath.Join(t.TempDir(), "tree9.torrent")
+	ltCreate(t, ctx, src, tor, 256<<10, tk.URL)
+	tk.allow(t, tor)
+
+	a := newArchivdWith(t, ctx, verifyNow, tk.URL)
+	a.run("collection", "create", "v")
+	a.run("add", "-c", "v", tor)
+	a.start()
+	// No seeder yet: give the verify run that starts with the daemon time
+	// to plan and work the torrent.
+	end := time.Now().Add(10 * time.Second)
+	for time.Now().Before(end) {
+		if s := a.show("tree9"); s.Availability != "ok" {
+			t.Fatalf("fresh import (no data yet, nothing recorded complete) was made %q by the verify run: "+
+				"a download in progress is not a missing mount", s.Availability)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	ltSeed(t, ctx, tor, seedDir, freePort(t))
+	s := a.waitComplete("tree9", 90*time.Second)
+	sameTree(t, "archivd", want, s.DataDir)
+}
