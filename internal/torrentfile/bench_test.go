@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -21,11 +22,13 @@ func BenchmarkCreate(b *testing.B) {
 		dir = b.TempDir()
 		writeRandomTree(b, dir, 8, 32<<20)
 	}
+	// ARCHIVD_BENCH_CREATE_PIECE overrides the piece length (bytes).
+	pl, _ := strconv.ParseInt(os.Getenv("ARCHIVD_BENCH_CREATE_PIECE"), 10, 64)
 	var t *Torrent
 	cpu0 := cpuSeconds(b)
 	for b.Loop() {
 		var err error
-		if t, err = Create(context.Background(), CreateOptions{Path: dir}); err != nil {
+		if t, err = Create(context.Background(), CreateOptions{Path: dir, PieceLength: pl}); err != nil {
 			b.Fatal(err)
 		}
 	}
