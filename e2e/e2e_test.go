@@ -23,6 +23,8 @@ type torrentJSON struct {
 	PiecesComplete int    `json:"pieces_complete"`
 	OpenFindings   int    `json:"open_findings"`
 	DataDir        string `json:"data_dir"`
+	Downloaded     int64  `json:"downloaded_bytes"`
+	LivePeers      int    `json:"live_peers"`
 }
 
 type reportJSON struct {
@@ -209,6 +211,14 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 		}
 	}
 
+	// A clean stop writes transfer totals and peers (a kill loses at most
+	// the last 30s of counting); they survive the restart.
+	b.stop()
+	b.start()
+	b.cliJSON(&tb, "show", "dataset")
+	if tb.Downloaded <= 0 || tb.LivePeers == 0 {
+		t.Errorf("B show: downloaded %d bytes, %d live peers; want both > 0", tb.Downloaded, tb.LivePeers)
+	}
 	// A kill during quiet seeding loses nothing; the report was also written to disk.
 	b.kill()
 	b.start()

@@ -188,6 +188,7 @@ func (in *instance) start() {
 	if in.log == nil {
 		in.log = &syncBuffer{}
 	}
+	from := len(in.log.String()) // the buffer keeps earlier runs' output
 	cmd := exec.Command(bin, "--config", in.config, "serve")
 	cmd.Stdout, cmd.Stderr = in.log, in.log
 	if err := cmd.Start(); err != nil {
@@ -196,7 +197,12 @@ func (in *instance) start() {
 	in.serve, in.done = cmd, make(chan error, 1)
 	go func() { in.done <- cmd.Wait() }()
 	waitFor(in.t, 60*time.Second, in.name+" serving", func() bool {
-		return strings.Contains(in.log.String(), "archivd serving")
+		select {
+		case err := <-in.done:
+			in.t.Fatalf("%s: serve exited at start: %v\n%s", in.name, err, tail(in.log.String()[from:], 10))
+		default:
+		}
+		return strings.Contains(in.log.String()[from:], "archivd serving")
 	})
 }
 

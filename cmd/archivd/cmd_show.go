@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/spf13/cobra"
@@ -18,7 +19,15 @@ type showView struct {
 	torrentView
 	Files        []catalog.File `json:"files"`
 	OpenFindings int            `json:"open_findings"`
+	// Peers the daemon saw, newest first (it records them every 30s and
+	// at stop); Live counts those seen within livePeerWindow.
+	Peers     []catalog.Peer `json:"peers"`
+	LivePeers int            `json:"live_peers"`
 }
+
+// livePeerWindow: a peer seen this recently is counted as connected (the
+// daemon refreshes last_seen_at of connected peers every 30 seconds).
+const livePeerWindow = 2 * time.Minute
 
 func newShowCmd(a *app) *cobra.Command {
 	var o showOptions
@@ -65,8 +74,23 @@ func loadShowView(ctx context.Context, db *catalog.DB, ref string) (showView, er
 	if v.Files == nil {
 		v.Files = []catalog.File{}
 	}
-	v.OpenFindings, err = db.OpenFindingCount(ctx, t.ID)
-	return v, err
+	if v.OpenFindings, err = db.OpenFindingCount(ctx, t.ID); err != nil {
+		return v, err
+	}
+	peers, err := db.PeersOf(ctx, []int64{t.ID}, 50)
+	if err != nil {
+		return v, err
+	}
+	v.Peers = peers[t.ID]
+	if v.Peers == nil {
+		v.Peers = []catalog.Peer{}
+	}
+	for _, p := range v.Peers {
+		if time.Since(p.LastSeenAt) < livePeerWindow {
+			v.LivePeers++
+		}
+	}
+	return v, nil
 }
 
 func printShow(a *app, v showView) {
@@ -82,6 +106,7 @@ func printShow(a *app, v showView) {
 	a.printf("size:          %s (%d bytes)\npieces:        %d of %s\n", humanBytes(v.TotalLength), v.TotalLength, v.PieceCount, humanBytes(v.PieceLength))
 	a.printf("complete:      %d pieces (%.1f%%), %d not yet hashed\n", v.PiecesComplete, v.CompletePct, v.PieceCount-v.PiecesKnown)
 	a.printf("uploaded:      %s\ndownloaded:    %s\nopen findings: %d\n", humanBytes(v.Uploaded), humanBytes(v.Downloaded), v.OpenFindings)
+	a.printf("peers:         %d seen in the last %s, %d known\n", v.LivePeers, livePeerWindow, len(v.Peers))
 	a.printf("trackers:      %s\nweb seeds:     %s\nadded:         %s\n", orDash(strings.Join(v.Trackers, " ")),
 		orDash(strings.Join(v.WebSeeds, " ")), v.AddedAt.Format("2006-01-02 15:04:05 MST"))
 	rows := make([]string, len(v.Files))

@@ -50,7 +50,8 @@ func openCatalog(ctx context.Context, cfg *config.Config, log zerolog.Logger) (d
 		stopPG = func() {
 			sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			if err := pg.Stop(sctx); err != nil {
+			// The last archivd process using the cluster stops it.
+			if err := pg.Close(sctx); err != nil {
 				log.Error().Err(err).Msg("stop embedded postgres")
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sys/unix"
 )
 
 // Options configures a private cluster.
@@ -45,11 +46,15 @@ type Server struct {
 	// Started reports whether this call started the cluster (false: an
 	// already running cluster was reused).
 	Started bool
+	// users is this process's shared lock on users.lock (see lock.go).
+	users *os.File
 }
 
 // Start initialises the cluster if needed and starts it unless it already
 // runs (for example after the previous archivd was killed). It is safe to
-// call again on the same Dir.
+// call again on the same Dir, from several processes at once. The caller
+// uses the cluster until Close, which stops it when no other archivd
+// process uses it.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Port == 0 {
 		opts.Port = 5432
@@ -77,6 +82,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.prepareDir(); err != nil {
 		return nil, err
 	}
+	unlock, err := s.lockCtl(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if err := s.initdb(ctx); err != nil {
 		return nil, err
 	}
@@ -89,6 +99,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.Started = true
+	}
+	if s.users, err = flock(ctx, filepath.Join(s.opts.Dir, usersLock), unix.LOCK_SH); err != nil {
+		return nil, fmt.Errorf("embedded postgres: lock %s: %w", s.opts.Dir, err)
 	}
 	return s, nil
 }

@@ -115,3 +115,60 @@ func TestMissingBinariesGiveOneLineInstallHint(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestLastUserStopsTheSharedCluster(t *testing.T) {
+	ctx := context.Background()
+	dir := testDir(t)
+	daemon, err := Start(ctx, Options{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { daemon.Stop(context.Background()) })
+	cli, err := Start(ctx, Options{Dir: dir, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if running, _ := daemon.running(ctx); !running {
+		t.Fatal("a command's Close stopped the cluster its daemon still uses")
+	}
+	exec1(t, daemon.URL("postgres"), "SELECT 1")
+	if err := daemon.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if running, _ := daemon.running(ctx); running {
+		t.Fatal("the last user's Close left the cluster running")
+	}
+}
+
+func TestConcurrentStartsShareOneCluster(t *testing.T) {
+	ctx := context.Background()
+	dir := testDir(t)
+	errs := make(chan error, 4)
+	servers := make(chan *Server, 4)
+	for range 4 {
+		go func() {
+			s, err := Start(ctx, Options{Dir: dir, Fast: true})
+			errs <- err
+			servers <- s
+		}()
+	}
+	started := 0
+	var all []*Server
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent Start: %v", err)
+		}
+		s := <-servers
+		all = append(all, s)
+		if s.Started {
+			started++
+		}
+	}
+	t.Cleanup(func() { all[0].Stop(context.Background()) })
+	if started != 1 {
+		t.Fatalf("%d of 4 concurrent Starts started the cluster, want exactly 1", started)
+	}
+}
