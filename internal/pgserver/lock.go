@@ -15,6 +15,7 @@ import (
 //   - ctl.lock, exclusive, around every start and stop, so that two
 //     processes never run pg_ctl start (or start and stop) at once;
 //   - users.lock, shared by every process while it uses the cluster.
+//
 // The last user out stops the cluster: Close takes ctl.lock and stops only
 // if it can take users.lock exclusively. A killed process's locks vanish
 // with it.
