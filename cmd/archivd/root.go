@@ -64,6 +64,7 @@ Configuration: defaults < --config file < ARCHIVD_* environment < flags.
 		newServeCmd(a),
 		newVerifyCmd(a),
 		newReportCmd(a),
+		newManCmd(a),
 	)
 	markRunErrors(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
