@@ -73,7 +73,7 @@ func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name
 	}
 	began := time.Now()
 	a.start()
-	s := a.waitComplete(name, 90*time.Second)
+	s := a.waitComplete(name, 60*time.Second)
 	t.Logf("archivd downloaded %d MiB in %s", dataSize()>>20, time.Since(began).Round(time.Millisecond))
 	sameTree(t, "archivd", want, s.DataDir)
 

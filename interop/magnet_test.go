@@ -68,7 +68,7 @@ func magnetFetch(t *testing.T, ctx context.Context, tk *tracker, tor string, wan
 	}
 	a.start()
 	began := time.Now()
-	s := a.waitComplete(hash, 2*time.Minute)
+	s := a.waitComplete(hash, 90*time.Second)
 	t.Logf("archivd fetched metadata and %d MiB in %s", dataSize()>>20, time.Since(began).Round(time.Millisecond))
 	if s.InfoHash != hash || s.PieceCount != info.NumPieces() || s.PieceLength != info.PieceLength {
 		t.Fatalf("catalog: infohash %s, %d pieces of %d; want %s, %d of %d", s.InfoHash, s.PieceCount, s.PieceLength,
