@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/anacrolix/torrent"
+	pp "github.com/anacrolix/torrent/peer_protocol"
 	"github.com/anacrolix/torrent/storage"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
@@ -32,6 +33,7 @@ func newClient(cfg Config, st storage.ClientImpl) (*torrent.Client, error) {
 	// are its repair sources when verification finds bitrot.
 	cc.DropMutuallyCompletePeers = false
 	cc.DisableWebtorrent = true
+	cc.Callbacks.ReadExtendedHandshake = belowPeerReqq
 	cc.DefaultStorage = st
 	cc.Slogger = slog.New(zerolog.NewSlogHandler(cfg.Logger.With().Str("component", "engine").Logger()))
 	if cfg.UploadRate > 0 {
@@ -52,6 +54,19 @@ func newClient(cfg Config, st storage.ClientImpl) (*torrent.Client, error) {
 		return nil, fmt.Errorf("seeder: start engine on %s:%d: %w", cfg.ListenHost, cfg.ListenPort, err)
 	}
 	return cl, nil
+}
+
+// belowPeerReqq keeps one request below the queue length a peer
+// announces. Transmission 3.00 refuses the request that would fill its
+// queue (pending+1 >= reqq) and, without a reject, the engine waits for it
+// forever: at reqq outstanding every slot leaks in turn and the download
+// from transmission stalls after ~16 MiB (interop test
+// TestArchivdDownloadsFromTransmissionAndRepairs). The engine reads reqq
+// after this callback, so lowering it here is enough.
+func belowPeerReqq(_ *torrent.PeerConn, d *pp.ExtendedHandshakeMessage) {
+	if d.Reqq > 1 {
+		d.Reqq--
+	}
 }
 
 // limiter allows bytesPerSec with a burst of at least one 1 MiB so that a
