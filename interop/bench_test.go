@@ -37,6 +37,10 @@ func TestInteropBench(t *testing.T) {
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 	size := benchSize()
+	// libtorrent prefers uTP, which is much slower than TCP on loopback;
+	// ARCHIVD_INTEROP_LT_TCP=1 turns it off in the libtorrent peers.
+	tcpOnly := os.Getenv("ARCHIVD_INTEROP_LT_TCP") == "1"
+	t.Logf("BENCH libtorrent tcp_only=%v", tcpOnly)
 	seedDir := t.TempDir()
 	src := makeTree(t, seedDir, "bench", size, 42)
 	want := hashTree(t, src)
@@ -47,7 +51,7 @@ func TestInteropBench(t *testing.T) {
 		dir := t.TempDir()
 		began := time.Now()
 		p := lt(t, ctx, name, map[string]any{"mode": "download", "torrent": tor, "save_path": dir,
-			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", peer)}})
+			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", peer)}, "tcp_only": tcpOnly})
 		ltWaitDone(t, p, name, 5*time.Minute)
 		d := time.Since(began)
 		sameTree(t, name, want, filepath.Join(dir, "bench"))
@@ -67,7 +71,7 @@ func TestInteropBench(t *testing.T) {
 
 	// Seeding by libtorrent, and downloading from a libtorrent seeder.
 	port := freePort(t)
-	ltSeed(t, ctx, tor, seedDir, port)
+	ltSeedOpts(t, ctx, map[string]any{"torrent": tor, "save_path": seedDir, "port": port, "tcp_only": tcpOnly})
 	dLt := ltLeech("lt-from-lt", port)
 	t.Logf("BENCH seed-to-libtorrent size=%dMiB libtorrent=%s (%s)", size>>20, dLt.Round(time.Millisecond), mibps(size, dLt))
 

@@ -17,7 +17,7 @@ func TestArchivdDownloadsFromTransmissionAndRepairs(t *testing.T) {
 	tk := startTracker(t, ctx)
 	seedDir := t.TempDir()
 	src := makeTree(t, seedDir, "tree2", dataSize(), 2)
-	want := hashTree(t, src)
+	want := withoutEmpty(hashTree(t, src)) // transmission-create leaves zero-byte files out
 	tor := filepath.Join(t.TempDir(), "tree2.torrent")
 	transmissionCreate(t, ctx, src, tor, 256, tk.URL)
 	tk.allow(t, tor)

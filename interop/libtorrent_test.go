@@ -78,7 +78,15 @@ func ltWaitDone(t *testing.T, p *proc, what string, timeout time.Duration) ltSta
 // savePath and waits until it has checked the data and is seeding.
 func ltSeed(t *testing.T, ctx context.Context, torrent, savePath string, port int) *proc {
 	t.Helper()
-	p := lt(t, ctx, "libtorrent-seed", map[string]any{"mode": "seed", "torrent": torrent, "save_path": savePath, "port": port})
+	return ltSeedOpts(t, ctx, map[string]any{"torrent": torrent, "save_path": savePath, "port": port})
+}
+
+// ltSeedOpts is ltSeed with ltdrive.py arguments (torrent, save_path, port,
+// optional tcp_only).
+func ltSeedOpts(t *testing.T, ctx context.Context, arg map[string]any) *proc {
+	t.Helper()
+	arg["mode"] = "seed"
+	p := lt(t, ctx, "libtorrent-seed", arg)
 	waitFor(t, "libtorrent seeding", 2*time.Minute, func() (bool, string) {
 		if p.exited() {
 			t.Fatalf("libtorrent seeder exited: %v: %s", p.err, tail([]byte(p.output()), 2048))

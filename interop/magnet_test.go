@@ -20,7 +20,7 @@ func TestMagnetFromTransmission(t *testing.T) {
 	tk := startTracker(t, ctx)
 	seedDir := t.TempDir()
 	src := makeTree(t, seedDir, "tree6", dataSize(), 6)
-	want := hashTree(t, src)
+	want := withoutEmpty(hashTree(t, src)) // transmission-create leaves zero-byte files out
 	tor := filepath.Join(t.TempDir(), "tree6.torrent")
 	transmissionCreate(t, ctx, src, tor, 256, tk.URL)
 	tk.allow(t, tor)

@@ -12,6 +12,8 @@ Loopback only: no DHT, LSD, UPnP, NAT-PMP; PEX off per torrent; listens on
   download {"mode":"download","torrent":F,"save_path":D,"port":N,"peers":["127.0.0.1:P"]}
            download, print status lines, exit 0 when every piece is had.
 
+Optional "tcp_only": true turns uTP off (benchmarks).
+
 Every line printed is one JSON object; the last one of check/download
 carries "done": true.
 """
@@ -22,8 +24,10 @@ import time
 import libtorrent as lt
 
 
-def session(port):
+def session(port, tcp_only=False):
     s = lt.session({
+        "enable_outgoing_utp": not tcp_only,
+        "enable_incoming_utp": not tcp_only,
         "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_dht": False,
         "enable_lsd": False,
@@ -95,7 +99,7 @@ def check(a):
 
 
 def seed(a):
-    s = session(a["port"])
+    s = session(a["port"], a.get("tcp_only", False))
     h = add(s, a)
     while True:
         status(h)
@@ -103,7 +107,7 @@ def seed(a):
 
 
 def download(a):
-    s = session(a["port"])
+    s = session(a["port"], a.get("tcp_only", False))
     h = add(s, a)
     for p in a.get("peers", []):
         host, port = p.rsplit(":", 1)
