@@ -74,7 +74,8 @@ func addTorrent(t *testing.T, db *catalog.DB, root, name string, pieceLen int64,
 		}
 	}
 	tor, err := db.AddTorrent(ctx, catalog.NewTorrent{Collection: "c", InfoHash: mi.HashInfoBytes(), Name: name, Metainfo: mb,
-		PieceLength: pieceLen, PieceCount: info.NumPieces(), TotalLength: info.TotalLength(), DataDir: dir, Files: files})
+		PieceLength: pieceLen, PieceCount: info.NumPieces(), TotalLength: info.TotalLength(), DataDir: dir, Files: files,
+		Verified: true}) // just hashed: recorded complete, as `archivd add DIR` does
 	if err != nil {
 		t.Fatal(err)
 	}

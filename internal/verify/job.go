@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,7 +62,21 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 		}
 		return err
 	}
-	res := catalog.VerifyJobResult{BytesHashed: sum.BytesHashed, PiecesChecked: int64(sum.PiecesChecked)}
+	// Only pieces the catalog records complete (verified, durable) can rot:
+	// the others are still to be downloaded, and their absence is no finding.
+	ps, err := e.db.LoadPieces(ctx, j.TorrentID, j.First+j.Count)
+	if err != nil {
+		return err
+	}
+	recorded := func(p int) bool { return ps.Known.Get(p) && ps.Complete.Get(p) }
+	checked := 0
+	for p := j.First; p < j.First+j.Count; p++ {
+		if recorded(p) {
+			checked++
+		}
+	}
+	sum.Bad = slices.DeleteFunc(sum.Bad, func(b scrub.Result) bool { return !recorded(b.Piece) })
+	res := catalog.VerifyJobResult{BytesHashed: sum.BytesHashed, PiecesChecked: int64(checked)}
 	for _, b := range sum.Bad {
 		res.Findings = append(res.Findings, catalog.VerifyFinding{RunID: j.RunID, TorrentID: j.TorrentID, Piece: b.Piece,
 			FileIndex: b.File, FilePath: b.Path, FileOffset: b.Offset, Kind: string(b.Kind), Detail: b.Detail})

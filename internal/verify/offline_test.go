@@ -98,3 +98,38 @@ func TestOfflineRunFindsExactlyTheDamagedPiecesOfEachKind(t *testing.T) {
 		}
 	}
 }
+
+// TestPiecesNotRecordedCompleteAreNoFindings: a torrent still downloading
+// (nothing on disk, pieces recorded not complete or never) is not bitrot:
+// no finding, no mass-failure hold, the torrent stays available.
+func TestPiecesNotRecordedCompleteAreNoFindings(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	fx := addTorrent(t, db, t.TempDir(), "fresh", 16<<10, 100_000)
+	// Half of it "downloaded so far": only pieces 0-2 recorded complete.
+	var ups []catalog.PieceUpdate
+	for p := 0; p < fx.T.PieceCount; p++ {
+		ups = append(ups, catalog.PieceUpdate{Piece: p, Complete: p < 3})
+	}
+	if err := db.StorePieces(ctx, map[int64][]catalog.PieceUpdate{fx.T.ID: ups}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(fx.path(0), 3*16<<10); err != nil { // the rest not there yet
+		t.Fatal(err)
+	}
+	runID, err := RunOffline(ctx, db, testConfig(t), Scope{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := findingsOf(t, db, runID, fx.T.ID); len(fs) != 0 {
+		t.Fatalf("findings for pieces not recorded complete: %+v", fs)
+	}
+	run, err := db.VerifyRunByID(ctx, runID)
+	if err != nil || run.PiecesChecked != 3 {
+		t.Fatalf("run checked %d pieces (%v), want the 3 recorded complete", run.PiecesChecked, err)
+	}
+	tor, _ := db.TorrentByID(ctx, fx.T.ID)
+	if tor.Availability != "ok" {
+		t.Fatalf("torrent marked %s: %s", tor.Availability, tor.AvailabilityReason)
+	}
+}
