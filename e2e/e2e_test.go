@@ -46,7 +46,7 @@ type reportJSON struct {
 
 // makeDataset writes a nested tree of random files: one empty file, sizes
 // that are not multiples of the piece length.
-func makeDataset(t *testing.T, root string, rng *rand.Rand) string {
+func makeDataset(t testing.TB, root string, rng *rand.Rand) string {
 	t.Helper()
 	dir := filepath.Join(root, "dataset")
 	files := map[string]int{
@@ -69,7 +69,7 @@ func makeDataset(t *testing.T, root string, rng *rand.Rand) string {
 	return dir
 }
 
-func treeHashes(t *testing.T, dir string) map[string][32]byte {
+func treeHashes(t testing.TB, dir string) map[string][32]byte {
 	t.Helper()
 	out := map[string][32]byte{}
 	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
@@ -90,7 +90,7 @@ func treeHashes(t *testing.T, dir string) map[string][32]byte {
 	return out
 }
 
-func sameTree(t *testing.T, a, b string) bool {
+func sameTree(t testing.TB, a, b string) bool {
 	t.Helper()
 	ha, hb := treeHashes(t, a), treeHashes(t, b)
 	if len(ha) != len(hb) {
@@ -106,7 +106,7 @@ func sameTree(t *testing.T, a, b string) bool {
 
 // flip inverts one byte of the dataset copy at torrent offset off (files
 // in torrent order: sorted paths).
-func flip(t *testing.T, path string, at int64) {
+func flip(t testing.TB, path string, at int64) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -238,7 +238,7 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 	b.stop()
 }
 
-func mustRead(t *testing.T, p string) []byte {
+func mustRead(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {

@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 // instance is one archivd node: its own state dir, embedded PostgreSQL,
 // BitTorrent port and config file.
 type instance struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	dir    string // state dir (0755: PostgreSQL runs as postgres)
 	config string
@@ -72,7 +72,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,7 +82,7 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func newInstance(t *testing.T, name, tracker string, extra string) *instance {
+func newInstance(t testing.TB, name, tracker string, extra string) *instance {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "archivd-e2e-"+name+"-")
 	if err != nil {
@@ -233,7 +233,7 @@ func (in *instance) stop() {
 	in.serve = nil
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !ok() {

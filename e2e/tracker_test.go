@@ -14,13 +14,13 @@ import (
 // tracker is opentracker on a loopback port. Debian builds it in whitelist
 // mode: allow adds an infohash and tells it to reload (SIGHUP).
 type tracker struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	wl  string
 	cmd *exec.Cmd
 }
 
-func startTracker(t *testing.T) *tracker {
+func startTracker(t testing.TB) *tracker {
 	t.Helper()
 	if _, err := exec.LookPath("opentracker"); err != nil {
 		if os.Getenv("CI") != "" {
