@@ -19,8 +19,8 @@ type CollectionConfig struct {
 	DataRoot    string   `yaml:"data_root" json:"data_root"`     // "" = data_dir/<name>
 	TorrentDir  string   `yaml:"torrent_dir" json:"torrent_dir"` // "" = none; *.torrent in it are imported
 	WebSeeds    []string `yaml:"web_seeds" json:"web_seeds"`     // added to every torrent of the collection
-	// Verify overrides the verify section for this collection (interval,
-	// rate...); stored in the catalog as the collection's verify_policy.
+	// Verify overrides verify.interval and verify.mass_failure_ratio for
+	// this collection; stored in the catalog as its verify_policy.
 	Verify map[string]string `yaml:"verify" json:"verify,omitempty"`
 }
 
@@ -31,7 +31,7 @@ const collectionsKey = "collections"
 var collectionNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // verifyOverrideKeys are the verify settings a collection may override.
-var verifyOverrideKeys = map[string]bool{"interval": true, "rate": true, "mass_failure_ratio": true}
+var verifyOverrideKeys = map[string]bool{"interval": true, "mass_failure_ratio": true}
 
 func (c *Config) applyCollections(path string, v *yaml.Node) error {
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
@@ -83,7 +83,7 @@ func (c *Config) validateCollections() error {
 		}
 		for k, v := range cc.Verify {
 			if !verifyOverrideKeys[k] {
-				return errorf("%s.verify: %q cannot be overridden per collection (interval, rate, mass_failure_ratio)", at, k)
+				return errorf("%s.verify: %q cannot be overridden per collection (interval, mass_failure_ratio)", at, k)
 			}
 			if err := checkVerifyOverride(k, v); err != nil {
 				return errorf("%s.verify.%s: %q %v", at, k, v, err)

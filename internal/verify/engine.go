@@ -57,13 +57,14 @@ func (e *engine) plan(ctx context.Context, run catalog.VerifyRun) error {
 		}
 		ids = append(ids, t.ID)
 	}
-	var due *time.Time
+	var jobs int
+	var bytes int64
 	if run.Kind == "scheduled" {
 		// Everything that would be overdue before the next window opens.
-		d := e.win.next(e.clk.Now()).Add(-e.cfg.Interval)
-		due = &d
+		jobs, bytes, err = e.planDue(ctx, run.ID, ts)
+	} else {
+		jobs, bytes, err = e.db.PlanVerifyJobs(ctx, run.ID, ids, nil)
 	}
-	jobs, bytes, err := e.db.PlanVerifyJobs(ctx, run.ID, ids, due)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,11 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 	_, statErr := os.Stat(t.DataDir)
 	dirGone := errors.Is(statErr, fs.ErrNotExist)
 	ratio := float64(st.PiecesFailed) / float64(max(1, st.PiecesChecked))
-	if dirGone || ratio > e.cfg.MassFailureRatio {
+	limit := e.cfg.MassFailureRatio
+	if c, err := e.db.Collection(ctx, t.Collection); err == nil {
+		limit = e.policyOf(c.VerifyPolicy).MassFailureRatio
+	}
+	if dirGone || ratio > limit {
 		reason := fmt.Sprintf("verify run %d: %d of %d checked pieces bad (%.0f%%); repair held", runID, st.PiecesFailed, st.PiecesChecked, ratio*100)
 		if dirGone {
 			reason = fmt.Sprintf("verify run %d: data directory %s is missing; repair held", runID, t.DataDir)
