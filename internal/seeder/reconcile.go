@@ -157,6 +157,9 @@ func (s *Seeder) apply(ctx context.Context, want map[int64]catalog.Torrent) (int
 		case e == nil:
 			todo = append(todo, r)
 		case changed(e, r):
+			if e.fetching {
+				s.handOverPeers(ctx, e)
+			}
 			s.drop(ctx, e, "changed in the catalog")
 			todo = append(todo, r)
 		}
@@ -281,4 +284,18 @@ func (s *Seeder) noteAddError(id int64, msg string) bool {
 	}
 	s.addErrs[id] = msg
 	return true
+}
+
+// handOverPeers records the peers a magnet's metadata fetch is connected
+// to, so that the torrent re-added with its metadata dials them at once
+// (peers such as transmission never connect out to us, and the tracker
+// would only be asked again at its next interval).
+func (s *Seeder) handOverPeers(ctx context.Context, e *entry) {
+	peers := peersOf([]*entry{e})
+	if len(peers) == 0 {
+		return
+	}
+	if err := s.db.SavePeers(ctx, peers); err != nil {
+		s.log.Warn().Err(err).Str("torrent", e.row.HexHash()).Msg("hand over the metadata fetch's peers")
+	}
 }
