@@ -79,14 +79,27 @@ http: {listen: "127.0.0.1:0"}
 // run runs one CLI command and returns its stdout; an error fails the test.
 func (a *archivd) run(args ...string) string {
 	a.t.Helper()
+	return a.runExit(0, args...)
+}
+
+// runExit runs an archivd command that must exit with code want.
+func (a *archivd) runExit(want int, args ...string) string {
+	a.t.Helper()
 	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, a.bin, append([]string{"--config", a.cfg}, args...)...)
 	cmd.Env = cleanEnv()
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		a.t.Fatalf("archivd %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out.String(), errb.String())
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		a.t.Fatalf("archivd %s: %v", strings.Join(args, " "), err)
+	}
+	if code != want {
+		a.t.Fatalf("archivd %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out.String(), errb.String())
 	}
 	return out.String()
 }
@@ -103,6 +116,7 @@ type show struct {
 	DataDir        string `json:"data_dir"`
 	Uploaded       int64  `json:"uploaded_bytes"`
 	Downloaded     int64  `json:"downloaded_bytes"`
+	OpenFindings   int    `json:"open_findings"`
 	Availability   string `json:"availability"`
 	Files          []struct {
 		Path   string `json:"path"`
@@ -186,6 +200,21 @@ func (a *archivd) catalog() *catalog.DB {
 // returns its index.
 func (a *archivd) corruptPiece(s show) int {
 	a.t.Helper()
+	piece := a.damagePiece(s)
+	if err := a.catalog().ForgetPieces(a.ctx, s.ID, []int{piece}); err != nil {
+		a.t.Fatalf("forget piece %d: %v", piece, err)
+	}
+	after := a.show(s.InfoHash)
+	if after.PiecesComplete != s.PieceCount-1 {
+		a.t.Fatalf("after forgetting piece %d: %d of %d complete, want %d", piece, after.PiecesComplete, s.PieceCount, s.PieceCount-1)
+	}
+	return piece
+}
+
+// damagePiece flips 4 KiB in the middle of the largest file (bitrot) and
+// returns the piece it lies in; the catalog is not told.
+func (a *archivd) damagePiece(s show) int {
+	a.t.Helper()
 	big := s.Files[0]
 	for _, f := range s.Files {
 		if f.Length > big.Length {
@@ -198,13 +227,6 @@ func (a *archivd) corruptPiece(s show) int {
 	n := min(int64(4096), big.Offset+big.Length-start)
 	path := filepath.Join(s.DataDir, filepath.FromSlash(big.Path))
 	corruptAt(a.t, path, start-big.Offset, n)
-	if err := a.catalog().ForgetPieces(a.ctx, s.ID, []int{piece}); err != nil {
-		a.t.Fatalf("forget piece %d: %v", piece, err)
-	}
-	after := a.show(s.InfoHash)
-	if after.PiecesComplete != s.PieceCount-1 {
-		a.t.Fatalf("after forgetting piece %d: %d of %d complete, want %d", piece, after.PiecesComplete, s.PieceCount, s.PieceCount-1)
-	}
 	return piece
 }
 

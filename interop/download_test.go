@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,11 +59,12 @@ func TestArchivdDownloadsFromLibtorrentAndRepairs(t *testing.T) {
 	}
 }
 
-// downloadAndRepair: archivd imports tor into an empty collection,
-// downloads it from the swarm (the other client, found via the tracker),
-// is stopped cleanly, one piece of its copy is corrupted and forgotten by
-// the catalog, and after a restart archivd hashes it, finds it bad and
-// fetches it again.
+// downloadAndRepair: archivd imports tor into an empty collection and
+// downloads it from the swarm (the other client, found via the tracker).
+// Then bitrot: one piece of its copy is damaged while it runs, `archivd
+// verify --wait` finds it (exit 6: damaged, not yet repaired), the daemon
+// hands it to the engine, which fetches it again from the other client,
+// and the finding is closed as repaired once the piece hashes good on disk.
 func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name string, want map[string]string) {
 	t.Helper()
 	a := newArchivd(t, ctx, tk.URL)
@@ -77,20 +79,23 @@ func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name
 	t.Logf("archivd downloaded %d MiB in %s", dataSize()>>20, time.Since(began).Round(time.Millisecond))
 	sameTree(t, "archivd", want, s.DataDir)
 
-	a.stop()
-	before := a.show(name)
-	piece := a.corruptPiece(before)
+	piece := a.damagePiece(s)
 	if got := hashTree(t, s.DataDir); fmt.Sprint(got) == fmt.Sprint(want) {
 		t.Fatal("corruption did not change the data")
 	}
-	a.start()
-	a.waitComplete(name, 2*time.Minute)
-	a.stop()
-	after := a.show(name)
-	sameTree(t, "archivd after repair", want, s.DataDir)
-	if got := after.Downloaded - before.Downloaded; got < before.PieceLength/2 {
-		t.Fatalf("repair of piece %d downloaded %d bytes, want about one piece (%d)", piece, got, before.PieceLength)
-	} else {
-		t.Logf("piece %d repaired: %d bytes downloaded again", piece, got)
+	a.runExit(6, "verify", "--wait", "--timeout", "2m", name)
+	deadline := time.Now().Add(2 * time.Minute)
+	for a.show(name).OpenFindings != 0 || fmt.Sprint(hashTree(t, s.DataDir)) != fmt.Sprint(want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("piece %d not repaired within 2 minutes", piece)
+		}
+		time.Sleep(time.Second)
 	}
+	a.stop()
+	sameTree(t, "archivd after repair", want, s.DataDir)
+	rep := a.run("report", "latest", "--format", "json")
+	if !strings.Contains(rep, `"state": "repaired"`) {
+		t.Fatalf("report does not show the finding repaired:\n%s", rep)
+	}
+	t.Logf("piece %d repaired from the swarm", piece)
 }

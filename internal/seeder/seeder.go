@@ -44,6 +44,9 @@ type Seeder struct {
 
 	// writeErrLog is log, sampled: a failing disk reports every chunk.
 	writeErrLog zerolog.Logger
+
+	// peerMem: peers whose connection closed, dialled again by MarkBad.
+	peerMem *peerMemory
 }
 
 // New creates the store and the engine (which starts listening at once,
@@ -61,11 +64,12 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}
-	cl, err := newClient(cfg, st.ClientImpl())
+	peers := newPeerMemory()
+	cl, err := newClient(cfg, st.ClientImpl(), peers)
 	if err != nil {
 		return nil, err
 	}
-	return &Seeder{cfg: cfg, db: db, log: log, writeErrLog: sampledLogger(log), store: st, client: cl,
+	return &Seeder{cfg: cfg, db: db, log: log, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
 		wake: make(chan struct{}, 1)}, nil
 }

@@ -162,6 +162,13 @@ func (s *Seeder) MarkBad(ctx context.Context, torrentID int64, pieces []int) err
 	for _, p := range pieces {
 		e.t.Piece(p).UpdateCompletion()
 	}
+	// A complete torrent may have parted from every peer: dial the ones it
+	// knew again, so that the pieces have a source.
+	known := s.peerMem.of(e.row.ID, e.row.InfoHash)
+	if fromDB, err := s.db.PeersOf(ctx, []int64{e.row.ID}, maxPeersPerTorrent); err == nil {
+		known = append(known, fromDB[e.row.ID]...)
+	}
+	addPeers(e.t, known)
 	return nil
 }
 
