@@ -15,7 +15,13 @@ import (
 	"github.com/archivd/archivd/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	if buildOnce.dir != "" {
+		os.RemoveAll(buildOnce.dir)
+	}
+	os.Exit(code)
+}
 
 // need returns the path of a client binary. A missing client fails the test
 // in CI (CI=true) and skips it elsewhere, naming the Debian package.
@@ -198,6 +204,7 @@ func cleanEnv() []string {
 
 var buildOnce struct {
 	sync.Once
+	dir  string // per test process: concurrent runs must not share a binary
 	path string
 	err  error
 }
@@ -209,11 +216,12 @@ func archivdBin(t *testing.T) string {
 		return p
 	}
 	buildOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("archivd-interop-bin-%d", os.Getuid()))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		dir, err := os.MkdirTemp("", "archivd-interop-bin-")
+		if err != nil {
 			buildOnce.err = err
 			return
 		}
+		buildOnce.dir = dir
 		buildOnce.path = filepath.Join(dir, "archivd")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()

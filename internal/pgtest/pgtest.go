@@ -39,7 +39,10 @@ var (
 )
 
 // Main runs the package's tests and stops the throwaway cluster afterwards.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain with more to clean up.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -47,7 +50,7 @@ func Main(m *testing.M) {
 		cancel()
 		_ = os.RemoveAll(filepath.Dir(server.Dir()))
 	}
-	os.Exit(code)
+	return code
 }
 
 func setup() {
