@@ -56,3 +56,34 @@ func (pm *peerMemory) of(id int64, ih [20]byte) []catalog.Peer {
 	}
 	return out
 }
+
+// drain returns the remembered peers of the given torrents as catalog rows
+// and forgets them: once in the catalog, MarkBad and restarts find them
+// there (last_seen_at is then about when they parted). undo puts them back
+// when the rows could not be written.
+func (pm *peerMemory) drain(es []*entry) (rows []catalog.Peer, undo func()) {
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	taken := map[[20]byte][]string{}
+	for _, e := range es {
+		ih := e.row.InfoHash
+		for _, a := range pm.m[ih] {
+			rows = append(rows, catalog.Peer{TorrentID: e.row.ID, Addr: a, Source: "remembered"})
+		}
+		if l, ok := pm.m[ih]; ok {
+			taken[ih] = l
+			delete(pm.m, ih)
+		}
+	}
+	undo = func() {
+		pm.mu.Lock()
+		defer pm.mu.Unlock()
+		for ih, l := range taken {
+			pm.m[ih] = append(l, pm.m[ih]...)
+			if n := len(pm.m[ih]); n > peersRemembered {
+				pm.m[ih] = pm.m[ih][n-peersRemembered:]
+			}
+		}
+	}
+	return rows, undo
+}

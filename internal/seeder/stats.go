@@ -73,9 +73,33 @@ func (s *Seeder) sampleRates() {
 func (s *Seeder) persistStats(ctx context.Context) {
 	es := s.entries()
 	s.persistTotals(ctx, es)
-	if err := s.db.SavePeers(ctx, peersOf(es)); err != nil && ctx.Err() == nil {
-		s.log.Warn().Err(err).Msg("save peers")
+	peers := peersOf(es)
+	closed, undo := s.peerMem.drain(es)
+	if err := s.db.SavePeers(ctx, dedupePeers(append(peers, closed...))); err != nil {
+		undo()
+		if ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("save peers")
+		}
 	}
+}
+
+// dedupePeers keeps one row per torrent and address (one upsert may not
+// touch a row twice).
+func dedupePeers(ps []catalog.Peer) []catalog.Peer {
+	type key struct {
+		id   int64
+		addr string
+	}
+	seen := map[key]bool{}
+	out := ps[:0]
+	for _, p := range ps {
+		k := key{p.TorrentID, p.Addr}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // persistTotals adds what was transferred since the last write; on failure
