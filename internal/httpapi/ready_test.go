@@ -2,8 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,28 +16,12 @@ import (
 // and returns it with a migrated catalog on it.
 func ownCluster(t *testing.T) (*pgserver.Server, *catalog.DB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	srv, _, url := pgtest.Own(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// Short path: the socket path must stay under 107 bytes; 0755 so the
-	// postgres user can reach it when we are root.
-	dir, err := os.MkdirTemp("", "archivd-httpapi-")
-	must(t, err)
-	must(t, os.Chmod(dir, 0o755))
-	opts := pgserver.Options{Dir: filepath.Join(dir, "pg"), Fast: true}
-	srv, err := pgserver.Start(ctx, opts)
-	must(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = srv.Stop(ctx)
-		_ = os.RemoveAll(dir)
-	})
-	must(t, srv.EnsureDatabase(ctx, "archivd"))
-	db, err := catalog.Open(ctx, srv.URL("archivd"))
+	db, err := catalog.Open(ctx, url)
 	must(t, err)
 	t.Cleanup(db.Close)
-	_, err = db.Migrate(ctx)
-	must(t, err)
 	return srv, db
 }
 

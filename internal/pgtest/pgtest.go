@@ -173,3 +173,45 @@ func New(t testing.TB) *catalog.DB {
 	t.Cleanup(db.Close)
 	return db
 }
+
+// Own starts a private cluster that the test may stop and start again
+// (outage tests): the catalog is migrated in its database "archivd" at url;
+// pgserver.Start(ctx, opts) starts it again after srv.Stop. It is stopped
+// and removed when the test ends.
+func Own(t testing.TB) (srv *pgserver.Server, opts pgserver.Options, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Short path: the socket path must stay under 107 bytes; 0755 so that
+	// the postgres user can reach it when we are root.
+	dir, err := os.MkdirTemp("", "archivd-own-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts = pgserver.Options{Dir: filepath.Join(dir, "pg"), Fast: true}
+	if srv, err = pgserver.Start(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = srv.Stop(ctx)
+		_ = os.RemoveAll(dir)
+	})
+	if err := srv.EnsureDatabase(ctx, "archivd"); err != nil {
+		t.Fatal(err)
+	}
+	url = srv.URL("archivd")
+	db, err := catalog.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return srv, opts, url
+}

@@ -2,12 +2,10 @@ package seeder
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgserver"
 	"github.com/archivd/archivd/internal/pgtest"
 )
@@ -15,41 +13,7 @@ import (
 // ownCluster starts a private PostgreSQL that the test may stop and start.
 func ownCluster(t *testing.T) (*pgserver.Server, pgserver.Options) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// Short path: the unix socket path must stay under 107 bytes; 0755 so
-	// that the postgres user can reach it when we are root.
-	dir, err := os.MkdirTemp("", "archivd-seeder-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	opts := pgserver.Options{Dir: filepath.Join(dir, "pg"), Fast: true}
-	srv, err := pgserver.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if s, err := pgserver.Start(ctx, opts); err == nil {
-			_ = s.Stop(ctx)
-		}
-		_ = os.RemoveAll(dir)
-	})
-	if err := srv.EnsureDatabase(ctx, "archivd"); err != nil {
-		t.Fatal(err)
-	}
-	db, err := catalog.Open(ctx, srv.URL("archivd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv, opts, _ := pgtest.Own(t)
 	return srv, opts
 }
 

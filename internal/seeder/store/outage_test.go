@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,41 +15,12 @@ import (
 // ownServer starts a private PostgreSQL cluster this test may stop.
 func ownServer(t *testing.T) (*pgserver.Server, pgserver.Options, *catalog.DB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// Short path: the socket path must stay under 107 bytes; 0755 so that
-	// the postgres user can reach it when we are root.
-	dir, err := os.MkdirTemp("", "archivd-st-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	opts := pgserver.Options{Dir: filepath.Join(dir, "pg"), Fast: true}
-	srv, err := pgserver.Start(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := srv.Stop(ctx); err != nil {
-			t.Error(err)
-		}
-		os.RemoveAll(dir)
-	})
-	if err := srv.EnsureDatabase(ctx, "cat"); err != nil {
-		t.Fatal(err)
-	}
-	db, err := catalog.Open(ctx, srv.URL("cat"))
+	srv, opts, url := pgtest.Own(t)
+	db, err := catalog.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return srv, opts, db
 }
 
