@@ -20,8 +20,8 @@ func (s *scrubber) fill(ctx context.Context, b *batch) error {
 	for fi := s.fileAt(start); fi < len(s.t.Files) && s.t.Files[fi].Offset < end; fi++ {
 		f := s.t.Files[fi]
 		from, to := max(start, f.Offset), min(end, f.Offset+f.Length)
-		if to <= from {
-			continue
+		if to <= from || (f.Pad && s.t.Hashes == nil) {
+			continue // v2 hashes cover file data only: padding is not even zeroed
 		}
 		if err := s.o.Limiter.WaitN(ctx, int(to-from)); err != nil {
 			return err
@@ -125,7 +125,7 @@ func (s *scrubber) mark(b *batch, from, to int64, k Kind, fi int, fileOff int64,
 	p1 := int((to - 1) / s.t.PieceLength)
 	for p := max(p0, b.first); p <= p1 && p < b.first+b.n; p++ {
 		if b.probs[p-b.first].Kind == "" {
-			b.probs[p-b.first] = Result{Piece: p, Kind: k, File: fi, Path: s.t.Files[fi].Path, Offset: fileOff, Detail: detail}
+			b.probs[p-b.first] = Result{Piece: p, Kind: k, File: s.t.Files[fi].Index, Path: s.t.Files[fi].Path, Offset: fileOff, Detail: detail}
 		}
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"runtime"
-	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -125,9 +125,10 @@ func (s *scrubber) read(ctx context.Context, work chan<- *batch, free chan []byt
 }
 
 func (s *scrubber) hash(work <-chan *batch, free chan<- []byte) {
+	m := &merkler{}
 	for b := range work {
 		for i := range b.n {
-			s.check(b, i)
+			s.check(b, i, m)
 		}
 		for _, r := range b.release {
 			r()
@@ -136,25 +137,11 @@ func (s *scrubber) hash(work <-chan *batch, free chan<- []byte) {
 	}
 }
 
-func (s *scrubber) check(b *batch, i int) {
-	p := b.first + i
+func (s *scrubber) check(b *batch, i int, m *merkler) {
 	r := b.probs[i]
-	ps, pe := s.t.pieceSpan(p)
 	var hashed int64
 	if r.Kind == "" {
-		sum, err := s.pieceSum(b, i)
-		fi := s.fileAt(ps)
-		f := s.t.Files[fi]
-		switch {
-		case err != nil:
-			r = Result{Piece: p, Kind: IOError, File: fi, Path: f.Path, Offset: ps - f.Offset, Detail: err.Error()}
-		case sum == s.t.Hashes[p]:
-			hashed = pe - ps
-			r = Result{Piece: p, Kind: OK, File: -1}
-		default:
-			hashed = pe - ps
-			r = Result{Piece: p, Kind: HashMismatch, File: fi, Path: f.Path, Offset: ps - f.Offset}
-		}
+		r, hashed = s.verdict(b, i, m)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -168,30 +155,78 @@ func (s *scrubber) check(b *batch, i int) {
 	}
 }
 
-// pieceSum hashes piece i of the batch from its parts.
-func (s *scrubber) pieceSum(b *batch, i int) (sum [20]byte, err error) {
+// verdict hashes piece i of the batch (read without error) and returns its
+// result and the bytes hashed.
+func (s *scrubber) verdict(b *batch, i int, m *merkler) (Result, int64) {
+	p := b.first + i
+	ps, pe := s.t.pieceSpan(p)
+	f := s.t.Files[s.fileAt(ps)]
+	at := Result{Piece: p, File: f.Index, Path: f.Path, Offset: ps - f.Offset}
+	bad, detail, err := s.mismatch(b, i, m)
+	n := pe - ps
+	if s.t.Hashes == nil {
+		n = s.t.V2[p].Len // a v2-only torrent's padding is never read
+	}
+	switch {
+	case err != nil:
+		at.Kind, at.Detail = IOError, err.Error()
+		return at, 0
+	case bad:
+		at.Kind, at.Detail = HashMismatch, detail
+		return at, n
+	}
+	return Result{Piece: p, Kind: OK, File: -1}, n
+}
+
+// mismatch hashes piece i of the batch from its parts: SHA-1 for a v1
+// hash, the BEP 52 merkle root for a v2 one, both for a hybrid. detail
+// names the hash that differs (v2 and hybrid torrents only).
+func (s *scrubber) mismatch(b *batch, i int, m *merkler) (bad bool, detail string, err error) {
+	p := b.first + i
 	parts := b.parts[i]
 	do := func() {
-		if len(parts) == 1 {
-			sum = sha1.Sum(parts[0])
-			return
+		var what []string
+		if s.t.Hashes != nil && sha1Of(parts) != s.t.Hashes[p] {
+			what = append(what, "SHA-1 piece hash (v1)")
 		}
-		h := sha1.New()
-		for _, p := range parts {
-			h.Write(p)
+		if s.t.V2 != nil {
+			if v := s.t.V2[p]; m.root(parts, v.Len, v.Leaves) != v.Hash {
+				what = append(what, "SHA-256 "+v2Kind(v)+" (v2)")
+			}
 		}
-		h.Sum(sum[:0])
+		bad = len(what) > 0
+		if bad && s.t.V2 != nil {
+			detail = strings.Join(what, " and ") + " differs"
+		}
 	}
 	if !b.mapped {
 		do()
-		return sum, nil
+		return bad, detail, nil
 	}
-	return sum, hashGuarded(do)
+	return bad, detail, hashGuarded(do)
+}
+
+func sha1Of(parts [][]byte) (sum [20]byte) {
+	if len(parts) == 1 {
+		return sha1.Sum(parts[0])
+	}
+	h := sha1.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	h.Sum(sum[:0])
+	return sum
+}
+
+// v2Kind says which v2 hash a piece has: a piece layer entry, or the
+// pieces root of a file that fits in one piece.
+func v2Kind(v V2Piece) string {
+	if v.Root {
+		return "pieces root"
+	}
+	return "piece layer hash"
 }
 
 // fileAt returns the index of the file holding torrent byte off (skipping
 // zero-length files).
-func (s *scrubber) fileAt(off int64) int {
-	fs := s.t.Files
-	return sort.Search(len(fs), func(i int) bool { return fs[i].Offset+fs[i].Length > off })
-}
+func (s *scrubber) fileAt(off int64) int { return s.t.fileAt(off) }

@@ -47,7 +47,7 @@ func makeData(t *testing.T, pieceLen int64, sizes ...int64) *Target {
 	}
 	var off int64
 	for _, f := range info.UpvertedFiles() {
-		tg.Files = append(tg.Files, File{Path: strings.Join(f.Path, "/"), Length: f.Length, Offset: off})
+		tg.Files = append(tg.Files, File{Path: strings.Join(f.Path, "/"), Length: f.Length, Offset: off, Index: len(tg.Files)})
 		off += f.Length
 	}
 	if err := tg.Validate(); err != nil {

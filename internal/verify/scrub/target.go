@@ -21,21 +21,33 @@ type File struct {
 	Path   string // '/'-separated, relative to the data dir
 	Length int64
 	Offset int64 // within the torrent's concatenated data
-	// Pad marks a BEP 47 padding file: zeros by definition, never on disk.
+	// Pad marks a BEP 47 padding file (or the gap before a piece-aligned
+	// v2 file): zeros by definition, never on disk.
 	Pad bool
+	// Index is the file's index in the catalog (what findings report);
+	// -1 for a padding file the catalog does not list.
+	Index int
 }
 
-// Target is what a scrub checks: files under DataDir and the v1 piece hashes.
+// Target is what a scrub checks: files under DataDir and the piece hashes,
+// v1 (SHA-1), v2 (BEP 52 SHA-256 merkle) or both for a hybrid torrent,
+// where a piece is good only if both match.
 type Target struct {
 	DataDir     string
 	Files       []File
 	PieceLength int64
 	TotalLength int64
-	Hashes      [][20]byte
+	Hashes      [][20]byte // v1 piece hashes; nil for a v2-only torrent
+	V2          []V2Piece  // v2 pieces in the engine's numbering; nil for v1
 }
 
 // NumPieces is the number of pieces of the target.
-func (t *Target) NumPieces() int { return len(t.Hashes) }
+func (t *Target) NumPieces() int {
+	if t.Hashes == nil {
+		return len(t.V2)
+	}
+	return len(t.Hashes)
+}
 
 // pieceSpan returns the byte range [start, end) of piece p.
 func (t *Target) pieceSpan(p int) (int64, int64) {
@@ -57,8 +69,12 @@ func FromTorrent(t catalog.Torrent, files []catalog.File) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scrub: torrent %d: decode info: %w", t.ID, err)
 	}
-	if len(info.Pieces) == 0 {
-		return nil, fmt.Errorf("scrub: torrent %d: v2-only torrent (no v1 piece hashes): not supported yet", t.ID)
+	if info.HasV2() {
+		tg, err := fromV2(t, &mi, &info, files)
+		if err != nil {
+			return nil, fmt.Errorf("scrub: torrent %d: %w", t.ID, err)
+		}
+		return tg, nil
 	}
 	tg := &Target{DataDir: t.DataDir, PieceLength: info.PieceLength, TotalLength: info.TotalLength()}
 	for i := 0; i+20 <= len(info.Pieces); i += 20 {
@@ -85,18 +101,18 @@ func withPads(info []metainfo.FileInfo, cat []catalog.File) []File {
 		case len(cat) == len(info):
 			c := cat[j]
 			j++
-			out = append(out, File{Path: c.Path, Length: c.Length, Offset: c.Offset, Pad: pad})
+			out = append(out, File{Path: c.Path, Length: c.Length, Offset: c.Offset, Pad: pad, Index: c.Index})
 		case pad:
-			out = append(out, File{Path: ".pad/" + strconv.FormatInt(fi.Length, 10), Length: fi.Length, Offset: off, Pad: true})
+			out = append(out, padFile(off, fi.Length))
 		case j < len(cat):
 			c := cat[j]
 			j++
-			out = append(out, File{Path: c.Path, Length: c.Length, Offset: c.Offset})
+			out = append(out, File{Path: c.Path, Length: c.Length, Offset: c.Offset, Index: c.Index})
 		}
 		off += fi.Length
 	}
 	for ; j < len(cat); j++ { // more catalog files than the info has: let Validate say so
-		out = append(out, File{Path: cat[j].Path, Length: cat[j].Length, Offset: cat[j].Offset})
+		out = append(out, File{Path: cat[j].Path, Length: cat[j].Length, Offset: cat[j].Offset, Index: cat[j].Index})
 	}
 	return out
 }
@@ -108,8 +124,16 @@ func (t *Target) Validate() error {
 		return fmt.Errorf("piece length %d is not positive", t.PieceLength)
 	}
 	want := (t.TotalLength + t.PieceLength - 1) / t.PieceLength
-	if int64(len(t.Hashes)) != want {
+	if t.Hashes == nil && t.V2 == nil {
+		return errors.New("no piece hashes (neither v1 nor v2)")
+	}
+	if t.Hashes != nil && int64(len(t.Hashes)) != want {
 		return fmt.Errorf("%d piece hashes for %d bytes of %d-byte pieces (want %d)", len(t.Hashes), t.TotalLength, t.PieceLength, want)
+	}
+	if t.V2 != nil {
+		if err := t.validateV2(want); err != nil {
+			return err
+		}
 	}
 	var off int64
 	for i, f := range t.Files {
@@ -125,6 +149,11 @@ func (t *Target) Validate() error {
 		return fmt.Errorf("files add up to %d bytes, torrent has %d", off, t.TotalLength)
 	}
 	return nil
+}
+
+// padFile is a padding file the catalog does not list.
+func padFile(off, n int64) File {
+	return File{Path: ".pad/" + strconv.FormatInt(n, 10), Length: n, Offset: off, Pad: true, Index: -1}
 }
 
 func checkRelPath(p string) error {

@@ -102,7 +102,7 @@ func loadTarget(dir, tfile string) (*scrub.Target, error) {
 	}
 	var off int64
 	for _, f := range info.UpvertedFiles() {
-		tg.Files = append(tg.Files, scrub.File{Path: strings.Join(f.Path, "/"), Length: f.Length, Offset: off})
+		tg.Files = append(tg.Files, scrub.File{Path: strings.Join(f.Path, "/"), Length: f.Length, Offset: off, Index: len(tg.Files)})
 		off += f.Length
 	}
 	return tg, tg.Validate()

@@ -1,0 +1,105 @@
+package scrub
+
+import (
+	"crypto/sha256"
+	"math/bits"
+)
+
+// LeafSize is BEP 52's merkle leaf: every file is hashed in 16 KiB blocks.
+const LeafSize = 16 << 10
+
+// V2Piece is what one BEP 52 piece is checked against.
+type V2Piece struct {
+	// Hash is the piece's hash in its file's piece layer, or the file's
+	// pieces root for a file no longer than one piece (such a file has no
+	// piece-layer entry).
+	Hash [32]byte
+	// Len is the number of file bytes in the piece; v2 pieces never span
+	// files, so the rest of the piece (if any) is padding, not hashed.
+	Len int64
+	// Leaves is the width of the piece's tree: piece length / 16 KiB for a
+	// piece-layer hash, the leaf count rounded up to a power of two for a
+	// pieces root. Leaves past the data are zero hashes (BEP 52).
+	Leaves int
+	// Root: Hash is the file's pieces root (the file fits in one piece).
+	Root bool
+}
+
+// merkler computes BEP 52 roots. One per hashing goroutine: it keeps its
+// leaf and scratch buffers between pieces.
+type merkler struct {
+	hashes  [][32]byte
+	scratch []byte // a leaf that straddles two parts
+}
+
+// root returns the merkle root of the first n bytes of parts, as a tree
+// of width leaves (a power of two).
+func (m *merkler) root(parts [][]byte, n int64, leaves int) [32]byte {
+	m.hashes = m.hashes[:0]
+	m.leafHashes(parts, n)
+	for len(m.hashes) < leaves {
+		m.hashes = append(m.hashes, [32]byte{})
+	}
+	return reduce(m.hashes)
+}
+
+// leafHashes appends the SHA-256 of every 16 KiB block of the first n
+// bytes of parts (the last block may be shorter and is hashed as is).
+func (m *merkler) leafHashes(parts [][]byte, n int64) {
+	fill := 0 // bytes of a straddling leaf held in scratch
+	for _, p := range parts {
+		if int64(len(p)) > n {
+			p = p[:n]
+		}
+		n -= int64(len(p))
+		if fill > 0 {
+			k := copy(m.scratch[fill:LeafSize], p)
+			fill += k
+			p = p[k:]
+			if fill < LeafSize {
+				continue
+			}
+			m.hashes = append(m.hashes, sha256.Sum256(m.scratch[:LeafSize]))
+			fill = 0
+		}
+		for len(p) >= LeafSize {
+			m.hashes = append(m.hashes, sha256.Sum256(p[:LeafSize]))
+			p = p[LeafSize:]
+		}
+		if len(p) > 0 {
+			if m.scratch == nil {
+				m.scratch = make([]byte, LeafSize)
+			}
+			fill = copy(m.scratch, p)
+		}
+	}
+	if fill > 0 {
+		m.hashes = append(m.hashes, sha256.Sum256(m.scratch[:fill]))
+	}
+}
+
+// reduce hashes pairs level by level, in place, down to the root. len(h)
+// must be a power of two.
+func reduce(h [][32]byte) [32]byte {
+	var pair [64]byte
+	for w := len(h); w > 1; w /= 2 {
+		for i := 0; i < w/2; i++ {
+			copy(pair[:32], h[2*i][:])
+			copy(pair[32:], h[2*i+1][:])
+			h[i] = sha256.Sum256(pair[:])
+		}
+	}
+	return h[0]
+}
+
+// leavesFor is the tree width of a pieces root over n bytes: the leaf
+// count rounded up to a power of two.
+func leavesFor(n int64) int {
+	k := uint64((n + LeafSize - 1) / LeafSize)
+	if k <= 1 {
+		return 1
+	}
+	return 1 << bits.Len64(k-1)
+}
+
+func isPow2(n int) bool { return n > 0 && n&(n-1) == 0 }
