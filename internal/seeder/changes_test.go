@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent/version"
+
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/torrentfile"
@@ -197,6 +199,17 @@ func TestMarkBadRefetchesPiece(t *testing.T) {
 	}
 	waitFor(t, 20*time.Second, "piece 1 repaired", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, src, dirB)
+	// A delivered it: its listen address and the client name of its
+	// extended handshake. Told once.
+	if got, want := b.RepairSource(rowB.ID, 1), fmt.Sprintf("peer %s (%s)", a.ListenAddr(), version.DefaultExtendedHandshakeClientVersion); got != want {
+		t.Fatalf("repair source %q, want %q", got, want)
+	}
+	if got := b.RepairSource(rowB.ID, 1); got != "" {
+		t.Fatalf("repair source told twice: %q", got)
+	}
+	if got := b.RepairSource(rowB.ID, 0); got != "" {
+		t.Fatalf("source of piece 0, never handed over: %q", got)
+	}
 	if err := b.MarkBad(ctx, rowB.ID, []int{tf.PieceCount}); err == nil {
 		t.Fatal("MarkBad accepted a piece index out of range")
 	}

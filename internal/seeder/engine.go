@@ -15,7 +15,7 @@ import (
 // newClient builds the engine. The storage is the crash-consistent store;
 // nothing here serves HTTP (the storage package registers a handler on
 // http.DefaultServeMux, which archivd never serves).
-func newClient(cfg Config, st storage.ClientImpl, peers *peerMemory) (*torrent.Client, error) {
+func newClient(cfg Config, st storage.ClientImpl, peers *peerMemory, sources *repairSources) (*torrent.Client, error) {
 	cc := torrent.NewDefaultClientConfig()
 	if cfg.ListenHost != "" {
 		host := cfg.ListenHost
@@ -35,6 +35,7 @@ func newClient(cfg Config, st storage.ClientImpl, peers *peerMemory) (*torrent.C
 	cc.DisableWebtorrent = true
 	cc.Callbacks.ReadExtendedHandshake = belowPeerReqq
 	cc.Callbacks.PeerConnClosed = peers.closed
+	cc.Callbacks.ReceivedUsefulData = append(cc.Callbacks.ReceivedUsefulData, sources.received)
 	cc.DefaultStorage = st
 	cc.Slogger = slog.New(zerolog.NewSlogHandler(cfg.Logger.With().Str("component", "engine").Logger()))
 	if cfg.UploadRate > 0 {

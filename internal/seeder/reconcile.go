@@ -206,6 +206,10 @@ func (s *Seeder) addMany(ctx context.Context, rows []catalog.Torrent) (int, erro
 	if err != nil {
 		return 0, err
 	}
+	repairing, err := s.repairingPieces(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
 	work := make(chan addPrepared)
 	var added sync.WaitGroup
 	var mu sync.Mutex
@@ -229,7 +233,7 @@ func (s *Seeder) addMany(ctx context.Context, rows []catalog.Torrent) (int, erro
 		}()
 	}
 	for _, r := range rows {
-		work <- addPrepared{row: r, files: files[r.ID], peers: peers[r.ID]}
+		work <- addPrepared{row: r, files: files[r.ID], peers: peers[r.ID], repairing: repairing[r.ID]}
 	}
 	close(work)
 	added.Wait()

@@ -47,6 +47,8 @@ type Seeder struct {
 
 	// peerMem: peers whose connection closed, dialled again by MarkBad.
 	peerMem *peerMemory
+	// sources: who delivered the pieces under repair (RepairSource).
+	sources *repairSources
 }
 
 // New creates the store and the engine (which starts listening at once,
@@ -64,12 +66,12 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}
-	peers := newPeerMemory()
-	cl, err := newClient(cfg, st.ClientImpl(), peers)
+	peers, sources := newPeerMemory(), newRepairSources(maxWatchedPieces)
+	cl, err := newClient(cfg, st.ClientImpl(), peers, sources)
 	if err != nil {
 		return nil, err
 	}
-	return &Seeder{cfg: cfg, db: db, log: log, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers,
+	return &Seeder{cfg: cfg, db: db, log: log, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers, sources: sources,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
 		wake: make(chan struct{}, 1)}, nil
 }

@@ -156,6 +156,9 @@ func (s *Seeder) MarkBad(ctx context.Context, torrentID int64, pieces []int) err
 			return fmt.Errorf("seeder: mark piece %d of torrent %d bad: it has %d pieces", p, torrentID, n)
 		}
 	}
+	// Watched before the engine may fetch anything: RepairSource must name
+	// every deliverer.
+	s.sources.watch(e.row.ID, e.row.InfoHash, pieces, true)
 	if err := s.store.MarkNotComplete(ctx, e.row.InfoHash, pieces); err != nil {
 		return fmt.Errorf("seeder: mark %d pieces of torrent %d bad: %w", len(pieces), torrentID, err)
 	}

@@ -39,6 +39,9 @@ type addPrepared struct {
 	// downloaded without a pointless hash pass, and a crash later re-checks
 	// only what was in flight.
 	fresh bool
+	// repairing: pieces whose findings are being repaired; their
+	// deliverers are recorded (RepairSource).
+	repairing []int
 }
 
 // addWithInfo registers a torrent's storage and adds it to the engine with
@@ -63,6 +66,7 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 			return nil, fmt.Errorf("seeder: add torrent %s: record fresh download: %w", p.row.HexHash(), err)
 		}
 	}
+	s.sources.watch(p.row.ID, p.row.InfoHash, p.repairing, false)
 	t, isNew := s.client.AddTorrentOpt(torrent.AddTorrentOpts{InfoHash: p.row.InfoHash})
 	if !isNew {
 		s.store.Unregister(p.row.InfoHash)

@@ -20,9 +20,13 @@ import (
 type Clock = clock.Clock
 
 // Repairer is the seeder side of repair: MarkBad durably records the
-// pieces not complete and makes the engine fetch them again.
+// pieces not complete and makes the engine fetch them again. RepairSource
+// names who delivered a handed-over piece ("peer 127.0.0.1:51413
+// (Transmission 3.00)", "web seed http://...", several joined by ", "; ""
+// = not recorded); it is asked once, when the piece reads back good.
 type Repairer interface {
 	MarkBad(ctx context.Context, torrentID int64, pieces []int) error
+	RepairSource(torrentID int64, piece int) string
 }
 
 // Observer is told what verification did, for metrics. Calls are made

@@ -100,7 +100,9 @@ func (e *engine) repairOnce(ctx context.Context) error {
 		return err
 	}
 	cache := map[int64]*scrub.Target{}
-	var good, late []int64
+	good := map[string][]int64{} // by repair source
+	sourceOf := map[pieceRef]string{}
+	var late []int64
 	now := e.clk.Now()
 	for _, f := range found {
 		ok, err := e.pieceGood(ctx, f, cache)
@@ -109,18 +111,19 @@ func (e *engine) repairOnce(ctx context.Context) error {
 		}
 		switch {
 		case ok:
-			good = append(good, f.ID)
+			src := e.repairSource(f, sourceOf)
+			good[src] = append(good[src], f.ID)
 		case now.Sub(f.DetectedAt) > e.cfg.RepairTimeout:
 			late = append(late, f.ID)
 		}
 	}
-	if len(good) > 0 {
-		e.log.Info().Int("pieces", len(good)).Msg("verify: pieces repaired")
-		if err := e.db.RepairVerifyFindings(ctx, good, "swarm", now); err != nil {
+	for src, ids := range good {
+		e.log.Info().Int("pieces", len(ids)).Str("source", src).Msg("verify: pieces repaired")
+		if err := e.db.RepairVerifyFindings(ctx, ids, src, now); err != nil {
 			return err
 		}
 		if o := e.cfg.Observer; o != nil {
-			o.Repaired(len(good))
+			o.Repaired(len(ids))
 		}
 	}
 	if len(late) > 0 {
@@ -128,6 +131,34 @@ func (e *engine) repairOnce(ctx context.Context) error {
 		return e.db.SetVerifyFindingsState(ctx, late, "open")
 	}
 	return nil
+}
+
+type pieceRef struct {
+	torrent int64
+	piece   int
+}
+
+// unknownSource is recorded when the seeder saw no delivery of a repaired
+// piece: it was delivered before a restart of this process, or the file
+// was put right by something other than the engine.
+const unknownSource = "unknown (no delivery recorded)"
+
+// repairSource asks the Repairer once per piece (several findings, from
+// several runs, can name one piece; the Repairer forgets after telling).
+func (e *engine) repairSource(f catalog.VerifyFinding, seen map[pieceRef]string) string {
+	k := pieceRef{f.TorrentID, f.Piece}
+	if src, ok := seen[k]; ok {
+		return src
+	}
+	src := ""
+	if e.cfg.Repairer != nil {
+		src = e.cfg.Repairer.RepairSource(f.TorrentID, f.Piece)
+	}
+	if src == "" {
+		src = unknownSource
+	}
+	seen[k] = src
+	return src
 }
 
 func (e *engine) pieceGood(ctx context.Context, f catalog.VerifyFinding, cache map[int64]*scrub.Target) (bool, error) {

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,7 +66,7 @@ func TestRepairFollowUpClosesFindingsWhenTestRepairerRewritesGoodBytesFromACopy(
 		posts <- b
 	}))
 	defer hook.Close()
-	rep := &recordingRepairer{calls: make(chan markBad, 4), fix: func(id int64, pieces []int) error {
+	rep := &sourcingRepairer{recordingRepairer: &recordingRepairer{calls: make(chan markBad, 4), fix: func(id int64, pieces []int) error {
 		for _, f := range fx.Files {
 			b, err := os.ReadFile(filepath.Join(pristine, f.Path))
 			if err != nil {
@@ -75,7 +77,7 @@ func TestRepairFollowUpClosesFindingsWhenTestRepairerRewritesGoodBytesFromACopy(
 			}
 		}
 		return nil
-	}}
+	}}}
 	cfg := testConfig(t)
 	cfg.Repairer, cfg.Poll, cfg.RepairPoll = rep, 10*time.Millisecond, 10*time.Millisecond
 	cfg.ReportDir, cfg.WebhookURL = filepath.Join(t.TempDir(), "reports"), hook.URL
@@ -94,9 +96,12 @@ func TestRepairFollowUpClosesFindingsWhenTestRepairerRewritesGoodBytesFromACopy(
 	})
 	fs := findingsOf(t, db, runID, fx.T.ID)
 	for _, f := range fs {
-		if f.State != "repaired" || f.RepairSource != "swarm" || f.RepairedAt == nil {
-			t.Fatalf("finding %+v not closed as repaired", f)
+		if want := rep.sourceOf(fx.T.ID, f.Piece); f.State != "repaired" || f.RepairSource != want || f.RepairedAt == nil {
+			t.Fatalf("finding %+v not closed as repaired from %q", f, want)
 		}
+	}
+	if n := rep.askedOnce(); n != 2 {
+		t.Fatalf("repair source asked for %d pieces once each, want 2 (%v)", n, rep.asked)
 	}
 	var body []byte
 	select {
@@ -107,6 +112,19 @@ func TestRepairFollowUpClosesFindingsWhenTestRepairerRewritesGoodBytesFromACopy(
 	var got Report
 	if err := json.Unmarshal(body, &got); err != nil || got.Run.ID != runID || len(got.Findings) != 2 {
 		t.Fatalf("webhook body %s (%v)", body, err)
+	}
+	rpt, err := LoadReport(ctx, db, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"table", "csv", "markdown", "html", "json"} {
+		var b strings.Builder
+		if err := rpt.Render(&b, format); err != nil {
+			t.Fatal(err)
+		}
+		if src := rep.sourceOf(fx.T.ID, 18); !strings.Contains(b.String(), src) {
+			t.Errorf("%s report lacks the repair source %q:\n%s", format, src, b.String())
+		}
 	}
 	for _, ext := range []string{"json", "html"} {
 		if _, err := os.Stat(filepath.Join(cfg.ReportDir, "run-1."+ext)); err != nil {
@@ -258,5 +276,78 @@ func TestRepairWithNoSourceTimesOutAndFindingStaysOpen(t *testing.T) {
 	r, err := LoadReport(ctx, db, runID)
 	if err != nil || r.Run.PiecesRepaired != 0 || len(r.Findings) != 1 || r.Findings[0].State != "open" {
 		t.Fatalf("report %+v, %v", r, err)
+	}
+}
+
+// sourcingRepairer tells a different source for every piece, as the
+// seeder names the peer or web seed that delivered it, and counts how
+// often each piece was asked.
+type sourcingRepairer struct {
+	*recordingRepairer
+	mu    sync.Mutex
+	asked map[int]int // by piece
+}
+
+func (r *sourcingRepairer) sourceOf(id int64, piece int) string {
+	return fmt.Sprintf("peer 127.0.0.%d:%d (test %d)", 1+piece, 50000+piece, id)
+}
+
+func (r *sourcingRepairer) RepairSource(id int64, piece int) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.asked == nil {
+		r.asked = map[int]int{}
+	}
+	r.asked[piece]++
+	return r.sourceOf(id, piece)
+}
+
+// askedOnce is how many pieces were asked exactly once (-1 if one was
+// asked more often).
+func (r *sourcingRepairer) askedOnce() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range r.asked {
+		if n != 1 {
+			return -1
+		}
+	}
+	return len(r.asked)
+}
+
+// RepairSource of the plain recording repairer knows nothing, like a
+// seeder that saw no delivery.
+func (r *recordingRepairer) RepairSource(int64, int) string { return "" }
+
+// TestRepairWithNoRecordedDeliveryIsClosedAsUnknownSource: a piece that
+// reads back good although the seeder saw no delivery (here the repairer
+// rewrites the file itself) is closed with the "unknown" source, not with
+// a made-up one.
+func TestRepairWithNoRecordedDeliveryIsClosedAsUnknownSource(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	fx := addTorrent(t, db, t.TempDir(), "silent", 16<<10, 100_000)
+	pristine, err := os.ReadFile(fx.path(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.flip(t, 50_000) // piece 3
+	rep := &recordingRepairer{calls: make(chan markBad, 4), fix: func(int64, []int) error {
+		return os.WriteFile(fx.path(0), pristine, 0o644)
+	}}
+	cfg := testConfig(t)
+	cfg.Repairer, cfg.Poll, cfg.RepairPoll = rep, 10*time.Millisecond, 10*time.Millisecond
+	startService(t, cfg, db)
+	runID, err := RequestRun(ctx, db, "manual", Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-rep.calls
+	waitFor(t, "repaired finding", func() bool {
+		fs := findingsOf(t, db, runID, fx.T.ID)
+		return len(fs) == 1 && fs[0].State == "repaired"
+	})
+	if f := findingsOf(t, db, runID, fx.T.ID)[0]; f.RepairSource != unknownSource {
+		t.Fatalf("repair source %q, want %q", f.RepairSource, unknownSource)
 	}
 }
