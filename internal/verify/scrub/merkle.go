@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"crypto/sha256"
+	"io"
 	"math/bits"
 )
 
@@ -33,10 +34,12 @@ type merkler struct {
 }
 
 // root returns the merkle root of the first n bytes of parts, as a tree
-// of width leaves (a power of two).
-func (m *merkler) root(parts [][]byte, n int64, leaves int) [32]byte {
+// of width leaves (a power of two). If also is set, it is fed every byte
+// of parts, in order, as the leaves are hashed: a hybrid's SHA-1 then
+// reads each block while it is still in the CPU cache.
+func (m *merkler) root(parts [][]byte, n int64, leaves int, also io.Writer) [32]byte {
 	m.hashes = m.hashes[:0]
-	m.leafHashes(parts, n)
+	m.leafHashes(parts, n, also)
 	for len(m.hashes) < leaves {
 		m.hashes = append(m.hashes, [32]byte{})
 	}
@@ -45,24 +48,25 @@ func (m *merkler) root(parts [][]byte, n int64, leaves int) [32]byte {
 
 // leafHashes appends the SHA-256 of every 16 KiB block of the first n
 // bytes of parts (the last block may be shorter and is hashed as is).
-func (m *merkler) leafHashes(parts [][]byte, n int64) {
+// Bytes past n (padding) go to also only.
+func (m *merkler) leafHashes(parts [][]byte, n int64, also io.Writer) {
 	fill := 0 // bytes of a straddling leaf held in scratch
 	for _, p := range parts {
-		if int64(len(p)) > n {
-			p = p[:n]
-		}
+		tail := p[min(int64(len(p)), n):]
+		p = p[:len(p)-len(tail)]
 		n -= int64(len(p))
 		if fill > 0 {
 			k := copy(m.scratch[fill:LeafSize], p)
+			feed(also, p[:k])
 			fill += k
 			p = p[k:]
-			if fill < LeafSize {
-				continue
+			if fill == LeafSize {
+				m.hashes = append(m.hashes, sha256.Sum256(m.scratch))
+				fill = 0
 			}
-			m.hashes = append(m.hashes, sha256.Sum256(m.scratch[:LeafSize]))
-			fill = 0
 		}
 		for len(p) >= LeafSize {
+			feed(also, p[:LeafSize])
 			m.hashes = append(m.hashes, sha256.Sum256(p[:LeafSize]))
 			p = p[LeafSize:]
 		}
@@ -70,11 +74,19 @@ func (m *merkler) leafHashes(parts [][]byte, n int64) {
 			if m.scratch == nil {
 				m.scratch = make([]byte, LeafSize)
 			}
+			feed(also, p)
 			fill = copy(m.scratch, p)
 		}
+		feed(also, tail)
 	}
 	if fill > 0 {
 		m.hashes = append(m.hashes, sha256.Sum256(m.scratch[:fill]))
+	}
+}
+
+func feed(w io.Writer, b []byte) {
+	if w != nil && len(b) > 0 {
+		_, _ = w.Write(b) // hash.Hash writes never fail
 	}
 }
 

@@ -1,6 +1,7 @@
 package scrub
 
 import (
+	"crypto/sha1"
 	"encoding/hex"
 	"testing"
 )
@@ -84,13 +85,22 @@ func TestMerkleRootMatchesLibtorrent(t *testing.T) {
 	}
 }
 
-// TestMerkleRootIgnoresBytesPastLen: padding after a file's data in the
-// same parts (a hybrid's zeros) is not hashed into the v2 root.
-func TestMerkleRootIgnoresBytesPastLen(t *testing.T) {
+// TestMerkleRootIgnoresBytesPastLenButFeedsAll: padding after a file's
+// data in the same parts (a hybrid's zeros) is not hashed into the v2
+// root, while the SHA-1 fed alongside sees every byte, in order.
+func TestMerkleRootIgnoresBytesPastLenButFeedsAll(t *testing.T) {
 	m := &merkler{}
 	data := append(ltData(16385), make([]byte, 49151)...)
-	if got := hex.EncodeToString(rootOf(m, [][]byte{data}, 16385, 2)); got != ltV2[3].root {
-		t.Fatalf("root %s with padding, libtorrent %s", got, ltV2[3].root)
+	want1 := sha1.Sum(data)
+	for _, parts := range append(splits(data), [][]byte{data[:16380], data[16380:16390], data[16390:]}) {
+		h := sha1.New()
+		r := m.root(parts, 16385, 2, h)
+		if got := hex.EncodeToString(r[:]); got != ltV2[3].root {
+			t.Fatalf("%d parts: root %s with padding, libtorrent %s", len(parts), got, ltV2[3].root)
+		}
+		if [20]byte(h.Sum(nil)) != want1 {
+			t.Fatalf("%d parts: SHA-1 fed alongside differs from sha1 of the data", len(parts))
+		}
 	}
 }
 
@@ -103,6 +113,6 @@ func TestLeavesFor(t *testing.T) {
 }
 
 func rootOf(m *merkler, parts [][]byte, n int64, leaves int) []byte {
-	r := m.root(parts, n, leaves)
+	r := m.root(parts, n, leaves, nil)
 	return r[:]
 }

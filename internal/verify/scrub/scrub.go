@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"fmt"
+	"hash"
 	"runtime"
 	"strings"
 	"sync"
@@ -186,13 +187,20 @@ func (s *scrubber) mismatch(b *batch, i int, m *merkler) (bad bool, detail strin
 	parts := b.parts[i]
 	do := func() {
 		var what []string
-		if s.t.Hashes != nil && sha1Of(parts) != s.t.Hashes[p] {
-			what = append(what, "SHA-1 piece hash (v1)")
+		if s.t.V2 == nil {
+			bad = sha1Of(parts) != s.t.Hashes[p]
+			return
 		}
-		if s.t.V2 != nil {
-			if v := s.t.V2[p]; m.root(parts, v.Len, v.Leaves) != v.Hash {
-				what = append(what, "SHA-256 "+v2Kind(v)+" (v2)")
-			}
+		var h1 hash.Hash
+		if s.t.Hashes != nil {
+			h1 = sha1.New()
+		}
+		v := s.t.V2[p]
+		if m.root(parts, v.Len, v.Leaves, h1) != v.Hash {
+			what = append(what, "SHA-256 "+v2Kind(v)+" (v2)")
+		}
+		if h1 != nil && [20]byte(h1.Sum(nil)) != s.t.Hashes[p] {
+			what = append([]string{"SHA-1 piece hash (v1)"}, what...)
 		}
 		bad = len(what) > 0
 		if bad && s.t.V2 != nil {

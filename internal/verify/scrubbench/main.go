@@ -96,6 +96,9 @@ func loadTarget(dir, tfile string) (*scrub.Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	if info.HasV2() {
+		return loadV2Target(dir, tfile)
+	}
 	tg := &scrub.Target{DataDir: dir, PieceLength: info.PieceLength, TotalLength: info.TotalLength()}
 	for i := 0; i < len(info.Pieces); i += 20 {
 		tg.Hashes = append(tg.Hashes, [20]byte(info.Pieces[i:i+20]))
@@ -118,9 +121,9 @@ func runScrub(dir, tfile string, o scrub.Options) error {
 	if err != nil {
 		return err
 	}
-	what := "archivd scrub (pread)"
+	what := "archivd scrub " + hashKind(tg) + " (pread)"
 	if o.Map {
-		what = "archivd scrub (mmap)"
+		what = "archivd scrub " + hashKind(tg) + " (mmap)"
 	}
 	report(what, s.BytesHashed, time.Since(start))
 	if len(s.Bad) > 0 {

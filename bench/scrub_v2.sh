@@ -1,0 +1,47 @@
+#!/bin/sh
+# v2 scrub benchmark: the scrubber on the same data as bench/scrub.sh with
+# its v1 torrent (SHA-1), a v2-only torrent (BEP 52 SHA-256 piece layers)
+# and a hybrid (both), against openssl's SHA-1 and SHA-256 speed on all
+# cores. The v2 and hybrid torrents are made by libtorrent. Run as root
+# from the repository root:
+#   bench/scrub_v2.sh [data-dir]
+# Re-executes itself in a fresh network namespace (loopback only). Data:
+# ~2 GB, 8 files of 256 MiB, 4 MiB pieces (files are piece-aligned, so v1
+# and v2 pieces cover the same bytes), kept between runs in $DIR.
+set -eu
+if [ -z "${SCRUB_BENCH_NETNS:-}" ]; then
+	SCRUB_BENCH_NETNS=1 exec unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
+fi
+REPO=$(pwd)
+DIR=${1:-/tmp/archivd-scrubbench}
+DATA=$DIR/data
+BIN=$DIR/scrubbench
+RUNS=${RUNS:-3}
+mkdir -p "$DIR"
+go build -o "$BIN" "$REPO/internal/verify/scrubbench"
+[ -f "$DIR/data.torrent" ] || "$BIN" -mode make -dir "$DATA" -torrent "$DIR/data.torrent"
+for kind in v2 hybrid; do
+	[ -f "$DIR/$kind.torrent" ] && continue
+	/usr/bin/python3 - "$DATA" "$DIR/$kind.torrent" "$kind" <<'PY'
+import sys, libtorrent as lt
+fs = lt.file_storage(); lt.add_files(fs, sys.argv[1])
+flags = lt.create_torrent.v2_only if sys.argv[3] == "v2" else 0
+ct = lt.create_torrent(fs, 4 << 20, flags=flags)
+lt.set_piece_hashes(ct, sys.argv[1].rstrip("/").rsplit("/", 1)[0])
+open(sys.argv[2], "wb").write(lt.bencode(ct.generate()))
+PY
+done
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), sha_ni: $(grep -q sha_ni /proc/cpuinfo && echo yes || echo no), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "data: $(cat "$DATA"/* | wc -c) bytes in $(ls "$DATA" | wc -l) files"
+ossl() { openssl speed -evp "$1" -multi "$(nproc)" -seconds 3 2>/dev/null | awk -v a="$1" '$1 == a { printf "%.1f", $NF/1000 }'; }
+cat "$DATA"/* >/dev/null
+echo "== page cache (warm), $RUNS rounds; cpu = user+sys seconds of the scrubber"
+for _ in $(seq "$RUNS"); do
+	echo "openssl sha1 -multi $(nproc)      $(ossl sha1) MB/s"
+	echo "openssl sha256 -multi $(nproc)    $(ossl sha256) MB/s"
+	for t in data v2 hybrid; do
+		for m in "" -map; do
+			/usr/bin/time -f "    cpu %U user + %S sys, wall %e s" "$BIN" -mode scrub $m -dir "$DATA" -torrent "$DIR/$t.torrent" 2>&1
+		done
+	done
+done
