@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -197,9 +198,19 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 	if rep.Run.Kind != "scheduled" {
 		t.Errorf("repairing run was %q, want scheduled", rep.Run.Kind)
 	}
+	// The source is A: its listen address and the client name of its
+	// extended handshake (archivd's module, anacrolix/torrent's version).
+	aPort := regexp.MustCompile(`listen_port: (\d+)`).FindSubmatch(mustRead(t, a.config))
+	if aPort == nil {
+		t.Fatal("no listen_port in A's config")
+	}
+	srcPrefix := fmt.Sprintf("peer 127.0.0.1:%s (github.com/archivd/archivd ", aPort[1])
 	for _, f := range rep.Findings {
 		if f.Kind != "hash_mismatch" || f.State != "repaired" {
 			t.Errorf("finding %+v: want a repaired hash_mismatch", f)
+		}
+		if !strings.HasPrefix(f.RepairSource, srcPrefix) || !strings.HasSuffix(f.RepairSource, "(anacrolix/torrent v1.61.0))") {
+			t.Errorf("finding of piece %d repaired from %q, want %q...(anacrolix/torrent v1.61.0))", f.Piece, f.RepairSource, srcPrefix)
 		}
 	}
 	if !sameTree(t, src, tb.DataDir) {
@@ -234,8 +245,8 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 		t.Error("no report file in verify.report_dir")
 	}
 	table := b.cli(0, "report", fmt.Sprint(rep.Run.ID))
-	if !strings.Contains(table, "repaired") {
-		t.Errorf("report table does not tell the repair:\n%s", table)
+	if !strings.Contains(table, "repaired") || !strings.Contains(table, srcPrefix) {
+		t.Errorf("report table does not tell the repair and its source:\n%s", table)
 	}
 	a.stop()
 	b.stop()

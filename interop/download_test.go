@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,32 +13,96 @@ import (
 // TestArchivdDownloadsFromTransmissionAndRepairs: transmission seeds a
 // torrent made by transmission-create; archivd, given only the .torrent
 // and an empty collection, downloads it bit-identically, then repairs a
-// corrupted piece from transmission.
+// corrupted piece from transmission; the finding names transmission.
+// The repair lands only because verification runs at once: transmission
+// 3.00 drops archivd within ~0.5 s of archivd completing and refuses it
+// from then on (see TestTransmissionRefusesArchivdOnceBothAreSeeds).
 func TestArchivdDownloadsFromTransmissionAndRepairs(t *testing.T) {
+	ctx, tk, tor, want, tr, id := transmissionSwarm(t, "tree2", false)
+	upBefore := tr.get(id).UploadedEver
+	source := downloadAndRepair(t, ctx, tk, tor, "tree2", want)
+	if up := tr.get(id).UploadedEver - upBefore; up < dataSize() {
+		t.Fatalf("transmission uploaded %d bytes, want the whole torrent (%d) and the repaired piece", up, dataSize())
+	}
+	if wantSrc := fmt.Sprintf("peer 127.0.0.1:%d (Transmission 3.00)", tr.Port); source != wantSrc {
+		t.Fatalf("repair source %q, want %q", source, wantSrc)
+	}
+}
+
+// TestTransmissionRefusesArchivdOnceBothAreSeeds pins down why repair
+// from transmission fails after archivd restarts (docs/INTEROP.md).
+// Transmission 3.00 marks a peer's address (the IP alone: on loopback
+// every archivd connection maps to one "atom") as a seed when the peer
+// reports all pieces, never clears the mark, and while it seeds itself it
+// refuses MSE handshakes from that address ("another seed tried to
+// reconnect to us!") and closes plaintext ones at its next pulse (both
+// seeds). archivd, restarted and then missing a piece, is refused on every
+// dial and the piece stays bad. If a transmission version stops doing
+// this, the test fails: then repair from transmission after a restart
+// should be proven instead.
+func TestTransmissionRefusesArchivdOnceBothAreSeeds(t *testing.T) {
+	ctx, tk, tor, want, tr, _ := transmissionSwarm(t, "tree9", true)
+	a := newArchivd(t, ctx, tk.URL)
+	a.run("collection", "create", "dl")
+	a.run("add", "-c", "dl", tor)
+	a.start()
+	s := a.waitComplete("tree9", 60*time.Second)
+	sameTree(t, "archivd", want, s.DataDir)
+	a.stop()
+	a.start()
+	a.waitComplete("tree9", 30*time.Second)
+	piece := a.damagePiece(s)
+	a.runExit(6, "verify", "--wait", "--timeout", "2m", "tree9")
+	handed := time.Now().Add(-time.Second) // transmission logs milliseconds, local time
+	// anacrolix dials with MSE first, then plaintext: both are turned away.
+	waitFor(t, "transmission refusing archivd after the hand-over", 90*time.Second, func() (bool, string) {
+		out := tr.proc.output()
+		mse, plain := loggedSince(out, "another seed tried to reconnect to us!", handed), loggedSince(out, "removing bad peer", handed)
+		return mse && plain, fmt.Sprintf("MSE handshake refused: %v, plaintext peer closed: %v", mse, plain)
+	})
+	if fmt.Sprint(hashTree(t, s.DataDir)) == fmt.Sprint(want) {
+		t.Fatalf("piece %d was repaired: transmission no longer refuses a known seed; prove repair after restart instead", piece)
+	}
+	a.stop()
+}
+
+// loggedSince reports a line of transmission's debug log containing what
+// and stamped at or after since.
+func loggedSince(log, what string, since time.Time) bool {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, what) || len(line) < 25 || line[0] != '[' {
+			continue
+		}
+		at, err := time.ParseInLocation("2006-01-02 15:04:05.000", line[1:24], time.Local)
+		if err == nil && !at.Before(since) {
+			return true
+		}
+	}
+	return false
+}
+
+// transmissionSwarm: a tracker and a transmission seeding a torrent made
+// by transmission-create, announced (so that archivd learns its address).
+func transmissionSwarm(t *testing.T, name string, deepLog bool) (context.Context, *tracker, string, map[string]string, *transmission, int) {
+	t.Helper()
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 	seedDir := t.TempDir()
-	src := makeTree(t, seedDir, "tree2", dataSize(), 2)
+	src := makeTree(t, seedDir, name, dataSize(), 2)
 	want := withoutEmpty(hashTree(t, src)) // transmission-create leaves zero-byte files out
-	tor := filepath.Join(t.TempDir(), "tree2.torrent")
+	tor := filepath.Join(t.TempDir(), name+".torrent")
 	transmissionCreate(t, ctx, src, tor, 256, tk.URL)
 	tk.allow(t, tor)
-
-	tr := startTransmission(t, ctx, seedDir)
+	tr := startTransmissionLog(t, ctx, seedDir, deepLog)
 	id := tr.add(tor, seedDir)
 	tr.waitComplete(id, time.Minute) // its own check of the source data
 	tr.waitAnnounced(id, 30*time.Second)
-
 	t.Cleanup(func() {
 		if t.Failed() && !tr.proc.exited() {
 			t.Logf("transmission swarm: %s", tr.peersJSON(id))
 		}
 	})
-	upBefore := tr.get(id).UploadedEver
-	downloadAndRepair(t, ctx, tk, tor, "tree2", want)
-	if up := tr.get(id).UploadedEver - upBefore; up < dataSize() {
-		t.Fatalf("transmission uploaded %d bytes, want the whole torrent (%d) and the repaired piece", up, dataSize())
-	}
+	return ctx, tk, tor, want, tr, id
 }
 
 // TestArchivdDownloadsFromLibtorrentAndRepairs: the same with a libtorrent
@@ -51,11 +116,16 @@ func TestArchivdDownloadsFromLibtorrentAndRepairs(t *testing.T) {
 	tor := filepath.Join(t.TempDir(), "tree3.torrent")
 	ltCreate(t, ctx, src, tor, 256<<10, tk.URL)
 	tk.allow(t, tor)
-	seeder := ltSeed(t, ctx, tor, seedDir, freePort(t))
+	port := freePort(t)
+	seeder := ltSeed(t, ctx, tor, seedDir, port)
 
-	downloadAndRepair(t, ctx, tk, tor, "tree3", want)
+	source := downloadAndRepair(t, ctx, tk, tor, "tree3", want)
 	if st, _ := ltLast(seeder); st.Uploaded < dataSize() {
 		t.Fatalf("libtorrent uploaded %d bytes, want the whole torrent (%d)", st.Uploaded, dataSize())
+	}
+	// The client name comes from libtorrent's extended handshake.
+	if prefix := fmt.Sprintf("peer 127.0.0.1:%d (libtorrent", port); !strings.HasPrefix(source, prefix) || !strings.HasSuffix(source, ")") {
+		t.Fatalf("repair source %q, want %q...)", source, prefix)
 	}
 }
 
@@ -65,7 +135,8 @@ func TestArchivdDownloadsFromLibtorrentAndRepairs(t *testing.T) {
 // verify --wait` finds it (exit 6: damaged, not yet repaired), the daemon
 // hands it to the engine, which fetches it again from the other client,
 // and the finding is closed as repaired once the piece hashes good on disk.
-func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name string, want map[string]string) {
+// It returns the repaired finding's source.
+func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name string, want map[string]string) string {
 	t.Helper()
 	a := newArchivd(t, ctx, tk.URL)
 	a.run("collection", "create", "dl")
@@ -78,7 +149,15 @@ func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name
 	s := a.waitComplete(name, 60*time.Second)
 	t.Logf("archivd downloaded %d MiB in %s", dataSize()>>20, time.Since(began).Round(time.Millisecond))
 	sameTree(t, "archivd", want, s.DataDir)
+	return a.repairInPlace(name, s, want)
+}
 
+// repairInPlace damages one piece of a running node's copy, has `archivd
+// verify --wait` find it, waits for the daemon to repair it and returns
+// the repaired finding's source from the report.
+func (a *archivd) repairInPlace(name string, s show, want map[string]string) string {
+	t := a.t
+	t.Helper()
 	piece := a.damagePiece(s)
 	if got := hashTree(t, s.DataDir); fmt.Sprint(got) == fmt.Sprint(want) {
 		t.Fatal("corruption did not change the data")
@@ -93,9 +172,20 @@ func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name
 	}
 	a.stop()
 	sameTree(t, "archivd after repair", want, s.DataDir)
-	rep := a.run("report", "latest", "--format", "json")
-	if !strings.Contains(rep, `"state": "repaired"`) {
-		t.Fatalf("report does not show the finding repaired:\n%s", rep)
+	var rep struct {
+		Findings []struct {
+			Piece        int    `json:"piece"`
+			State        string `json:"state"`
+			RepairSource string `json:"repair_source"`
+		} `json:"findings"`
 	}
-	t.Logf("piece %d repaired from the swarm", piece)
+	out := a.run("report", "latest", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report json: %v: %s", err, out)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Piece != piece || rep.Findings[0].State != "repaired" {
+		t.Fatalf("report does not show piece %d repaired:\n%s", piece, out)
+	}
+	t.Logf("piece %d repaired, source %q", piece, rep.Findings[0].RepairSource)
+	return rep.Findings[0].RepairSource
 }

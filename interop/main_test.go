@@ -125,6 +125,12 @@ type proc struct {
 
 func startProc(t *testing.T, ctx context.Context, name string, dir string, bin string, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, ctx, name, dir, nil, bin, args...)
+}
+
+// startProcEnv is startProc with extra environment variables ("K=V").
+func startProcEnv(t *testing.T, ctx context.Context, name string, dir string, env []string, bin string, args ...string) *proc {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -133,7 +139,7 @@ func startProc(t *testing.T, ctx context.Context, name string, dir string, bin s
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), env...)
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		f.Close()
@@ -151,8 +157,26 @@ func startProc(t *testing.T, ctx context.Context, name string, dir string, bin s
 			b, _ := os.ReadFile(logPath)
 			t.Logf("---- %s log (last 4 KiB) ----\n%s", name, tail(b, 40000))
 		}
+		if t.Failed() || os.Getenv("ARCHIVD_INTEROP_KEEP_LOGS") == "1" {
+			b, _ := os.ReadFile(logPath)
+			keepLog(t, name, b)
+		}
 	})
 	return p
+}
+
+// keepLog writes a process's whole log to ARCHIVD_INTEROP_DUMP_DIR when
+// set (the printed tail is often too short): for failed tests, or for all
+// with ARCHIVD_INTEROP_KEEP_LOGS=1.
+func keepLog(t *testing.T, name string, b []byte) {
+	dir := os.Getenv("ARCHIVD_INTEROP_DUMP_DIR")
+	if dir == "" {
+		return
+	}
+	f := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"."+name+".full.log")
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Logf("keep %s log: %v", name, err)
+	}
 }
 
 func (p *proc) kill() {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -25,6 +26,14 @@ type transmission struct {
 
 func startTransmission(t *testing.T, ctx context.Context, downloadDir string) *transmission {
 	t.Helper()
+	return startTransmissionLog(t, ctx, downloadDir, false)
+}
+
+// startTransmissionLog is startTransmission with, if deep, transmission's
+// debug log (every handshake and peer decision, TR_DEBUG_FD) in its output.
+// That log is block-buffered: a line shows up some seconds late.
+func startTransmissionLog(t *testing.T, ctx context.Context, downloadDir string, deep bool) *transmission {
+	t.Helper()
 	bin := need(t, "transmission-daemon", "transmission-daemon")
 	cfgDir := t.TempDir()
 	peerPort, rpcPort := freePort(t), freePort(t)
@@ -37,13 +46,17 @@ func startTransmission(t *testing.T, ctx context.Context, downloadDir string) *t
 		"download-dir": downloadDir, "incomplete-dir-enabled": false, "start-added-torrents": true,
 		"speed-limit-up-enabled": false, "speed-limit-down-enabled": false, "alt-speed-enabled": false,
 		"ratio-limit-enabled": false, "idle-seeding-limit-enabled": false, "blocklist-enabled": false,
-		"encryption": 0, "message-level": 2, "cache-size-mb": 4, "peer-limit-per-torrent": 50,
+		"encryption": 0, "message-level": trMessageLevel(), "cache-size-mb": 4, "peer-limit-per-torrent": 50,
 	}
 	b, _ := json.MarshalIndent(settings, "", " ")
 	if err := os.WriteFile(filepath.Join(cfgDir, "settings.json"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startProc(t, ctx, "transmission-daemon", cfgDir, bin, "-f", "-g", cfgDir)
+	var env []string
+	if deep {
+		env = []string{"TR_DEBUG_FD=2"}
+	}
+	p := startProcEnv(t, ctx, "transmission-daemon", cfgDir, env, bin, "-f", "-g", cfgDir)
 	tr := &transmission{t: t, rpc: fmt.Sprintf("http://127.0.0.1:%d/transmission/rpc", rpcPort), proc: p, Port: peerPort}
 	waitFor(t, "transmission rpc", 20*time.Second, func() (bool, string) {
 		if p.exited() {
@@ -57,6 +70,15 @@ func startTransmission(t *testing.T, ctx context.Context, downloadDir string) *t
 		return true, ""
 	})
 	return tr
+}
+
+// trMessageLevel is transmission's log level: ARCHIVD_INTEROP_TR_LEVEL
+// (3 = debug, every handshake and peer message) or 2 (info).
+func trMessageLevel() int {
+	if l, err := strconv.Atoi(os.Getenv("ARCHIVD_INTEROP_TR_LEVEL")); err == nil {
+		return l
+	}
+	return 2
 }
 
 // call performs one RPC, handling the session id handshake (409).

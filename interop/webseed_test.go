@@ -52,7 +52,8 @@ func startWebSeed(t *testing.T, dir string) *webSeed {
 // TestWebSeedOnlyDownloadAndRepair: a torrent whose only source is an HTTP
 // web seed (BEP 19; no tracker answers, no other peer) is downloaded by
 // archivd bit-identically; then a corrupted piece is repaired from the web
-// seed alone.
+// seed alone, twice: found by `archivd verify` while running (the finding
+// names the web seed), and found at start after being forgotten.
 func TestWebSeedOnlyDownloadAndRepair(t *testing.T) {
 	ctx := testCtx(t)
 	seedDir := t.TempDir()
@@ -76,9 +77,20 @@ func TestWebSeedOnlyDownloadAndRepair(t *testing.T) {
 		t.Fatalf("web seed served %d bytes, want at least the torrent (%d)", ws.bytes.Load(), dataSize())
 	}
 
-	a.stop()
-	piece := a.corruptPiece(a.show("tree8"))
+	// Bitrot found by verification while archivd runs: the finding names
+	// the web seed as the source of the repair.
 	served := ws.bytes.Load()
+	if src := a.repairInPlace("tree8", s, want); src != "web seed "+ws.URL {
+		t.Fatalf("repair source %q, want %q", src, "web seed "+ws.URL)
+	}
+	if got := ws.bytes.Load() - served; got < s.PieceLength/2 {
+		t.Fatalf("repair in place: web seed served %d bytes, want about one piece (%d)", got, s.PieceLength)
+	}
+
+	// A piece damaged while archivd was stopped and forgotten by the
+	// catalog: hashed at start, found bad and fetched again.
+	piece := a.corruptPiece(a.show("tree8"))
+	served = ws.bytes.Load()
 	a.start()
 	a.waitComplete("tree8", 2*time.Minute)
 	a.stop()
