@@ -102,3 +102,44 @@ func TestRepairSourceKnownAfterRestart(t *testing.T) {
 		t.Fatalf("repair source after restart %q, want %q", got, want)
 	}
 }
+
+// TestRepairSourcesKeepLastDelivererPerChunkAndForgetOldest: the record
+// of a piece names the last deliverer of each chunk (a peer whose chunks
+// were all fetched again is not named), several deliverers are joined in
+// order, and at most max pieces are watched: the oldest watch goes first.
+func TestRepairSourcesKeepLastDelivererPerChunkAndForgetOldest(t *testing.T) {
+	rs := newRepairSources(2)
+	ih := [20]byte{1}
+	rs.watch(7, ih, []int{0, 1}, true)
+	rs.mu.Lock()
+	p0 := rs.watched[pieceKey{ih, 0}]
+	p0.record(0, "peer 127.0.0.1:3 (bad)") // its chunks failed the hash and came again:
+	p0.record(1, "peer 127.0.0.1:3 (bad)")
+	p0.record(0, "web seed http://127.0.0.1:9/")
+	p0.record(1, "peer 127.0.0.1:2 (good)")
+	rs.mu.Unlock()
+	if got, want := rs.take(7, 0), "peer 127.0.0.1:2 (good), web seed http://127.0.0.1:9/"; got != want {
+		t.Fatalf("piece 0: %q, want %q", got, want)
+	}
+	if got := rs.take(7, 0); got != "" {
+		t.Fatalf("piece 0 told twice: %q", got)
+	}
+	rs.watch(7, ih, []int{2, 3}, true) // over the limit of 2: piece 1 is forgotten
+	rs.mu.Lock()
+	_, kept1 := rs.watched[pieceKey{ih, 1}]
+	n := len(rs.watched)
+	rs.mu.Unlock()
+	if kept1 || n != 2 {
+		t.Fatalf("after watching 2 more of max 2: piece 1 kept %v, %d watched", kept1, n)
+	}
+	rs.mu.Lock()
+	rs.watched[pieceKey{ih, 3}].record(3, "peer 127.0.0.1:4")
+	rs.mu.Unlock()
+	rs.watch(7, ih, []int{3}, false) // a re-add keeps what was recorded
+	if got := rs.take(7, 3); got != "peer 127.0.0.1:4" {
+		t.Fatalf("piece 3 after re-add: %q", got)
+	}
+	if got := rs.take(8, 3); got != "" {
+		t.Fatalf("unknown torrent: %q", got)
+	}
+}
