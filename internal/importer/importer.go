@@ -17,9 +17,12 @@ import (
 // lockKey serialises the overlap check and insert of concurrent imports.
 const lockKey = 0x61726368697664 // "archivd"
 
-// Add stores nt unless it is already in the catalog or overlaps another
-// torrent's files.
+// Add stores nt unless it is already in the catalog, overlaps another
+// torrent's files, or is a torrent archivd cannot seed (ErrUnsupported).
 func Add(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) (catalog.Torrent, error) {
+	if err := checkSeedable(nt); err != nil {
+		return catalog.Torrent{}, err
+	}
 	unlock, err := db.AdvisoryLock(ctx, lockKey)
 	if err != nil {
 		return catalog.Torrent{}, err

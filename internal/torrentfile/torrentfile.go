@@ -133,8 +133,23 @@ func nonEmpty(ss []string) []string {
 // torrent is stored under parent: parent/Name for a multi-file torrent,
 // parent itself for a single-file torrent (whose one file is parent/Name).
 func (t *Torrent) DataDirFor(parent string) string {
-	if t.Info.IsDir() {
+	if t.isDir() {
 		return filepath.Join(parent, t.Name)
 	}
 	return parent
+}
+
+// isDir tells a multi-file torrent. A v2 file tree is always a dictionary,
+// so the library calls every v2 torrent a directory; BEP 52 (and
+// libtorrent) make a tree of one top-level file a single-file torrent,
+// stored as parent/<file>, as v1 would. A hybrid follows its v1 fields
+// (length or files), which v1 clients go by.
+func (t *Torrent) isDir() bool {
+	switch {
+	case !t.Info.HasV2():
+		return t.Info.IsDir()
+	case len(t.Info.Files) != 0 || t.Info.Length != 0:
+		return len(t.Info.Files) != 0
+	}
+	return len(t.Files) != 1 || strings.Contains(t.Files[0].Path, "/")
 }

@@ -1,0 +1,41 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// ErrUnsupported marks a valid torrent that archivd cannot seed.
+var ErrUnsupported = errors.New("not supported")
+
+// checkSeedable refuses v2-only torrents (BEP 52 with no v1 pieces). The
+// torrent engine, anacrolix/torrent v1.61.0, panics when it is given such
+// a torrent's info: AddTorrent(metainfo) on its zero v1 infohash, and
+// SetInfoBytes after AddTorrentOpt with the truncated v2 infohash (what
+// the seeder does) in its piece request order check ("piece request order
+// has {} and pending pieces has {0}"), since a piece's v2 hash arrives only
+// with the piece layers, which can be added only after the info. The panic
+// stops the whole daemon, so such a torrent must not enter the catalog.
+// Hybrids are accepted: the engine checks them by their v1 hashes (a
+// single-file hybrid made by libtorrent seeds to libtorrent).
+func checkSeedable(nt catalog.NewTorrent) error {
+	if nt.Metainfo == nil {
+		return nil // a magnet: checked when its metadata arrives
+	}
+	var mi metainfo.MetaInfo
+	if err := bencode.Unmarshal(nt.Metainfo, &mi); err != nil {
+		return fmt.Errorf("torrent %s: decode metainfo: %w", nt.Name, err)
+	}
+	info, err := mi.UnmarshalInfo()
+	if err != nil {
+		return fmt.Errorf("torrent %s: decode info: %w", nt.Name, err)
+	}
+	if info.HasV2() && !info.HasV1() {
+		return fmt.Errorf("torrent %s is v2-only (BEP 52, no v1 piece hashes): %w: the torrent engine (anacrolix/torrent v1.61.0) crashes on such torrents; add a v1 or hybrid torrent of the same data", nt.Name, ErrUnsupported)
+	}
+	return nil
+}
