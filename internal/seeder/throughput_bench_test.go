@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,12 +15,13 @@ import (
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
-// BenchmarkSeedThroughput: one leecher (aria2c or python3-libtorrent, the
-// same for every seed) downloads
-// a 200 MiB three-file torrent on loopback from one seed: archivd's seeder
-// or python3-libtorrent (transmission-daemon optional, see below), all
-// found through a loopback opentracker. Reported: MB/s of the whole aria2c
-// run (start to exit), so the leecher's own limits are part of the figure.
+// BenchmarkSeedThroughput: one leecher (aria2c or python3-libtorrent)
+// downloads a 200 MiB three-file torrent on loopback from this package's
+// seeder, found through a loopback opentracker. Reported: MB/s of the whole
+// leecher run (start to exit), so the leecher's own limits are part of the
+// figure. The comparison with transmission-daemon and libtorrent seeding
+// the same data in the same run is interop/bench_test.go
+// (bench/interop/run.sh), which drives all three as separate processes.
 func BenchmarkSeedThroughput(b *testing.B) {
 	for _, tool := range []string{"aria2c", "opentracker"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -42,36 +42,20 @@ func BenchmarkSeedThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 	runTracker(b, port, tf.InfoHash)
-	seeds := map[string]func(*testing.B) func(){
-		"archivd":      func(b *testing.B) func() { return seedArchivd(b, tf, src) },
-		"transmission": func(b *testing.B) func() { return seedTransmission(b, tpath, parent) },
-		"libtorrent":   func(b *testing.B) func() { return seedLibtorrent(b, tpath, parent) },
-	}
-	// The other seeds are opt-in (ARCHIVD_BENCH_SEEDS=libtorrent,transmission):
-	// the leechers often got no peer from them within 60 s (their announce
-	// to the loopback tracker is not confirmed yet); not investigated.
-	names := []string{"archivd"}
-	for _, n := range strings.Split(os.Getenv("ARCHIVD_BENCH_SEEDS"), ",") {
-		if seeds[n] != nil && n != "archivd" {
-			names = append(names, n)
-		}
-	}
-	for _, name := range names {
-		for _, leecher := range []string{"aria2c", "libtorrent"} {
-			b.Run("seed="+name+"/leecher="+leecher, func(b *testing.B) {
-				stop := seeds[name](b)
-				defer stop()
-				b.SetBytes(tf.TotalLength)
-				b.ResetTimer()
-				for range b.N {
-					if leecher == "aria2c" {
-						leech(b, tpath)
-					} else {
-						leechLibtorrent(b, tpath)
-					}
+	for _, leecher := range []string{"aria2c", "libtorrent"} {
+		b.Run("seed=archivd/leecher="+leecher, func(b *testing.B) {
+			stop := seedArchivd(b, tf, src)
+			defer stop()
+			b.SetBytes(tf.TotalLength)
+			b.ResetTimer()
+			for range b.N {
+				if leecher == "aria2c" {
+					leech(b, tpath)
+				} else {
+					leechLibtorrent(b, tpath)
 				}
-			})
-		}
+			}
+		})
 	}
 }
 
@@ -112,79 +96,6 @@ func seedArchivd(b *testing.B, tf *torrentfile.Torrent, src string) func() {
 	waitFor(b, 30*time.Second, "archivd seeding", inEngine(s, row.InfoHash))
 	time.Sleep(500 * time.Millisecond) // announced
 	return func() { _ = s.stop(b); db.Close() }
-}
-
-func seedTransmission(b *testing.B, tpath, parent string) func() {
-	if _, err := exec.LookPath("transmission-daemon"); err != nil {
-		b.Skip("transmission-daemon not installed")
-	}
-	cfg := b.TempDir()
-	settings := `{"pex-enabled": false, "dht-enabled": false, "lpd-enabled": false, "port-forwarding-enabled": false,
-		"rpc-whitelist-enabled": false, "rpc-host-whitelist-enabled": false, "speed-limit-up-enabled": false}`
-	if err := os.WriteFile(filepath.Join(cfg, "settings.json"), []byte(settings), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	rpc := fmt.Sprint(freePort(b))
-	cmd := exec.Command("transmission-daemon", "-f", "-g", cfg, "-p", rpc, "-T", "-w", parent,
-		"-P", fmt.Sprint(freePort(b)), "-O", "-Y", "-M", "-i", "127.0.0.1", "-r", "127.0.0.1")
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	remote := func(args ...string) string {
-		out, _ := exec.Command("transmission-remote", append([]string{"127.0.0.1:" + rpc}, args...)...).CombinedOutput()
-		return string(out)
-	}
-	waitFor(b, 30*time.Second, "transmission rpc", func() bool { return strings.Contains(remote("-l"), "Sum:") })
-	remote("-a", tpath, "-w", parent)
-	waitFor(b, 2*time.Minute, "transmission seeding", func() bool {
-		info := remote("-t", "1", "-i")
-		return strings.Contains(info, "Percent Done: 100%") && (strings.Contains(info, "State: Seeding") || strings.Contains(info, "State: Idle"))
-	})
-	time.Sleep(500 * time.Millisecond)
-	return stop
-}
-
-const libtorrentSeed = `
-import sys, time, libtorrent as lt
-s = lt.session({'listen_interfaces': '127.0.0.1:%s', 'enable_dht': False, 'enable_lsd': False,
-    'enable_upnp': False, 'enable_natpmp': False, 'enable_outgoing_utp': False, 'enable_incoming_utp': False})
-h = s.add_torrent({'ti': lt.torrent_info(sys.argv[1]), 'save_path': sys.argv[2]})
-while not h.status().is_seeding:
-    time.sleep(0.05)
-# Announce as a seed now that the data is checked, and give it a moment.
-h.force_reannounce()
-time.sleep(1)
-print('SEEDING', flush=True)
-while True:
-    time.sleep(1)
-`
-
-func seedLibtorrent(b *testing.B, tpath, parent string) func() {
-	script := filepath.Join(b.TempDir(), "seed.py")
-	if err := os.WriteFile(script, []byte(fmt.Sprintf(libtorrentSeed, fmt.Sprint(freePort(b)))), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command("/usr/bin/python3", script, tpath, parent)
-	out, w, err := os.Pipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = w, os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Skipf("python3-libtorrent: %v", err)
-	}
-	w.Close()
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); out.Close() }
-	buf := make([]byte, 64)
-	_ = out.SetReadDeadline(time.Now().Add(2 * time.Minute))
-	n, _ := out.Read(buf)
-	if !strings.Contains(string(buf[:n]), "SEEDING") {
-		stop()
-		b.Fatalf("libtorrent seed did not start: %q", buf[:n])
-	}
-	time.Sleep(500 * time.Millisecond)
-	return stop
 }
 
 // leech downloads the torrent with aria2c into a fresh directory.
