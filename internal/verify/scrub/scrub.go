@@ -202,8 +202,7 @@ func (s *scrubber) mismatch(b *batch, i int, m *merkler) (bad bool, detail strin
 		if h1 != nil && [20]byte(h1.Sum(nil)) != s.t.Hashes[p] {
 			what = append([]string{"SHA-1 piece hash (v1)"}, what...)
 		}
-		bad = len(what) > 0
-		if bad && s.t.V2 != nil {
+		if bad = len(what) > 0; bad {
 			detail = strings.Join(what, " and ") + " differs"
 		}
 	}

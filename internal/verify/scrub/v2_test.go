@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/importer"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/torrentfile"
 )
 
 const v2PieceLen = 64 << 10
@@ -59,6 +61,15 @@ func newV2Fixture(t *testing.T, kind string) *v2Fixture {
 		t.Fatal(err)
 	}
 	added, err := importer.ImportFile(ctx, db, "", coll, f.torrent, "cli")
+	if kind == "v2" {
+		// archivd add refuses v2-only torrents (the engine cannot seed
+		// them), but the scrubber must check any catalog row: store it
+		// the way the importer would.
+		if !errors.Is(err, importer.ErrUnsupported) {
+			t.Fatalf("import of a v2-only torrent: %v, want ErrUnsupported", err)
+		}
+		added, err = addUnchecked(ctx, db, f.torrent, coll)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +83,16 @@ func newV2Fixture(t *testing.T, kind string) *v2Fixture {
 		t.Fatalf("target of the %s torrent: %v", kind, err)
 	}
 	return f
+}
+
+// addUnchecked stores a torrent file in the catalog as the importer does,
+// without its seedability check.
+func addUnchecked(ctx context.Context, db *catalog.DB, path string, coll catalog.Collection) (catalog.Torrent, error) {
+	tf, err := torrentfile.Load(path)
+	if err != nil {
+		return catalog.Torrent{}, err
+	}
+	return db.AddTorrent(ctx, importer.NewTorrentOf(tf, coll.Name, tf.DataDirFor(coll.DataRoot)))
 }
 
 // flip changes the byte at off of the named file and returns the piece it
