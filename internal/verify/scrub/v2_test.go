@@ -20,8 +20,9 @@ const v2PieceLen = 64 << 10
 
 // v2Tree is the data of the v2 tests: a file shorter than one leaf, a file
 // of five pieces whose last is partial, one of exactly two pieces, an
-// empty file, and a file of several leaves shorter than a piece.
-var v2Tree = map[string]int{"a.bin": 10_000, "b.bin": 300_001, "c/d.bin": 2 * v2PieceLen, "e.bin": 0, "f.bin": 40_000}
+// empty file, a file of several leaves shorter than a piece, and an empty
+// file last (after a file that does not end on a piece boundary).
+var v2Tree = map[string]int{"a.bin": 10_000, "b.bin": 300_001, "c/d.bin": 2 * v2PieceLen, "e.bin": 0, "f.bin": 40_000, "z.bin": 0}
 
 // v2Fixture is a torrent made by libtorrent and imported into a real
 // catalog the way `archivd add` does it.
