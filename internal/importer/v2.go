@@ -18,8 +18,11 @@ var ErrUnsupported = errors.New("not supported")
 // SetInfoBytes after AddTorrentOpt with the truncated v2 infohash (what
 // the seeder does) in its piece request order check ("piece request order
 // has {} and pending pieces has {0}"), since a piece's v2 hash arrives only
-// with the piece layers, which can be added only after the info. The panic
-// stops the whole daemon, so such a torrent must not enter the catalog.
+// with the piece layers, which can be added only after the info. The
+// check runs on the engine's first calls and then ever more rarely, so a
+// daemon starting with such a torrent dies at once and a running one at
+// some later time (TestEngineStillPanicsOnV2OnlyInfo): such a torrent must
+// not enter the catalog.
 // Hybrids are accepted: the engine checks them by their v1 hashes (a
 // single-file hybrid made by libtorrent seeds to libtorrent).
 func checkSeedable(nt catalog.NewTorrent) error {
