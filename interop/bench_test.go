@@ -3,12 +3,16 @@
 package interop
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
 )
 
 // benchSize: ARCHIVD_INTEROP_BENCH_MB (default 256) MiB of data.
@@ -19,75 +23,190 @@ func benchSize() int64 {
 	return 256 << 20
 }
 
+// benchRounds: ARCHIVD_INTEROP_BENCH_ROUNDS (default 2) rounds; each round
+// measures every seed once per leecher setup, so a slow moment of the
+// shared machine hits one round of every seed rather than one seed.
+func benchRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("ARCHIVD_INTEROP_BENCH_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 2
+}
+
 func mibps(n int64, d time.Duration) string {
 	return fmt.Sprintf("%.0f MiB/s", float64(n)/(1<<20)/d.Seconds())
 }
 
+// benchSeed is one seeder of the benchmark data: its own opentracker, a
+// copy of the .torrent that names only that tracker (same info, same info
+// hash), and its peer port. Leechers of a seed get that .torrent, so
+// aria2c (which learns peers only from trackers) meets this seed alone
+// while all seeds run side by side.
+type benchSeed struct {
+	name    string
+	torrent string
+	port    int
+}
+
+// withTracker writes a copy of tor whose only tracker is url.
+func withTracker(t *testing.T, tor, url string) string {
+	t.Helper()
+	mi, err := metainfo.LoadFromFile(tor)
+	if err != nil {
+		t.Fatalf("load %s: %v", tor, err)
+	}
+	mi.Announce, mi.AnnounceList = url, nil
+	out := filepath.Join(t.TempDir(), filepath.Base(tor))
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := mi.Write(f); err != nil {
+		t.Fatalf("write %s: %v", out, err)
+	}
+	return out
+}
+
 // TestInteropBench measures, on one data set and in one run:
-//   - seeding to one libtorrent leecher: from archivd, from libtorrent
-//     (transmission-daemon is not measured: it does not upload on loopback
-//     here, see docs/INTEROP.md);
-//   - downloading from one libtorrent seeder: by archivd, aria2c,
+//   - seeding to one libtorrent leecher, to two libtorrent leechers at
+//     once, and to one aria2c leecher: archivd against libtorrent and
+//     transmission-daemon seeding the same files;
+//   - downloading from one libtorrent seeder: archivd against aria2c and
 //     libtorrent.
 //
-// Times run from the leecher's start to its last verified piece (archivd:
-// to the catalog recording every piece, polled every 200 ms).
-// Run with bench/interop/run.sh.
+// Times run from the leecher's start (process start included) to its last
+// verified piece; archivd as a leecher: to the catalog recording every
+// piece (polled every 200 ms), daemon start included. Every download is
+// checked bit-identical. Run with bench/interop/run.sh.
 func TestInteropBench(t *testing.T) {
-	ctx := testCtx(t)
-	tk := startTracker(t, ctx)
+	// Transmission seeds at a few MiB/s: the whole run takes several
+	// minutes, longer than testCtx's five.
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	t.Cleanup(cancel)
 	size := benchSize()
 	// libtorrent prefers uTP, which is much slower than TCP on loopback;
 	// ARCHIVD_INTEROP_LT_TCP=1 turns it off in the libtorrent peers.
 	tcpOnly := os.Getenv("ARCHIVD_INTEROP_LT_TCP") == "1"
-	t.Logf("BENCH libtorrent tcp_only=%v", tcpOnly)
+	t.Logf("BENCH size=%dMiB libtorrent tcp_only=%v rounds=%d", size>>20, tcpOnly, benchRounds())
 	seedDir := t.TempDir()
 	src := makeTree(t, seedDir, "bench", size, 42)
 	want := hashTree(t, src)
-	tor := filepath.Join(t.TempDir(), "bench.torrent")
-	ltCreate(t, ctx, src, tor, 1<<20, tk.URL)
-	tk.allow(t, tor)
-	ltLeech := func(name string, peer int) time.Duration {
+	base := filepath.Join(t.TempDir(), "bench.torrent")
+	ltCreate(t, ctx, src, base, 1<<20, "")
+
+	seeds := startBenchSeeds(t, ctx, base, seedDir, tcpOnly)
+	ltLeech := func(name, host string, s benchSeed) time.Duration {
 		dir := t.TempDir()
 		began := time.Now()
-		p := lt(t, ctx, name, map[string]any{"mode": "download", "torrent": tor, "save_path": dir,
-			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", peer)}, "tcp_only": tcpOnly})
+		p := lt(t, ctx, name, map[string]any{"mode": "download", "torrent": s.torrent, "save_path": dir,
+			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", s.port)},
+			"tcp_only": tcpOnly, "no_tracker": true, "host": host})
 		ltWaitDone(t, p, name, 5*time.Minute)
 		d := time.Since(began)
 		sameTree(t, name, want, filepath.Join(dir, "bench"))
 		p.kill()
 		return d
 	}
+	for round := 1; round <= benchRounds(); round++ {
+		// Every leecher has a loopback address of its own: transmission
+		// refuses a peer address it has already served (see
+		// docs/INTEROP.md), so no address is used twice.
+		host := func(n int) string { return fmt.Sprintf("127.0.%d.%d", round, n) }
+		for _, s := range seeds {
+			d := ltLeech("lt-from-"+s.name, host(1), s)
+			t.Logf("BENCH round=%d seed=%s leechers=1xlibtorrent time=%s (%s)", round, s.name, d.Round(time.Millisecond), mibps(size, d))
+		}
+		for _, s := range seeds {
+			var wg sync.WaitGroup
+			ds := make([]time.Duration, 2)
+			began := time.Now()
+			for i := range ds {
+				// Two source addresses: transmission takes one
+				// connection per peer address.
+				wg.Go(func() { ds[i] = ltLeech(fmt.Sprintf("lt%d-from-%s", i, s.name), host(2+i), s) })
+			}
+			wg.Wait()
+			d := time.Since(began)
+			t.Logf("BENCH round=%d seed=%s leechers=2xlibtorrent time=%s (%s total; each %s, %s)", round, s.name,
+				d.Round(time.Millisecond), mibps(2*size, d), ds[0].Round(time.Millisecond), ds[1].Round(time.Millisecond))
+		}
+		for _, s := range seeds {
+			dir := t.TempDir()
+			d := aria2DownloadFrom(t, ctx, s.torrent, dir, host(4), 5*time.Minute)
+			sameTree(t, "aria2c", want, filepath.Join(dir, "bench"))
+			t.Logf("BENCH round=%d seed=%s leechers=1xaria2c time=%s (%s)", round, s.name, d.Round(time.Millisecond), mibps(size, d))
+		}
+	}
+	benchDownloads(t, ctx, seeds[1], want, size)
+}
 
-	// Seeding: archivd imports the data in place and seeds it.
-	a := newArchivd(t, ctx, tk.URL)
+// startBenchSeeds starts archivd, libtorrent and transmission-daemon, each
+// seeding the files under seedDir with its own tracker, and waits until
+// each of them has checked the data and announced.
+func startBenchSeeds(t *testing.T, ctx context.Context, base, seedDir string, tcpOnly bool) []benchSeed {
+	t.Helper()
+	var seeds []benchSeed
+	own := func() (string, *tracker) {
+		tk := startTracker(t, ctx)
+		tor := withTracker(t, base, tk.URL)
+		tk.allow(t, tor)
+		return tor, tk
+	}
+
+	tor, _ := own()
+	a := newArchivd(t, ctx)
 	a.run("collection", "create", "--data-root", seedDir, "b")
 	a.run("add", "-c", "b", tor)
 	a.start()
 	a.waitComplete("bench", 5*time.Minute)
-	dArch := ltLeech("lt-from-archivd", a.port)
-	a.stop()
-	t.Logf("BENCH seed-to-libtorrent size=%dMiB archivd=%s (%s)", size>>20, dArch.Round(time.Millisecond), mibps(size, dArch))
+	seeds = append(seeds, benchSeed{"archivd", tor, a.port})
 
-	// Seeding by libtorrent, and downloading from a libtorrent seeder.
+	tor, _ = own()
 	port := freePort(t)
 	ltSeedOpts(t, ctx, map[string]any{"torrent": tor, "save_path": seedDir, "port": port, "tcp_only": tcpOnly})
-	dLt := ltLeech("lt-from-lt", port)
-	t.Logf("BENCH seed-to-libtorrent size=%dMiB libtorrent=%s (%s)", size>>20, dLt.Round(time.Millisecond), mibps(size, dLt))
+	seeds = append(seeds, benchSeed{"libtorrent", tor, port})
 
-	dir := t.TempDir()
-	dAria := aria2Download(t, ctx, tor, dir, 5*time.Minute)
-	sameTree(t, "aria2c", want, filepath.Join(dir, "bench"))
-	t.Logf("BENCH download-from-libtorrent size=%dMiB aria2c=%s (%s)", size>>20, dAria.Round(time.Millisecond), mibps(size, dAria))
-	t.Logf("BENCH download-from-libtorrent size=%dMiB libtorrent=%s (%s)", size>>20, dLt.Round(time.Millisecond), mibps(size, dLt))
+	tor, _ = own()
+	tr := startTransmission(t, ctx, seedDir)
+	id := tr.add(tor, seedDir)
+	tr.waitComplete(id, 5*time.Minute)
+	tr.waitAnnounced(id, 30*time.Second)
+	seeds = append(seeds, benchSeed{"transmission", tor, tr.Port})
+	time.Sleep(time.Second) // archivd's and libtorrent's first announces
+	return seeds
+}
 
-	b := newArchivd(t, ctx, tk.URL)
-	b.run("collection", "create", "dl")
-	b.run("add", "-c", "dl", tor)
-	began := time.Now()
-	b.start()
-	s := b.waitComplete("bench", 5*time.Minute)
-	dB := time.Since(began)
-	sameTree(t, "archivd", want, s.DataDir)
-	t.Logf("BENCH download-from-libtorrent size=%dMiB archivd=%s (%s, includes daemon start)", size>>20, dB.Round(time.Millisecond), mibps(size, dB))
+// benchDownloads: archivd, aria2c and libtorrent each download from the
+// libtorrent seed (one at a time).
+func benchDownloads(t *testing.T, ctx context.Context, lts benchSeed, want map[string]string, size int64) {
+	t.Helper()
+	for round := 1; round <= benchRounds(); round++ {
+		dir := t.TempDir()
+		d := aria2Download(t, ctx, lts.torrent, dir, 5*time.Minute)
+		sameTree(t, "aria2c", want, filepath.Join(dir, "bench"))
+		t.Logf("BENCH round=%d download-from=libtorrent leecher=aria2c time=%s (%s)", round, d.Round(time.Millisecond), mibps(size, d))
+
+		dir = t.TempDir()
+		began := time.Now()
+		p := lt(t, ctx, "lt-leech", map[string]any{"mode": "download", "torrent": lts.torrent, "save_path": dir,
+			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", lts.port)},
+			"tcp_only": os.Getenv("ARCHIVD_INTEROP_LT_TCP") == "1", "no_tracker": true})
+		ltWaitDone(t, p, "lt-leech", 5*time.Minute)
+		d = time.Since(began)
+		p.kill()
+		sameTree(t, "libtorrent", want, filepath.Join(dir, "bench"))
+		t.Logf("BENCH round=%d download-from=libtorrent leecher=libtorrent time=%s (%s)", round, d.Round(time.Millisecond), mibps(size, d))
+
+		b := newArchivd(t, ctx)
+		b.run("collection", "create", "dl")
+		b.run("add", "-c", "dl", lts.torrent)
+		began = time.Now()
+		b.start()
+		s := b.waitComplete("bench", 5*time.Minute)
+		d = time.Since(began)
+		b.stop()
+		sameTree(t, "archivd", want, s.DataDir)
+		t.Logf("BENCH round=%d download-from=libtorrent leecher=archivd time=%s (%s, daemon start included)", round, d.Round(time.Millisecond), mibps(size, d))
+	}
 }

@@ -12,7 +12,11 @@ Loopback only: no DHT, LSD, UPnP, NAT-PMP; PEX off per torrent; listens on
   download {"mode":"download","torrent":F,"save_path":D,"port":N,"peers":["127.0.0.1:P"]}
            download, print status lines, exit 0 when every piece is had.
 
-Optional "tcp_only": true turns uTP off (benchmarks).
+Optional "tcp_only": true turns uTP off (benchmarks); "no_tracker": true
+drops the torrent's trackers, so a leecher talks only to the peers it is
+given (benchmarks: two leechers must not feed each other); "host":
+"127.0.0.N" binds the session to another loopback address (transmission
+takes one connection per peer address).
 
 Every line printed is one JSON object; the last one of check/download
 carries "done": true.
@@ -24,11 +28,12 @@ import time
 import libtorrent as lt
 
 
-def session(port, tcp_only=False):
+def session(port, tcp_only=False, host="127.0.0.1"):
     s = lt.session({
+        "outgoing_interfaces": host,
         "enable_outgoing_utp": not tcp_only,
         "enable_incoming_utp": not tcp_only,
-        "listen_interfaces": "127.0.0.1:%d" % port,
+        "listen_interfaces": "%s:%d" % (host, port),
         "enable_dht": False,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -63,7 +68,10 @@ def add(s, a, flags=0):
     p.save_path = a["save_path"]
     p.flags = (p.flags | lt.torrent_flags.disable_pex | lt.torrent_flags.disable_dht
                | lt.torrent_flags.disable_lsd | flags)
-    return s.add_torrent(p)
+    h = s.add_torrent(p)
+    if a.get("no_tracker"):
+        h.replace_trackers([])
+    return h
 
 
 def checking(st):
@@ -107,7 +115,7 @@ def seed(a):
 
 
 def download(a):
-    s = session(a["port"], a.get("tcp_only", False))
+    s = session(a["port"], a.get("tcp_only", False), a.get("host", "127.0.0.1"))
     h = add(s, a)
     for p in a.get("peers", []):
         host, port = p.rsplit(":", 1)
