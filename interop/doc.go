@@ -5,5 +5,6 @@
 //
 //	unshare --net sh -c 'ip link set lo up && go test ./interop/...'
 //
-// ARCHIVD_INTEROP_BIG=1 raises the data size from 64 MiB to 512 MiB.
+// ARCHIVD_INTEROP_BIG=1 raises the data size from 64 MiB (256 MiB for
+// TestArchivdSeedsToClients) to 512 MiB.
 package interop
