@@ -57,9 +57,10 @@ func BenchmarkDownloadRepairWatch(b *testing.B) {
 				_ = s.stop(b)
 				_ = a.stop(b)
 			}
-			// Some downloads on this loopback setup wait ~20-24 s before they
-			// start, in both modes (not investigated): the median is the
-			// figure to compare, the mean and the stall count are shown.
+			// Some downloads take 21-24 s in both modes: those went over uTP
+			// (about 6 MB/s on loopback; the engine keeps whichever of TCP
+			// and uTP handshakes first). The median is the figure to
+			// compare; the mean and the count of slow runs are shown.
 			slices.Sort(runs)
 			med := runs[len(runs)/2]
 			stalls := 0
