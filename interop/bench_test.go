@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +33,46 @@ func benchRounds() int {
 		return n
 	}
 	return 2
+}
+
+// benchSeeds: ARCHIVD_INTEROP_BENCH_SEEDS (comma-separated, default
+// "archivd,libtorrent,transmission"). Transmission uploads at 6-9 MiB/s
+// per peer, so runs on large data leave it out.
+func benchSeeds() map[string]bool {
+	v := os.Getenv("ARCHIVD_INTEROP_BENCH_SEEDS")
+	if v == "" {
+		v = "archivd,libtorrent,transmission"
+	}
+	m := map[string]bool{}
+	for _, n := range strings.Split(v, ",") {
+		m[strings.TrimSpace(n)] = true
+	}
+	return m
+}
+
+// medians collects the times of one setup across rounds.
+type medians struct {
+	keys  []string
+	times map[string][]time.Duration
+}
+
+func (m *medians) add(key string, d time.Duration) {
+	if m.times == nil {
+		m.times = map[string][]time.Duration{}
+	}
+	if _, ok := m.times[key]; !ok {
+		m.keys = append(m.keys, key)
+	}
+	m.times[key] = append(m.times[key], d)
+}
+
+func (m *medians) log(t *testing.T, bytes map[string]int64) {
+	for _, k := range m.keys {
+		ds := slices.Clone(m.times[k])
+		slices.Sort(ds)
+		med := ds[len(ds)/2]
+		t.Logf("BENCH median %s time=%s (%s) of %d", k, med.Round(time.Millisecond), mibps(bytes[k], med), len(ds))
+	}
 }
 
 func mibps(n int64, d time.Duration) string {
@@ -106,7 +148,15 @@ func TestInteropBench(t *testing.T) {
 		d := time.Since(began)
 		sameTree(t, name, want, filepath.Join(dir, "bench"))
 		p.kill()
+		_ = os.RemoveAll(dir) // 1 GiB runs would fill the disk otherwise
 		return d
+	}
+	var m medians
+	bytes := map[string]int64{}
+	record := func(round int, key string, n int64, d time.Duration, extra string) {
+		m.add(key, d)
+		bytes[key] = n
+		t.Logf("BENCH round=%d %s time=%s (%s)%s", round, key, d.Round(time.Millisecond), mibps(n, d), extra)
 	}
 	for round := 1; round <= benchRounds(); round++ {
 		// Every leecher has a loopback address of its own: transmission
@@ -114,31 +164,42 @@ func TestInteropBench(t *testing.T) {
 		// docs/INTEROP.md), so no address is used twice.
 		host := func(n int) string { return fmt.Sprintf("127.0.%d.%d", round, n) }
 		for _, s := range seeds {
-			d := ltLeech("lt-from-"+s.name, host(1), s)
-			t.Logf("BENCH round=%d seed=%s leechers=1xlibtorrent time=%s (%s)", round, s.name, d.Round(time.Millisecond), mibps(size, d))
+			record(round, "seed="+s.name+" leechers=1xlibtorrent", size, ltLeech("lt-from-"+s.name, host(1), s), "")
 		}
 		for _, s := range seeds {
 			var wg sync.WaitGroup
 			ds := make([]time.Duration, 2)
 			began := time.Now()
 			for i := range ds {
-				// Two source addresses: transmission takes one
-				// connection per peer address.
 				wg.Go(func() { ds[i] = ltLeech(fmt.Sprintf("lt%d-from-%s", i, s.name), host(2+i), s) })
 			}
 			wg.Wait()
-			d := time.Since(began)
-			t.Logf("BENCH round=%d seed=%s leechers=2xlibtorrent time=%s (%s total; each %s, %s)", round, s.name,
-				d.Round(time.Millisecond), mibps(2*size, d), ds[0].Round(time.Millisecond), ds[1].Round(time.Millisecond))
+			record(round, "seed="+s.name+" leechers=2xlibtorrent", 2*size, time.Since(began),
+				fmt.Sprintf(" both; each %s, %s", ds[0].Round(time.Millisecond), ds[1].Round(time.Millisecond)))
 		}
 		for _, s := range seeds {
 			dir := t.TempDir()
 			d := aria2DownloadFrom(t, ctx, s.torrent, dir, host(4), 5*time.Minute)
 			sameTree(t, "aria2c", want, filepath.Join(dir, "bench"))
-			t.Logf("BENCH round=%d seed=%s leechers=1xaria2c time=%s (%s)", round, s.name, d.Round(time.Millisecond), mibps(size, d))
+			_ = os.RemoveAll(dir)
+			record(round, "seed="+s.name+" leechers=1xaria2c", size, d, "")
+		}
+		if lts, ok := seedNamed(seeds, "libtorrent"); ok {
+			benchDownloads(t, ctx, lts, want, size, host(5), func(key string, d time.Duration, extra string) {
+				record(round, key, size, d, extra)
+			})
 		}
 	}
-	benchDownloads(t, ctx, seeds[1], want, size)
+	m.log(t, bytes)
+}
+
+func seedNamed(seeds []benchSeed, name string) (benchSeed, bool) {
+	for _, s := range seeds {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return benchSeed{}, false
 }
 
 // startBenchSeeds starts archivd, libtorrent and transmission-daemon, each
@@ -154,59 +215,69 @@ func startBenchSeeds(t *testing.T, ctx context.Context, base, seedDir string, tc
 		return tor, tk
 	}
 
-	tor, _ := own()
-	a := newArchivd(t, ctx)
-	a.run("collection", "create", "--data-root", seedDir, "b")
-	a.run("add", "-c", "b", tor)
-	a.start()
-	a.waitComplete("bench", 5*time.Minute)
-	seeds = append(seeds, benchSeed{"archivd", tor, a.port})
+	want := benchSeeds()
+	if !want["libtorrent"] {
+		t.Fatal("ARCHIVD_INTEROP_BENCH_SEEDS: libtorrent is needed (the download half of the run uses it)")
+	}
+	if want["archivd"] {
+		tor, _ := own()
+		a := newArchivd(t, ctx)
+		a.run("collection", "create", "--data-root", seedDir, "b")
+		a.run("add", "-c", "b", tor)
+		a.start()
+		a.waitComplete("bench", 5*time.Minute)
+		seeds = append(seeds, benchSeed{"archivd", tor, a.port})
+	}
 
-	tor, _ = own()
+	tor, _ := own()
 	port := freePort(t)
 	ltSeedOpts(t, ctx, map[string]any{"torrent": tor, "save_path": seedDir, "port": port, "tcp_only": tcpOnly})
 	seeds = append(seeds, benchSeed{"libtorrent", tor, port})
 
-	tor, _ = own()
-	tr := startTransmission(t, ctx, seedDir)
-	id := tr.add(tor, seedDir)
-	tr.waitComplete(id, 5*time.Minute)
-	tr.waitAnnounced(id, 30*time.Second)
-	seeds = append(seeds, benchSeed{"transmission", tor, tr.Port})
+	if want["transmission"] {
+		tor, _ = own()
+		tr := startTransmission(t, ctx, seedDir)
+		id := tr.add(tor, seedDir)
+		tr.waitComplete(id, 5*time.Minute)
+		tr.waitAnnounced(id, 30*time.Second)
+		seeds = append(seeds, benchSeed{"transmission", tor, tr.Port})
+	}
 	time.Sleep(time.Second) // archivd's and libtorrent's first announces
 	return seeds
 }
 
-// benchDownloads: archivd, aria2c and libtorrent each download from the
-// libtorrent seed (one at a time).
-func benchDownloads(t *testing.T, ctx context.Context, lts benchSeed, want map[string]string, size int64) {
+// benchDownloads: aria2c, libtorrent and archivd each download from the
+// libtorrent seed, one at a time.
+func benchDownloads(t *testing.T, ctx context.Context, lts benchSeed, want map[string]string, size int64, host string,
+	record func(key string, d time.Duration, extra string)) {
 	t.Helper()
-	for round := 1; round <= benchRounds(); round++ {
-		dir := t.TempDir()
-		d := aria2Download(t, ctx, lts.torrent, dir, 5*time.Minute)
-		sameTree(t, "aria2c", want, filepath.Join(dir, "bench"))
-		t.Logf("BENCH round=%d download-from=libtorrent leecher=aria2c time=%s (%s)", round, d.Round(time.Millisecond), mibps(size, d))
+	dir := t.TempDir()
+	d := aria2DownloadFrom(t, ctx, lts.torrent, dir, host, 5*time.Minute)
+	sameTree(t, "aria2c", want, filepath.Join(dir, "bench"))
+	_ = os.RemoveAll(dir)
+	record("download-from=libtorrent leecher=aria2c", d, "")
 
-		dir = t.TempDir()
-		began := time.Now()
-		p := lt(t, ctx, "lt-leech", map[string]any{"mode": "download", "torrent": lts.torrent, "save_path": dir,
-			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", lts.port)},
-			"tcp_only": os.Getenv("ARCHIVD_INTEROP_LT_TCP") == "1", "no_tracker": true})
-		ltWaitDone(t, p, "lt-leech", 5*time.Minute)
-		d = time.Since(began)
-		p.kill()
-		sameTree(t, "libtorrent", want, filepath.Join(dir, "bench"))
-		t.Logf("BENCH round=%d download-from=libtorrent leecher=libtorrent time=%s (%s)", round, d.Round(time.Millisecond), mibps(size, d))
+	dir = t.TempDir()
+	began := time.Now()
+	p := lt(t, ctx, "lt-leech", map[string]any{"mode": "download", "torrent": lts.torrent, "save_path": dir,
+		"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", lts.port)},
+		"tcp_only": os.Getenv("ARCHIVD_INTEROP_LT_TCP") == "1", "no_tracker": true, "host": host})
+	ltWaitDone(t, p, "lt-leech", 5*time.Minute)
+	d = time.Since(began)
+	p.kill()
+	sameTree(t, "libtorrent", want, filepath.Join(dir, "bench"))
+	_ = os.RemoveAll(dir)
+	record("download-from=libtorrent leecher=libtorrent", d, "")
 
-		b := newArchivd(t, ctx)
-		b.run("collection", "create", "dl")
-		b.run("add", "-c", "dl", lts.torrent)
-		began = time.Now()
-		b.start()
-		s := b.waitComplete("bench", 5*time.Minute)
-		d = time.Since(began)
-		b.stop()
-		sameTree(t, "archivd", want, s.DataDir)
-		t.Logf("BENCH round=%d download-from=libtorrent leecher=archivd time=%s (%s, daemon start included)", round, d.Round(time.Millisecond), mibps(size, d))
-	}
+	b := newArchivd(t, ctx)
+	b.run("collection", "create", "dl")
+	b.run("add", "-c", "dl", lts.torrent)
+	began = time.Now()
+	b.start()
+	s := b.waitComplete("bench", 5*time.Minute)
+	d = time.Since(began)
+	b.stop()
+	sameTree(t, "archivd", want, s.DataDir)
+	_ = os.RemoveAll(s.DataDir)
+	record("download-from=libtorrent leecher=archivd", d, " daemon start included")
 }
