@@ -5,6 +5,8 @@ Loopback only: no DHT, LSD, UPnP, NAT-PMP; PEX off per torrent; listens on
 127.0.0.1. One JSON argument selects the mode:
 
   create   {"mode":"create","path":P,"out":F,"piece_length":N,"tracker":URL}
+           v1-only; "hybrid": true makes libtorrent's default instead, a
+           v1+v2 hybrid (BEP 52, with BEP 47 pad files in the v1 part).
   check    {"mode":"check","torrent":F,"save_path":D}
            hash the files (force recheck) and print the result, exit.
   seed     {"mode":"seed","torrent":F,"save_path":D,"port":N}
@@ -82,7 +84,8 @@ def checking(st):
 def create(a):
     fs = lt.file_storage()
     lt.add_files(fs, a["path"])
-    ct = lt.create_torrent(fs, a["piece_length"], flags=lt.create_torrent.v1_only)
+    flags = 0 if a.get("hybrid") else lt.create_torrent.v1_only
+    ct = lt.create_torrent(fs, a["piece_length"], flags=flags)
     if a.get("tracker"):
         ct.add_tracker(a["tracker"])
     parent = a["path"].rstrip("/").rsplit("/", 1)[0]

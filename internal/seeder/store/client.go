@@ -57,6 +57,9 @@ func (ts *torrentState) checkInfo(info *metainfo.Info) error {
 		if fi.Length != ts.files[i].length {
 			return fmt.Errorf("file %d: info says %d bytes, the catalog %d", i, fi.Length, ts.files[i].length)
 		}
+		if fi.TorrentOffset != ts.files[i].offset {
+			return fmt.Errorf("file %d: info puts it at byte %d, the catalog at %d", i, fi.TorrentOffset, ts.files[i].offset)
+		}
 	}
 	return nil
 }

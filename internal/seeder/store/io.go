@@ -6,19 +6,23 @@ import (
 	"io"
 )
 
-// readAt reads b at torrent offset off from the torrent's files. A file
-// that is missing or shorter than the catalog says ends the read with an
-// error (io.ErrUnexpectedEOF for a short file).
+// readAt reads b at torrent offset off from the torrent's files; the
+// padding between piece-aligned files reads as zeros. A file that is
+// missing or shorter than the catalog says ends the read with an error
+// (io.ErrUnexpectedEOF for a short file).
 func (s *Store) readAt(ts *torrentState, b []byte, off int64) (int, error) {
 	n := 0
-	for _, fe := range ts.filesOf(off, int64(len(b))) {
-		start := off + int64(n) - fe.offset
-		m := int(min(int64(len(b)-n), fe.length-start))
-		got, err := s.readFile(ts, fe, b[n:n+m], start)
+	for _, e := range ts.extents(off, int64(len(b))) {
+		if e.fe == nil {
+			clear(b[n : n+int(e.n)])
+			n += int(e.n)
+			continue
+		}
+		got, err := s.readFile(ts, e.fe, b[n:n+int(e.n)], e.at)
 		n += got
 		s.bytesRead.Add(int64(got))
 		if err != nil {
-			return n, fmt.Errorf("seeder store: read %s of %s at %d: %w", fe.rel, ts.name, start+int64(got), err)
+			return n, fmt.Errorf("seeder store: read %s of %s at %d: %w", e.fe.rel, ts.name, e.at+int64(got), err)
 		}
 	}
 	if n < len(b) {
@@ -40,23 +44,44 @@ func (s *Store) readFile(ts *torrentState, fe *fileEntry, b []byte, off int64) (
 	return n, err
 }
 
-// writeAt writes b at torrent offset off into the torrent's files.
+// writeAt writes b at torrent offset off into the torrent's files. Bytes
+// that fall in the padding between piece-aligned files must be zeros and
+// are not stored; if any is not, nothing is written (ErrPadData).
 func (s *Store) writeAt(ts *torrentState, b []byte, off int64) (int, error) {
+	exts := ts.extents(off, int64(len(b)))
+	if err := checkPadding(ts, exts, b, off); err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, fe := range ts.filesOf(off, int64(len(b))) {
-		start := off + int64(n) - fe.offset
-		m := int(min(int64(len(b)-n), fe.length-start))
-		got, err := s.writeFile(ts, fe, b[n:n+m], start)
+	for _, e := range exts {
+		if e.fe == nil {
+			n += int(e.n)
+			continue
+		}
+		got, err := s.writeFile(ts, e.fe, b[n:n+int(e.n)], e.at)
 		n += got
 		s.bytesWritten.Add(int64(got))
 		if err != nil {
-			return n, fmt.Errorf("seeder store: write %s of %s at %d: %w", fe.rel, ts.name, start+int64(got), err)
+			return n, fmt.Errorf("seeder store: write %s of %s at %d: %w", e.fe.rel, ts.name, e.at+int64(got), err)
 		}
 	}
 	if n < len(b) {
 		return n, fmt.Errorf("seeder store: write %s at %d: %w", ts.name, off+int64(n), io.ErrShortWrite)
 	}
 	return n, nil
+}
+
+// checkPadding refuses a write whose padding bytes are not all zeros.
+func checkPadding(ts *torrentState, exts []extent, b []byte, off int64) error {
+	n := 0
+	for _, e := range exts {
+		if e.fe == nil && !allZero(b[n:n+int(e.n)]) {
+			return fmt.Errorf("seeder store: write %s at %d: %w (bytes %d-%d are BEP 47 padding: the piece is bad)",
+				ts.name, off, ErrPadData, off+int64(n), off+int64(n)+e.n-1)
+		}
+		n += int(e.n)
+	}
+	return nil
 }
 
 func (s *Store) writeFile(ts *torrentState, fe *fileEntry, b []byte, off int64) (int, error) {

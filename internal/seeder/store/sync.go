@@ -136,7 +136,7 @@ func dropComplete(snap map[int64]*pendingTorrent) {
 // pieceFiles returns the files piece p touches.
 func (ts *torrentState) pieceFiles(p int) []*fileEntry {
 	off := int64(p) * ts.pieceLen
-	return ts.filesOf(off, min(ts.pieceLen, ts.total-off))
+	return ts.filesOf(off, min(ts.pieceLen, ts.end-off))
 }
 
 // dropDeleted forgets pending states of torrents no longer in the catalog.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"path"
 	"path/filepath"
 	"sort"
@@ -16,12 +17,16 @@ import (
 
 // torrentState is what the store knows of one registered torrent.
 type torrentState struct {
-	id       int64
-	ih       [20]byte
-	name     string
-	dataDir  string
-	files    []fileEntry
-	total    int64
+	id      int64
+	ih      [20]byte
+	name    string
+	dataDir string
+	files   []fileEntry
+	total   int64 // sum of the file lengths
+	// end is where the last file ends in the torrent's byte layout. It
+	// exceeds total when files are piece-aligned (v2 and hybrid torrents):
+	// the gaps between files are BEP 47 padding, zeros never stored.
+	end      int64
 	pieceLen int64
 	n        int
 
@@ -136,16 +141,34 @@ func newTorrentState(t catalog.Torrent, files []catalog.File) (*torrentState, er
 			return nil, fail("file %d: path %q is used twice", f.Index, f.Path)
 		}
 		seen[key] = true
-		if f.Length < 0 || f.Offset != ts.total || f.Index != i {
-			return nil, fail("file %d (%q): index, offset %d or length %d does not follow the previous file", f.Index, f.Path, f.Offset, f.Length)
+		if f.Length < 0 || f.Index != i || !ts.follows(f.Offset) {
+			return nil, fail("file %d (%q): index, offset %d or length %d does not follow the previous file (which ends at %d) or the next piece boundary after it", f.Index, f.Path, f.Offset, f.Length, ts.end)
 		}
 		ts.files = append(ts.files, fileEntry{index: f.Index, rel: key, parts: parts, offset: f.Offset, length: f.Length})
 		ts.total += f.Length
+		ts.end = f.Offset + f.Length
+	}
+	if last := ts.end - 1; ts.end > 0 && last/ts.pieceLen != int64(ts.n-1) {
+		return nil, fail("files end at byte %d, which is not in the last piece (%d pieces of %d bytes)", ts.end, ts.n, ts.pieceLen)
 	}
 	if t.TotalLength != 0 && ts.total != t.TotalLength {
 		return nil, fail("files add up to %d bytes, the torrent has %d", ts.total, t.TotalLength)
 	}
 	return ts, nil
+}
+
+// follows tells whether a file may start at off after the files so far:
+// right after the previous one, or, in a piece-aligned layout (v2 and
+// hybrid torrents), at the next piece boundary after it, the gap being
+// the padding of v1.
+func (ts *torrentState) follows(off int64) bool {
+	if off == ts.end {
+		return true
+	}
+	if ts.end > math.MaxInt64-ts.pieceLen {
+		return false
+	}
+	return off == (ts.end+ts.pieceLen-1)/ts.pieceLen*ts.pieceLen
 }
 
 // splitPath checks a catalog file path: relative, '/'-separated, with no
