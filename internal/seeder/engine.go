@@ -33,6 +33,7 @@ func newClient(cfg Config, st storage.ClientImpl, peers *peerMemory, sources *re
 	// are its repair sources when verification finds bitrot.
 	cc.DropMutuallyCompletePeers = false
 	cc.DisableWebtorrent = true
+	cc.DialForPeerConns = false // preferTCP adds the dialers
 	cc.Callbacks.ReadExtendedHandshake = belowPeerReqq
 	cc.Callbacks.PeerConnClosed = peers.closed
 	cc.Callbacks.ReceivedUsefulData = append(cc.Callbacks.ReceivedUsefulData, sources.received)
@@ -55,6 +56,7 @@ func newClient(cfg Config, st storage.ClientImpl, peers *peerMemory, sources *re
 	if err != nil {
 		return nil, fmt.Errorf("seeder: start engine on %s:%d: %w", cfg.ListenHost, cfg.ListenPort, err)
 	}
+	preferTCP(cl)
 	return cl, nil
 }
 
