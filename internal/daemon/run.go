@@ -91,10 +91,16 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	defer signal.Stop(hup)
 	g.Go(func() error { d.reloadLoop(gctx, hup, o.Reload); return nil })
 	g.Go(func() error { d.watchdog(gctx); return nil })
-	notify("READY=1")
-	d.log.Info().Str("version", o.Version).Str("listen", d.Seeder.ListenAddr()).Msg("archivd serving")
-	if o.Ready != nil {
-		o.Ready(d)
+	// READY once the catalog's torrents are in the engine, so that
+	// "systemctl start" returns with everything seeding.
+	select {
+	case <-d.Seeder.Started():
+		notify("READY=1")
+		d.log.Info().Str("version", o.Version).Str("listen", d.Seeder.ListenAddr()).Msg("archivd serving")
+		if o.Ready != nil {
+			o.Ready(d)
+		}
+	case <-gctx.Done(): // a part failed or the daemon is stopped while starting
 	}
 	err := g.Wait()
 	notify("STOPPING=1")

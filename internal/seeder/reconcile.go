@@ -66,6 +66,7 @@ func (s *Seeder) reconcileLoop(ctx context.Context) {
 		var err error
 		if full {
 			err = s.reconcileAll(ctx)
+			s.startedOnce.Do(func() { close(s.started) })
 		} else {
 			err = s.reconcileIDs(ctx, ids)
 		}

@@ -49,6 +49,10 @@ type Seeder struct {
 	peerMem *peerMemory
 	// sources: who delivered the pieces under repair (RepairSource).
 	sources *repairSources
+
+	// started is closed when the first full reconcile has run (Started).
+	started     chan struct{}
+	startedOnce sync.Once
 }
 
 // New creates the store and the engine (which starts listening at once,
@@ -73,8 +77,14 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	}
 	return &Seeder{cfg: cfg, db: db, log: log, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers, sources: sources,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
-		wake: make(chan struct{}, 1)}, nil
+		wake: make(chan struct{}, 1), started: make(chan struct{})}, nil
 }
+
+// Started is closed once the first full reconcile after Run began has
+// finished: every runnable torrent of the catalog is in the engine (or
+// its error is logged), or the catalog could not be read and the seeder
+// runs degraded. The daemon reports itself ready to systemd only then.
+func (s *Seeder) Started() <-chan struct{} { return s.started }
 
 // Close releases the engine of a Seeder whose Run was never called (Run
 // closes it itself when it returns). Safe to call more than once.
