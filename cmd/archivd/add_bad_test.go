@@ -94,6 +94,11 @@ func TestAddBadInputChangesNothing(t *testing.T) {
 			}
 			return addOptions{Collection: "c", Sources: []string{p}}
 		}, exitFailure, "archivd: add ROOT/src/locked.torrent: read: UNREADABLE"},
+		{"v2-only torrent", func(t *testing.T, e *testEnv) addOptions {
+			tree := dict{"a.txt": dict{"": dict{"length": 10, "pieces root": strings.Repeat("r", 32)}}}
+			info := dict{"name": "v2", "piece length": 16384, "meta version": 2, "file tree": tree}
+			return addOptions{Collection: "c", Sources: []string{e.writeTorrent(t, "v2.torrent", info)}}
+		}, exitUsage, "archivd: add ROOT/src/v2.torrent: torrent v2 is v2-only (BEP 52, no v1 piece hashes): not supported: the torrent engine (anacrolix/torrent v1.61.0) crashes on such torrents; add a v1 or hybrid torrent of the same data"},
 		{"bad magnet", func(t *testing.T, e *testEnv) addOptions {
 			return addOptions{Collection: "c", Sources: []string{"magnet:?xt=urn:btih:zzzz"}}
 		}, exitUsage, `archivd: add magnet:?xt=urn:btih:zzzz: magnet: infohash "zzzz" has 4 characters, want 40 hex or 32 base32`},

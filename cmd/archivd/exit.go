@@ -15,7 +15,7 @@ import (
 const (
 	exitOK       = 0
 	exitFailure  = 1 // anything else: database unreachable, I/O error
-	exitUsage    = 2 // bad flags or arguments, invalid configuration, bad input (a malformed torrent, an unsafe path)
+	exitUsage    = 2 // bad flags or arguments, invalid configuration, bad input (a malformed torrent, an unsafe path, a v2-only torrent)
 	exitNotFound = 3 // a named collection, torrent or file does not exist
 	exitConflict = 4 // already exists, overlapping data, collection not empty
 	exitSchema   = 5 // database schema is not current: run 'archivd migrate'
@@ -67,7 +67,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ce):
 		return ce.code
-	case errors.Is(err, config.ErrInvalid):
+	case errors.Is(err, config.ErrInvalid), errors.Is(err, importer.ErrUnsupported):
+		// A torrent archivd cannot seed (v2-only) is bad input too.
 		return exitUsage
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		return exitNotFound
