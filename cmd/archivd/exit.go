@@ -25,7 +25,7 @@ const (
 const exitCodesHelp = `Exit codes:
   0  success
   1  failure (database unreachable, I/O error, ...)
-  2  usage error, invalid configuration or bad input (malformed torrent, unsafe path)
+  2  usage error, invalid configuration or bad input (malformed torrent, unsafe path, v2-only torrent)
   3  not found (collection, torrent, file)
   4  conflict (already exists, overlapping data, collection not empty)
   5  database schema not current: run 'archivd migrate'
