@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,25 +16,27 @@ import (
 // the tree spans over a hundred pieces.
 const hybridPieceLen = 64 << 10
 
-// TestHybridMultiFileWithLibtorrent: a multi-file hybrid torrent (BEP 52
+// TestHybridMultiFileWithLibtorrent: multi-file hybrid torrents (BEP 52
 // v2 plus v1 with BEP 47 pad files: libtorrent's default output) made by
-// libtorrent over a tree with nested directories, odd sizes and a zero-byte
-// file. (a) archivd, given the .torrent and the data, hashes it and seeds
-// it to a libtorrent leecher, which ends bit-identical; (b) another archivd,
-// given only the .torrent, downloads it from a libtorrent seeder
-// bit-identically, stores no pad file, and `archivd verify --wait` (SHA-1
-// and SHA-256 for a hybrid) finds nothing.
+// libtorrent over trees with nested directories, sizes that are not
+// multiples of the piece length and a zero-byte file. (a) archivd, given
+// the .torrent and the data, hashes it and seeds it to a libtorrent
+// leecher, which ends bit-identical (files end on 16 KiB blocks: see
+// TestHybridSeedingStallsWhereAFileEndsMidBlock); (b) another archivd,
+// given only the .torrent of a tree whose files end mid-block, downloads
+// it from a libtorrent seeder bit-identically, stores no pad file, and
+// `archivd verify --wait` (SHA-1 and SHA-256 for a hybrid) finds nothing.
 func TestHybridMultiFileWithLibtorrent(t *testing.T) {
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
-	seedDir := t.TempDir()
-	src := makeHybridTree(t, seedDir, "hyb")
-	want := hashTree(t, src)
-	tor := filepath.Join(t.TempDir(), "hyb.torrent")
-	ltCreateHybrid(t, ctx, src, tor, hybridPieceLen, tk.URL)
-	tk.allow(t, tor)
 
 	t.Run("archivd seeds to libtorrent", func(t *testing.T) {
+		seedDir := t.TempDir()
+		src := makeHybridTree(t, seedDir, "hyb")
+		want := hashTree(t, src)
+		tor := filepath.Join(t.TempDir(), "hyb.torrent")
+		ltCreateHybrid(t, ctx, src, tor, hybridPieceLen, tk.URL)
+		tk.allow(t, tor)
 		a := newArchivd(t, ctx, tk.URL)
 		a.run("collection", "create", "--data-root", seedDir, "h")
 		a.run("add", "-c", "h", tor)
@@ -50,17 +53,39 @@ func TestHybridMultiFileWithLibtorrent(t *testing.T) {
 	})
 
 	t.Run("archivd downloads from libtorrent", func(t *testing.T) {
+		seedDir := t.TempDir()
+		src := makeTree(t, seedDir, "hybodd", 8<<20, 11) // files end mid-block
+		want := hashTree(t, src)
+		tor := filepath.Join(t.TempDir(), "hybodd.torrent")
+		ltCreateHybrid(t, ctx, src, tor, hybridPieceLen, tk.URL)
+		tk.allow(t, tor)
 		seeder := ltSeed(t, ctx, tor, seedDir, freePort(t))
 		a := newArchivd(t, ctx, tk.URL)
 		a.run("collection", "create", "dl")
 		a.run("add", "-c", "dl", tor)
 		a.start()
-		s := a.waitComplete("hyb", time.Minute)
+		s := a.waitComplete("hybodd", time.Minute)
+		checkHybridLayout(t, s)
 		sameTree(t, "archivd", want, s.DataDir) // no .pad directory or file
-		a.run("verify", "--wait", "--timeout", "1m", "hyb")
-		if after := a.show("hyb"); after.OpenFindings != 0 {
+		out := a.run("verify", "--wait", "--json", "--timeout", "1m", "hybodd")
+		var rep struct {
+			Run struct {
+				State         string `json:"state"`
+				PiecesChecked int    `json:"pieces_checked"`
+				PiecesFailed  int    `json:"pieces_failed"`
+			} `json:"run"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("verify --json: %v: %s", err, out)
+		}
+		run := rep.Run
+		if run.PiecesChecked != s.PieceCount || run.PiecesFailed != 0 {
+			t.Fatalf("verify of the downloaded hybrid: %+v, want all %d pieces checked, none failed", run, s.PieceCount)
+		}
+		if after := a.show("hybodd"); after.OpenFindings != 0 {
 			t.Fatalf("verify of the downloaded hybrid: %d open findings", after.OpenFindings)
 		}
+		t.Logf("verify: %+v", run)
 		a.stop()
 		if st, _ := ltLast(seeder); st.Uploaded < s.totalLength() {
 			t.Fatalf("libtorrent uploaded %d bytes, want the whole torrent (%d)", st.Uploaded, s.totalLength())
