@@ -14,15 +14,37 @@ import (
 // torrent made by transmission-create; archivd, given only the .torrent
 // and an empty collection, downloads it bit-identically, then repairs a
 // corrupted piece from transmission; the finding names transmission.
-// The repair lands only because verification runs at once: transmission
-// 3.00 drops archivd within ~0.5 s of archivd completing and refuses it
-// from then on (see TestTransmissionRefusesArchivdOnceBothAreSeeds).
+//
+// Transmission 3.00 marks archivd's address as a seed once archivd has
+// every piece and refuses it from then on, for as long as that torrent
+// runs (TestTransmissionRefusesArchivdOnceBothAreSeeds, docs/INTEROP.md).
+// The repair therefore comes from a transmission that has not met the
+// complete archivd: the torrent is removed from transmission (data kept)
+// before the damage and added again once archivd has handed the bad piece
+// to its engine, as a seed that restarted or a new one in a real swarm.
+// Without this the repair landed only when verification happened to win a
+// ~0.5 s race against transmission dropping archivd (it lost with 512 MiB).
 func TestArchivdDownloadsFromTransmissionAndRepairs(t *testing.T) {
 	ctx, tk, tor, want, tr, id := transmissionSwarm(t, "tree2", false)
 	upBefore := tr.get(id).UploadedEver
-	source := downloadAndRepair(t, ctx, tk, tor, "tree2", want)
-	if up := tr.get(id).UploadedEver - upBefore; up < dataSize() {
-		t.Fatalf("transmission uploaded %d bytes, want the whole torrent (%d) and the repaired piece", up, dataSize())
+	var served int64
+	h := repairHooks{
+		beforeDamage: func() {
+			served = tr.get(id).UploadedEver - upBefore
+			tr.removeAndWait(id)
+		},
+		afterHandOver: func() {
+			id = tr.add(tor, tr.downloadDir)
+			tr.waitComplete(id, time.Minute)
+			tr.waitAnnounced(id, 30*time.Second)
+		},
+	}
+	source := downloadAndRepair(t, ctx, tk, tor, "tree2", want, h)
+	if served < dataSize() {
+		t.Fatalf("transmission uploaded %d bytes, want the whole torrent (%d)", served, dataSize())
+	}
+	if up := tr.get(id).UploadedEver; up == 0 {
+		t.Fatal("transmission uploaded nothing for the repair")
 	}
 	if wantSrc := fmt.Sprintf("peer 127.0.0.1:%d (Transmission 3.00)", tr.Port); source != wantSrc {
 		t.Fatalf("repair source %q, want %q", source, wantSrc)
@@ -119,7 +141,7 @@ func TestArchivdDownloadsFromLibtorrentAndRepairs(t *testing.T) {
 	port := freePort(t)
 	seeder := ltSeed(t, ctx, tor, seedDir, port)
 
-	source := downloadAndRepair(t, ctx, tk, tor, "tree3", want)
+	source := downloadAndRepair(t, ctx, tk, tor, "tree3", want, repairHooks{})
 	if st, _ := ltLast(seeder); st.Uploaded < dataSize() {
 		t.Fatalf("libtorrent uploaded %d bytes, want the whole torrent (%d)", st.Uploaded, dataSize())
 	}
@@ -136,7 +158,7 @@ func TestArchivdDownloadsFromLibtorrentAndRepairs(t *testing.T) {
 // hands it to the engine, which fetches it again from the other client,
 // and the finding is closed as repaired once the piece hashes good on disk.
 // It returns the repaired finding's source.
-func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name string, want map[string]string) string {
+func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name string, want map[string]string, h repairHooks) string {
 	t.Helper()
 	a := newArchivd(t, ctx, tk.URL)
 	a.run("collection", "create", "dl")
@@ -146,23 +168,42 @@ func downloadAndRepair(t *testing.T, ctx context.Context, tk *tracker, tor, name
 	}
 	began := time.Now()
 	a.start()
-	s := a.waitComplete(name, 60*time.Second)
+	s := a.waitComplete(name, 3*time.Minute) // transmission: ~5-10 MiB/s per peer
 	t.Logf("archivd downloaded %d MiB in %s", dataSize()>>20, time.Since(began).Round(time.Millisecond))
 	sameTree(t, "archivd", want, s.DataDir)
-	return a.repairInPlace(name, s, want)
+	return a.repairInPlaceWith(name, s, want, h)
+}
+
+// repairHooks let a test act on the other peers around a repair (nil: no
+// action): beforeDamage runs before the piece is damaged, afterHandOver
+// once `archivd verify --wait` has reported it (exit 6) and the daemon
+// has handed it to the engine.
+type repairHooks struct {
+	beforeDamage, afterHandOver func()
 }
 
 // repairInPlace damages one piece of a running node's copy, has `archivd
 // verify --wait` find it, waits for the daemon to repair it and returns
 // the repaired finding's source from the report.
 func (a *archivd) repairInPlace(name string, s show, want map[string]string) string {
+	a.t.Helper()
+	return a.repairInPlaceWith(name, s, want, repairHooks{})
+}
+
+func (a *archivd) repairInPlaceWith(name string, s show, want map[string]string, h repairHooks) string {
 	t := a.t
 	t.Helper()
+	if h.beforeDamage != nil {
+		h.beforeDamage()
+	}
 	piece := a.damagePiece(s)
 	if got := hashTree(t, s.DataDir); fmt.Sprint(got) == fmt.Sprint(want) {
 		t.Fatal("corruption did not change the data")
 	}
 	a.runExit(6, "verify", "--wait", "--timeout", "2m", name)
+	if h.afterHandOver != nil {
+		h.afterHandOver()
+	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for a.show(name).OpenFindings != 0 || fmt.Sprint(hashTree(t, s.DataDir)) != fmt.Sprint(want) {
 		if time.Now().After(deadline) {

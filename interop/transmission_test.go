@@ -22,6 +22,8 @@ type transmission struct {
 	session string
 	proc    *proc
 	Port    int // peer port
+	// downloadDir is where transmission keeps the data of added torrents.
+	downloadDir string
 }
 
 func startTransmission(t *testing.T, ctx context.Context, downloadDir string) *transmission {
@@ -57,7 +59,7 @@ func startTransmissionLog(t *testing.T, ctx context.Context, downloadDir string,
 		env = []string{"TR_DEBUG_FD=2"}
 	}
 	p := startProcEnv(t, ctx, "transmission-daemon", cfgDir, env, bin, "-f", "-g", cfgDir)
-	tr := &transmission{t: t, rpc: fmt.Sprintf("http://127.0.0.1:%d/transmission/rpc", rpcPort), proc: p, Port: peerPort}
+	tr := &transmission{t: t, rpc: fmt.Sprintf("http://127.0.0.1:%d/transmission/rpc", rpcPort), proc: p, Port: peerPort, downloadDir: downloadDir}
 	waitFor(t, "transmission rpc", 20*time.Second, func() (bool, string) {
 		if p.exited() {
 			t.Fatalf("transmission-daemon exited: %v: %s", p.err, p.output())
@@ -209,6 +211,20 @@ func (tr *transmission) verify(id int, timeout time.Duration) trTorrent {
 func (tr *transmission) remove(id int) {
 	tr.t.Helper()
 	tr.call("torrent-remove", map[string]any{"ids": []int{id}, "delete-local-data": false}, nil)
+}
+
+// removeAndWait removes id (keeping its data) and waits until transmission
+// no longer lists it, so that the same torrent can be added again.
+func (tr *transmission) removeAndWait(id int) {
+	tr.t.Helper()
+	tr.remove(id)
+	waitFor(tr.t, "transmission torrent removed", 30*time.Second, func() (bool, string) {
+		var r struct {
+			Torrents []json.RawMessage `json:"torrents"`
+		}
+		tr.call("torrent-get", map[string]any{"ids": []int{id}, "fields": []string{"id"}}, &r)
+		return len(r.Torrents) == 0, fmt.Sprintf("%d torrents listed", len(r.Torrents))
+	})
 }
 
 // waitAnnounced waits until transmission has announced id to its tracker.
