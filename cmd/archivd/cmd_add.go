@@ -126,6 +126,9 @@ func addSource(ctx context.Context, a *app, db *catalog.DB, coll catalog.Collect
 	}
 	a.printf("added %s (%s) to %s: %s, %d files, data in %s (%s)\n", orDash(t.Name), t.HexHash(), coll.Name,
 		humanBytes(t.TotalLength), len(c.nt.Files), t.DataDir, c.note())
+	for _, w := range importer.Warnings(c.nt) {
+		fmt.Fprintln(a.stderr, "warning: "+w)
+	}
 	return nil
 }
 

@@ -99,7 +99,7 @@ func importDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog
 	sort.Strings(paths)
 	added := 0
 	for _, p := range paths {
-		t, err := importer.ImportFile(ctx, db, dataDir, coll, p, "config")
+		t, warns, err := importer.ImportFileWarn(ctx, db, dataDir, coll, p, "config")
 		switch {
 		case errors.Is(err, catalog.ErrExists):
 			continue // imported before
@@ -108,6 +108,9 @@ func importDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog
 		default:
 			added++
 			log.Info().Str("collection", coll.Name).Str("torrent", t.Name).Str("infohash", t.HexHash()).Msg("config collection: torrent imported")
+			for _, w := range warns {
+				log.Warn().Str("collection", coll.Name).Str("infohash", t.HexHash()).Msg(w)
+			}
 		}
 	}
 	if added > 0 {

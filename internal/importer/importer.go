@@ -80,16 +80,23 @@ func Union(lists ...[]string) []string {
 // data in CollectionRoot/<name> (data already there is adopted: its pieces
 // are hashed by the daemon before they are trusted).
 func ImportFile(ctx context.Context, db *catalog.DB, dataDir string, coll catalog.Collection, path, source string) (catalog.Torrent, error) {
+	t, _, err := ImportFileWarn(ctx, db, dataDir, coll, path, source)
+	return t, err
+}
+
+// ImportFileWarn is ImportFile that also returns the torrent's Warnings
+// (for the log of an unattended import).
+func ImportFileWarn(ctx context.Context, db *catalog.DB, dataDir string, coll catalog.Collection, path, source string) (catalog.Torrent, []string, error) {
 	t, err := torrentfile.Load(path)
 	if err != nil {
-		return catalog.Torrent{}, err
+		return catalog.Torrent{}, nil, err
 	}
 	nt := NewTorrentOf(t, coll.Name, t.DataDirFor(CollectionRoot(dataDir, coll)))
 	nt.WebSeeds = Union(t.WebSeeds, coll.WebSeeds)
 	nt.Source = source
 	tor, err := Add(ctx, db, nt)
 	if err != nil {
-		return catalog.Torrent{}, fmt.Errorf("import %s: %w", path, err)
+		return catalog.Torrent{}, nil, fmt.Errorf("import %s: %w", path, err)
 	}
-	return tor, nil
+	return tor, Warnings(nt), nil
 }
