@@ -36,7 +36,9 @@ func hashPlan(ctx context.Context, p *plan, workers int, progress func(int64, in
 		free <- &batch{buf: make([]byte, perBatch*p.pieceLength)}
 	}
 	full := make(chan *batch, nbuf)
-	done := make(chan int64, nbuf)
+	// Unbuffered: a worker's count is taken before it starts another
+	// batch, so after a cancel at most `workers` more batches report.
+	done := make(chan int64)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return readAll(gctx, p, perBatch, free, full) })
 	for range workers {
@@ -62,12 +64,18 @@ func hashPlan(ctx context.Context, p *plan, workers int, progress func(int64, in
 
 func hashBatches(ctx context.Context, pl int64, pieces []byte, full <-chan *batch, free chan<- *batch, done chan<- int64) error {
 	for b := range full {
+		if err := ctx.Err(); err != nil {
+			return err // cancelled: batches still queued are not hashed
+		}
 		for off, i := 0, b.firstPiece; off < b.n; off, i = off+int(pl), i+1 {
 			sum := sha1.Sum(b.buf[off:min(off+int(pl), b.n)])
 			copy(pieces[i*20:], sum[:])
 		}
 		n := int64(b.n)
 		free <- b // never blocks: free has room for every buffer
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		select {
 		case done <- n:
 		case <-ctx.Done():
@@ -89,6 +97,11 @@ func readAll(ctx context.Context, p *plan, perBatch int64, free <-chan *batch, f
 		case b = <-free:
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+		// select picks at random when both are ready: after a cancel
+		// no further batch is read.
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		n, err := r.fill(b.buf)
 		if err != nil {
