@@ -38,7 +38,12 @@ func TestEngineStillPanicsOnV2OnlyInfo(t *testing.T) {
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestEngineStillPanicsOnV2OnlyInfo$", "-test.v")
 	cmd.Env = append(os.Environ(), engineChildEnv+"=1")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "engine panic:") {
+	// The panic is recovered in the child ("engine panic:"), or it also
+	// fires again on one of the engine's own goroutines and kills the
+	// child (seen under -race -count=2): either proves it.
+	recovered := err == nil && strings.Contains(string(out), "engine panic:")
+	crashed := err != nil && strings.Contains(string(out), "panic: piece request order has")
+	if !recovered && !crashed {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 	t.Log(strings.TrimSpace(string(out)))
