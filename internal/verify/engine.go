@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -21,6 +22,12 @@ type engine struct {
 	lim   *scrub.Limiter
 	win   *windows
 	owner string // lease owner: unique per process
+
+	// told keeps the repair sources the Repairer has told (it tells each
+	// once) until their findings are recorded repaired, so that a failed
+	// catalog write does not lose who repaired a piece.
+	toldMu sync.Mutex
+	told   map[pieceRef]string
 }
 
 func newEngine(cfg Config, db *catalog.DB) (*engine, error) {

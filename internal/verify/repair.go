@@ -120,8 +120,9 @@ func (e *engine) repairOnce(ctx context.Context) error {
 	for src, ids := range good {
 		e.log.Info().Int("pieces", len(ids)).Str("source", src).Msg("verify: pieces repaired")
 		if err := e.db.RepairVerifyFindings(ctx, ids, src, now); err != nil {
-			return err
+			return fmt.Errorf("verify: record %d repaired findings: %w", len(ids), err)
 		}
+		e.forgetTold(found, ids)
 		if o := e.cfg.Observer; o != nil {
 			o.Repaired(len(ids))
 		}
@@ -145,20 +146,55 @@ const unknownSource = "unknown (no delivery recorded)"
 
 // repairSource asks the Repairer once per piece (several findings, from
 // several runs, can name one piece; the Repairer forgets after telling).
+// What it told is kept in e.told until the findings are recorded.
 func (e *engine) repairSource(f catalog.VerifyFinding, seen map[pieceRef]string) string {
 	k := pieceRef{f.TorrentID, f.Piece}
 	if src, ok := seen[k]; ok {
 		return src
 	}
-	src := ""
-	if e.cfg.Repairer != nil {
+	e.toldMu.Lock()
+	src, ok := e.told[k]
+	e.toldMu.Unlock()
+	if !ok && e.cfg.Repairer != nil {
 		src = e.cfg.Repairer.RepairSource(f.TorrentID, f.Piece)
+		if src != "" {
+			e.keepTold(k, src)
+		}
 	}
 	if src == "" {
 		src = unknownSource
 	}
 	seen[k] = src
 	return src
+}
+
+// maxTold bounds e.told: entries live only between a source being told
+// and its findings being recorded, so this is never reached in practice.
+const maxTold = 1 << 16
+
+func (e *engine) keepTold(k pieceRef, src string) {
+	e.toldMu.Lock()
+	defer e.toldMu.Unlock()
+	if e.told == nil || len(e.told) >= maxTold {
+		e.told = map[pieceRef]string{}
+	}
+	e.told[k] = src
+}
+
+// forgetTold drops the told sources of the pieces of the findings ids,
+// now recorded repaired.
+func (e *engine) forgetTold(found []catalog.VerifyFinding, ids []int64) {
+	done := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		done[id] = true
+	}
+	e.toldMu.Lock()
+	defer e.toldMu.Unlock()
+	for _, f := range found {
+		if done[f.ID] {
+			delete(e.told, pieceRef{f.TorrentID, f.Piece})
+		}
+	}
 }
 
 func (e *engine) pieceGood(ctx context.Context, f catalog.VerifyFinding, cache map[int64]*scrub.Target) (bool, error) {
