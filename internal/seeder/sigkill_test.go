@@ -31,13 +31,24 @@ func TestSIGKILLDuringDownloadLosesOnlyInFlightPieces(t *testing.T) {
 	rowA := addTorrent(t, dbA, tf, srcA, true)
 	rowB := addTorrent(t, dbB, tf, dirB, false)
 	a := start(t, testConfig(t, "A"), dbA)
+	// B's first dial must find the torrent at A: a handshake A refuses
+	// leaves B waiting for its redial.
+	waitFor(t, 30*time.Second, "A seeding", func() bool { ts, ok := a.TorrentStatus(rowA.InfoHash); return ok && ts.State == "seeding" })
 	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for k := 0; k < kills; k++ {
 		before := completeInCatalog(t, dbB, rowB)
 		c := startChild(t, "B", urlB, rate)
-		waitFor(t, time.Minute, "progress before kill", func() bool { return completeInCatalog(t, dbB, rowB) > before })
+		// Generous: the suite runs with -race beside the interop tests.
+		deadline := time.Now().Add(2 * time.Minute)
+		for completeInCatalog(t, dbB, rowB) <= before {
+			if time.Now().After(deadline) {
+				ts, _ := a.TorrentStatus(rowA.InfoHash)
+				t.Fatalf("kill %d: no piece recorded by B within 2 minutes; A: %+v; A's torrent: %+v", k, a.Status(), ts)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		time.Sleep(time.Duration(rng.IntN(700)) * time.Millisecond)
 		c.kill(t)
 		n := checkRecordedPieces(t, dbB, rowB, tf)
