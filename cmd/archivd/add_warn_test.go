@@ -1,11 +1,10 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/archivd/archivd/internal/torrentfile/seedcorpus"
 )
 
 // TestAddHybridEndingMidBlockWarns: a libtorrent-made hybrid whose first
@@ -21,30 +20,10 @@ func TestAddHybridEndingMidBlockWarns(t *testing.T) {
 	} {
 		e.stderr.Reset()
 		e.createCollection(t, tc.corpus) // both torrents are named "data"
-		mustOK(t, runAdd(ctxT(t), e.a, addOptions{Collection: tc.corpus, Sources: []string{corpusFile(t, tc.corpus)}}))
+		mustOK(t, runAdd(ctxT(t), e.a, addOptions{Collection: tc.corpus, Sources: []string{seedcorpus.File(t, tc.corpus)}}))
 		got := strings.TrimSpace(e.stderr.String())
 		if tc.warn == "" && got != "" || !strings.HasPrefix(got, tc.warn) || strings.Count(got, "\n") != 0 {
 			t.Fatalf("%s: stderr %q, want %q", tc.corpus, got, tc.warn)
 		}
 	}
-}
-
-// corpusFile writes a torrent of the torrentfile fuzz seed corpus (real
-// client output) to a .torrent file.
-func corpusFile(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "torrentfile", "testdata", "fuzz", "FuzzParse", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitN(string(b), "\n", 3)
-	raw, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	p := filepath.Join(t.TempDir(), name+".torrent")
-	if err := os.WriteFile(p, []byte(raw), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/anacrolix/torrent/storage"
 	infohash_v2 "github.com/anacrolix/torrent/types/infohash-v2"
+
+	"github.com/archivd/archivd/internal/torrentfile/seedcorpus"
 )
 
 // TestEngineStillPanicsOnV2OnlyInfo pins why checkSeedable refuses v2-only
@@ -54,7 +56,7 @@ const engineChildEnv = "ARCHIVD_TEST_ENGINE_V2_CHILD"
 // engineChild gives the engine a v2-only torrent's info and reports
 // whether it panicked.
 func engineChild(t *testing.T) {
-	raw, err := os.ReadFile(corpusTorrent(t, "real-lt-v2only"))
+	raw, err := os.ReadFile(seedcorpus.File(t, "real-lt-v2only"))
 	if err != nil {
 		t.Fatal(err)
 	}

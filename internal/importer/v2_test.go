@@ -3,37 +3,15 @@ package importer
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/torrentfile/seedcorpus"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// corpusTorrent writes a libtorrent-made torrent of the torrentfile seed
-// corpus to a .torrent file.
-func corpusTorrent(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "torrentfile", "testdata", "fuzz", "FuzzParse", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitN(string(b), "\n", 3)
-	raw, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	p := filepath.Join(t.TempDir(), name+".torrent")
-	if err := os.WriteFile(p, []byte(raw), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // TestImportRefusesV2OnlyButTakesHybrid: a v2-only torrent is refused
 // with ErrUnsupported and a one-line reason, and nothing is stored; a
@@ -46,14 +24,14 @@ func TestImportRefusesV2OnlyButTakesHybrid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ImportFile(ctx, db, "", coll, corpusTorrent(t, "real-lt-v2only"), "cli")
+	_, err = ImportFile(ctx, db, "", coll, seedcorpus.File(t, "real-lt-v2only"), "cli")
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "v2-only") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("v2-only torrent: %v, want a one-line ErrUnsupported", err)
 	}
 	if ts, err := db.Torrents(ctx, catalog.TorrentFilter{}); err != nil || len(ts) != 0 {
 		t.Fatalf("catalog after the refusal: %d torrents, %v", len(ts), err)
 	}
-	if _, err := ImportFile(ctx, db, "", coll, corpusTorrent(t, "real-lt-hybrid"), "cli"); err != nil {
+	if _, err := ImportFile(ctx, db, "", coll, seedcorpus.File(t, "real-lt-hybrid"), "cli"); err != nil {
 		t.Fatalf("hybrid torrent refused: %v", err)
 	}
 }

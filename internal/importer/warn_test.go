@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/archivd/archivd/internal/torrentfile"
+	"github.com/archivd/archivd/internal/torrentfile/seedcorpus"
 )
 
 // hybridOf makes libtorrent's default torrent (a v1+v2 hybrid) of files
@@ -67,7 +68,7 @@ func TestWarningsNameHybridFilesEndingMidBlock(t *testing.T) {
 	if w := Warnings(NewTorrentOf(aligned, "c", t.TempDir())); len(w) != 0 {
 		t.Fatalf("hybrid whose only mid-block end is the last file: warnings %q", w)
 	}
-	v1, err := torrentfile.Load(corpusTorrent(t, "real-lt-v1only"))
+	v1, err := torrentfile.Load(seedcorpus.File(t, "real-lt-v1only"))
 	if err != nil {
 		t.Fatal(err)
 	}
