@@ -25,9 +25,13 @@ test:
 	$(MAKE) check
 	$(call innetns,$(GO) test -race $(TESTFLAGS) ./...)
 
+# gofmt, go vet, staticcheck (a go.mod tool: `go tool staticcheck`) and a
+# tidy go.mod; all must be clean.
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
 
 e2e: build
 	$(call innetns,$(GO) test $(TESTFLAGS) -run E2E -count=1 ./e2e/...)

@@ -47,7 +47,7 @@ func peerSockets(t *testing.T) (addr string, tcp net.Listener) {
 // dialPair dials addr over TCP and uTP at once, as the engine does, with
 // a head start for TCP longer than the test's deadline: a uTP dial that
 // waited the whole head start would fail with the deadline.
-func dialPair(t *testing.T, addr string) (tcpErr, utpErr error, utpConn net.Conn) {
+func dialPair(t *testing.T, addr string) (utpConn net.Conn, tcpErr, utpErr error) {
 	t.Helper()
 	cs, err := torrent.NewUtpSocket("udp4", "127.0.0.1:0", nil, alog.Logger{})
 	if err != nil {
@@ -75,12 +75,12 @@ func dialPair(t *testing.T, addr string) (tcpErr, utpErr error, utpConn net.Conn
 	if len(race.attempts) != 0 {
 		t.Fatalf("dial race entries left after both dials: %d", len(race.attempts))
 	}
-	return tcpErr, utpErr, utpConn
+	return utpConn, tcpErr, utpErr
 }
 
 func TestUTPDialSkippedWhenTCPConnects(t *testing.T) {
 	addr, _ := peerSockets(t)
-	tcpErr, utpErr, _ := dialPair(t, addr)
+	_, tcpErr, utpErr := dialPair(t, addr)
 	if tcpErr != nil {
 		t.Fatalf("TCP dial: %v", tcpErr)
 	}
@@ -92,7 +92,7 @@ func TestUTPDialSkippedWhenTCPConnects(t *testing.T) {
 func TestUTPDialGoesAheadWhenTCPFails(t *testing.T) {
 	addr, tl := peerSockets(t)
 	tl.Close() // the peer speaks uTP only
-	tcpErr, utpErr, c := dialPair(t, addr)
+	c, tcpErr, utpErr := dialPair(t, addr)
 	if tcpErr == nil {
 		t.Fatal("TCP dial to a closed port connected")
 	}

@@ -116,7 +116,9 @@ func (s *Service) workOnce(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for _, r := range running {
+	if len(running) > 0 {
+		// One run at a time: the caller comes back for the next.
+		r := running[0]
 		if r.Kind == "scheduled" && !open {
 			return true, e.stop(ctx, r, "cancelled", "window ended: the ranges left are first in the next window")
 		}

@@ -34,8 +34,10 @@ func TestOutageKeepsSeedingAndCatchesUp(t *testing.T) {
 	dl := filepath.Join(t.TempDir(), "dl")
 	f := makeTorrent(t, db, "outage", multiFileSizes, dl)
 	n := f.info.NumPieces()
-	s := newStore(t, db)
-	s.maxBackoff = 100 * time.Millisecond
+	s, err := New(Options{DB: db, Logger: testLogger(t), CommitInterval: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runStore(t, s)
 	if err := s.Register(ctx, f.cat, f.fs); err != nil {
 		t.Fatal(err)

@@ -43,8 +43,9 @@ func (s *Store) nextWait(prev time.Duration, err error) time.Duration {
 	if err == nil {
 		return s.interval
 	}
-	s.log.Warn().Err(err).Dur("retry_in", min(2*prev, s.maxBackoff)).Msg("group commit failed")
-	return min(2*prev, s.maxBackoff)
+	next := min(max(2*prev, s.interval), s.maxBackoff)
+	s.log.Warn().Err(err).Dur("retry_in", next).Msg("group commit failed")
+	return next
 }
 
 func (s *Store) finalFlush() error {

@@ -62,6 +62,9 @@ type Options struct {
 	MaxPending int
 	// MaxOpenFiles bounds the file descriptors kept open; 0 = 512.
 	MaxOpenFiles int
+	// MaxBackoff bounds the wait between commit attempts while the catalog
+	// is unreachable (doubling from CommitInterval); 0 = 30s.
+	MaxBackoff time.Duration
 }
 
 // Health is the store's view of the catalog.
@@ -113,8 +116,11 @@ func New(o Options) (*Store, error) {
 	if o.DB == nil {
 		return nil, fmt.Errorf("seeder store: no catalog given")
 	}
-	if o.CommitInterval < 0 || o.MaxPending < 0 || o.MaxOpenFiles < 0 {
-		return nil, fmt.Errorf("seeder store: negative CommitInterval, MaxPending or MaxOpenFiles")
+	if o.CommitInterval < 0 || o.MaxPending < 0 || o.MaxOpenFiles < 0 || o.MaxBackoff < 0 {
+		return nil, fmt.Errorf("seeder store: negative CommitInterval, MaxPending, MaxOpenFiles or MaxBackoff")
+	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = defaultMaxBackoff
 	}
 	if o.CommitInterval == 0 {
 		o.CommitInterval = 200 * time.Millisecond
@@ -126,17 +132,18 @@ func New(o Options) (*Store, error) {
 		o.MaxOpenFiles = 512
 	}
 	return &Store{
-		db:        o.DB,
-		log:       o.Logger.With().Str("component", "store").Logger(),
-		interval:  o.CommitInterval,
-		maxPend:   o.MaxPending,
-		files:     newFDCache(o.MaxOpenFiles),
-		torrents:  map[[20]byte]*torrentState{},
-		byID:      map[int64]*torrentState{},
-		pending:   map[int64]*pendingTorrent{},
-		dirtyDirs: map[string]struct{}{},
-		health:    Health{DBOK: true, Since: time.Now()},
-		kick:      make(chan struct{}, 1),
+		db:         o.DB,
+		log:        o.Logger.With().Str("component", "store").Logger(),
+		interval:   o.CommitInterval,
+		maxBackoff: max(o.MaxBackoff, o.CommitInterval),
+		maxPend:    o.MaxPending,
+		files:      newFDCache(o.MaxOpenFiles),
+		torrents:   map[[20]byte]*torrentState{},
+		byID:       map[int64]*torrentState{},
+		pending:    map[int64]*pendingTorrent{},
+		dirtyDirs:  map[string]struct{}{},
+		health:     Health{DBOK: true, Since: time.Now()},
+		kick:       make(chan struct{}, 1),
 	}, nil
 }
 

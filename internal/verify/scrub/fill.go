@@ -91,14 +91,15 @@ func (s *scrubber) readSeg(b *batch, fi int, from, to int64) {
 		s.mark(b, from, to, openKind(err), fi, from-f.Offset, fmt.Sprintf("open %s: %v", f.Path, err))
 		return
 	}
-	n, err := r.ReadAt(b.buf[from-b.start:to-b.start], from-f.Offset)
-	if int64(n) == to-from {
+	// A short or failed read is read again piece by piece below, which
+	// reports its own error.
+	if n, _ := r.ReadAt(b.buf[from-b.start:to-b.start], from-f.Offset); int64(n) == to-from {
 		return
 	}
 	for a := from; a < to; {
 		_, pe := s.t.pieceSpan(int((a) / s.t.PieceLength))
 		e := min(pe, to)
-		n, err = r.ReadAt(b.buf[a-b.start:e-b.start], a-f.Offset)
+		n, err := r.ReadAt(b.buf[a-b.start:e-b.start], a-f.Offset)
 		if int64(n) < e-a {
 			at := a - f.Offset + int64(n)
 			if err == nil || errors.Is(err, io.EOF) {
