@@ -147,3 +147,31 @@ func (db *DB) DeleteCollection(ctx context.Context, name string) error {
 		return nil
 	})
 }
+
+// DeleteCollectionWithTorrents removes a collection and all its torrents
+// from the catalog in one transaction (data on disk is not touched) and
+// returns how many torrents were removed.
+func (db *DB) DeleteCollectionWithTorrents(ctx context.Context, name string) (int, error) {
+	var n int
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM collections WHERE name = $1 FOR UPDATE`, name).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("collection %q: %w", name, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM torrents WHERE collection_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		_, err = tx.Exec(ctx, `DELETE FROM collections WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("catalog: remove collection %q with its torrents: %w", name, err)
+	}
+	return n, nil
+}

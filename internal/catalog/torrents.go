@@ -48,14 +48,6 @@ func (t Torrent) HexHash() string { return hex.EncodeToString(t.InfoHash[:]) }
 // HasMetainfo reports whether the torrent's metadata is known.
 func (t Torrent) HasMetainfo() bool { return t.Metainfo != nil }
 
-// File is one file of a torrent.
-type File struct {
-	Index  int    `json:"index"`
-	Path   string `json:"path"`
-	Length int64  `json:"length"`
-	Offset int64  `json:"offset"`
-}
-
 const torrentCols = `t.id, t.collection_id, c.name, t.infohash, t.infohash_v2, t.name, coalesce(t.magnet, ''),
 	t.metainfo, coalesce(t.piece_length, 0), coalesce(t.piece_count, 0), coalesce(t.total_length, 0),
 	t.data_dir, t.state, t.availability, t.availability_reason, t.trackers, t.web_seeds, t.source,
@@ -154,19 +146,6 @@ func (db *DB) AddTorrent(ctx context.Context, n NewTorrent) (Torrent, error) {
 	return db.TorrentByID(ctx, id)
 }
 
-func insertFiles(ctx context.Context, tx pgx.Tx, id int64, files []File) error {
-	rows := make([][]any, len(files))
-	for i, f := range files {
-		rows[i] = []any{id, f.Index, f.Path, f.Length, f.Offset}
-	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"torrent_files"}, []string{"torrent_id", "idx", "path", "length", "offset"},
-		pgx.CopyFromRows(rows))
-	if err != nil {
-		return fmt.Errorf("store files: %w", err)
-	}
-	return nil
-}
-
 // SetMetainfo stores the metadata fetched for a magnet, with its files.
 func (db *DB) SetMetainfo(ctx context.Context, id int64, name string, metainfo []byte, pieceLength int64, pieceCount int, total int64, files []File) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
@@ -263,22 +242,6 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 	return ts, nil
 }
 
-// Files returns the files of a torrent in index order.
-func (db *DB) Files(ctx context.Context, torrentID int64) ([]File, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT idx, path, length, "offset" FROM torrent_files WHERE torrent_id = $1 ORDER BY idx`, torrentID)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: list files of torrent %d: %w", torrentID, err)
-	}
-	fs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (File, error) {
-		var f File
-		return f, r.Scan(&f.Index, &f.Path, &f.Length, &f.Offset)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("catalog: list files of torrent %d: %w", torrentID, err)
-	}
-	return fs, nil
-}
-
 // SetTorrentState sets state ("active", "paused") of a torrent.
 func (db *DB) SetTorrentState(ctx context.Context, id int64, state string) error {
 	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET state = $2, updated_at = now() WHERE id = $1`, id, state); err != nil {
@@ -311,4 +274,52 @@ func (db *DB) AddTransfer(ctx context.Context, id int64, up, down int64) error {
 		return fmt.Errorf("catalog: add transfer totals of torrent %d: %w", id, err)
 	}
 	return nil
+}
+
+// Transfer is a delta of a torrent's transfer totals.
+type Transfer struct {
+	TorrentID int64
+	Up, Down  int64
+}
+
+// AddTransfers adds several torrents' transfer deltas in one statement.
+func (db *DB) AddTransfers(ctx context.Context, ts []Transfer) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ts))
+	ups := make([]int64, len(ts))
+	downs := make([]int64, len(ts))
+	for i, t := range ts {
+		ids[i], ups[i], downs[i] = t.TorrentID, t.Up, t.Down
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE torrents t SET uploaded_bytes = t.uploaded_bytes + d.up,
+		downloaded_bytes = t.downloaded_bytes + d.down
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(id, up, down) WHERE t.id = d.id`,
+		ids, ups, downs); err != nil {
+		return fmt.Errorf("catalog: add transfer totals of %d torrents: %w", len(ts), err)
+	}
+	return nil
+}
+
+// ExistingTorrents reports which of ids still exist (the seeder's store
+// drops piece states of torrents deleted while they waited for a commit).
+func (db *DB) ExistingTorrents(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id FROM torrents WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: look up torrents: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64]bool, len(ids))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("catalog: look up torrents: %w", err)
+		}
+		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog: look up torrents: %w", err)
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -119,14 +120,73 @@ func (db *DB) SetVerifyRunPlanned(ctx context.Context, id, bytes int64) error {
 	return nil
 }
 
-// AddVerifyEvent writes an events row about a torrent.
-func (db *DB) AddVerifyEvent(ctx context.Context, torrentID int64, kind, message string, data []byte) error {
-	if data == nil {
-		data = []byte(`{}`)
+// RunView is one verification run as the API shows it.
+type RunView struct {
+	ID             int64           `json:"id"`
+	Kind           string          `json:"kind"`
+	Scope          json.RawMessage `json:"scope"`
+	State          string          `json:"state"`
+	NodeID         string          `json:"node_id"`
+	RequestedAt    time.Time       `json:"requested_at"`
+	StartedAt      *time.Time      `json:"started_at,omitempty"`
+	FinishedAt     *time.Time      `json:"finished_at,omitempty"`
+	BytesPlanned   int64           `json:"bytes_planned"`
+	BytesHashed    int64           `json:"bytes_hashed"`
+	PiecesChecked  int64           `json:"pieces_checked"`
+	PiecesFailed   int64           `json:"pieces_failed"`
+	PiecesRepaired int64           `json:"pieces_repaired"`
+	Error          string          `json:"error,omitempty"`
+	// Findings counts the findings recorded by this run.
+	Findings int `json:"findings"`
+}
+
+const runViewCols = `r.id, r.kind, r.scope, r.state, coalesce(r.node_id, ''), r.requested_at, r.started_at,
+	r.finished_at, r.bytes_planned, r.bytes_hashed, r.pieces_checked, r.pieces_failed, r.pieces_repaired,
+	r.error, (SELECT count(*) FROM findings f WHERE f.run_id = r.id)`
+
+func scanRunView(row pgx.Row) (RunView, error) {
+	var r RunView
+	err := row.Scan(&r.ID, &r.Kind, &r.Scope, &r.State, &r.NodeID, &r.RequestedAt, &r.StartedAt,
+		&r.FinishedAt, &r.BytesPlanned, &r.BytesHashed, &r.PiecesChecked, &r.PiecesFailed, &r.PiecesRepaired,
+		&r.Error, &r.Findings)
+	return r, err
+}
+
+// RunViews returns the latest limit verification runs, newest first.
+func (db *DB) RunViews(ctx context.Context, limit int) ([]RunView, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+runViewCols+` FROM verify_runs r ORDER BY r.id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list verify runs: %w", err)
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (torrent_id, collection_id, kind, message, data)
-		SELECT $1, collection_id, $2, $3, $4 FROM torrents WHERE id = $1`, torrentID, kind, message, data); err != nil {
-		return fmt.Errorf("catalog: record %s event of torrent %d: %w", kind, torrentID, err)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunView, error) { return scanRunView(r) })
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list verify runs: %w", err)
 	}
-	return nil
+	return out, nil
+}
+
+// RunView returns one verification run.
+func (db *DB) RunView(ctx context.Context, id int64) (RunView, error) {
+	r, err := scanRunView(db.Pool.QueryRow(ctx, `SELECT `+runViewCols+` FROM verify_runs r WHERE r.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return RunView{}, fmt.Errorf("catalog: verify run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return RunView{}, fmt.Errorf("catalog: read verify run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// LastRunView returns the most recent run that has finished (any result),
+// or ok=false when none has.
+func (db *DB) LastRunView(ctx context.Context) (r RunView, ok bool, err error) {
+	r, err = scanRunView(db.Pool.QueryRow(ctx, `SELECT `+runViewCols+` FROM verify_runs r
+		WHERE r.finished_at IS NOT NULL ORDER BY r.finished_at DESC, r.id DESC LIMIT 1`))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return RunView{}, false, nil
+	}
+	if err != nil {
+		return RunView{}, false, fmt.Errorf("catalog: read last verify run: %w", err)
+	}
+	return r, true, nil
 }

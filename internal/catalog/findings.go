@@ -137,3 +137,82 @@ func (db *DB) RepairVerifyFindings(ctx context.Context, ids []int64, source stri
 	}
 	return nil
 }
+
+// FindingView is one finding with the torrent it belongs to.
+type FindingView struct {
+	ID           int64      `json:"id"`
+	RunID        *int64     `json:"run_id,omitempty"`
+	TorrentID    int64      `json:"torrent_id"`
+	InfoHash     string     `json:"infohash"`
+	TorrentName  string     `json:"torrent_name"`
+	Collection   string     `json:"collection"`
+	Piece        int        `json:"piece"`
+	FileIndex    *int       `json:"file_index,omitempty"`
+	FilePath     string     `json:"file_path"`
+	FileOffset   *int64     `json:"file_offset,omitempty"`
+	Kind         string     `json:"kind"`
+	Detail       string     `json:"detail"`
+	State        string     `json:"state"`
+	DetectedAt   time.Time  `json:"detected_at"`
+	RepairedAt   *time.Time `json:"repaired_at,omitempty"`
+	RepairSource string     `json:"repair_source,omitempty"`
+}
+
+// FindingFilterView narrows FindingViews. State is a finding state
+// (open, repairing, repaired, held), "unresolved" (anything not repaired)
+// or "" (all). RunID 0 = any run. Limit caps the rows (newest first).
+type FindingFilterView struct {
+	State string
+	RunID int64
+	Limit int
+}
+
+// FindingStates are the states a finding can be in, plus the "unresolved"
+// pseudo-state FindingViews accepts.
+var FindingStates = []string{"open", "repairing", "repaired", "held", "unresolved"}
+
+// FindingViews lists findings, newest first.
+func (db *DB) FindingViews(ctx context.Context, f FindingFilterView) ([]FindingView, error) {
+	q := `SELECT f.id, f.run_id, f.torrent_id, encode(t.infohash, 'hex'), t.name, c.name, f.piece, f.file_index,
+		f.file_path, f.file_offset, f.kind, f.detail, f.state, f.detected_at, f.repaired_at, f.repair_source
+		FROM findings f JOIN torrents t ON t.id = f.torrent_id JOIN collections c ON c.id = t.collection_id WHERE true`
+	var args []any
+	switch f.State {
+	case "":
+	case "unresolved":
+		q += ` AND f.state <> 'repaired'`
+	default:
+		args = append(args, f.State)
+		q += fmt.Sprintf(` AND f.state = $%d`, len(args))
+	}
+	if f.RunID != 0 {
+		args = append(args, f.RunID)
+		q += fmt.Sprintf(` AND f.run_id = $%d`, len(args))
+	}
+	args = append(args, f.Limit)
+	q += fmt.Sprintf(` ORDER BY f.id DESC LIMIT $%d`, len(args))
+	rows, err := db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list findings: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FindingView, error) {
+		var v FindingView
+		return v, r.Scan(&v.ID, &v.RunID, &v.TorrentID, &v.InfoHash, &v.TorrentName, &v.Collection, &v.Piece,
+			&v.FileIndex, &v.FilePath, &v.FileOffset, &v.Kind, &v.Detail, &v.State, &v.DetectedAt,
+			&v.RepairedAt, &v.RepairSource)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list findings: %w", err)
+	}
+	return out, nil
+}
+
+// OpenFindingCount counts a torrent's findings that are not repaired.
+func (db *DB) OpenFindingCount(ctx context.Context, torrentID int64) (int, error) {
+	var n int
+	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM findings WHERE torrent_id = $1 AND state <> 'repaired'`, torrentID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("catalog: count findings of torrent %d: %w", torrentID, err)
+	}
+	return n, nil
+}

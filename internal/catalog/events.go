@@ -1,0 +1,39 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// AddTorrentEvent records an event about a torrent (torrentID 0: none).
+func (db *DB) AddTorrentEvent(ctx context.Context, torrentID int64, kind, message string, data any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	js, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("catalog: encode event %s: %w", kind, err)
+	}
+	var tid *int64
+	if torrentID != 0 {
+		tid = &torrentID
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (torrent_id, collection_id, kind, message, data)
+		VALUES ($1, (SELECT collection_id FROM torrents WHERE id = $1), $2, $3, $4)`, tid, kind, message, js); err != nil {
+		return fmt.Errorf("catalog: record event %s: %w", kind, err)
+	}
+	return nil
+}
+
+// AddVerifyEvent writes an events row about a torrent.
+func (db *DB) AddVerifyEvent(ctx context.Context, torrentID int64, kind, message string, data []byte) error {
+	if data == nil {
+		data = []byte(`{}`)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (torrent_id, collection_id, kind, message, data)
+		SELECT $1, collection_id, $2, $3, $4 FROM torrents WHERE id = $1`, torrentID, kind, message, data); err != nil {
+		return fmt.Errorf("catalog: record %s event of torrent %d: %w", kind, torrentID, err)
+	}
+	return nil
+}

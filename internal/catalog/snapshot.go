@@ -1,0 +1,42 @@
+package catalog
+
+// A read-only snapshot across torrents, findings and verify_runs for the
+// status page and the metrics (internal/httpapi).
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// OpsStats are the catalog-derived numbers of the metrics and status page.
+type OpsStats struct {
+	// TorrentsByState counts torrents that are not removed, by state
+	// (active, paused), except that unavailable torrents count under
+	// "unavailable" whatever their state.
+	TorrentsByState map[string]int
+	// FindingsOpen counts findings not repaired.
+	FindingsOpen int
+	// LastSuccessfulVerify is the latest finished_at of a run in state
+	// done; nil when no run has succeeded.
+	LastSuccessfulVerify *time.Time
+}
+
+// OpsSnapshot reads OpsStats in one round trip.
+func (db *DB) OpsSnapshot(ctx context.Context) (OpsStats, error) {
+	st := OpsStats{TorrentsByState: map[string]int{"active": 0, "paused": 0, "unavailable": 0}}
+	var byState map[string]int
+	err := db.Pool.QueryRow(ctx, `SELECT
+		(SELECT coalesce(jsonb_object_agg(s, n), '{}') FROM (
+			SELECT CASE WHEN availability = 'unavailable' THEN 'unavailable' ELSE state END AS s, count(*) AS n
+			FROM torrents WHERE state <> 'removed' GROUP BY 1) x),
+		(SELECT count(*) FROM findings WHERE state <> 'repaired'),
+		(SELECT max(finished_at) FROM verify_runs WHERE state = 'done')`).Scan(&byState, &st.FindingsOpen, &st.LastSuccessfulVerify)
+	if err != nil {
+		return OpsStats{}, fmt.Errorf("catalog: read status counts: %w", err)
+	}
+	for s, n := range byState {
+		st.TorrentsByState[s] = n
+	}
+	return st, nil
+}
