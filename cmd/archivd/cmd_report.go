@@ -15,7 +15,28 @@ type reportOptions struct {
 	Format string
 	Out    string
 	List   int  // > 0: list the latest List runs instead
-	JSON   bool // with List
+	JSON   bool // --format json, or JSON with List
+}
+
+// validate refuses contradictory flags before anything is read.
+func (o *reportOptions) validate() error {
+	if o.List < 0 {
+		return usageErrorf("report: --list %d: want a number of runs > 0", o.List)
+	}
+	if o.List > 0 && o.Out != "" {
+		return usageErrorf("report: --out writes one run's report; it cannot be used with --list")
+	}
+	if o.JSON {
+		if o.Format != "table" && o.Format != "json" {
+			return usageErrorf("report: --json and --format %s contradict each other", o.Format)
+		}
+		o.Format = "json"
+	}
+	if o.List > 0 && o.Format != "table" && o.Format != "json" {
+		return usageErrorf("report: --list prints a table or, with --json, JSON; not --format %s", o.Format)
+	}
+	o.JSON = o.Format == "json"
+	return nil
 }
 
 func newReportCmd(a *app) *cobra.Command {
@@ -25,12 +46,15 @@ func newReportCmd(a *app) *cobra.Command {
 		Short: "Render the report of a verify run (table, json, csv, markdown, html), or list runs",
 		Long: `Render the report of one verify run: scope, bytes hashed, pieces checked,
 failed and repaired, duration, throughput and every finding. --list N lists
-the latest N runs instead (with --json as JSON).`,
+the latest N runs instead. --json is --format json.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := "latest"
 			if len(args) == 1 {
 				ref = args[0]
+			}
+			if err := o.validate(); err != nil {
+				return err
 			}
 			return runReport(cmd.Context(), a, o, ref)
 		},
@@ -38,7 +62,7 @@ the latest N runs instead (with --json as JSON).`,
 	cmd.Flags().StringVarP(&o.Format, "format", "f", "table", "table|json|csv|markdown|html")
 	cmd.Flags().StringVarP(&o.Out, "out", "o", "", "write to this file instead of standard output")
 	cmd.Flags().IntVar(&o.List, "list", 0, "list the latest N runs instead")
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "with --list: print JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON (--format json; with --list too)")
 	return cmd
 }
 

@@ -19,6 +19,8 @@ type showView struct {
 	torrentView
 	Files        []catalog.File `json:"files"`
 	OpenFindings int            `json:"open_findings"`
+	// Findings: the open ones (not repaired), at most maxShownFindings.
+	Findings []catalog.VerifyFinding `json:"findings"`
 	// Peers the daemon saw, newest first (it records them every 30s and
 	// at stop); Live counts those seen within livePeerWindow.
 	Peers     []catalog.Peer `json:"peers"`
@@ -28,6 +30,13 @@ type showView struct {
 // livePeerWindow: a peer seen this recently is counted as connected (the
 // daemon refreshes last_seen_at of connected peers every 30 seconds).
 const livePeerWindow = 2 * time.Minute
+
+// maxShownFindings bounds the findings show prints; the count is exact and
+// 'archivd report' has them all.
+const maxShownFindings = 20
+
+// openStates are the finding states that are not repaired.
+var openStates = []string{"open", "repairing", "held"}
 
 func newShowCmd(a *app) *cobra.Command {
 	var o showOptions
@@ -74,7 +83,7 @@ func loadShowView(ctx context.Context, db *catalog.DB, ref string) (showView, er
 	if v.Files == nil {
 		v.Files = []catalog.File{}
 	}
-	if v.OpenFindings, err = db.OpenFindingCount(ctx, t.ID); err != nil {
+	if err := loadFindings(ctx, db, &v); err != nil {
 		return v, err
 	}
 	peers, err := db.PeersOf(ctx, []int64{t.ID}, 50)
@@ -91,6 +100,37 @@ func loadShowView(ctx context.Context, db *catalog.DB, ref string) (showView, er
 		}
 	}
 	return v, nil
+}
+
+func loadFindings(ctx context.Context, db *catalog.DB, v *showView) error {
+	var err error
+	if v.OpenFindings, err = db.OpenFindingCount(ctx, v.ID); err != nil {
+		return err
+	}
+	f := catalog.VerifyFindingFilter{TorrentID: v.ID, States: openStates, Limit: maxShownFindings}
+	if v.Findings, err = db.VerifyFindings(ctx, f); err != nil {
+		return err
+	}
+	if v.Findings == nil {
+		v.Findings = []catalog.VerifyFinding{}
+	}
+	return nil
+}
+
+func printFindings(a *app, v showView) {
+	if len(v.Findings) == 0 {
+		return
+	}
+	rows := make([]string, len(v.Findings))
+	for i, f := range v.Findings {
+		rows[i] = fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s", f.Piece, f.Kind, f.State, orDash(f.FilePath),
+			f.DetectedAt.Format("2006-01-02 15:04:05"), orDash(f.Detail))
+	}
+	a.printf("findings:\n")
+	_ = table(a.stdout, "PIECE\tKIND\tSTATE\tFILE\tDETECTED\tDETAIL", rows)
+	if more := v.OpenFindings - len(v.Findings); more > 0 {
+		a.printf("... and %d more: see 'archivd report'\n", more)
+	}
 }
 
 func printShow(a *app, v showView) {
@@ -115,4 +155,5 @@ func printShow(a *app, v showView) {
 	}
 	a.printf("files:\n")
 	_ = table(a.stdout, "INDEX\tPATH\tBYTES", rows)
+	printFindings(a, v)
 }

@@ -35,7 +35,12 @@ with a progress bar on a terminal. 'archivd report' renders the result.
 
 With --wait or --offline the exit code is 6 when the run found damage that
 is not repaired.`,
-		RunE: func(cmd *cobra.Command, args []string) error { return runVerify(cmd.Context(), a, o, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return runVerify(cmd.Context(), a, o, args)
+		},
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.Collections, "collection", "c", nil, "verify this collection (repeatable)")
@@ -45,6 +50,19 @@ is not repaired.`,
 	f.BoolVar(&o.JSON, "json", false, "print the run as JSON")
 	cmd.AddCommand(newVerifyStatusCmd(a))
 	return cmd
+}
+
+// validate refuses contradictory flags before anything is queued or read.
+func (o verifyOptions) validate() error {
+	switch {
+	case o.Offline && o.Wait:
+		return usageErrorf("verify: --offline runs here and --wait waits for the daemon: choose one")
+	case o.Timeout < 0:
+		return usageErrorf("verify: --timeout %s: want a duration >= 0", o.Timeout)
+	case o.Timeout > 0 && !o.Wait:
+		return usageErrorf("verify: --timeout limits --wait; add --wait or drop --timeout")
+	}
+	return nil
 }
 
 func runVerify(ctx context.Context, a *app, o verifyOptions, refs []string) error {

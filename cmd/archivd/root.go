@@ -66,6 +66,7 @@ Configuration: defaults < --config file < ARCHIVD_* environment < flags.
 		newReportCmd(a),
 		newManCmd(a),
 	)
+	refuseUnknownCommands(root)
 	markRunErrors(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return withCode(exitUsage, fmt.Errorf("%s: %w", cmdPath(c), err))

@@ -52,7 +52,10 @@ func TestRunCommandLineEndToEnd(t *testing.T) {
 		{append(db, "rm"), exitUsage, "archivd: rm: want at least one torrent NAME or INFOHASH"},
 		{append(db, "add", src), exitUsage, "archivd: add: --collection is required"},
 		{append(db, "pause"), exitUsage, "archivd: pause: name torrents or give --collection"},
-		{[]string{"bogus"}, exitUsage, `archivd: unknown command "bogus" for "archivd"`},
+		{[]string{"bogus"}, exitUsage, `archivd: unknown command "bogus": see 'archivd --help'`},
+		{[]string{"lsit"}, exitUsage, `archivd: unknown command "lsit"; did you mean "list"?`},
+		{[]string{"collection", "lsit"}, exitUsage, `archivd: collection: unknown command "lsit"; did you mean "list"?`},
+		{append(db, "show", "abc"), exitNotFound, `archivd: show abc: torrent "abc": not found: no torrent has this name, and an infohash prefix needs at least 8 hex digits`},
 		{append(db, "list", "--nope"), exitUsage, "archivd: list: unknown flag: --nope"},
 		{append(db, "add", "-c", "books", src), exitConflict, "PLACEHOLDER"},
 	}

@@ -90,6 +90,7 @@ type VerifyFindingFilter struct {
 	RunID     int64
 	TorrentID int64
 	States    []string
+	Limit     int // 0: all
 }
 
 // VerifyFindings lists findings by torrent and piece.
@@ -97,7 +98,7 @@ func (db *DB) VerifyFindings(ctx context.Context, f VerifyFindingFilter) ([]Veri
 	rows, err := db.Pool.Query(ctx, `SELECT id, coalesce(run_id, 0), torrent_id, piece, coalesce(file_index, -1), file_path,
 		coalesce(file_offset, 0), kind, detail, state, detected_at, repaired_at, repair_source FROM findings
 		WHERE ($1 = 0 OR run_id = $1) AND ($2 = 0 OR torrent_id = $2) AND (coalesce(cardinality($3::text[]), 0) = 0 OR state = ANY($3))
-		ORDER BY torrent_id, piece, id`, f.RunID, f.TorrentID, f.States)
+		ORDER BY torrent_id, piece, id LIMIT nullif($4, 0)`, f.RunID, f.TorrentID, f.States, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list findings: %w", err)
 	}

@@ -196,6 +196,9 @@ func (db *DB) TorrentByRef(ctx context.Context, ref string) (Torrent, error) {
 	}
 	switch len(ts) {
 	case 0:
+		if len(ref) < 8 && isHex(ref) {
+			return Torrent{}, fmt.Errorf("catalog: torrent %q: %w: no torrent has this name, and an infohash prefix needs at least 8 hex digits", ref, ErrNotFound)
+		}
 		return Torrent{}, fmt.Errorf("catalog: torrent %q: %w", ref, ErrNotFound)
 	case 1:
 		return ts[0], nil
@@ -205,11 +208,16 @@ func (db *DB) TorrentByRef(ctx context.Context, ref string) (Torrent, error) {
 }
 
 func isHexPrefix(s string) bool {
-	if len(s) < 8 || len(s) > 40 {
-		return false
+	return len(s) >= 8 && len(s) <= 40 && isHex(s)
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
 	}
-	_, err := hex.DecodeString(s[:len(s)&^1])
-	return err == nil
+	return s != ""
 }
 
 // TorrentFilter narrows Torrents. Zero values match everything but removed.
