@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
-	"sort"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
@@ -86,35 +83,26 @@ func jsonEqual(a, b []byte) bool {
 	return string(xa) == string(ya)
 }
 
-// importDir imports every *.torrent of dir not yet in the catalog.
+// importDir imports every *.torrent of dir not yet in the catalog; files
+// imported before and unchanged are not read again.
 func importDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog.Collection, dir string, log zerolog.Logger) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.torrent"))
-	if err == nil {
-		_, err = os.Stat(dir)
-	}
+	res, err := importer.ImportDir(ctx, db, dataDir, coll, dir, "config")
 	if err != nil {
-		log.Error().Err(err).Str("collection", coll.Name).Str("torrent_dir", dir).Msg("config collection: cannot read torrent_dir")
-		return
+		log.Error().Err(err).Str("collection", coll.Name).Str("torrent_dir", dir).Msg("config collection: cannot import torrent_dir")
 	}
-	sort.Strings(paths)
-	added := 0
-	for _, p := range paths {
-		t, warns, err := importer.ImportFileWarn(ctx, db, dataDir, coll, p, "config")
-		switch {
-		case errors.Is(err, catalog.ErrExists):
-			continue // imported before
-		case err != nil:
-			log.Error().Err(err).Str("collection", coll.Name).Str("file", p).Msg("config collection: torrent not imported")
-		default:
-			added++
-			log.Info().Str("collection", coll.Name).Str("torrent", t.Name).Str("infohash", t.HexHash()).Msg("config collection: torrent imported")
-			for _, w := range warns {
-				log.Warn().Str("collection", coll.Name).Str("infohash", t.HexHash()).Msg(w)
-			}
+	for _, f := range res.Failed {
+		log.Error().Err(f.Err).Str("collection", coll.Name).Str("file", f.Path).Msg("config collection: torrent not imported")
+	}
+	for _, im := range res.Imported {
+		t := im.Torrent
+		log.Info().Str("collection", coll.Name).Str("torrent", t.Name).Str("infohash", t.HexHash()).Msg("config collection: torrent imported")
+		for _, w := range im.Warnings {
+			log.Warn().Str("collection", coll.Name).Str("infohash", t.HexHash()).Msg(w)
 		}
 	}
-	if added > 0 {
-		log.Info().Str("collection", coll.Name).Int("imported", added).Msg("config collection: new torrents imported")
+	if len(res.Imported) > 0 || res.Read > 0 {
+		log.Info().Str("collection", coll.Name).Int("files", res.Files).Int("read", res.Read).
+			Int("imported", len(res.Imported)).Msg("config collection: torrent_dir imported")
 	}
 }
 

@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,45 +19,11 @@ var ErrOverlap = errors.New("would overlap")
 // owned by a multi-file torrent. Paths are compared after resolving
 // symlinks, so two routes to the same directory are caught.
 func CheckOverlap(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) error {
-	ps, err := db.Placements(ctx)
+	ix, err := LoadIndex(ctx, db)
 	if err != nil {
 		return err
 	}
-	newDir := realPath(nt.DataDir)
-	newOwns := ownsDir(nt.Name, nt.Files)
-	// Only torrents whose directory contains or lies in the new one can
-	// share files with it; their file lists are the only ones loaded.
-	var related []catalog.Placement
-	var ids []int64
-	for _, p := range ps {
-		if p.InfoHash == nt.InfoHash {
-			return fmt.Errorf("infohash %x is already in the catalog as %q in collection %s: %w", p.InfoHash, p.Name, p.Collection, catalog.ErrExists)
-		}
-		dir := realPath(p.DataDir)
-		if (newOwns && within(dir, newDir)) || (p.OwnsDir && within(newDir, dir)) {
-			return fmt.Errorf("data directory %s %w the data directory %s of torrent %q (collection %s)",
-				nt.DataDir, ErrOverlap, p.DataDir, p.Name, p.Collection)
-		}
-		if within(dir, newDir) || within(newDir, dir) {
-			p.DataDir = dir
-			related = append(related, p)
-			ids = append(ids, p.ID)
-		}
-	}
-	if len(related) == 0 {
-		return nil
-	}
-	files, err := db.FilesOf(ctx, ids)
-	if err != nil {
-		return err
-	}
-	newPaths := absPaths(newDir, nt.Files)
-	for _, p := range related {
-		if f, ok := clash(newPaths, absPaths(p.DataDir, files[p.ID])); ok {
-			return fmt.Errorf("file %s %w a file of torrent %q (collection %s)", f, ErrOverlap, p.Name, p.Collection)
-		}
-	}
-	return nil
+	return ix.Check(ctx, db, nt)
 }
 
 // ownsDir: every torrent but a single-file one (whose file, named like the

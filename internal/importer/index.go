@@ -1,0 +1,110 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
+
+// Index holds the placements of the catalog's torrents, indexed by
+// infohash and by data directory (symlinks resolved), so that checking a
+// new torrent for overlaps looks at the few torrents whose directories
+// contain or lie in its own, not at every torrent: importing N torrents
+// costs O(N) path lookups, not O(N^2). It is valid while the caller holds
+// the import lock.
+type Index struct {
+	ps     []indexed
+	byHash map[[20]byte]int
+	byDir  map[string][]int // real data directory -> placements there
+	below  map[string][]int // directory -> placements strictly below it
+}
+
+type indexed struct {
+	catalog.Placement
+	real string // DataDir with symlinks resolved
+}
+
+// LoadIndex reads every placement of the catalog in one query.
+func LoadIndex(ctx context.Context, db *catalog.DB) (*Index, error) {
+	ps, err := db.Placements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{byHash: make(map[[20]byte]int, len(ps)), byDir: make(map[string][]int, len(ps)), below: map[string][]int{}}
+	for _, p := range ps {
+		ix.Add(p)
+	}
+	return ix, nil
+}
+
+// Add indexes a placement (a torrent just added to the catalog).
+func (ix *Index) Add(p catalog.Placement) {
+	i := len(ix.ps)
+	real := realPath(p.DataDir)
+	ix.ps = append(ix.ps, indexed{Placement: p, real: real})
+	ix.byHash[p.InfoHash] = i
+	ix.byDir[real] = append(ix.byDir[real], i)
+	for d := filepath.Dir(real); ; d = filepath.Dir(d) {
+		ix.below[d] = append(ix.below[d], i)
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+}
+
+// related returns the placements whose real directory is dir, contains
+// it or lies below it, in catalog order.
+func (ix *Index) related(dir string) []int {
+	out := append([]int{}, ix.byDir[dir]...)
+	out = append(out, ix.below[dir]...)
+	for d := filepath.Dir(dir); d != dir; dir, d = d, filepath.Dir(d) {
+		out = append(out, ix.byDir[d]...)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// Check refuses a torrent already in the catalog or whose files would
+// overlap those of a catalog torrent (see CheckOverlap).
+func (ix *Index) Check(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) error {
+	if i, ok := ix.byHash[nt.InfoHash]; ok {
+		p := ix.ps[i]
+		return fmt.Errorf("infohash %x is already in the catalog as %q in collection %s: %w", p.InfoHash, p.Name, p.Collection, catalog.ErrExists)
+	}
+	newDir := realPath(nt.DataDir)
+	newOwns := ownsDir(nt.Name, nt.Files)
+	var related []indexed
+	var ids []int64
+	for _, i := range ix.related(newDir) {
+		p := ix.ps[i]
+		if (newOwns && within(p.real, newDir)) || (p.OwnsDir && within(newDir, p.real)) {
+			return fmt.Errorf("data directory %s %w the data directory %s of torrent %q (collection %s)",
+				nt.DataDir, ErrOverlap, p.DataDir, p.Name, p.Collection)
+		}
+		related = append(related, p)
+		ids = append(ids, p.ID)
+	}
+	if len(related) == 0 {
+		return nil
+	}
+	files, err := db.FilesOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	newPaths := absPaths(newDir, nt.Files)
+	for _, p := range related {
+		if f, ok := clash(newPaths, absPaths(p.real, files[p.ID])); ok {
+			return fmt.Errorf("file %s %w a file of torrent %q (collection %s)", f, ErrOverlap, p.Name, p.Collection)
+		}
+	}
+	return nil
+}
+
+// Placement is the placement of a torrent just added, for Add.
+func Placement(t catalog.Torrent, nt catalog.NewTorrent) catalog.Placement {
+	return catalog.Placement{ID: t.ID, Name: t.Name, Collection: t.Collection, InfoHash: t.InfoHash,
+		DataDir: t.DataDir, OwnsDir: ownsDir(nt.Name, nt.Files)}
+}
