@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/catalogopen"
 	"github.com/archivd/archivd/internal/config"
 	"github.com/rs/zerolog"
 )
@@ -24,26 +25,19 @@ type app struct {
 	log        zerolog.Logger
 }
 
-// openCatalog connects to the catalog named by the configuration, starting
-// the embedded cluster when database.url is empty. Unless checkSchema is
-// false (migrate), an outdated schema is refused. close releases both.
-func (a *app) openCatalog(ctx context.Context, checkSchema bool) (db *catalog.DB, closeFn func(), err error) {
-	url, err := a.cfg.DatabaseURL()
+// createsCatalog are the commands that may initialise the embedded
+// cluster; every other command needs an existing catalog.
+var createsCatalog = map[string]bool{"add": true, "collection create": true, "migrate": true}
+
+// openCatalog connects to the catalog named by the configuration (see
+// catalogopen). Unless checkSchema is false (migrate), an outdated schema
+// is refused. close releases both.
+func (a *app) openCatalog(ctx context.Context, what string, checkSchema bool) (db *catalog.DB, closeFn func(), err error) {
+	c, err := catalogopen.Open(ctx, catalogopen.Options{Config: a.cfg, Logger: a.log, Create: createsCatalog[what], Command: what})
 	if err != nil {
-		return nil, nil, withCode(exitUsage, err)
-	}
-	stop := func() {}
-	if url == "" {
-		if url, stop, err = embeddedURL(ctx, a.cfg); err != nil {
-			return nil, nil, fmt.Errorf("start embedded database: %w", err)
-		}
-	}
-	db, err = catalog.Open(ctx, url)
-	if err != nil {
-		stop()
 		return nil, nil, err
 	}
-	closeFn = func() { db.Close(); stop() }
+	db, closeFn = c.DB, c.Close
 	if checkSchema && a.cfg.Database.AutoMigrate {
 		// database.auto_migrate holds for every command, not only serve.
 		if _, err := db.Migrate(ctx); err != nil {
@@ -63,7 +57,7 @@ func (a *app) openCatalog(ctx context.Context, checkSchema bool) (db *catalog.DB
 // withCatalog runs fn with an open, schema-checked catalog; what names the
 // command in the error when the catalog cannot be opened.
 func (a *app) withCatalog(ctx context.Context, what string, fn func(db *catalog.DB) error) error {
-	db, closeFn, err := a.openCatalog(ctx, true)
+	db, closeFn, err := a.openCatalog(ctx, what, true)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

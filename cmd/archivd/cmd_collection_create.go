@@ -53,6 +53,11 @@ func runCollectionCreate(ctx context.Context, a *app, o collectionCreateOptions)
 	if err := o.validate(); err != nil {
 		return fmt.Errorf("collection create: %w", err)
 	}
+	if o.DataRoot != "" {
+		if err := a.cfg.CheckDataRoot(o.DataRoot); err != nil {
+			return fmt.Errorf("collection create: %w", usageErrorf("--data-root %v", err))
+		}
+	}
 	return a.withCatalog(ctx, "collection create", func(db *catalog.DB) error {
 		c, err := db.CreateCollection(ctx, catalog.Collection{Name: o.Name, Description: o.Description,
 			DataRoot: o.DataRoot, WebSeeds: o.WebSeeds})

@@ -35,7 +35,7 @@ func newMigrateCmd(a *app) *cobra.Command {
 }
 
 func runMigrate(ctx context.Context, a *app, o migrateOptions) error {
-	db, closeFn, err := a.openCatalog(ctx, false)
+	db, closeFn, err := a.openCatalog(ctx, "migrate", false)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/catalogopen"
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/importer"
 )
@@ -16,7 +17,7 @@ const (
 	exitOK       = 0
 	exitFailure  = 1 // anything else: database unreachable, I/O error
 	exitUsage    = 2 // bad flags or arguments, invalid configuration, bad input (a malformed torrent, an unsafe path, a v2-only torrent)
-	exitNotFound = 3 // a named collection, torrent or file does not exist
+	exitNotFound = 3 // a named collection, torrent or file does not exist, or no catalog in the state directory
 	exitConflict = 4 // already exists, overlapping data, collection not empty
 	exitSchema   = 5 // database schema is not current: run 'archivd migrate'
 	exitDamage   = 6 // verify --wait/--offline found damage that is not repaired
@@ -26,7 +27,7 @@ const exitCodesHelp = `Exit codes:
   0  success
   1  failure (database unreachable, I/O error, ...)
   2  usage error, invalid configuration or bad input (malformed torrent, unsafe path, v2-only torrent)
-  3  not found (collection, torrent, file)
+  3  not found (collection, torrent, file; no catalog in the state directory)
   4  conflict (already exists, overlapping data, collection not empty)
   5  database schema not current: run 'archivd migrate'
   6  verification found damaged data that is not repaired (verify --wait, --offline)`
@@ -70,7 +71,7 @@ func exitCode(err error) int {
 	case errors.Is(err, config.ErrInvalid), errors.Is(err, importer.ErrUnsupported):
 		// A torrent archivd cannot seed (v2-only) is bad input too.
 		return exitUsage
-	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, fs.ErrNotExist), errors.Is(err, catalogopen.ErrNoCatalog):
 		return exitNotFound
 	case errors.Is(err, catalog.ErrExists), errors.Is(err, catalog.ErrNotEmpty), errors.Is(err, fs.ErrExist),
 		errors.Is(err, importer.ErrOverlap):

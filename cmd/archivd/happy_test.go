@@ -271,6 +271,14 @@ func TestCollectionLifecycle(t *testing.T) {
 		`archivd: collection create: collection name "..": use letters, digits, '.', '_', '-' (starting with a letter or digit, at most 128)`)
 	wantErr(t, runCollectionCreate(ctx, e.a, collectionCreateOptions{Name: "d", WebSeeds: []string{"ftp://x/"}}), exitUsage,
 		`archivd: collection create: --web-seed "ftp://x/" is not an http(s) URL`)
+	state := e.a.cfg.StateDir
+	wantErr(t, runCollectionCreate(ctx, e.a, collectionCreateOptions{Name: "d", DataRoot: "/"}), exitUsage,
+		`archivd: collection create: --data-root "/" is the filesystem root: give the data its own directory`)
+	wantErr(t, runCollectionCreate(ctx, e.a, collectionCreateOptions{Name: "d", DataRoot: filepath.Join(state, "postgres")}), exitUsage,
+		`archivd: collection create: --data-root "`+state+`/postgres" is inside the state directory `+state+
+			` (where the embedded database lives): choose a directory outside it, or below `+state+`/data`)
+	wantErr(t, runCollectionCreate(ctx, e.a, collectionCreateOptions{Name: "d", DataRoot: e.root}), exitUsage,
+		`archivd: collection create: --data-root "`+e.root+`" holds the state directory `+state+`: give the data its own directory`)
 	e.stdout.Reset()
 	mustOK(t, runCollectionList(ctx, e.a, collectionListOptions{JSON: true}))
 	var cs []map[string]any

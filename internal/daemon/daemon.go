@@ -9,12 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
-	"github.com/archivd/archivd/internal/pgserver"
 	"github.com/rs/zerolog"
 )
 
@@ -30,43 +27,6 @@ type Options struct {
 	Reload func() (*config.Config, error)
 	// Ready, when set, is called once everything is started (tests).
 	Ready func(*Daemon)
-}
-
-// openCatalog connects to the configured catalog, starting the embedded
-// cluster when database.url is empty; stop undoes both.
-func openCatalog(ctx context.Context, cfg *config.Config, log zerolog.Logger) (db *catalog.DB, stop func(), err error) {
-	url, err := cfg.DatabaseURL()
-	if err != nil {
-		return nil, nil, err
-	}
-	stopPG := func() {}
-	if url == "" {
-		dir := filepath.Join(cfg.StateDir, "postgres")
-		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, BinDir: cfg.Database.EmbeddedBinDir})
-		if err != nil {
-			return nil, nil, err
-		}
-		log.Info().Str("dir", pg.Dir()).Bool("reused", !pg.Started).Msg("embedded postgres running")
-		stopPG = func() {
-			sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			// The last archivd process using the cluster stops it.
-			if err := pg.Close(sctx); err != nil {
-				log.Error().Err(err).Msg("stop embedded postgres")
-			}
-		}
-		if err := pg.EnsureDatabase(ctx, "archivd"); err != nil {
-			stopPG()
-			return nil, nil, err
-		}
-		url = pg.URL("archivd")
-	}
-	db, err = catalog.Open(ctx, url)
-	if err != nil {
-		stopPG()
-		return nil, nil, err
-	}
-	return db, func() { db.Close(); stopPG() }, nil
 }
 
 // prepareSchema migrates when allowed, else refuses an outdated schema.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -154,4 +155,24 @@ func writeFile(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func TestSecondServeOnTheSameStateDirFailsNamingTheHolder(t *testing.T) {
+	cfg := testConfig(stateDir(t))
+	err := serve(t, Options{Config: cfg}, func(d *Daemon) {
+		second := *cfg
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := Run(ctx, Options{Config: &second, Logger: zerolog.Nop()})
+		want := "another archivd serve (pid " + strconv.Itoa(os.Getpid()) + ") runs on state directory " + cfg.StateDir
+		if err == nil || !strings.Contains(err.Error(), want) || ctx.Err() != nil {
+			t.Errorf("second serve: %v (context: %v), want at once an error containing %q", err, ctx.Err(), want)
+		}
+		if _, err := d.DB.Collections(context.Background()); err != nil {
+			t.Errorf("first daemon's catalog after the refused second serve: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/catalogopen"
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/seeder"
@@ -38,11 +39,20 @@ func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
 // clean stop before the catalog (and an embedded cluster) is closed.
 func Run(ctx context.Context, o Options) error {
 	cfg, log := o.Config, o.Logger
-	db, stop, err := openCatalog(ctx, cfg, log)
+	unlock, err := lockStateDir(cfg.StateDir)
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer unlock()
+	cat, err := catalogopen.Open(ctx, catalogopen.Options{Config: cfg, Logger: log, Create: true, Command: "serve"})
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	if cat.Embedded != nil {
+		log.Info().Str("dir", cat.Embedded.Dir()).Bool("reused", !cat.Embedded.Started).Msg("embedded postgres running")
+	}
+	db := cat.DB
 	if err := prepareSchema(ctx, db, cfg, log); err != nil {
 		return err
 	}

@@ -35,6 +35,18 @@ type Options struct {
 	Fast bool
 	// StartTimeout bounds pg_ctl start; 0 = 60s.
 	StartTimeout time.Duration
+	// NoInit refuses to create a cluster: with none in Dir, Start returns
+	// ErrNoCluster and creates nothing (read-only commands).
+	NoInit bool
+}
+
+// ErrNoCluster is returned by Start with NoInit when Dir holds no cluster.
+var ErrNoCluster = errors.New("no PostgreSQL cluster")
+
+// Exists reports whether dir holds an initialised cluster (dir/data/PG_VERSION).
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION"))
+	return err == nil
 }
 
 // Server is a running private cluster.
@@ -67,6 +79,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("embedded postgres: resolve %s: %w", opts.Dir, err)
 	}
 	opts.Dir = dir
+	if opts.NoInit && !Exists(dir) {
+		return nil, fmt.Errorf("embedded postgres: %w in %s", ErrNoCluster, filepath.Join(dir, "data"))
+	}
 	if n := len(filepath.Join(dir, ".s.PGSQL."+strconv.Itoa(opts.Port))); n > 107 {
 		return nil, fmt.Errorf("embedded postgres: socket path under %s is %d bytes, over the 107-byte unix socket limit: choose a shorter state_dir", dir, n)
 	}
