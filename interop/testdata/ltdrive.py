@@ -14,6 +14,12 @@ Loopback only: no DHT, LSD, UPnP, NAT-PMP; PEX off per torrent; listens on
   download {"mode":"download","torrent":F,"save_path":D,"port":N,"peers":["127.0.0.1:P"]}
            download, print status lines, exit 0 when every piece is had.
 
+  many     {"mode":"many","torrent_dir":D,"save_path":S,"resume_dir":R,"port":N}
+           add every *.torrent of D (with R/<file>.resume as resume data
+           when present), print {"done":true,...} once all of them seed,
+           then write every torrent's resume data to R and exit
+           (benchmarks: restart from resume data).
+
 Optional "tcp_only": true turns uTP off (benchmarks); "no_tracker": true
 drops the torrent's trackers, so a leecher talks only to the peers it is
 given (benchmarks: two leechers must not feed each other); "host":
@@ -137,9 +143,63 @@ def download(a):
         time.sleep(0.1)
 
 
+def many(a):
+    import glob
+    import os
+    start = time.time()
+    s = session(a["port"], a.get("tcp_only", False))
+    s.apply_settings({"alert_mask": lt.alert.category_t.error_notification
+                      | lt.alert.category_t.storage_notification
+                      | lt.alert.category_t.status_notification})
+    rd = a["resume_dir"]
+    os.makedirs(rd, exist_ok=True)
+    handles = {}
+    resumed = 0
+    for f in sorted(glob.glob(os.path.join(a["torrent_dir"], "*.torrent"))):
+        base = os.path.basename(f)
+        rf = os.path.join(rd, base + ".resume")
+        if os.path.exists(rf):
+            with open(rf, "rb") as fh:
+                p = lt.read_resume_data(fh.read())
+            resumed += 1
+        else:
+            p = lt.add_torrent_params()
+        p.ti = lt.torrent_info(f)
+        p.save_path = a["save_path"]
+        p.flags = (p.flags | lt.torrent_flags.disable_pex | lt.torrent_flags.disable_dht
+                   | lt.torrent_flags.disable_lsd)
+        p.flags &= ~lt.torrent_flags.paused
+        p.flags &= ~lt.torrent_flags.auto_managed
+        h = s.add_torrent(p)
+        handles[str(h.info_hash())] = (h, base)
+    total = len(handles)
+    while True:
+        n = sum(1 for h, _ in handles.values() if h.status(0).is_seeding)
+        if n == total:
+            break
+        time.sleep(0.02)
+    print(json.dumps({"done": True, "torrents_seeding": n, "total": total, "resumed": resumed,
+                      "elapsed": time.time() - start}), flush=True)
+    for h, _ in handles.values():
+        h.save_resume_data(lt.torrent_handle.save_info_dict)
+    left = total
+    deadline = time.time() + 120
+    while left > 0 and time.time() < deadline:
+        s.wait_for_alert(1000)
+        for al in s.pop_alerts():
+            if isinstance(al, lt.save_resume_data_alert):
+                _, base = handles[str(al.handle.info_hash())]
+                with open(os.path.join(rd, base + ".resume"), "wb") as fh:
+                    fh.write(lt.write_resume_data_buf(al.params))
+                left -= 1
+            elif isinstance(al, lt.save_resume_data_failed_alert):
+                left -= 1
+    print(json.dumps({"saved": total - left}), flush=True)
+
+
 def main():
     a = json.loads(sys.argv[1])
-    {"create": create, "check": check, "seed": seed, "download": download}[a["mode"]](a)
+    {"create": create, "check": check, "seed": seed, "download": download, "many": many}[a["mode"]](a)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Whole-process benchmarks: archivd processes against libtorrent (Debian's
+# python3-libtorrent), openssl and cat on the same data, in one run, in a
+# loopback-only network namespace. Root needed (unshare, drop_caches).
+#
+# Usage: bench/operator/run.sh FIGURE...
+#   restart    BENCH_TORRENTS torrents of 1 MiB (default 300; issue 11: 1000):
+#              first start and restart, torrent_dir and add, vs libtorrent
+#   adopt      first start on BENCH_ADOPT_MB of existing data (default 1024;
+#              issue 11: 4096) vs openssl speed -multi and libtorrent check
+#   verify     verify --offline cold (vs cat cold) and warm (vs openssl)
+#   seed       seeding to 1 and 2 libtorrent leechers vs libtorrent seeding
+#   scrubseed  seeding to 1 leecher while the daemon scrubs vs idle
+#   all        all of the above, in that order
+# BENCH_ROUNDS (default 3) rounds; medians and ratios are printed as
+# RESULT lines; logs of every process in $BENCH_DIR/logs (default
+# /tmp/archivd-operator-bench, deleted at the start of a run).
+set -eu
+cd "$(dirname "$0")/../.."
+out=$(mktemp -d /tmp/archivd-operator-bin.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+go build -o "$out/archivd" ./cmd/archivd
+go build -o "$out/operator" ./bench/operator
+export ARCHIVD_BIN="$out/archivd" LTDRIVE="$PWD/interop/testdata/ltdrive.py"
+unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' "$out/operator" "${@:-all}"
