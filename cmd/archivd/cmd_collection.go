@@ -59,7 +59,7 @@ func newCollectionStateCmd(a *app, action string) *cobra.Command {
 }
 
 func runCollectionState(ctx context.Context, a *app, o collectionStateOptions) error {
-	state := map[string]string{"pause": "paused", "resume": "active"}[o.Action]
+	state := map[string]catalog.TorrentState{"pause": catalog.TorrentPaused, "resume": catalog.TorrentActive}[o.Action]
 	return a.withCatalog(ctx, "collection "+o.Action, func(db *catalog.DB) error {
 		if err := db.SetCollectionState(ctx, o.Name, state); err != nil {
 			return fmt.Errorf("collection %s %s: %w", o.Action, o.Name, err)

@@ -37,7 +37,7 @@ With arguments and --collection, each torrent must belong to it.`,
 }
 
 func runPause(ctx context.Context, a *app, o pauseOptions) error {
-	state := map[string]string{"pause": "paused", "resume": "active"}[o.Action]
+	state := map[string]catalog.TorrentState{"pause": catalog.TorrentPaused, "resume": catalog.TorrentActive}[o.Action]
 	return a.withCatalog(ctx, o.Action, func(db *catalog.DB) error {
 		ts, err := pauseTargets(ctx, db, o)
 		if err != nil {

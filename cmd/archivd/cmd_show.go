@@ -35,9 +35,6 @@ const livePeerWindow = 2 * time.Minute
 // 'archivd report' has them all.
 const maxShownFindings = 20
 
-// openStates are the finding states that are not repaired.
-var openStates = []string{"open", "repairing", "held"}
-
 func newShowCmd(a *app) *cobra.Command {
 	var o showOptions
 	cmd := &cobra.Command{
@@ -107,7 +104,7 @@ func loadFindings(ctx context.Context, db *catalog.DB, v *showView) error {
 	if v.OpenFindings, err = db.OpenFindingCount(ctx, v.ID); err != nil {
 		return err
 	}
-	f := catalog.VerifyFindingFilter{TorrentID: v.ID, States: openStates, Limit: maxShownFindings}
+	f := catalog.VerifyFindingFilter{TorrentID: v.ID, States: catalog.OpenFindingStates, Limit: maxShownFindings}
 	if v.Findings, err = db.VerifyFindings(ctx, f); err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, refs []string) erro
 			id, err = verify.RunOffline(ctx, db, daemon.VerifyConfig(a.cfg, a.log), scope, update)
 			finish()
 		} else {
-			id, err = verify.RequestRun(ctx, db, "manual", scope)
+			id, err = verify.RequestRun(ctx, db, catalog.RunManual, scope)
 			if err == nil && !o.Wait {
 				if o.JSON {
 					return printJSON(a.stdout, map[string]int64{"run": id})
@@ -108,7 +108,7 @@ func waitRun(ctx context.Context, db *catalog.DB, id int64, timeout time.Duratio
 		if err != nil {
 			return err
 		}
-		if run.State != "queued" && run.State != "running" {
+		if run.State.Finished() {
 			return nil
 		}
 		select {
@@ -134,7 +134,7 @@ func finishedRun(ctx context.Context, a *app, db *catalog.DB, id int64, asJSON b
 		a.printf("run %d %s: %s hashed, %d pieces checked, %d failed, %d repaired\n", r.ID, r.State,
 			humanBytes(r.BytesHashed), r.PiecesChecked, r.PiecesFailed, r.PiecesRepaired)
 	}
-	if r.State == "failed" {
+	if r.State == catalog.RunFailed {
 		return fmt.Errorf("verify: run %d failed: %s", r.ID, r.Error)
 	}
 	if open := r.PiecesFailed - r.PiecesRepaired; open > 0 {

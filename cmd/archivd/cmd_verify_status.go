@@ -32,7 +32,7 @@ func newVerifyStatusCmd(a *app) *cobra.Command {
 }
 
 func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) error {
-	runs, err := db.UnfinishedVerifyRuns(ctx, []string{"manual", "scheduled", "offline"})
+	runs, err := db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunManual, catalog.RunScheduled, catalog.RunOffline})
 	if err != nil {
 		return fmt.Errorf("verify status: %w", err)
 	}

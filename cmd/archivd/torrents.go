@@ -19,8 +19,8 @@ type torrentView struct {
 }
 
 func viewOf(ctx context.Context, db *catalog.DB, t catalog.Torrent) (torrentView, error) {
-	v := torrentView{Torrent: t, InfoHashHex: t.HexHash(), EffectiveState: t.State}
-	if t.State == "active" && t.CollectionState != "active" {
+	v := torrentView{Torrent: t, InfoHashHex: t.HexHash(), EffectiveState: string(t.State)}
+	if t.State == catalog.TorrentActive && t.CollectionState != catalog.TorrentActive {
 		v.EffectiveState = "paused (collection)"
 	}
 	if t.PieceCount > 0 {

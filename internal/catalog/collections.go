@@ -16,7 +16,7 @@ type Collection struct {
 	Name         string          `json:"name"`
 	Description  string          `json:"description"`
 	DataRoot     string          `json:"data_root"`
-	State        string          `json:"state"`
+	State        TorrentState    `json:"state"`
 	Source       string          `json:"source"`
 	WebSeeds     []string        `json:"web_seeds"`
 	VerifyPolicy json.RawMessage `json:"verify_policy"`
@@ -111,7 +111,7 @@ func (db *DB) UpdateCollection(ctx context.Context, c Collection) error {
 }
 
 // SetCollectionState pauses ("paused") or resumes ("active") a collection.
-func (db *DB) SetCollectionState(ctx context.Context, name, state string) error {
+func (db *DB) SetCollectionState(ctx context.Context, name string, state TorrentState) error {
 	tag, err := db.Pool.Exec(ctx, `UPDATE collections SET state = $2, updated_at = now() WHERE name = $1`, name, state)
 	if err != nil {
 		return fmt.Errorf("catalog: set collection %q %s: %w", name, state, err)

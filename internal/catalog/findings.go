@@ -10,19 +10,19 @@ import (
 
 // VerifyFinding is a piece that failed verification.
 type VerifyFinding struct {
-	ID           int64      `json:"id"`
-	RunID        int64      `json:"run_id"`
-	TorrentID    int64      `json:"torrent_id"`
-	Piece        int        `json:"piece"`
-	FileIndex    int        `json:"file_index"` // -1: none
-	FilePath     string     `json:"file_path"`
-	FileOffset   int64      `json:"file_offset"`
-	Kind         string     `json:"kind"`
-	Detail       string     `json:"detail,omitempty"`
-	State        string     `json:"state"`
-	DetectedAt   time.Time  `json:"detected_at"`
-	RepairedAt   *time.Time `json:"repaired_at,omitempty"`
-	RepairSource string     `json:"repair_source,omitempty"`
+	ID           int64        `json:"id"`
+	RunID        int64        `json:"run_id"`
+	TorrentID    int64        `json:"torrent_id"`
+	Piece        int          `json:"piece"`
+	FileIndex    int          `json:"file_index"` // -1: none
+	FilePath     string       `json:"file_path"`
+	FileOffset   int64        `json:"file_offset"`
+	Kind         FindingKind  `json:"kind"`
+	Detail       string       `json:"detail,omitempty"`
+	State        FindingState `json:"state"`
+	DetectedAt   time.Time    `json:"detected_at"`
+	RepairedAt   *time.Time   `json:"repaired_at,omitempty"`
+	RepairSource string       `json:"repair_source,omitempty"`
 }
 
 // VerifyJobResult is what a finished job stores.
@@ -36,9 +36,9 @@ type VerifyJobResult struct {
 // the range's verification time and the run's totals. A crash before it
 // commits repeats this one range; after, nothing.
 func (db *DB) CompleteVerifyJob(ctx context.Context, j VerifyJob, owner string, res VerifyJobResult, now time.Time) error {
-	result := "ok"
+	result := RangeOK
 	if len(res.Findings) > 0 {
-		result = "failed"
+		result = RangeFailed
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE verify_jobs SET state = 'done', bytes_done = $3, updated_at = $4
@@ -74,7 +74,7 @@ func insertFindings(ctx context.Context, tx pgx.Tx, fs []VerifyFinding, now time
 			idx, off = &f.FileIndex, &f.FileOffset
 		}
 		if f.State == "" {
-			f.State = "open"
+			f.State = FindingOpen
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO findings (run_id, torrent_id, piece, file_index, file_path, file_offset, kind, detail, state, detected_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -89,7 +89,7 @@ func insertFindings(ctx context.Context, tx pgx.Tx, fs []VerifyFinding, now time
 type VerifyFindingFilter struct {
 	RunID     int64
 	TorrentID int64
-	States    []string
+	States    []FindingState
 	Limit     int // 0: all
 }
 
@@ -114,7 +114,7 @@ func (db *DB) VerifyFindings(ctx context.Context, f VerifyFindingFilter) ([]Veri
 }
 
 // SetVerifyFindingsState moves findings to state (repairing, held, open).
-func (db *DB) SetVerifyFindingsState(ctx context.Context, ids []int64, state string) error {
+func (db *DB) SetVerifyFindingsState(ctx context.Context, ids []int64, state FindingState) error {
 	if _, err := db.Pool.Exec(ctx, `UPDATE findings SET state = $2 WHERE id = ANY($1) AND state <> 'repaired'`, ids, state); err != nil {
 		return fmt.Errorf("catalog: set %d findings %s: %w", len(ids), state, err)
 	}
@@ -141,22 +141,22 @@ func (db *DB) RepairVerifyFindings(ctx context.Context, ids []int64, source stri
 
 // FindingView is one finding with the torrent it belongs to.
 type FindingView struct {
-	ID           int64      `json:"id"`
-	RunID        *int64     `json:"run_id,omitempty"`
-	TorrentID    int64      `json:"torrent_id"`
-	InfoHash     string     `json:"infohash"`
-	TorrentName  string     `json:"torrent_name"`
-	Collection   string     `json:"collection"`
-	Piece        int        `json:"piece"`
-	FileIndex    *int       `json:"file_index,omitempty"`
-	FilePath     string     `json:"file_path"`
-	FileOffset   *int64     `json:"file_offset,omitempty"`
-	Kind         string     `json:"kind"`
-	Detail       string     `json:"detail"`
-	State        string     `json:"state"`
-	DetectedAt   time.Time  `json:"detected_at"`
-	RepairedAt   *time.Time `json:"repaired_at,omitempty"`
-	RepairSource string     `json:"repair_source,omitempty"`
+	ID           int64        `json:"id"`
+	RunID        *int64       `json:"run_id,omitempty"`
+	TorrentID    int64        `json:"torrent_id"`
+	InfoHash     string       `json:"infohash"`
+	TorrentName  string       `json:"torrent_name"`
+	Collection   string       `json:"collection"`
+	Piece        int          `json:"piece"`
+	FileIndex    *int         `json:"file_index,omitempty"`
+	FilePath     string       `json:"file_path"`
+	FileOffset   *int64       `json:"file_offset,omitempty"`
+	Kind         FindingKind  `json:"kind"`
+	Detail       string       `json:"detail"`
+	State        FindingState `json:"state"`
+	DetectedAt   time.Time    `json:"detected_at"`
+	RepairedAt   *time.Time   `json:"repaired_at,omitempty"`
+	RepairSource string       `json:"repair_source,omitempty"`
 }
 
 // FindingFilterView narrows FindingViews. State is a finding state
@@ -170,7 +170,7 @@ type FindingFilterView struct {
 
 // FindingStates are the states a finding can be in, plus the "unresolved"
 // pseudo-state FindingViews accepts.
-var FindingStates = []string{"open", "repairing", "repaired", "held", "unresolved"}
+var FindingStates = []string{string(FindingOpen), string(FindingRepairing), string(FindingRepaired), string(FindingHeld), "unresolved"}
 
 // FindingViews lists findings, newest first.
 func (db *DB) FindingViews(ctx context.Context, f FindingFilterView) ([]FindingView, error) {

@@ -14,32 +14,32 @@ import (
 // Torrent is one torrent of the catalog. Metainfo is nil (and the piece
 // fields zero) for a magnet whose metadata has not been fetched yet.
 type Torrent struct {
-	ID                 int64      `json:"id"`
-	CollectionID       int64      `json:"collection_id"`
-	Collection         string     `json:"collection"`
-	InfoHash           [20]byte   `json:"-"`
-	InfoHashV2         []byte     `json:"-"`
-	Name               string     `json:"name"`
-	Magnet             string     `json:"magnet,omitempty"`
-	Metainfo           []byte     `json:"-"`
-	PieceLength        int64      `json:"piece_length"`
-	PieceCount         int        `json:"piece_count"`
-	TotalLength        int64      `json:"total_length"`
-	DataDir            string     `json:"data_dir"`
-	State              string     `json:"state"`
-	Availability       string     `json:"availability"`
-	AvailabilityReason string     `json:"availability_reason,omitempty"`
-	Trackers           []string   `json:"trackers"`
-	WebSeeds           []string   `json:"web_seeds"`
-	Source             string     `json:"source"`
-	Uploaded           int64      `json:"uploaded_bytes"`
-	Downloaded         int64      `json:"downloaded_bytes"`
-	AddedAt            time.Time  `json:"added_at"`
-	UpdatedAt          time.Time  `json:"updated_at"`
-	CompletedAt        *time.Time `json:"completed_at,omitempty"`
+	ID                 int64        `json:"id"`
+	CollectionID       int64        `json:"collection_id"`
+	Collection         string       `json:"collection"`
+	InfoHash           [20]byte     `json:"-"`
+	InfoHashV2         []byte       `json:"-"`
+	Name               string       `json:"name"`
+	Magnet             string       `json:"magnet,omitempty"`
+	Metainfo           []byte       `json:"-"`
+	PieceLength        int64        `json:"piece_length"`
+	PieceCount         int          `json:"piece_count"`
+	TotalLength        int64        `json:"total_length"`
+	DataDir            string       `json:"data_dir"`
+	State              TorrentState `json:"state"`
+	Availability       string       `json:"availability"`
+	AvailabilityReason string       `json:"availability_reason,omitempty"`
+	Trackers           []string     `json:"trackers"`
+	WebSeeds           []string     `json:"web_seeds"`
+	Source             string       `json:"source"`
+	Uploaded           int64        `json:"uploaded_bytes"`
+	Downloaded         int64        `json:"downloaded_bytes"`
+	AddedAt            time.Time    `json:"added_at"`
+	UpdatedAt          time.Time    `json:"updated_at"`
+	CompletedAt        *time.Time   `json:"completed_at,omitempty"`
 	// CollectionState is the state of the torrent's collection: a torrent
 	// runs only when both are active.
-	CollectionState string `json:"collection_state"`
+	CollectionState TorrentState `json:"collection_state"`
 }
 
 // HexHash is the infohash as 40 lowercase hex digits.
@@ -250,8 +250,8 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 	return ts, nil
 }
 
-// SetTorrentState sets state ("active", "paused") of a torrent.
-func (db *DB) SetTorrentState(ctx context.Context, id int64, state string) error {
+// SetTorrentState sets state (TorrentActive, TorrentPaused) of a torrent.
+func (db *DB) SetTorrentState(ctx context.Context, id int64, state TorrentState) error {
 	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET state = $2, updated_at = now() WHERE id = $1`, id, state); err != nil {
 		return fmt.Errorf("catalog: set torrent %d %s: %w", id, state, err)
 	}

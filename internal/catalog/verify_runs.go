@@ -13,9 +13,9 @@ import (
 // VerifyRun is one verification run and its running totals.
 type VerifyRun struct {
 	ID             int64      `json:"id"`
-	Kind           string     `json:"kind"`
+	Kind           RunKind    `json:"kind"`
 	Scope          []byte     `json:"-"` // JSON: {"collections": [...], "torrents": [...]}
-	State          string     `json:"state"`
+	State          RunState   `json:"state"`
 	NodeID         string     `json:"node_id"`
 	RequestedAt    time.Time  `json:"requested_at"`
 	StartedAt      *time.Time `json:"started_at,omitempty"`
@@ -39,7 +39,7 @@ func scanVerifyRun(row pgx.Row) (VerifyRun, error) {
 }
 
 // CreateVerifyRun queues a run; the insert wakes daemons through NOTIFY.
-func (db *DB) CreateVerifyRun(ctx context.Context, kind string, scope []byte, nodeID string, now time.Time) (int64, error) {
+func (db *DB) CreateVerifyRun(ctx context.Context, kind RunKind, scope []byte, nodeID string, now time.Time) (int64, error) {
 	var id int64
 	err := db.Pool.QueryRow(ctx, `INSERT INTO verify_runs (kind, scope, node_id, requested_at) VALUES ($1, $2, nullif($3, ''), $4) RETURNING id`,
 		kind, scope, nodeID, now).Scan(&id)
@@ -52,7 +52,7 @@ func (db *DB) CreateVerifyRun(ctx context.Context, kind string, scope []byte, no
 // ClaimVerifyRun takes the oldest queued run of one of kinds for nodeID
 // (claim-then-commit: the row is locked with SKIP LOCKED and set running
 // in one statement, so two daemons never start the same run).
-func (db *DB) ClaimVerifyRun(ctx context.Context, kinds []string, nodeID string, now time.Time) (VerifyRun, bool, error) {
+func (db *DB) ClaimVerifyRun(ctx context.Context, kinds []RunKind, nodeID string, now time.Time) (VerifyRun, bool, error) {
 	r, err := scanVerifyRun(db.Pool.QueryRow(ctx, `UPDATE verify_runs SET state = 'running', started_at = $3, node_id = $2
 		WHERE id = (SELECT id FROM verify_runs WHERE state = 'queued' AND kind = ANY($1) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
 		RETURNING `+verifyRunCols, kinds, nodeID, now))
@@ -83,7 +83,7 @@ func (db *DB) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
 
 // UnfinishedVerifyRuns lists runs left running (by a crashed process or
 // the current one) of the given kinds, oldest first.
-func (db *DB) UnfinishedVerifyRuns(ctx context.Context, kinds []string) ([]VerifyRun, error) {
+func (db *DB) UnfinishedVerifyRuns(ctx context.Context, kinds []RunKind) ([]VerifyRun, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs WHERE state = 'running' AND kind = ANY($1) ORDER BY id`, kinds)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list unfinished verify runs: %w", err)
@@ -98,7 +98,7 @@ func (db *DB) UnfinishedVerifyRuns(ctx context.Context, kinds []string) ([]Verif
 // FinishVerifyRun ends a run with state done, failed or cancelled; jobs
 // not done are dropped (their ranges keep their old verification time, so
 // the planner picks them first next time).
-func (db *DB) FinishVerifyRun(ctx context.Context, id int64, state, errText string, now time.Time) error {
+func (db *DB) FinishVerifyRun(ctx context.Context, id int64, state RunState, errText string, now time.Time) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM verify_jobs WHERE run_id = $1 AND state IN ('pending', 'running')`, id); err != nil {
 			return err

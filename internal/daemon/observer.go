@@ -16,7 +16,7 @@ var _ verify.Observer = countersObserver{}
 func (o countersObserver) RunFinished(r catalog.VerifyRun, d time.Duration) {
 	o.c.PiecesVerified(int(r.PiecesChecked - r.PiecesFailed))
 	o.c.PiecesFailed(int(r.PiecesFailed))
-	o.c.RunFinished(r.State, d)
+	o.c.RunFinished(string(r.State), d)
 }
 
 func (o countersObserver) Repaired(pieces int) { o.c.Repaired(pieces) }

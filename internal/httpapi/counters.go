@@ -3,6 +3,8 @@ package httpapi
 import (
 	"time"
 
+	"github.com/archivd/archivd/internal/catalog"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -37,8 +39,8 @@ func NewCounters(reg *prometheus.Registry) *Counters {
 	}
 	reg.MustRegister(c.piecesVerified, c.piecesFailed, c.repairs, c.runs, c.runDuration)
 	// Results a dashboard expects to see even before the first run.
-	for _, r := range []string{"done", "failed", "cancelled"} {
-		c.runs.WithLabelValues(r)
+	for _, r := range []catalog.RunState{catalog.RunDone, catalog.RunFailed, catalog.RunCancelled} {
+		c.runs.WithLabelValues(string(r))
 	}
 	return c
 }

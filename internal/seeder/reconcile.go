@@ -143,7 +143,7 @@ func (s *Seeder) reconcileIDs(ctx context.Context, ids []int64) error {
 }
 
 func runnable(t catalog.Torrent) bool {
-	return t.State == "active" && t.CollectionState == "active" && t.Availability == "ok"
+	return t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability == "ok"
 }
 
 // apply adds the wanted torrents that are not running and replaces

@@ -188,7 +188,7 @@ func (s *Seeder) RepairSource(torrentID int64, piece int) string {
 // are being repaired: a torrent (re-)added while a repair is under way,
 // after a restart say, records their deliverers as MarkBad would have.
 func (s *Seeder) repairingPieces(ctx context.Context, ids []int64) (map[int64][]int, error) {
-	fs, err := s.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []string{"repairing"}})
+	fs, err := s.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []catalog.FindingState{catalog.FindingRepairing}})
 	if err != nil {
 		return nil, fmt.Errorf("seeder: pieces under repair: %w", err)
 	}

@@ -52,7 +52,7 @@ func (e *engine) plan(ctx context.Context, run catalog.VerifyRun) error {
 	if err != nil {
 		return err
 	}
-	ts, err := resolve(ctx, e.db, scope, run.Kind == "scheduled")
+	ts, err := resolve(ctx, e.db, scope, run.Kind == catalog.RunScheduled)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (e *engine) plan(ctx context.Context, run catalog.VerifyRun) error {
 	}
 	var jobs int
 	var bytes int64
-	if run.Kind == "scheduled" {
+	if run.Kind == catalog.RunScheduled {
 		// Everything that would be overdue before the next window opens.
 		jobs, bytes, err = e.planDue(ctx, run.ID, ts)
 	} else {
@@ -75,7 +75,7 @@ func (e *engine) plan(ctx context.Context, run catalog.VerifyRun) error {
 	if err != nil {
 		return err
 	}
-	e.log.Info().Int64("run", run.ID).Str("kind", run.Kind).Int("torrents", len(ids)).Int("ranges", jobs).
+	e.log.Info().Int64("run", run.ID).Str("kind", string(run.Kind)).Int("torrents", len(ids)).Int("ranges", jobs).
 		Int64("bytes", bytes).Msg("verify run planned")
 	return e.db.SetVerifyRunPlanned(ctx, run.ID, bytes)
 }
@@ -91,7 +91,7 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 	var failedJobs int
 	for {
 		if !end.IsZero() && !e.clk.Now().Before(end) {
-			return e.stop(ctx, run, "cancelled", "window ended: the ranges left are first in the next window")
+			return e.stop(ctx, run, catalog.RunCancelled, "window ended: the ranges left are first in the next window")
 		}
 		job, ok, err := e.db.ClaimVerifyJob(ctx, run.ID, e.owner, e.clk.Now(), e.cfg.Lease)
 		if err != nil {
@@ -134,11 +134,11 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 	if failedJobs > 0 {
 		msg = fmt.Sprintf("%d ranges could not be verified (see log)", failedJobs)
 	}
-	return e.stop(ctx, run, "done", msg)
+	return e.stop(ctx, run, catalog.RunDone, msg)
 }
 
-func (e *engine) stop(ctx context.Context, run catalog.VerifyRun, state, msg string) error {
-	if state == "cancelled" {
+func (e *engine) stop(ctx context.Context, run catalog.VerifyRun, state catalog.RunState, msg string) error {
+	if state == catalog.RunCancelled {
 		if err := e.afterRun(ctx, run.ID); err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func (e *engine) stop(ctx context.Context, run catalog.VerifyRun, state, msg str
 	if err != nil {
 		return err
 	}
-	e.log.Info().Int64("run", r.ID).Str("state", state).Int64("bytes_hashed", r.BytesHashed).
+	e.log.Info().Int64("run", r.ID).Str("state", string(state)).Int64("bytes_hashed", r.BytesHashed).
 		Int64("pieces_checked", r.PiecesChecked).Int64("pieces_failed", r.PiecesFailed).Msg("verify run finished")
 	if o := e.cfg.Observer; o != nil {
 		var d time.Duration

@@ -79,7 +79,7 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 	res := catalog.VerifyJobResult{BytesHashed: sum.BytesHashed, PiecesChecked: int64(checked)}
 	for _, b := range sum.Bad {
 		res.Findings = append(res.Findings, catalog.VerifyFinding{RunID: j.RunID, TorrentID: j.TorrentID, Piece: b.Piece,
-			FileIndex: b.File, FilePath: b.Path, FileOffset: b.Offset, Kind: string(b.Kind), Detail: b.Detail})
+			FileIndex: b.File, FilePath: b.Path, FileOffset: b.Offset, Kind: b.Kind, Detail: b.Detail})
 	}
 	for _, b := range sum.Bad {
 		e.log.Warn().Int64("torrent", j.TorrentID).Int("piece", b.Piece).Str("kind", string(b.Kind)).

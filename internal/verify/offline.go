@@ -30,7 +30,7 @@ func RunOffline(ctx context.Context, db *catalog.DB, cfg Config, scope Scope, pr
 	}
 	if fresh {
 		if err := e.plan(ctx, run); err != nil {
-			_ = db.FinishVerifyRun(ctx, run.ID, "failed", err.Error(), e.clk.Now())
+			_ = db.FinishVerifyRun(ctx, run.ID, catalog.RunFailed, err.Error(), e.clk.Now())
 			return run.ID, fmt.Errorf("verify: plan run %d: %w", run.ID, err)
 		}
 	} else {
@@ -44,7 +44,7 @@ func RunOffline(ctx context.Context, db *catalog.DB, cfg Config, scope Scope, pr
 
 // offlineRun finds an unfinished offline run of the same scope, or starts one.
 func (e *engine) offlineRun(ctx context.Context, scope []byte) (catalog.VerifyRun, bool, error) {
-	runs, err := e.db.UnfinishedVerifyRuns(ctx, []string{"offline"})
+	runs, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunOffline})
 	if err != nil {
 		return catalog.VerifyRun{}, false, err
 	}
@@ -56,11 +56,11 @@ func (e *engine) offlineRun(ctx context.Context, scope []byte) (catalog.VerifyRu
 	if _, err := resolve(ctx, e.db, mustScope(scope), false); err != nil {
 		return catalog.VerifyRun{}, false, err
 	}
-	id, err := e.db.CreateVerifyRun(ctx, "offline", scope, e.cfg.NodeID, e.clk.Now())
+	id, err := e.db.CreateVerifyRun(ctx, catalog.RunOffline, scope, e.cfg.NodeID, e.clk.Now())
 	if err != nil {
 		return catalog.VerifyRun{}, false, err
 	}
-	r, ok, err := e.db.ClaimVerifyRun(ctx, []string{"offline"}, e.cfg.NodeID, e.clk.Now())
+	r, ok, err := e.db.ClaimVerifyRun(ctx, []catalog.RunKind{catalog.RunOffline}, e.cfg.NodeID, e.clk.Now())
 	if err == nil && (!ok || r.ID != id) {
 		err = fmt.Errorf("verify: offline run %d was taken by another process", id)
 	}

@@ -20,7 +20,7 @@ func findingsOf(t *testing.T, db *catalog.DB, runID, torrentID int64) []catalog.
 	return fs
 }
 
-func piecesOfKind(fs []catalog.VerifyFinding, kind string) []int {
+func piecesOfKind(fs []catalog.VerifyFinding, kind catalog.FindingKind) []int {
 	var ps []int
 	for _, f := range fs {
 		if f.Kind == kind {

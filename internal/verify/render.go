@@ -39,8 +39,8 @@ func (r *Report) summary() [][2]string {
 	run := r.Run
 	s := [][2]string{
 		{"run", strconv.FormatInt(run.ID, 10)},
-		{"kind", run.Kind},
-		{"state", run.State},
+		{"kind", string(run.Kind)},
+		{"state", string(run.State)},
 		{"scope", r.scopeText()},
 		{"started", fmtTime(run.StartedAt)},
 		{"finished", fmtTime(run.FinishedAt)},
@@ -85,8 +85,8 @@ func (f Finding) row() []string {
 	if f.FileIndex >= 0 {
 		file = fmt.Sprintf("%d:%s", f.FileIndex, f.FilePath)
 	}
-	return []string{f.Torrent, f.InfoHash, strconv.Itoa(f.Piece), f.Kind, file, strconv.FormatInt(f.FileOffset, 10),
-		f.State, f.DetectedAt.UTC().Format(time.RFC3339), fmtTime(f.RepairedAt), f.RepairSource, f.Detail}
+	return []string{f.Torrent, f.InfoHash, strconv.Itoa(f.Piece), string(f.Kind), file, strconv.FormatInt(f.FileOffset, 10),
+		string(f.State), f.DetectedAt.UTC().Format(time.RFC3339), fmtTime(f.RepairedAt), f.RepairSource, f.Detail}
 }
 
 func (r *Report) renderTable(w io.Writer) error {

@@ -37,7 +37,7 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 	if err != nil {
 		return err
 	}
-	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{RunID: runID, TorrentID: t.ID, States: []string{"open"}})
+	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{RunID: runID, TorrentID: t.ID, States: []catalog.FindingState{catalog.FindingOpen}})
 	if err != nil || len(found) == 0 {
 		return err
 	}
@@ -63,7 +63,7 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 		return fmt.Errorf("verify: ask repair of %d pieces of torrent %d: %w", len(pieces), t.ID, err)
 	}
 	e.log.Info().Int64("torrent", t.ID).Ints("pieces", pieces).Msg("verify: bad pieces handed to the seeder for repair")
-	return e.db.SetVerifyFindingsState(ctx, ids, "repairing")
+	return e.db.SetVerifyFindingsState(ctx, ids, catalog.FindingRepairing)
 }
 
 func findingIDs(found []catalog.VerifyFinding) ([]int64, []int) {
@@ -85,7 +85,7 @@ func (e *engine) hold(ctx context.Context, t catalog.Torrent, ids []int64, reaso
 	if err := e.db.SetAvailability(ctx, t.ID, "unavailable", reason); err != nil {
 		return err
 	}
-	if err := e.db.SetVerifyFindingsState(ctx, ids, "held"); err != nil {
+	if err := e.db.SetVerifyFindingsState(ctx, ids, catalog.FindingHeld); err != nil {
 		return err
 	}
 	data, _ := json.Marshal(map[string]any{"findings": len(ids)})
@@ -95,7 +95,7 @@ func (e *engine) hold(ctx context.Context, t catalog.Torrent, ids []int64, reaso
 // repairOnce re-reads the pieces being repaired: good ones close their
 // findings; ones still bad after RepairTimeout go back to open.
 func (e *engine) repairOnce(ctx context.Context) error {
-	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []string{"repairing"}})
+	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []catalog.FindingState{catalog.FindingRepairing}})
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (e *engine) repairOnce(ctx context.Context) error {
 	}
 	if len(late) > 0 {
 		e.log.Warn().Int("pieces", len(late)).Msg("verify: no source repaired these pieces in time; findings stay open")
-		return e.db.SetVerifyFindingsState(ctx, late, "open")
+		return e.db.SetVerifyFindingsState(ctx, late, catalog.FindingOpen)
 	}
 	return nil
 }

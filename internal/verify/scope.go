@@ -69,8 +69,8 @@ func resolve(ctx context.Context, db *catalog.DB, s Scope, skipUnavailable bool)
 // RequestRun queues a run (kind "manual" or "scheduled") for the daemon,
 // which is woken by the NOTIFY on verify_runs. Scope names are checked now
 // so that a typo fails at once.
-func RequestRun(ctx context.Context, db *catalog.DB, kind string, scope Scope) (int64, error) {
-	if kind != "manual" && kind != "scheduled" {
+func RequestRun(ctx context.Context, db *catalog.DB, kind catalog.RunKind, scope Scope) (int64, error) {
+	if kind != catalog.RunManual && kind != catalog.RunScheduled {
 		return 0, fmt.Errorf("verify: run kind %q is not manual or scheduled", kind)
 	}
 	if _, err := resolve(ctx, db, scope, false); err != nil {

@@ -68,14 +68,14 @@ func (s *Service) scheduleLoop(ctx context.Context) error {
 }
 
 func (s *Service) queueScheduled(ctx context.Context) error {
-	unfinished, err := s.e.db.UnfinishedVerifyRuns(ctx, []string{"scheduled"})
+	unfinished, err := s.e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled})
 	if err != nil {
 		return err
 	}
 	if len(unfinished) > 0 {
 		return nil // the window's work continues in that run
 	}
-	id, err := s.e.db.CreateVerifyRun(ctx, "scheduled", []byte(`{}`), s.e.cfg.NodeID, s.e.clk.Now())
+	id, err := s.e.db.CreateVerifyRun(ctx, catalog.RunScheduled, []byte(`{}`), s.e.cfg.NodeID, s.e.clk.Now())
 	if err != nil {
 		return err
 	}
@@ -112,21 +112,21 @@ func (s *Service) workLoop(ctx context.Context, wake <-chan struct{}) error {
 func (s *Service) workOnce(ctx context.Context) (bool, error) {
 	e := s.e
 	end, open := e.win.current(e.clk.Now())
-	running, err := e.db.UnfinishedVerifyRuns(ctx, []string{"scheduled", "manual"})
+	running, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled, catalog.RunManual})
 	if err != nil {
 		return false, err
 	}
 	if len(running) > 0 {
 		// One run at a time: the caller comes back for the next.
 		r := running[0]
-		if r.Kind == "scheduled" && !open {
-			return true, e.stop(ctx, r, "cancelled", "window ended: the ranges left are first in the next window")
+		if r.Kind == catalog.RunScheduled && !open {
+			return true, e.stop(ctx, r, catalog.RunCancelled, "window ended: the ranges left are first in the next window")
 		}
 		return true, s.finishRun(ctx, r, end, false)
 	}
-	kinds := []string{"manual"}
+	kinds := []catalog.RunKind{catalog.RunManual}
 	if open {
-		kinds = append(kinds, "scheduled")
+		kinds = append(kinds, catalog.RunScheduled)
 	}
 	r, ok, err := e.db.ClaimVerifyRun(ctx, kinds, e.cfg.NodeID, e.clk.Now())
 	if err != nil || !ok {
@@ -141,11 +141,11 @@ func (s *Service) finishRun(ctx context.Context, r catalog.VerifyRun, end time.T
 	e := s.e
 	if fresh {
 		if err := e.plan(ctx, r); err != nil {
-			_ = e.db.FinishVerifyRun(ctx, r.ID, "failed", err.Error(), e.clk.Now())
+			_ = e.db.FinishVerifyRun(ctx, r.ID, catalog.RunFailed, err.Error(), e.clk.Now())
 			return fmt.Errorf("verify: plan run %d: %w", r.ID, err)
 		}
 	}
-	if r.Kind != "scheduled" {
+	if r.Kind != catalog.RunScheduled {
 		end = time.Time{}
 	}
 	if err := e.execute(ctx, r, end, nil); err != nil {

@@ -1,15 +1,18 @@
 package scrub
 
-// Kind is the outcome of checking one piece.
-type Kind string
+import "github.com/archivd/archivd/internal/catalog"
 
-// Kinds of piece results; the non-ok ones are the catalog's finding kinds.
+// Kind is the outcome of checking one piece: OK, or the catalog's
+// finding kind.
+type Kind = catalog.FindingKind
+
+// Kinds of piece results.
 const (
 	OK           Kind = "ok"
-	HashMismatch Kind = "hash_mismatch"
-	MissingFile  Kind = "missing_file"
-	ShortFile    Kind = "short_file"
-	IOError      Kind = "io_error"
+	HashMismatch      = catalog.FindingHashMismatch
+	MissingFile       = catalog.FindingMissingFile
+	ShortFile         = catalog.FindingShortFile
+	IOError           = catalog.FindingIOError
 )
 
 // Result is the outcome of one piece. For a problem while reading, File,
