@@ -18,7 +18,7 @@ func newPauseCmd(a *app, action string) *cobra.Command {
 	o := pauseOptions{Action: action}
 	cmd := &cobra.Command{
 		Use:   action + " [NAME|INFOHASH...]",
-		Short: map[string]string{"pause": "Stop seeding torrents (data and catalog kept)", "resume": "Resume paused torrents"}[action],
+		Short: map[string]string{"pause": "Stop seeding torrents (data and catalog kept)", "resume": "Resume paused torrents; clear unavailable ones (and their held findings) once the data is back"}[action],
 		Long: `Without arguments, --collection names every torrent of that collection.
 With arguments and --collection, each torrent must belong to it.`,
 		PreRunE: func(cmd *cobra.Command, args []string) error {
@@ -48,6 +48,11 @@ func runPause(ctx context.Context, a *app, o pauseOptions) error {
 				return fmt.Errorf("%s %s: %w", o.Action, t.Name, err)
 			}
 			a.printf("%s %s: %s\n", t.Name, shortHash(t), state)
+			if o.Action == "resume" {
+				if err := release(ctx, a, db, t); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
@@ -63,4 +68,20 @@ func pauseTargets(ctx context.Context, db *catalog.DB, o pauseOptions) ([]catalo
 		return resolveRefs(ctx, db, o.Refs, o.Collection)
 	}
 	return db.Torrents(ctx, catalog.TorrentFilter{Collection: o.Collection})
+}
+
+// release clears an unavailable torrent and its held findings on resume:
+// the operator says the data is back; the seeder checks that it is.
+func release(ctx context.Context, a *app, db *catalog.DB, t catalog.Torrent) error {
+	was, n, err := db.ReleaseTorrent(ctx, t.ID)
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", t.Name, err)
+	}
+	if was {
+		a.printf("%s %s: unavailability cleared (was: %s); the daemon checks the data again\n", t.Name, shortHash(t), t.AvailabilityReason)
+	}
+	if n > 0 {
+		a.printf("%s %s: %d held findings released; the next verify run re-reads them\n", t.Name, shortHash(t), n)
+	}
+	return nil
 }

@@ -30,7 +30,9 @@ const exitCodesHelp = `Exit codes:
   3  not found (collection, torrent, file; no catalog in the state directory)
   4  conflict (already exists, overlapping data, collection not empty)
   5  database schema not current: run 'archivd migrate'
-  6  verification found damaged data that is not repaired (verify --wait, --offline)`
+  6  verification found damaged data that is not repaired (verify --wait, --offline)
+
+'archivd health' exits with the worst severity instead: 0 OK, 1 WARN, 2 ERR.`
 
 // codeError carries an exit code chosen where the error is made.
 type codeError struct {

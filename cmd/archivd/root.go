@@ -64,6 +64,7 @@ Configuration: defaults < --config file < ARCHIVD_* environment < flags.
 		newServeCmd(a),
 		newVerifyCmd(a),
 		newReportCmd(a),
+		newHealthCmd(a),
 		newManCmd(a),
 	)
 	refuseUnknownCommands(root)

@@ -28,7 +28,7 @@ RELOADING, STOPPING, watchdog pings after a real health check).`,
 
 func runServe(ctx context.Context, a *app) error {
 	reload := func() (*config.Config, error) { return config.Load(a.configFile, a.env, nil) }
-	err := daemon.Run(ctx, daemon.Options{Config: a.cfg, Logger: a.log, Version: version, Reload: reload})
+	err := daemon.Run(ctx, daemon.Options{Config: a.cfg, Logger: a.log, Version: version, Reload: reload, CLI: a.cliPrefix()})
 	if errors.Is(err, daemon.ErrSchema) {
 		return withCode(exitSchema, err)
 	}

@@ -25,6 +25,9 @@ type Options struct {
 	Version string
 	// Reload returns a freshly loaded configuration (SIGHUP); nil = no reload.
 	Reload func() (*config.Config, error)
+	// CLI is how the commands printed by health checks start, e.g.
+	// "archivd --config /etc/archivd/archivd.yaml"; "" = "archivd".
+	CLI string
 	// Ready, when set, is called once everything is started (tests).
 	Ready func(*Daemon)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/catalogopen"
 	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/health"
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/seeder"
 	"github.com/archivd/archivd/internal/verify"
@@ -75,7 +76,8 @@ func Run(ctx context.Context, o Options) error {
 	if cfg.HTTP.Listen != "" {
 		d.HTTP, err = httpapi.New(httpapi.Options{Listen: cfg.HTTP.Listen, TokenFile: cfg.HTTP.TokenFile,
 			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,
-			DB: db, Live: d.live, Version: o.Version, Logger: log, Counters: counters})
+			DB: db, Live: d.live, Version: o.Version, Logger: log, Counters: counters,
+			Health: health.New(db, nil, HealthConfig(cfg, o.CLI)), NodeID: nodeID(cfg)})
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/health"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
@@ -47,8 +48,12 @@ type Options struct {
 	// New sets it for non-loopback addresses.
 	RequireToken bool
 
-	DB       *catalog.DB
-	Live     Live // nil = engine not started (not ready)
+	DB   *catalog.DB
+	Live Live // nil = engine not started (not ready)
+	// Health evaluates the named checks; nil = defaults over DB.
+	Health *health.Evaluator
+	// NodeID labels the series that are this node's own.
+	NodeID   string
 	Version  string
 	Logger   zerolog.Logger
 	Counters *Counters // nil = NewCounters on a fresh registry
@@ -69,6 +74,7 @@ type Server struct {
 	reg      *prometheus.Registry
 	ring     *ring
 	tls      bool
+	health   *health.Evaluator
 }
 
 // shutdownGrace bounds the graceful shutdown after the context ends.
@@ -81,7 +87,10 @@ func New(o Options) (*Server, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, ring: newRing(o.SampleKeep)}
+	s := &Server{o: o, ring: newRing(o.SampleKeep), health: o.Health}
+	if s.health == nil {
+		s.health = health.New(o.DB, nil, health.Config{})
+	}
 	var err error
 	if s.token, err = readToken(o.TokenFile, o.RequireToken); err != nil {
 		return nil, err

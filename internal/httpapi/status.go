@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/health"
 )
 
 //go:embed status.html
@@ -21,6 +22,7 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 	"bytes": humanBytes,
 	"rate":  func(f float64) string { return humanBytes(int64(f)) + "/s" },
 	"when":  when,
+	"sev":   sevClass,
 }).Parse(statusHTML))
 
 // statusPage is what the status template shows.
@@ -39,6 +41,7 @@ type statusPage struct {
 	Uploaded, Downloaded int64
 	Peers                int
 	Chart                chart
+	Health               health.Report
 }
 
 type stateCount struct {
@@ -76,6 +79,7 @@ func (s *Server) statusData(ctx context.Context) statusPage {
 	if err := s.Ready(ctx); err != nil {
 		p.ReadyErr = err.Error()
 	}
+	p.Health = s.evaluate(ctx)
 	var err error
 	if p.Collections, err = s.o.DB.Collections(ctx); err != nil {
 		p.CollectionsErr = err.Error()
@@ -117,4 +121,16 @@ func when(t *time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// sevClass is the CSS class of a severity: the badge is green only when
+// every check is OK.
+func sevClass(s health.Severity) string {
+	switch s {
+	case health.Err:
+		return "bad"
+	case health.Warn:
+		return "warn"
+	}
+	return "ok"
 }

@@ -75,3 +75,11 @@ func (e *engine) planDue(ctx context.Context, runID int64, ts []catalog.Torrent)
 	}
 	return jobs, bytes, nil
 }
+
+// CollectionInterval is the verification interval of a collection whose
+// verify_policy is raw, when the config's is def (the health checks use
+// it to judge what is overdue the way the planner does).
+func CollectionInterval(raw []byte, def time.Duration) time.Duration {
+	e := engine{cfg: Config{Interval: def}}
+	return e.policyOf(raw).Interval
+}

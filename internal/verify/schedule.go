@@ -63,3 +63,14 @@ func (w *windows) current(t time.Time) (end time.Time, ok bool) {
 	end = open.Add(w.maxRun)
 	return end, t.Before(end)
 }
+
+// NextWindow returns when the next scrub window of cfg's schedules opens
+// after t.
+func NextWindow(cfg Config, t time.Time) (time.Time, error) {
+	cfg = cfg.withDefaults()
+	w, err := newWindows(cfg.Schedules, cfg.Timezone, cfg.MaxRun)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return w.next(t), nil
+}

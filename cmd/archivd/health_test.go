@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/daemon"
+	"github.com/archivd/archivd/internal/health"
+	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/verify"
+	"github.com/rs/zerolog"
+)
+
+// healthEnv is a config file on a fresh catalog: `archivd health` and
+// the commands it prints run through the whole command line.
+type healthEnv struct {
+	url, cfgFile, data string
+	db                 *catalog.DB
+}
+
+func newHealthEnv(t *testing.T, extra string) *healthEnv {
+	t.Helper()
+	h := &healthEnv{url: pgtest.URL(t), data: t.TempDir()}
+	h.cfgFile = filepath.Join(t.TempDir(), "archivd.yaml")
+	writeFile(t, h.cfgFile, fmt.Sprintf("database:\n  url: %q\ndata_dir: %s\nstate_dir: %s\n"+
+		"verify:\n  schedules: [\"0 0 1 1 *\"]\n  max_run: 1m\n%s", h.url, h.data, t.TempDir(), extra))
+	db, err := catalog.Open(ctxT(t), h.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	h.db = db
+	return h
+}
+
+func (h *healthEnv) cli(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	code, out, errs := runCLI(append([]string{"--config", h.cfgFile}, args...)...)
+	return code, out + errs
+}
+
+// health runs `archivd health --json` and checks that its exit code is
+// the report's status.
+func (h *healthEnv) health(t *testing.T) health.Report {
+	t.Helper()
+	code, out, errs := runCLI("--config", h.cfgFile, "health", "--json")
+	var rep health.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("health --json: exit %d: %v: %s %s", code, err, out, errs)
+	}
+	if code != int(rep.Status) {
+		t.Fatalf("health exit %d, status %s: %s", code, rep.Status, out)
+	}
+	return rep
+}
+
+func mustRaise(t *testing.T, rep health.Report, code string, sev health.Severity, names ...string) health.Check {
+	t.Helper()
+	c, ok := rep.Raised(code)
+	if !ok || c.Severity != sev {
+		t.Fatalf("want %s %s, got %+v", code, sev, rep.Checks)
+	}
+	for _, n := range names {
+		if !strings.Contains(c.Command+strings.Join(c.Detail, "\n"), n) {
+			t.Fatalf("%s does not name %s: %+v", code, n, c)
+		}
+	}
+	return c
+}
+
+func mustClear(t *testing.T, rep health.Report, codes ...string) {
+	t.Helper()
+	for _, code := range codes {
+		if c, ok := rep.Raised(code); ok {
+			t.Fatalf("%s still raised: %+v", code, c)
+		}
+	}
+}
+
+// runSuggested runs a check's command as printed and requires success.
+func (h *healthEnv) runSuggested(t *testing.T, c health.Check) string {
+	t.Helper()
+	args := strings.Fields(c.Command)
+	if args[0] != "archivd" {
+		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %q: %v: %s", c.Code, c.Command, err, out)
+		}
+		return string(out)
+	}
+	code, out, errs := runCLI(args[1:]...)
+	if code != 0 {
+		t.Fatalf("%s: %q: exit %d: %s %s", c.Code, c.Command, code, out, errs)
+	}
+	return out
+}
+
+func (h *healthEnv) addTree(t *testing.T) (dir, ih string) {
+	t.Helper()
+	if code, out := h.cli(t, "collection", "create", "c"); code != 0 {
+		t.Fatal(out)
+	}
+	dir = makeTree(t, t.TempDir())
+	if code, out := h.cli(t, "add", "-c", "c", "--piece-length", "16KiB", dir); code != 0 {
+		t.Fatal(out)
+	}
+	ts, err := h.db.Torrents(ctxT(t), catalog.TorrentFilter{})
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("torrents: %v %d", err, len(ts))
+	}
+	return dir, ts[0].HexHash()
+}
+
+func TestHealthUnavailableHeldAndDamageRaisedAndClearedByTheirCommands(t *testing.T) {
+	t.Parallel()
+	h := newHealthEnv(t, "")
+	dir, ih := h.addTree(t)
+	if rep := h.health(t); rep.Status != health.OK {
+		t.Fatalf("fresh catalog: %+v", rep)
+	}
+	// The disk under the data "goes away": a scrub finds every file
+	// missing, holds repair and marks the torrent unavailable.
+	gone := dir + ".unmounted"
+	if err := os.Rename(dir, gone); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := h.cli(t, "verify", "--offline", ih); code != exitDamage {
+		t.Fatalf("verify --offline of missing data: exit %d: %s", code, out)
+	}
+	rep := h.health(t)
+	if rep.Status != health.Err {
+		t.Fatalf("status %s", rep.Status)
+	}
+	mustRaise(t, rep, health.TorrentUnavailable, health.Err, ih, "data directory "+dir+" is missing")
+	held := mustRaise(t, rep, health.RepairHeld, health.Err, ih)
+
+	// The disk is back; the printed command releases the torrent.
+	if err := os.Rename(gone, dir); err != nil {
+		t.Fatal(err)
+	}
+	if out := h.runSuggested(t, held); !strings.Contains(out, "held findings released") {
+		t.Fatalf("resume output: %s", out)
+	}
+	rep = h.health(t)
+	mustClear(t, rep, health.TorrentUnavailable, health.RepairHeld)
+	// Released findings are open damage until re-read: ERR, nobody repairs.
+	dmg := mustRaise(t, rep, health.DamageOpen, health.Err, ih)
+	if out := h.runSuggested(t, dmg); !strings.Contains(out, "queued verify run") {
+		t.Fatalf("verify output: %s", out)
+	}
+	// The repair follow-up closes the findings once pieces read back good.
+	ctx := ctxT(t)
+	fs, err := h.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []string{"open"}})
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("open findings: %v %d", err, len(fs))
+	}
+	ids := make([]int64, len(fs))
+	for i, f := range fs {
+		ids[i] = f.ID
+	}
+	mustOK(t, h.db.RepairVerifyFindings(ctx, ids, "test", time.Now()))
+	if rep := h.health(t); rep.Status != health.OK {
+		t.Fatalf("after repair: %+v", rep.Checks)
+	}
+}
+
+// runService runs the daemon's verify service on the catalog until the
+// test ends, as `archivd serve` would.
+func (h *healthEnv) runService(t *testing.T) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Verify.Schedules, cfg.Verify.MaxRun = []string{"0 0 1 1 *"}, time.Minute
+	vc := daemon.VerifyConfig(&cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
+	vc.Poll = 50 * time.Millisecond
+	svc, err := verify.NewService(vc, h.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("verify service: %v", err)
+		}
+	})
+}
+
+// waitRunsDone waits until no verify run is queued or running.
+func (h *healthEnv) waitRunsDone(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var runs []catalog.RunView
+		runs, err := h.db.RunViews(ctxT(t), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy := false
+		for _, r := range runs {
+			busy = busy || r.State == "queued" || r.State == "running"
+		}
+		if !busy {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("verify runs not done in 30s")
+}
+
+func TestHealthOverdueAndScrubBehindRaisedAndClearedByVerify(t *testing.T) {
+	t.Parallel()
+	h := newHealthEnv(t, "  interval: 3s\n")
+	_, ih := h.addTree(t)
+	ctx := ctxT(t)
+	// A scheduled run that its window cut short, as the verify service
+	// records it.
+	id, err := h.db.CreateVerifyRun(ctx, "scheduled", []byte(`{}`), "n", time.Now())
+	mustOK(t, err)
+	if _, ok, err := h.db.ClaimVerifyRun(ctx, []string{"scheduled"}, "n", time.Now()); err != nil || !ok {
+		t.Fatalf("claim: %v %v", err, ok)
+	}
+	mustOK(t, h.db.SetVerifyRunPlanned(ctx, id, 110000))
+	mustOK(t, h.db.FinishVerifyRun(ctx, id, "cancelled", catalog.RunCutByWindow+": the ranges left are first in the next window", time.Now()))
+	behind := mustRaise(t, h.health(t), health.ScrubBehindSchedule, health.Warn)
+
+	// Pieces never verified since they were added, longer ago than the
+	// interval (3s): overdue.
+	var over health.Check
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rep := h.health(t)
+		if _, ok := rep.Raised(health.PiecesNotVerified); ok {
+			over = mustRaise(t, rep, health.PiecesNotVerified, health.Warn, ih)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not overdue after 20s: %+v", rep)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	h.runService(t)
+	h.runSuggested(t, over)
+	h.waitRunsDone(t)
+	rep := h.health(t)
+	mustClear(t, rep, health.PiecesNotVerified)
+	mustRaise(t, rep, health.ScrubBehindSchedule, health.Warn) // a run of one torrent does not catch up
+	h.runSuggested(t, behind)
+	h.waitRunsDone(t)
+	mustClear(t, h.health(t), health.ScrubBehindSchedule, health.PiecesNotVerified)
+}
+
+func TestHealthCatalogUnreachableIsErrWithAWorkingCommand(t *testing.T) {
+	t.Parallel()
+	h := newHealthEnv(t, "")
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	writeFile(t, bad, fmt.Sprintf("database:\n  url: postgres://archivd@127.0.0.1:1/archivd?connect_timeout=5\ndata_dir: %s\n", h.data))
+	code, out, _ := runCLI("--config", bad, "health")
+	if code != 2 || !strings.HasPrefix(out, "HEALTH_ERR CATALOG_DEGRADED\n") || !strings.Contains(out, "catalog unreachable") {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	var cmd string
+	for _, l := range strings.Split(out, "\n") {
+		if c, ok := strings.CutPrefix(strings.TrimSpace(l), "$ "); ok {
+			cmd = c
+		}
+	}
+	if cmd != "archivd --config "+bad+" config show" {
+		t.Fatalf("command %q", cmd)
+	}
+	if out := h.runSuggested(t, health.Check{Code: health.CatalogDegraded, Command: cmd}); !strings.Contains(out, "127.0.0.1:1") {
+		t.Fatalf("config show: %s", out)
+	}
+	if code, out, _ := runCLI("--config", h.cfgFile, "health"); code != 0 || out != "HEALTH_OK\n" {
+		t.Fatalf("reachable catalog: exit %d: %s", code, out)
+	}
+}

@@ -1,0 +1,160 @@
+package catalog
+
+// Read-only queries behind the named health checks (internal/health) and
+// the metrics derived from them. Every number here is catalog-wide: it
+// counts the torrents of every node sharing the catalog.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TorrentRef names one torrent in a health check.
+type TorrentRef struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	InfoHash   string `json:"infohash"`
+	Collection string `json:"collection"`
+	DataDir    string `json:"data_dir"`
+	// Reason is why the torrent is named: its availability reason, or a
+	// summary of its findings.
+	Reason string `json:"reason,omitempty"`
+	// Count is what the check counts of this torrent (findings, pieces).
+	Count int64 `json:"count,omitempty"`
+	// Bytes is the data the count covers, when the check counts data.
+	Bytes int64 `json:"bytes,omitempty"`
+	// Since is the oldest time involved (detection, last verification).
+	Since *time.Time `json:"since,omitempty"`
+}
+
+const refCols = `t.id, t.name, encode(t.infohash, 'hex'), c.name, t.data_dir`
+
+const refFrom = ` FROM torrents t JOIN collections c ON c.id = t.collection_id`
+
+// UnavailableTorrents lists torrents (not removed) whose data is marked
+// unavailable, with the reason.
+func (db *DB) UnavailableTorrents(ctx context.Context) ([]TorrentRef, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+refCols+`, t.availability_reason, 0::bigint, t.total_length, t.updated_at`+refFrom+`
+		WHERE t.state <> 'removed' AND t.availability = 'unavailable' ORDER BY t.name, t.id`)
+	return collectRefs(rows, err, "list unavailable torrents")
+}
+
+// TorrentsWithFindings lists torrents with findings in one of states,
+// with how many and since when.
+func (db *DB) TorrentsWithFindings(ctx context.Context, states []string) ([]TorrentRef, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+refCols+`,
+		string_agg(DISTINCT f.kind || ' (' || f.state || ')', ', '), count(*), 0::bigint, min(f.detected_at)`+refFrom+`
+		JOIN findings f ON f.torrent_id = t.id
+		WHERE t.state <> 'removed' AND f.state = ANY($1)
+		GROUP BY t.id, c.name ORDER BY t.name, t.id`, states)
+	return collectRefs(rows, err, fmt.Sprintf("list torrents with findings %v", states))
+}
+
+// OverdueTorrents lists torrents with pieces not verified since their
+// cutoff: the cutoff of their collection in cutoffs, else def. A range
+// never verified counts from the time its torrent was added; a torrent
+// with no ranges yet (never planned) counts whole. Count is pieces, Bytes
+// their data, Since the oldest verification (or addition) time.
+func (db *DB) OverdueTorrents(ctx context.Context, def time.Time, cutoffs map[int64]time.Time) ([]TorrentRef, error) {
+	ids := make([]int64, 0, len(cutoffs))
+	cuts := make([]time.Time, 0, len(cutoffs))
+	for id, c := range cutoffs {
+		ids, cuts = append(ids, id), append(cuts, c)
+	}
+	rows, err := db.Pool.Query(ctx, `WITH pol AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]) AS p(collection_id, cutoff)),
+	tt AS (SELECT t.*, coalesce(p.cutoff, $3) AS cutoff FROM torrents t LEFT JOIN pol p ON p.collection_id = t.collection_id
+		WHERE t.state <> 'removed' AND coalesce(t.piece_count, 0) > 0),
+	od AS (
+		SELECT tt.id, sum(r.piece_count)::bigint AS pieces,
+			sum(least(r.piece_count * tt.piece_length, tt.total_length - r.first_piece::bigint * tt.piece_length))::bigint AS bytes,
+			min(coalesce(r.last_verified_at, tt.added_at)) AS oldest
+		FROM tt JOIN verify_ranges r ON r.torrent_id = tt.id
+		WHERE coalesce(r.last_verified_at, tt.added_at) < tt.cutoff GROUP BY tt.id
+		UNION ALL
+		SELECT tt.id, tt.piece_count, tt.total_length, tt.added_at FROM tt
+		WHERE tt.added_at < tt.cutoff AND NOT EXISTS (SELECT 1 FROM verify_ranges r WHERE r.torrent_id = tt.id))
+	SELECT `+refCols+`, '', od.pieces, od.bytes, od.oldest FROM od JOIN torrents t ON t.id = od.id
+		JOIN collections c ON c.id = t.collection_id ORDER BY od.oldest, t.id`, ids, cuts, def)
+	return collectRefs(rows, err, "list torrents overdue for verification")
+}
+
+func collectRefs(rows pgx.Rows, err error, what string) ([]TorrentRef, error) {
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %s: %w", what, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TorrentRef, error) {
+		var t TorrentRef
+		return t, r.Scan(&t.ID, &t.Name, &t.InfoHash, &t.Collection, &t.DataDir, &t.Reason, &t.Count, &t.Bytes, &t.Since)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// DataRoots lists the directories torrent data lives under: every
+// collection's data_root that is set and the parent directory of every
+// torrent's data directory (the caller groups them by file system).
+func (db *DB) DataRoots(ctx context.Context) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT data_root FROM collections WHERE data_root <> ''
+		UNION SELECT regexp_replace(t.data_dir, '/[^/]+/?$', '') FROM torrents t WHERE t.state <> 'removed'`)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list data roots: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list data roots: %w", err)
+	}
+	return out, nil
+}
+
+// LastScheduledRun returns the latest finished scheduled run and whether
+// a later run (of any kind, over the whole catalog) finished done after
+// it; ok is false when no scheduled run has finished.
+func (db *DB) LastScheduledRun(ctx context.Context) (run VerifyRun, caughtUp, ok bool, err error) {
+	run, err = scanVerifyRun(db.Pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs
+		WHERE kind = 'scheduled' AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1`))
+	if err == pgx.ErrNoRows {
+		return VerifyRun{}, false, false, nil
+	}
+	if err != nil {
+		return VerifyRun{}, false, false, fmt.Errorf("catalog: read last scheduled verify run: %w", err)
+	}
+	err = db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM verify_runs WHERE id <> $1 AND state = 'done'
+		AND finished_at >= $2 AND kind <> 'offline' AND scope = '{}'::jsonb)`, run.ID, run.FinishedAt).Scan(&caughtUp)
+	if err != nil {
+		return VerifyRun{}, false, false, fmt.Errorf("catalog: look for a run after verify run %d: %w", run.ID, err)
+	}
+	return run, caughtUp, true, nil
+}
+
+// RunCutByWindow starts the error text of a scheduled run stopped at the
+// end of its window (ranges were left for the next window).
+const RunCutByWindow = "window ended"
+
+// Ping checks that the catalog answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.Pool.Ping(ctx); err != nil {
+		return fmt.Errorf("catalog: ping: %w", err)
+	}
+	return nil
+}
+
+// PoolStats is the use of this process's catalog connection pool.
+type PoolStats struct {
+	Acquired, Idle, Total, Max int32
+	// EmptyAcquire counts acquisitions that had to wait for a connection;
+	// AcquireWait is the time they waited in all.
+	EmptyAcquire int64
+	AcquireWait  time.Duration
+}
+
+// PoolStats reads the pool's counters (no query).
+func (db *DB) PoolStats() PoolStats {
+	s := db.Pool.Stat()
+	return PoolStats{Acquired: s.AcquiredConns(), Idle: s.IdleConns(), Total: s.TotalConns(), Max: s.MaxConns(),
+		EmptyAcquire: s.EmptyAcquireCount(), AcquireWait: s.EmptyAcquireWaitTime()}
+}

@@ -1,0 +1,105 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/verify"
+)
+
+// Config is what the checks judge against. Zero values take the defaults.
+type Config struct {
+	// Verify is the daemon's verify config: its interval (and the
+	// collections' overrides) decides what is overdue, its schedules
+	// when the next window opens.
+	Verify verify.Config
+	// DataDir is the daemon's data_dir, always checked for space.
+	DataDir string
+	// LowSpaceRatio: a data root with less free space than this share of
+	// its file system raises DATA_ROOT_LOW_SPACE (WARN); default 0.10.
+	LowSpaceRatio float64
+	// FullRatio: less than this share raises DISK_FULL (ERR); default 0.01.
+	FullRatio float64
+	// CLI is how the printed commands start: "archivd" plus the --config
+	// flag the operator uses, so that they work as printed.
+	CLI string
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+}
+
+// Evaluator evaluates the checks over one catalog.
+type Evaluator struct {
+	db  *catalog.DB
+	err error // why db is nil
+	cfg Config
+}
+
+// New returns an evaluator over db. db may be nil when the catalog could
+// not be opened: openErr then says why, and CATALOG_DEGRADED says so.
+func New(db *catalog.DB, openErr error, cfg Config) *Evaluator {
+	if cfg.LowSpaceRatio == 0 {
+		cfg.LowSpaceRatio = 0.10
+	}
+	if cfg.FullRatio == 0 {
+		cfg.FullRatio = 0.01
+	}
+	if cfg.Verify.Interval == 0 {
+		cfg.Verify.Interval = 720 * time.Hour
+	}
+	if cfg.CLI == "" {
+		cfg.CLI = "archivd"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if db == nil && openErr == nil {
+		openErr = fmt.Errorf("no catalog")
+	}
+	return &Evaluator{db: db, err: openErr, cfg: cfg}
+}
+
+func (e *Evaluator) now() time.Time { return e.cfg.Now() }
+
+// cmd renders an archivd command line.
+func (e *Evaluator) cmd(args ...string) string {
+	return e.cfg.CLI + " " + strings.Join(args, " ")
+}
+
+func (e *Evaluator) catalogErr(err error) Check {
+	return Check{Code: CatalogDegraded, Severity: Err, Count: 1, Summary: "catalog query failed: " + oneLine(err),
+		Command: e.cmd("config", "show"), Hint: "check database.url and the PostgreSQL server's log"}
+}
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// checkCatalog raises CATALOG_DEGRADED when the catalog does not answer
+// (ERR), its schema is not current (ERR) or every pooled connection is in
+// use (WARN). It reports whether the other checks can read the catalog.
+func (e *Evaluator) checkCatalog(ctx context.Context, r *Report) bool {
+	if e.db == nil {
+		r.add(Check{Code: CatalogDegraded, Severity: Err, Count: 1, Summary: "catalog unreachable: " + oneLine(e.err),
+			Command: e.cmd("config", "show"), Hint: "check database.url and that PostgreSQL runs"})
+		return false
+	}
+	if st := e.db.PoolStats(); st.Max > 0 && st.Acquired >= st.Max {
+		// The other checks would queue behind the pool and add to its load.
+		r.add(Check{Code: CatalogDegraded, Severity: Warn, Count: 1,
+			Summary: fmt.Sprintf("all %d catalog connections of this process in use; %d waits for one so far", st.Max, st.EmptyAcquire),
+			Command: e.cmd("config", "show"), Hint: "raise pool_max_conns in database.url, or look for slow queries in pg_stat_activity"})
+		return false
+	}
+	if err := e.db.Ping(ctx); err != nil {
+		r.add(Check{Code: CatalogDegraded, Severity: Err, Count: 1, Summary: "catalog unreachable: " + oneLine(err),
+			Command: e.cmd("config", "show"), Hint: "check database.url and that PostgreSQL runs"})
+		return false
+	}
+	if err := e.db.CheckSchema(ctx); err != nil {
+		r.add(Check{Code: CatalogDegraded, Severity: Err, Count: 1, Summary: oneLine(err),
+			Command: e.cmd("migrate"), Hint: "apply the schema migrations, then restart 'archivd serve'"})
+		return false
+	}
+	return true
+}

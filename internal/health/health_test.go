@@ -1,0 +1,125 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/pgtest"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// mountTmpfs mounts a small tmpfs (a real file system that fills up);
+// it skips when this process may not mount.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v): DISK_FULL needs a file system to fill", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	return dir
+}
+
+func fill(t *testing.T, path string, n int) {
+	t.Helper()
+	err := os.WriteFile(path, make([]byte, n), 0o644)
+	if err != nil && !errors.Is(err, unix.ENOSPC) {
+		t.Fatal(err)
+	}
+}
+
+func TestDiskFullAndLowSpaceRaisedByAFillingFileSystemAndCleared(t *testing.T) {
+	t.Parallel()
+	root := mountTmpfs(t, "4m")
+	data := filepath.Join(root, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db := pgtest.New(t)
+	ev := New(db, nil, Config{DataDir: data})
+	ctx := ctxT(t)
+	if rep := ev.Evaluate(ctx); rep.Status != OK {
+		t.Fatalf("empty tmpfs: %+v", rep)
+	}
+	big := filepath.Join(data, "big")
+	fill(t, big, 4<<20-300<<10) // ~7% left
+	rep := ev.Evaluate(ctx)
+	c, ok := rep.Raised(DataRootLowSpace)
+	if !ok || c.Severity != Warn || rep.Status != Warn || !strings.Contains(strings.Join(c.Detail, ""), data) {
+		t.Fatalf("low space: %+v", rep)
+	}
+	fill(t, filepath.Join(data, "rest"), 1<<20) // up to ENOSPC
+	rep = ev.Evaluate(ctx)
+	c, ok = rep.Raised(DiskFull)
+	if !ok || c.Severity != Err || rep.Status != Err {
+		t.Fatalf("full: %+v", rep)
+	}
+	if _, low := rep.Raised(DataRootLowSpace); low {
+		t.Fatalf("a full file system is not also reported low: %+v", rep)
+	}
+	args := strings.Fields(c.Command)
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "tmpfs") {
+		t.Fatalf("%q: %v: %s", c.Command, err, out)
+	}
+	for _, f := range []string{big, filepath.Join(data, "rest")} {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep := ev.Evaluate(ctx); rep.Status != OK {
+		t.Fatalf("space freed: %+v", rep)
+	}
+}
+
+func TestCatalogPoolExhaustedIsWarnAndClears(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ev := New(db, nil, Config{DataDir: t.TempDir()})
+	ctx := ctxT(t)
+	var unlocks []func()
+	for i := int32(0); i < db.PoolStats().Max; i++ {
+		u, err := db.AdvisoryLock(ctx, int64(1000+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlocks = append(unlocks, u)
+	}
+	rep := ev.Evaluate(ctx)
+	if c, ok := rep.Raised(CatalogDegraded); !ok || c.Severity != Warn || !strings.Contains(c.Summary, "connections") {
+		t.Fatalf("pool exhausted: %+v", rep)
+	}
+	for _, u := range unlocks {
+		u()
+	}
+	if rep := ev.Evaluate(ctx); rep.Status != OK {
+		t.Fatalf("pool free: %+v", rep)
+	}
+}
+
+func TestSeverityJSONRoundTrips(t *testing.T) {
+	for _, s := range []Severity{OK, Warn, Err} {
+		b, err := s.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Severity
+		if err := back.UnmarshalJSON(b); err != nil || back != s {
+			t.Fatalf("%s -> %s -> %v %v", s, b, back, err)
+		}
+	}
+}
