@@ -22,6 +22,9 @@ type engine struct {
 	lim   *scrub.Limiter
 	win   *windows
 	owner string // lease owner: unique per process
+	// background: scrub at the lowest CPU and I/O priority (the daemon's
+	// service); RunOffline scrubs at normal priority.
+	background bool
 
 	// told keeps the repair sources the Repairer has told (it tells each
 	// once) until their findings are recorded repaired, so that a failed

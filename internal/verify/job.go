@@ -55,7 +55,8 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 		})
 	}
 	sum, err := scrub.Scrub(jctx, tg, j.First, j.Count, scrub.Options{
-		Workers: e.cfg.Workers, BlockSize: e.cfg.BlockSize, Limiter: e.lim, Open: e.cfg.Open, Map: !e.cfg.NoMap})
+		Workers: e.cfg.Workers, BlockSize: e.cfg.BlockSize, Limiter: e.lim, Open: e.cfg.Open, Map: !e.cfg.NoMap,
+		Background: e.background})
 	if err != nil {
 		if c := context.Cause(jctx); c != nil && ctx.Err() == nil {
 			return fmt.Errorf("verify torrent %d pieces %d+%d: %w", j.TorrentID, j.First, j.Count, c)

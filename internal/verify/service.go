@@ -19,12 +19,15 @@ type Service struct {
 }
 
 // NewService checks the config (schedules, timezone, limits) and returns
-// a service; Run starts it.
+// a service; Run starts it. The service's scrubs run in the background
+// (scrub.Options.Background: nice 19, idle I/O class), so that the
+// seeder beside them keeps its CPU and disk.
 func NewService(cfg Config, db *catalog.DB) (*Service, error) {
 	e, err := newEngine(cfg, db)
 	if err != nil {
 		return nil, err
 	}
+	e.background = true
 	return &Service{e: e}, nil
 }
 

@@ -28,6 +28,12 @@ type Options struct {
 	// through the noise, and a fault on mapped memory is a harder path
 	// (turned into io_error findings, tested) than a read error.
 	Map bool
+	// Background makes the scrub yield to everything else on the machine:
+	// its reader and hasher goroutines run on threads of their own at
+	// nice 19 and in the idle I/O class (see yieldThread), so a seeder in
+	// the same process keeps its CPU and disk. The daemon's scrubs run so;
+	// `verify --offline` does not (the operator is waiting for it).
+	Background bool
 	// OnPiece, if set, sees every piece's result (in no particular order;
 	// calls are serialised).
 	OnPiece func(Result)
@@ -96,11 +102,26 @@ func (s *scrubber) run(ctx context.Context) error {
 	}
 	work := make(chan *batch, nbuf)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.read(gctx, work, free) })
+	g.Go(func() error {
+		s.yield()
+		return s.read(gctx, work, free)
+	})
 	for range s.o.Workers {
-		g.Go(func() error { s.hash(work, free); return nil })
+		g.Go(func() error {
+			s.yield()
+			s.hash(work, free)
+			return nil
+		})
 	}
 	return g.Wait()
+}
+
+// yield lowers the calling goroutine's thread for a background scrub; it
+// must be called first in a goroutine that ends with the scrub.
+func (s *scrubber) yield() {
+	if s.o.Background {
+		yieldThread()
+	}
 }
 
 func (s *scrubber) read(ctx context.Context, work chan<- *batch, free chan []byte) error {

@@ -1,0 +1,92 @@
+package scrub
+
+import (
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// threadPriority reads the calling thread's nice value and I/O class.
+func threadPriority(t *testing.T) (nice, ioClass int) {
+	t.Helper()
+	tid := unix.Gettid()
+	// getpriority(2) returns 20-nice from the raw syscall.
+	p, err := unix.Getpriority(unix.PRIO_PROCESS, tid)
+	if err != nil {
+		t.Errorf("getpriority: %v", err)
+	}
+	const ioprioGet = unix.SYS_IOPRIO_GET
+	v, _, errno := unix.Syscall(ioprioGet, ioprioWhoProcess, uintptr(tid), 0)
+	if errno != 0 {
+		t.Errorf("ioprio_get: %v", errno)
+	}
+	return 20 - p, int(v) >> ioprioClassShift
+}
+
+// recordingOpener notes the priority of the thread that opens files (the
+// reader).
+type recordingOpener struct {
+	Opener
+	t      *testing.T
+	mu     sync.Mutex
+	nice   []int
+	ioprio []int
+}
+
+func (o *recordingOpener) Open(rel string) (Reader, error) {
+	n, c := threadPriority(o.t)
+	o.mu.Lock()
+	o.nice, o.ioprio = append(o.nice, n), append(o.ioprio, c)
+	o.mu.Unlock()
+	return o.Opener.Open(rel)
+}
+
+// A background scrub reads on an idle-I/O, nice-19 thread and hashes on
+// nice-19 threads; the caller's thread, and a foreground scrub, keep the
+// normal priority.
+func TestBackgroundScrubYields(t *testing.T) {
+	tg := makeData(t, 64<<10, 300<<10, 200<<10)
+	for _, bg := range []bool{true, false} {
+		rec := &recordingOpener{t: t}
+		var hashNice []int
+		var mu sync.Mutex
+		o := Options{Workers: 2, Background: bg, BlockSize: 64 << 10,
+			Open: func(dir string) (Opener, error) {
+				op, err := DirOpener(dir)
+				rec.Opener = op
+				return rec, err
+			},
+			OnPiece: func(Result) {
+				n, _ := threadPriority(t)
+				mu.Lock()
+				hashNice = append(hashNice, n)
+				mu.Unlock()
+			}}
+		s := scrubAll(t, tg, o)
+		if len(s.Bad) != 0 {
+			t.Fatalf("background=%v: bad pieces %v", bg, s.Bad)
+		}
+		wantNice := 0
+		if bg {
+			wantNice = niceBackground
+		}
+		for i := range rec.nice {
+			// The default class reads back as none or best-effort by kernel version.
+			if rec.nice[i] != wantNice || (rec.ioprio[i] == ioprioClassIdle) != bg {
+				t.Errorf("background=%v: reader thread at nice %d, I/O class %d; want nice %d, idle class %v", bg, rec.nice[i], rec.ioprio[i], wantNice, bg)
+			}
+		}
+		if len(rec.nice) == 0 || len(hashNice) != tg.NumPieces() {
+			t.Fatalf("background=%v: %d opens, %d pieces seen", bg, len(rec.nice), len(hashNice))
+		}
+		for _, n := range hashNice {
+			if n != wantNice {
+				t.Errorf("background=%v: hasher thread at nice %d, want %d", bg, n, wantNice)
+			}
+		}
+		if n, c := threadPriority(t); n != 0 || c == ioprioClassIdle {
+			t.Errorf("background=%v: the caller's thread changed to nice %d, I/O class %d", bg, n, c)
+		}
+	}
+}
