@@ -8,6 +8,7 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/catalogopen"
 	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/logging"
 	"github.com/rs/zerolog"
 )
 
@@ -23,6 +24,8 @@ type app struct {
 	configFile string
 	cfg        *config.Config
 	log        zerolog.Logger
+	// logLevel changes log's level at run time (serve's reload).
+	logLevel *logging.Level
 }
 
 // createsCatalog are the commands that may initialise the embedded

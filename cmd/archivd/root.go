@@ -102,7 +102,7 @@ func (a *app) loadConfig(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	a.cfg = cfg
-	a.log, err = logging.New(cfg.Log.Level, cfg.Log.Format, a.stderr)
+	a.log, a.logLevel, err = logging.Setup(cfg.Log.Level, cfg.Log.Format, a.stderr, a.env)
 	return err
 }
 

@@ -95,9 +95,9 @@ func importDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog
 	}
 	for _, im := range res.Imported {
 		t := im.Torrent
-		log.Info().Str("collection", coll.Name).Str("torrent", t.Name).Str("infohash", t.HexHash()).Msg("config collection: torrent imported")
+		log.Info().Str("collection", coll.Name).Str("name", t.Name).Str("torrent", t.HexHash()).Msg("config collection: torrent imported")
 		for _, w := range im.Warnings {
-			log.Warn().Str("collection", coll.Name).Str("infohash", t.HexHash()).Msg(w)
+			log.Warn().Str("collection", coll.Name).Str("torrent", t.HexHash()).Msg(w)
 		}
 	}
 	if len(res.Imported) > 0 || res.Read > 0 {

@@ -48,6 +48,6 @@ func (s *Server) withAccessLog(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		s.o.Logger.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.code).
-			Dur("took", time.Since(start)).Str("remote", r.RemoteAddr).Msg("http: request")
+			Int64("took_ms", time.Since(start).Milliseconds()).Str("remote", r.RemoteAddr).Msg("http: request")
 	})
 }

@@ -1,5 +1,7 @@
 // Package logging builds archivd's zerolog logger: JSON for machines
-// (journald, files, pipes), a readable console format on a terminal.
+// (journald, files, pipes), a readable console format on a terminal, with
+// sd-daemon priority prefixes when stderr is the journal, and a level that
+// can change while the daemon runs.
 package logging
 
 import (
@@ -15,9 +17,19 @@ import (
 // New returns a logger writing to w at level (trace|debug|info|warn|error)
 // in format auto (console when w is a terminal, else JSON), json or console.
 func New(level, format string, w io.Writer) (zerolog.Logger, error) {
-	lvl, err := zerolog.ParseLevel(level)
-	if err != nil || level == "" {
-		return zerolog.Nop(), fmt.Errorf("logging: level %q is not one of trace, debug, info, warn, error", level)
+	log, _, err := Setup(level, format, w, nil)
+	return log, err
+}
+
+// Setup is New for a process: env is its environment, and when its
+// JOURNAL_STREAM names w (systemd connected stderr to the journal) every
+// line starts with its priority (<3> error ... <7> debug), so that
+// `journalctl -p warning` selects warnings and errors. The returned Level
+// changes the level of this logger and of every logger derived from it.
+func Setup(level, format string, w io.Writer, env []string) (zerolog.Logger, *Level, error) {
+	lvl := &Level{}
+	if err := lvl.Set(level); err != nil {
+		return zerolog.Nop(), nil, err
 	}
 	var out io.Writer
 	switch format {
@@ -31,9 +43,12 @@ func New(level, format string, w io.Writer) (zerolog.Logger, error) {
 			out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 		}
 	default:
-		return zerolog.Nop(), fmt.Errorf("logging: format %q is not one of auto, json, console", format)
+		return zerolog.Nop(), nil, fmt.Errorf("logging: format %q is not one of auto, json, console", format)
 	}
-	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+	fw := &filterWriter{out: out, w: w, level: lvl, journal: IsJournal(w, env)}
+	// The logger itself lets every level through: filterWriter applies the
+	// live level, so that a reload reaches loggers already handed out.
+	return zerolog.New(fw).Level(zerolog.TraceLevel).With().Timestamp().Logger(), lvl, nil
 }
 
 // IsTerminal reports whether w is a terminal (a *os.File on a tty).

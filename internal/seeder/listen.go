@@ -38,7 +38,7 @@ func (s *Seeder) listenLoop(ctx context.Context) {
 		if connected {
 			backoff = listenBackoffMin
 		}
-		s.log.Warn().Err(err).Dur("retry_in", backoff).Msg("catalog change listener down")
+		s.log.Warn().Err(err).Int64("retry_in_ms", backoff.Milliseconds()).Msg("catalog change listener down")
 		select {
 		case <-ctx.Done():
 			return

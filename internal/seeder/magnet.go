@@ -100,7 +100,7 @@ func (s *Seeder) fetchMetadata(ctx context.Context, e *entry) {
 			s.refuseMetadata(ctx, e, err)
 			return
 		}
-		s.log.Error().Err(err).Str("torrent", e.row.HexHash()).Dur("retry_in", backoff).Msg("metadata fetched but not stored")
+		s.log.Error().Err(err).Str("torrent", e.row.HexHash()).Int64("retry_in_ms", backoff.Milliseconds()).Msg("metadata fetched but not stored")
 		select {
 		case <-ctx.Done():
 			return

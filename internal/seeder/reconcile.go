@@ -114,7 +114,7 @@ func (s *Seeder) reconcileAll(ctx context.Context) error {
 	}
 	added, err := s.apply(ctx, want)
 	s.log.Info().Int("runnable", len(want)).Int("added", added).Int("dropped", len(gone)).
-		Int("unavailable", unavailable).Dur("took", time.Since(start)).Msg("full reconcile")
+		Int("unavailable", unavailable).Int64("took_ms", time.Since(start).Milliseconds()).Msg("full reconcile")
 	return err
 }
 

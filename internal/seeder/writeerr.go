@@ -18,10 +18,10 @@ import (
 // incomplete, is fetched again.
 func (s *Seeder) onWriteError(row catalog.Torrent, err error) {
 	if errors.Is(err, store.ErrNotDurable) {
-		s.log.Debug().Err(err).Str("infohash", row.HexHash()).Msg("write refused until the catalog records the piece not complete")
+		s.log.Debug().Err(err).Str("torrent", row.HexHash()).Msg("write refused until the catalog records the piece not complete")
 		return
 	}
-	s.writeErrLog.Error().Err(err).Str("torrent", row.Name).Str("infohash", row.HexHash()).Msg("writing received data failed")
+	s.writeErrLog.Error().Err(err).Str("name", row.Name).Str("torrent", row.HexHash()).Msg("writing received data failed")
 }
 
 // sampledLogger limits a noisy message to a burst per period.

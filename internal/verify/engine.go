@@ -119,7 +119,7 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 			return ctx.Err() // run stays running; its leases expire and it resumes
 		case err != nil:
 			failedJobs++
-			e.log.Error().Err(err).Int64("run", run.ID).Int64("torrent", job.TorrentID).Int("first_piece", job.First).Msg("verify range failed")
+			e.log.Error().Err(err).Int64("run", run.ID).Int64("torrent_id", job.TorrentID).Int("first_piece", job.First).Msg("verify range failed")
 			if ferr := e.db.FailVerifyJob(ctx, job.ID, err.Error(), e.clk.Now()); ferr != nil {
 				return ferr
 			}

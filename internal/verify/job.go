@@ -83,7 +83,7 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 			FileIndex: b.File, FilePath: b.Path, FileOffset: b.Offset, Kind: b.Kind, Detail: b.Detail})
 	}
 	for _, b := range sum.Bad {
-		e.log.Warn().Int64("torrent", j.TorrentID).Int("piece", b.Piece).Str("kind", string(b.Kind)).
+		e.log.Warn().Int64("torrent_id", j.TorrentID).Int("piece", b.Piece).Str("kind", string(b.Kind)).
 			Str("file", b.Path).Int64("offset", b.Offset).Msg("verify: bad piece")
 	}
 	return e.db.CompleteVerifyJob(ctx, j, e.owner, res, e.clk.Now())

@@ -62,7 +62,7 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 	if err := e.cfg.Repairer.MarkBad(ctx, t.ID, pieces); err != nil {
 		return fmt.Errorf("verify: ask repair of %d pieces of torrent %d: %w", len(pieces), t.ID, err)
 	}
-	e.log.Info().Int64("torrent", t.ID).Ints("pieces", pieces).Msg("verify: bad pieces handed to the seeder for repair")
+	e.log.Info().Int64("torrent_id", t.ID).Ints("piece_list", pieces).Msg("verify: bad pieces handed to the seeder for repair")
 	return e.db.SetVerifyFindingsState(ctx, ids, catalog.FindingRepairing)
 }
 
@@ -81,7 +81,7 @@ func findingIDs(found []catalog.VerifyFinding) ([]int64, []int) {
 }
 
 func (e *engine) hold(ctx context.Context, t catalog.Torrent, ids []int64, reason string) error {
-	e.log.Error().Int64("torrent", t.ID).Str("name", t.Name).Str("alert", "verify_mass_failure").Msg(reason)
+	e.log.Error().Int64("torrent_id", t.ID).Str("name", t.Name).Str("alert", "verify_mass_failure").Msg(reason)
 	if err := e.db.SetAvailability(ctx, t.ID, "unavailable", reason); err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (e *engine) repairOnce(ctx context.Context) error {
 	for _, f := range found {
 		ok, err := e.pieceGood(ctx, f, cache)
 		if err != nil {
-			e.log.Warn().Err(err).Int64("torrent", f.TorrentID).Int("piece", f.Piece).Msg("verify: re-read repaired piece")
+			e.log.Warn().Err(err).Int64("torrent_id", f.TorrentID).Int("piece", f.Piece).Msg("verify: re-read repaired piece")
 		}
 		switch {
 		case ok:

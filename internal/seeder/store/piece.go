@@ -91,7 +91,7 @@ func (p *piece) MarkNotComplete() error {
 	defer cancel()
 	err := p.s.markNotComplete(ctx, p.ts, []int{p.index}, false)
 	if errors.Is(err, ErrNotDurable) {
-		p.s.log.Warn().Err(err).Int("piece", p.index).Str("torrent", p.ts.name).Msg("piece not complete, recorded later")
+		p.s.log.Warn().Err(err).Int("piece", p.index).Str("torrent", p.ts.hexHash()).Str("name", p.ts.name).Msg("piece not complete, recorded later")
 	}
 	return err
 }

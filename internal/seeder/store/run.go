@@ -44,7 +44,7 @@ func (s *Store) nextWait(prev time.Duration, err error) time.Duration {
 		return s.interval
 	}
 	next := min(max(2*prev, s.interval), s.maxBackoff)
-	s.log.Warn().Err(err).Dur("retry_in", next).Msg("group commit failed")
+	s.log.Warn().Err(err).Int64("retry_in_ms", next.Milliseconds()).Msg("group commit failed")
 	return next
 }
 

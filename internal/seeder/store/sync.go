@@ -113,7 +113,7 @@ func (s *Store) syncFile(ts *torrentState, fe *fileEntry) error {
 // lose gives up on recording piece p complete: its data may not be on
 // disk. It reads back as unknown, so it is hashed before it is trusted.
 func (s *Store) lose(pt *pendingTorrent, p int, err error) {
-	s.log.Error().Err(err).Int("piece", p).Str("torrent", pt.ts.name).Msg("piece data not durable: not recording it complete")
+	s.log.Error().Err(err).Int("piece", p).Str("torrent", pt.ts.hexHash()).Str("name", pt.ts.name).Msg("piece data not durable: not recording it complete")
 	delete(pt.pieces, p)
 	s.mu.Lock()
 	defer s.mu.Unlock()

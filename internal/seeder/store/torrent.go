@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"path"
@@ -226,3 +227,6 @@ func (ts *torrentState) filesOf(off, n int64) []*fileEntry {
 	}
 	return out
 }
+
+// hexHash is the infohash as logs name a torrent ("torrent" field).
+func (ts *torrentState) hexHash() string { return hex.EncodeToString(ts.ih[:]) }
