@@ -73,6 +73,9 @@ type Config struct {
 	// page cache. Mapping used ~12% less CPU in bench/scrub.sh (see
 	// docs/BENCHMARKS.md); faults on mapped data become io_error findings.
 	NoMap bool
+	// deviceOf names the device of a data dir (nil = st_dev): tests make
+	// directories of one file system look like several disks.
+	deviceOf func(path string) (uint64, error)
 }
 
 func (c Config) withDefaults() Config {

@@ -25,6 +25,8 @@ type engine struct {
 	// background: scrub at the lowest CPU and I/O priority (the daemon's
 	// service); RunOffline scrubs at normal priority.
 	background bool
+	// devOf names the device of a data dir (deviceOf; tests inject).
+	devOf func(path string) (uint64, error)
 
 	// told keeps the repair sources the Repairer has told (it tells each
 	// once) until their findings are recorded repaired, so that a failed
@@ -42,10 +44,15 @@ func newEngine(cfg Config, db *catalog.DB) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	devOf := deviceOf
+	if cfg.deviceOf != nil {
+		devOf = cfg.deviceOf
+	}
 	return &engine{
 		cfg: cfg, db: db, log: cfg.Logger, clk: cfg.Clock, win: win,
 		lim:   scrub.NewLimiter(cfg.Rate, cfg.Clock),
 		owner: fmt.Sprintf("%s/%d/%d", cfg.NodeID, os.Getpid(), time.Now().UnixNano()),
+		devOf: devOf,
 	}, nil
 }
 
@@ -86,12 +93,17 @@ func (e *engine) plan(ctx context.Context, run catalog.VerifyRun) error {
 // errWindowEnded stops a run at its window's end.
 var errWindowEnded = errors.New("verify window ended")
 
-// execute works a run's jobs one at a time (the scrubber itself uses all
-// cores) until none is left, ctx ends or the window closes (end; zero =
-// none). progress, if set, sees bytes hashed and planned after each range.
+// execute works a run's jobs until none is left, ctx ends or the window
+// closes (end; zero = none): while the jobs left lie on more than one
+// device, one worker per device (see executeByDevice), then one job at a
+// time (the scrubber itself uses all cores). progress, if set, sees bytes
+// hashed and planned after each range.
 func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Time, progress func(done, total int64)) error {
 	targets := map[int64]*scrub.Target{}
-	var failedJobs int
+	t := &tally{progress: progress}
+	if err := e.executeByDevice(ctx, run, end, t); err != nil {
+		return err
+	}
 	for {
 		if !end.IsZero() && !e.clk.Now().Before(end) {
 			return e.stop(ctx, run, catalog.RunCancelled, "window ended: the ranges left are first in the next window")
@@ -111,25 +123,11 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 			}
 			continue
 		}
-		err = e.doJob(ctx, job, end, targets)
-		switch {
-		case errors.Is(err, errWindowEnded):
-			continue
-		case ctx.Err() != nil:
-			return ctx.Err() // run stays running; its leases expire and it resumes
-		case err != nil:
-			failedJobs++
-			e.log.Error().Err(err).Int64("run", run.ID).Int64("torrent_id", job.TorrentID).Int("first_piece", job.First).Msg("verify range failed")
-			if ferr := e.db.FailVerifyJob(ctx, job.ID, err.Error(), e.clk.Now()); ferr != nil {
-				return ferr
-			}
-		}
-		if progress != nil {
-			if r, err := e.db.VerifyRunByID(ctx, run.ID); err == nil {
-				progress(r.BytesHashed, r.BytesPlanned)
-			}
+		if err := e.jobDone(ctx, run, job, e.doJob(ctx, job, end, targets), t); err != nil {
+			return err
 		}
 	}
+	failedJobs := t.failed
 	if err := e.afterRun(ctx, run.ID); err != nil {
 		return err
 	}
