@@ -40,7 +40,7 @@ const healthTimeout = 30 * time.Second
 func runHealth(ctx context.Context, a *app, asJSON bool) error {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
-	db, closeFn, err := a.openCatalog(ctx, false)
+	db, closeFn, err := a.openCatalog(ctx, "health", false)
 	if err == nil {
 		defer closeFn()
 	}

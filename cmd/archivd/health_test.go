@@ -159,7 +159,7 @@ func TestHealthUnavailableHeldAndDamageRaisedAndClearedByTheirCommands(t *testin
 	}
 	// The repair follow-up closes the findings once pieces read back good.
 	ctx := ctxT(t)
-	fs, err := h.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []string{"open"}})
+	fs, err := h.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []catalog.FindingState{catalog.FindingOpen}})
 	if err != nil || len(fs) == 0 {
 		t.Fatalf("open findings: %v %d", err, len(fs))
 	}
@@ -225,13 +225,13 @@ func TestHealthOverdueAndScrubBehindRaisedAndClearedByVerify(t *testing.T) {
 	ctx := ctxT(t)
 	// A scheduled run that its window cut short, as the verify service
 	// records it.
-	id, err := h.db.CreateVerifyRun(ctx, "scheduled", []byte(`{}`), "n", time.Now())
+	id, err := h.db.CreateVerifyRun(ctx, catalog.RunScheduled, []byte(`{}`), "n", time.Now())
 	mustOK(t, err)
-	if _, ok, err := h.db.ClaimVerifyRun(ctx, []string{"scheduled"}, "n", time.Now()); err != nil || !ok {
+	if _, ok, err := h.db.ClaimVerifyRun(ctx, []catalog.RunKind{catalog.RunScheduled}, "n", time.Now()); err != nil || !ok {
 		t.Fatalf("claim: %v %v", err, ok)
 	}
 	mustOK(t, h.db.SetVerifyRunPlanned(ctx, id, 110000))
-	mustOK(t, h.db.FinishVerifyRun(ctx, id, "cancelled", catalog.RunCutByWindow+": the ranges left are first in the next window", time.Now()))
+	mustOK(t, h.db.FinishVerifyRun(ctx, id, catalog.RunCancelled, catalog.RunCutByWindow+": the ranges left are first in the next window", time.Now()))
 	behind := mustRaise(t, h.health(t), health.ScrubBehindSchedule, health.Warn)
 
 	// Pieces never verified since they were added, longer ago than the

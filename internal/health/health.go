@@ -56,15 +56,15 @@ func (s *Severity) UnmarshalJSON(b []byte) error {
 // The stable check codes. Alert rules and scripts match on them: never
 // rename one.
 const (
-	TorrentUnavailable   = "TORRENT_UNAVAILABLE"
-	DamageOpen           = "DAMAGE_OPEN"
-	RepairHeld           = "REPAIR_HELD"
-	PiecesNotVerified    = "PIECES_NOT_VERIFIED_IN_INTERVAL"
-	DiskFull             = "DISK_FULL"
-	DataRootLowSpace     = "DATA_ROOT_LOW_SPACE"
-	CatalogDegraded      = "CATALOG_DEGRADED"
-	ScrubBehindSchedule  = "SCRUB_BEHIND_SCHEDULE"
-	codesCount           = 8
+	TorrentUnavailable  = "TORRENT_UNAVAILABLE"
+	DamageOpen          = "DAMAGE_OPEN"
+	RepairHeld          = "REPAIR_HELD"
+	PiecesNotVerified   = "PIECES_NOT_VERIFIED_IN_INTERVAL"
+	DiskFull            = "DISK_FULL"
+	DataRootLowSpace    = "DATA_ROOT_LOW_SPACE"
+	CatalogDegraded     = "CATALOG_DEGRADED"
+	ScrubBehindSchedule = "SCRUB_BEHIND_SCHEDULE"
+	codesCount          = 8
 )
 
 // Codes lists every check code, in the order they are evaluated.

@@ -106,7 +106,7 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 	}
 	for {
 		if !end.IsZero() && !e.clk.Now().Before(end) {
-			return e.stop(ctx, run, catalog.RunCancelled, "window ended: the ranges left are first in the next window")
+			return e.stop(ctx, run, catalog.RunCancelled, catalog.RunCutByWindow+": the ranges left are first in the next window")
 		}
 		job, ok, err := e.db.ClaimVerifyJob(ctx, run.ID, e.owner, e.clk.Now(), e.cfg.Lease)
 		if err != nil {

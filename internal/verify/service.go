@@ -123,7 +123,7 @@ func (s *Service) workOnce(ctx context.Context) (bool, error) {
 		// One run at a time: the caller comes back for the next.
 		r := running[0]
 		if r.Kind == catalog.RunScheduled && !open {
-			return true, e.stop(ctx, r, catalog.RunCancelled, "window ended: the ranges left are first in the next window")
+			return true, e.stop(ctx, r, catalog.RunCancelled, catalog.RunCutByWindow+": the ranges left are first in the next window")
 		}
 		return true, s.finishRun(ctx, r, end, false)
 	}
