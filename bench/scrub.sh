@@ -17,7 +17,7 @@ TOR=$DIR/data.torrent
 BIN=$DIR/scrubbench
 RUNS=${RUNS:-3}
 mkdir -p "$DIR"
-go build -o "$BIN" "$REPO/internal/verify/scrubbench"
+go build -o "$BIN" "$REPO/cmd/scrubbench"
 [ -f "$TOR" ] || "$BIN" -mode make -dir "$DATA" -torrent "$TOR"
 BYTES=$(cat "$DATA"/* | wc -c)
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load $(cut -d' ' -f1-3 /proc/loadavg)"

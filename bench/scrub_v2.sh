@@ -18,7 +18,7 @@ DATA=$DIR/data
 BIN=$DIR/scrubbench
 RUNS=${RUNS:-3}
 mkdir -p "$DIR"
-go build -o "$BIN" "$REPO/internal/verify/scrubbench"
+go build -o "$BIN" "$REPO/cmd/scrubbench"
 [ -f "$DIR/data.torrent" ] || "$BIN" -mode make -dir "$DATA" -torrent "$DIR/data.torrent"
 for kind in v2 hybrid; do
 	[ -f "$DIR/$kind.torrent" ] && continue

@@ -6,6 +6,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/human"
 	"github.com/archivd/archivd/internal/importer"
 	"github.com/spf13/cobra"
 )
@@ -125,7 +126,7 @@ func addSource(ctx context.Context, a *app, db *catalog.DB, coll catalog.Collect
 		}
 	}
 	a.printf("added %s (%s) to %s: %s, %d files, data in %s (%s)\n", orDash(t.Name), t.HexHash(), coll.Name,
-		humanBytes(t.TotalLength), len(c.nt.Files), t.DataDir, c.note())
+		human.Bytes(t.TotalLength), len(c.nt.Files), t.DataDir, c.note())
 	for _, w := range importer.Warnings(c.nt) {
 		fmt.Fprintln(a.stderr, "warning: "+w)
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/catalog/domain"
 	"github.com/spf13/cobra"
 )
 
@@ -21,13 +21,9 @@ func newCollectionCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// collectionNameRe is the catalog's CHECK on collections.name: the name is
-// also a directory name, so it cannot be "." or "..".
-var collectionNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
 func checkCollectionName(name string) error {
-	if !collectionNameRe.MatchString(name) {
-		return usageErrorf("collection name %q: use letters, digits, '.', '_', '-' (starting with a letter or digit, at most 128)", name)
+	if !domain.ValidCollectionName(name) {
+		return usageErrorf("collection name %q: %s", name, domain.CollectionNameRule)
 	}
 	return nil
 }

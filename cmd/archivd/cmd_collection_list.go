@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/human"
 	"github.com/spf13/cobra"
 )
 
@@ -39,7 +40,7 @@ func runCollectionList(ctx context.Context, a *app, o collectionListOptions) err
 		}
 		rows := make([]string, len(cs))
 		for i, c := range cs {
-			rows[i] = fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s", c.Name, c.State, c.Torrents, humanBytes(c.TotalBytes),
+			rows[i] = fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s", c.Name, c.State, c.Torrents, human.Bytes(c.TotalBytes),
 				collectionDataRoot(a, c), orDash(c.Description))
 		}
 		return table(a.stdout, "NAME\tSTATE\tTORRENTS\tSIZE\tDATA ROOT\tDESCRIPTION", rows)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/human"
 	"github.com/spf13/cobra"
 )
 
@@ -39,7 +40,7 @@ func runList(ctx context.Context, a *app, o listOptions) error {
 		rows := make([]string, len(views))
 		for i, v := range views {
 			rows[i] = fmt.Sprintf("%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s", v.Name, shortHash(v.Torrent), v.Collection,
-				humanBytes(v.TotalLength), v.CompletePct, v.EffectiveState, v.Availability)
+				human.Bytes(v.TotalLength), v.CompletePct, v.EffectiveState, v.Availability)
 		}
 		return table(a.stdout, "NAME\tINFOHASH\tCOLLECTION\tSIZE\tCOMPLETE\tSTATE\tAVAILABILITY", rows)
 	})

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/human"
 	"github.com/archivd/archivd/internal/verify"
 	"github.com/spf13/cobra"
 )
@@ -59,7 +62,7 @@ the latest N runs instead. --json is --format json.`,
 			return runReport(cmd.Context(), a, o, ref)
 		},
 	}
-	cmd.Flags().StringVarP(&o.Format, "format", "f", "table", "table|json|csv|markdown|html")
+	cmd.Flags().StringVarP(&o.Format, "format", "f", "table", strings.Join(verify.Formats, "|"))
 	cmd.Flags().StringVarP(&o.Out, "out", "o", "", "write to this file instead of standard output")
 	cmd.Flags().IntVar(&o.List, "list", 0, "list the latest N runs instead")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON (--format json; with --list too)")
@@ -78,10 +81,8 @@ func runReport(ctx context.Context, a *app, o reportOptions, ref string) error {
 		}
 		id = n
 	}
-	switch o.Format {
-	case "table", "json", "csv", "markdown", "html":
-	default:
-		return usageErrorf("report: --format %q is not table, json, csv, markdown or html", o.Format)
+	if !slices.Contains(verify.Formats, o.Format) {
+		return usageErrorf("report: --format %q is not one of %s", o.Format, strings.Join(verify.Formats, ", "))
 	}
 	return a.withCatalog(ctx, "report", func(db *catalog.DB) error {
 		rep, err := verify.LoadReport(ctx, db, id)
@@ -105,7 +106,7 @@ func runReport(ctx context.Context, a *app, o reportOptions, ref string) error {
 }
 
 func listRuns(ctx context.Context, a *app, db *catalog.DB, o reportOptions) error {
-	runs, err := db.RunViews(ctx, o.List)
+	runs, err := db.VerifyRuns(ctx, o.List)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -116,7 +117,7 @@ func listRuns(ctx context.Context, a *app, db *catalog.DB, o reportOptions) erro
 	for i, r := range runs {
 		when := r.RequestedAt.Format("2006-01-02 15:04:05")
 		rows[i] = fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d", r.ID, r.Kind, r.State, when,
-			humanBytes(r.BytesHashed), r.PiecesChecked, r.PiecesFailed, r.PiecesRepaired)
+			human.Bytes(r.BytesHashed), r.PiecesChecked, r.PiecesFailed, r.PiecesRepaired)
 	}
 	return table(a.stdout, "RUN\tKIND\tSTATE\tREQUESTED\tHASHED\tCHECKED\tFAILED\tREPAIRED", rows)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/human"
 	"github.com/spf13/cobra"
 )
 
@@ -140,9 +141,9 @@ func printShow(a *app, v showView) {
 	if !v.HasMetainfo() {
 		a.printf("metadata:      not fetched yet (magnet %s)\n", v.Magnet)
 	}
-	a.printf("size:          %s (%d bytes)\npieces:        %d of %s\n", humanBytes(v.TotalLength), v.TotalLength, v.PieceCount, humanBytes(v.PieceLength))
+	a.printf("size:          %s (%d bytes)\npieces:        %d of %s\n", human.Bytes(v.TotalLength), v.TotalLength, v.PieceCount, human.Bytes(v.PieceLength))
 	a.printf("complete:      %d pieces (%.1f%%), %d not yet hashed\n", v.PiecesComplete, v.CompletePct, v.PieceCount-v.PiecesKnown)
-	a.printf("uploaded:      %s\ndownloaded:    %s\nopen findings: %d\n", humanBytes(v.Uploaded), humanBytes(v.Downloaded), v.OpenFindings)
+	a.printf("uploaded:      %s\ndownloaded:    %s\nopen findings: %d\n", human.Bytes(v.Uploaded), human.Bytes(v.Downloaded), v.OpenFindings)
 	a.printf("peers:         %d seen in the last %s, %d known\n", v.LivePeers, livePeerWindow, len(v.Peers))
 	a.printf("trackers:      %s\nweb seeds:     %s\nadded:         %s\n", orDash(strings.Join(v.Trackers, " ")),
 		orDash(strings.Join(v.WebSeeds, " ")), v.AddedAt.Format("2006-01-02 15:04:05 MST"))

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
-	"github.com/archivd/archivd/internal/daemon"
+	"github.com/archivd/archivd/internal/human"
 	"github.com/archivd/archivd/internal/verify"
 	"github.com/spf13/cobra"
 )
@@ -72,7 +72,7 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, refs []string) erro
 		var err error
 		if o.Offline {
 			update, finish := hashProgress(ctx, a, "verify")
-			id, err = verify.RunOffline(ctx, db, daemon.VerifyConfig(a.cfg, a.log), scope, update)
+			id, err = verify.RunOffline(ctx, db, verify.ConfigFrom(a.cfg, a.log), scope, update)
 			finish()
 		} else {
 			id, err = verify.RequestRun(ctx, db, catalog.RunManual, scope)
@@ -132,7 +132,7 @@ func finishedRun(ctx context.Context, a *app, db *catalog.DB, id int64, asJSON b
 		}
 	} else {
 		a.printf("run %d %s: %s hashed, %d pieces checked, %d failed, %d repaired\n", r.ID, r.State,
-			humanBytes(r.BytesHashed), r.PiecesChecked, r.PiecesFailed, r.PiecesRepaired)
+			human.Bytes(r.BytesHashed), r.PiecesChecked, r.PiecesFailed, r.PiecesRepaired)
 	}
 	if r.State == catalog.RunFailed {
 		return fmt.Errorf("verify: run %d failed: %s", r.ID, r.Error)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/human"
 	"github.com/spf13/cobra"
 )
 
@@ -54,8 +55,8 @@ func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) e
 		if p.Left >= 0 {
 			left = (time.Duration(p.Left) * time.Second).String()
 		}
-		rows[i] = fmt.Sprintf("%d\t%s\t%s\t%s / %s\t%s/s\t%s\t%d", p.ID, p.Kind, p.State, humanBytes(p.BytesHashed),
-			humanBytes(p.BytesPlanned), humanBytes(int64(p.Rate)), left, p.PiecesFailed)
+		rows[i] = fmt.Sprintf("%d\t%s\t%s\t%s / %s\t%s/s\t%s\t%d", p.ID, p.Kind, p.State, human.Bytes(p.BytesHashed),
+			human.Bytes(p.BytesPlanned), human.Bytes(int64(p.Rate)), left, p.PiecesFailed)
 	}
 	return table(a.stdout, "RUN\tKIND\tSTATE\tHASHED\tRATE\tLEFT\tFAILED", rows)
 }

@@ -201,8 +201,8 @@ func (h *healthEnv) waitRunsDone(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		var runs []catalog.RunView
-		runs, err := h.db.RunViews(ctxT(t), 5)
+		var runs []catalog.VerifyRun
+		runs, err := h.db.VerifyRuns(ctxT(t), 5)
 		if err != nil {
 			t.Fatal(err)
 		}

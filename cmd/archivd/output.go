@@ -27,20 +27,6 @@ func table(w io.Writer, header string, rows []string) error {
 	return tw.Flush()
 }
 
-// humanBytes renders n with a binary unit and one decimal.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // orDash shows empty strings as "-" so table columns stay aligned.
 func orDash(s string) string {
 	if s == "" {

@@ -63,5 +63,5 @@ func TestVerifyOfflineFindsFlippedByteAndReportRendersEveryFormat(t *testing.T) 
 		t.Fatalf("findings = %+v, want one hash_mismatch at piece 3", rep.Findings)
 	}
 	wantErr(t, runReport(ctx, e.a, reportOptions{Format: "pdf"}, "latest"), exitUsage,
-		`archivd: report: --format "pdf" is not table, json, csv, markdown or html`)
+		`archivd: report: --format "pdf" is not one of table, json, csv, markdown, html`)
 }

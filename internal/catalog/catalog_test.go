@@ -32,6 +32,9 @@ func TestCollectionLifecycle(t *testing.T) {
 	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "maps"}); !errors.Is(err, catalog.ErrExists) {
 		t.Fatalf("duplicate collection: got %v, want ErrExists", err)
 	}
+	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: ".."}); !errors.Is(err, catalog.ErrInvalidName) {
+		t.Fatalf("collection named '..': got %v, want ErrInvalidName", err)
+	}
 	if _, err := db.Collection(ctx, "nope"); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("unknown collection: got %v", err)
 	}

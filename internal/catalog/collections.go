@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/archivd/archivd/internal/catalog/domain"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -39,9 +40,15 @@ func scanCollection(row pgx.Row) (Collection, error) {
 	return c, err
 }
 
+// ErrInvalidName is returned for a collection name the catalog refuses.
+var ErrInvalidName = errors.New("invalid collection name")
+
 // CreateCollection inserts c (Name, Description, DataRoot, Source, WebSeeds,
 // VerifyPolicy are used) and returns the stored row.
 func (db *DB) CreateCollection(ctx context.Context, c Collection) (Collection, error) {
+	if !domain.ValidCollectionName(c.Name) {
+		return Collection{}, fmt.Errorf("catalog: create collection %q: %w: %s", c.Name, ErrInvalidName, domain.CollectionNameRule)
+	}
 	if c.Source == "" {
 		c.Source = "cli"
 	}

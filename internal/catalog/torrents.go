@@ -275,15 +275,6 @@ func (db *DB) DeleteTorrent(ctx context.Context, id int64) error {
 	return nil
 }
 
-// AddTransfer adds to a torrent's uploaded/downloaded totals.
-func (db *DB) AddTransfer(ctx context.Context, id int64, up, down int64) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET uploaded_bytes = uploaded_bytes + $2,
-		downloaded_bytes = downloaded_bytes + $3 WHERE id = $1`, id, up, down); err != nil {
-		return fmt.Errorf("catalog: add transfer totals of torrent %d: %w", id, err)
-	}
-	return nil
-}
-
 // Transfer is a delta of a torrent's transfer totals.
 type Transfer struct {
 	TorrentID int64

@@ -12,29 +12,36 @@ import (
 
 // VerifyRun is one verification run and its running totals.
 type VerifyRun struct {
-	ID             int64      `json:"id"`
-	Kind           RunKind    `json:"kind"`
-	Scope          []byte     `json:"-"` // JSON: {"collections": [...], "torrents": [...]}
-	State          RunState   `json:"state"`
-	NodeID         string     `json:"node_id"`
-	RequestedAt    time.Time  `json:"requested_at"`
-	StartedAt      *time.Time `json:"started_at,omitempty"`
-	FinishedAt     *time.Time `json:"finished_at,omitempty"`
-	BytesPlanned   int64      `json:"bytes_planned"`
-	BytesHashed    int64      `json:"bytes_hashed"`
-	PiecesChecked  int64      `json:"pieces_checked"`
-	PiecesFailed   int64      `json:"pieces_failed"`
-	PiecesRepaired int64      `json:"pieces_repaired"`
-	Error          string     `json:"error,omitempty"`
+	ID   int64   `json:"id"`
+	Kind RunKind `json:"kind"`
+	// Scope is the run's JSON scope: {"collections": [...], "torrents": [...]}.
+	Scope          json.RawMessage `json:"scope"`
+	State          RunState        `json:"state"`
+	NodeID         string          `json:"node_id"`
+	RequestedAt    time.Time       `json:"requested_at"`
+	StartedAt      *time.Time      `json:"started_at,omitempty"`
+	FinishedAt     *time.Time      `json:"finished_at,omitempty"`
+	BytesPlanned   int64           `json:"bytes_planned"`
+	BytesHashed    int64           `json:"bytes_hashed"`
+	PiecesChecked  int64           `json:"pieces_checked"`
+	PiecesFailed   int64           `json:"pieces_failed"`
+	PiecesRepaired int64           `json:"pieces_repaired"`
+	Error          string          `json:"error,omitempty"`
+	// Findings counts the findings recorded by this run.
+	Findings int `json:"findings"`
 }
 
-const verifyRunCols = `id, kind, scope, state, coalesce(node_id, ''), requested_at, started_at, finished_at,
-	bytes_planned, bytes_hashed, pieces_checked, pieces_failed, pieces_repaired, error`
+// verifyRunCols is the one column list of a run; every query names the
+// table r.
+const verifyRunCols = `r.id, r.kind, r.scope, r.state, coalesce(r.node_id, ''), r.requested_at, r.started_at,
+	r.finished_at, r.bytes_planned, r.bytes_hashed, r.pieces_checked, r.pieces_failed, r.pieces_repaired,
+	r.error, (SELECT count(*) FROM findings f WHERE f.run_id = r.id)`
 
 func scanVerifyRun(row pgx.Row) (VerifyRun, error) {
 	var r VerifyRun
-	err := row.Scan(&r.ID, &r.Kind, &r.Scope, &r.State, &r.NodeID, &r.RequestedAt, &r.StartedAt, &r.FinishedAt,
-		&r.BytesPlanned, &r.BytesHashed, &r.PiecesChecked, &r.PiecesFailed, &r.PiecesRepaired, &r.Error)
+	err := row.Scan(&r.ID, &r.Kind, &r.Scope, &r.State, &r.NodeID, &r.RequestedAt, &r.StartedAt,
+		&r.FinishedAt, &r.BytesPlanned, &r.BytesHashed, &r.PiecesChecked, &r.PiecesFailed, &r.PiecesRepaired,
+		&r.Error, &r.Findings)
 	return r, err
 }
 
@@ -53,8 +60,8 @@ func (db *DB) CreateVerifyRun(ctx context.Context, kind RunKind, scope []byte, n
 // (claim-then-commit: the row is locked with SKIP LOCKED and set running
 // in one statement, so two daemons never start the same run).
 func (db *DB) ClaimVerifyRun(ctx context.Context, kinds []RunKind, nodeID string, now time.Time) (VerifyRun, bool, error) {
-	r, err := scanVerifyRun(db.Pool.QueryRow(ctx, `UPDATE verify_runs SET state = 'running', started_at = $3, node_id = $2
-		WHERE id = (SELECT id FROM verify_runs WHERE state = 'queued' AND kind = ANY($1) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+	r, err := scanVerifyRun(db.Pool.QueryRow(ctx, `UPDATE verify_runs r SET state = 'running', started_at = $3, node_id = $2
+		WHERE r.id = (SELECT id FROM verify_runs WHERE state = 'queued' AND kind = ANY($1) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
 		RETURNING `+verifyRunCols, kinds, nodeID, now))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return VerifyRun{}, false, nil
@@ -67,9 +74,9 @@ func (db *DB) ClaimVerifyRun(ctx context.Context, kinds []RunKind, nodeID string
 
 // VerifyRunByID returns one run; id 0 means the latest run.
 func (db *DB) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
-	q := `SELECT ` + verifyRunCols + ` FROM verify_runs WHERE id = $1`
+	q := `SELECT ` + verifyRunCols + ` FROM verify_runs r WHERE r.id = $1`
 	if id == 0 {
-		q = `SELECT ` + verifyRunCols + ` FROM verify_runs WHERE $1 = 0 ORDER BY id DESC LIMIT 1`
+		q = `SELECT ` + verifyRunCols + ` FROM verify_runs r WHERE $1 = 0 ORDER BY r.id DESC LIMIT 1`
 	}
 	r, err := scanVerifyRun(db.Pool.QueryRow(ctx, q, id))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -84,7 +91,8 @@ func (db *DB) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
 // UnfinishedVerifyRuns lists runs left running (by a crashed process or
 // the current one) of the given kinds, oldest first.
 func (db *DB) UnfinishedVerifyRuns(ctx context.Context, kinds []RunKind) ([]VerifyRun, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs WHERE state = 'running' AND kind = ANY($1) ORDER BY id`, kinds)
+	rows, err := db.Pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
+		WHERE r.state = 'running' AND r.kind = ANY($1) ORDER BY r.id`, kinds)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list unfinished verify runs: %w", err)
 	}
@@ -120,73 +128,29 @@ func (db *DB) SetVerifyRunPlanned(ctx context.Context, id, bytes int64) error {
 	return nil
 }
 
-// RunView is one verification run as the API shows it.
-type RunView struct {
-	ID             int64           `json:"id"`
-	Kind           string          `json:"kind"`
-	Scope          json.RawMessage `json:"scope"`
-	State          string          `json:"state"`
-	NodeID         string          `json:"node_id"`
-	RequestedAt    time.Time       `json:"requested_at"`
-	StartedAt      *time.Time      `json:"started_at,omitempty"`
-	FinishedAt     *time.Time      `json:"finished_at,omitempty"`
-	BytesPlanned   int64           `json:"bytes_planned"`
-	BytesHashed    int64           `json:"bytes_hashed"`
-	PiecesChecked  int64           `json:"pieces_checked"`
-	PiecesFailed   int64           `json:"pieces_failed"`
-	PiecesRepaired int64           `json:"pieces_repaired"`
-	Error          string          `json:"error,omitempty"`
-	// Findings counts the findings recorded by this run.
-	Findings int `json:"findings"`
-}
-
-const runViewCols = `r.id, r.kind, r.scope, r.state, coalesce(r.node_id, ''), r.requested_at, r.started_at,
-	r.finished_at, r.bytes_planned, r.bytes_hashed, r.pieces_checked, r.pieces_failed, r.pieces_repaired,
-	r.error, (SELECT count(*) FROM findings f WHERE f.run_id = r.id)`
-
-func scanRunView(row pgx.Row) (RunView, error) {
-	var r RunView
-	err := row.Scan(&r.ID, &r.Kind, &r.Scope, &r.State, &r.NodeID, &r.RequestedAt, &r.StartedAt,
-		&r.FinishedAt, &r.BytesPlanned, &r.BytesHashed, &r.PiecesChecked, &r.PiecesFailed, &r.PiecesRepaired,
-		&r.Error, &r.Findings)
-	return r, err
-}
-
-// RunViews returns the latest limit verification runs, newest first.
-func (db *DB) RunViews(ctx context.Context, limit int) ([]RunView, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+runViewCols+` FROM verify_runs r ORDER BY r.id DESC LIMIT $1`, limit)
+// VerifyRuns returns the latest limit verification runs, newest first.
+func (db *DB) VerifyRuns(ctx context.Context, limit int) ([]VerifyRun, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r ORDER BY r.id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list verify runs: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RunView, error) { return scanRunView(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (VerifyRun, error) { return scanVerifyRun(r) })
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list verify runs: %w", err)
 	}
 	return out, nil
 }
 
-// RunView returns one verification run.
-func (db *DB) RunView(ctx context.Context, id int64) (RunView, error) {
-	r, err := scanRunView(db.Pool.QueryRow(ctx, `SELECT `+runViewCols+` FROM verify_runs r WHERE r.id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return RunView{}, fmt.Errorf("catalog: verify run %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return RunView{}, fmt.Errorf("catalog: read verify run %d: %w", id, err)
-	}
-	return r, nil
-}
-
-// LastRunView returns the most recent run that has finished (any result),
+// LastFinishedVerifyRun returns the most recent run that has finished (any result),
 // or ok=false when none has.
-func (db *DB) LastRunView(ctx context.Context) (r RunView, ok bool, err error) {
-	r, err = scanRunView(db.Pool.QueryRow(ctx, `SELECT `+runViewCols+` FROM verify_runs r
+func (db *DB) LastFinishedVerifyRun(ctx context.Context) (r VerifyRun, ok bool, err error) {
+	r, err = scanVerifyRun(db.Pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
 		WHERE r.finished_at IS NOT NULL ORDER BY r.finished_at DESC, r.id DESC LIMIT 1`))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return RunView{}, false, nil
+		return VerifyRun{}, false, nil
 	}
 	if err != nil {
-		return RunView{}, false, fmt.Errorf("catalog: read last verify run: %w", err)
+		return VerifyRun{}, false, fmt.Errorf("catalog: read last verify run: %w", err)
 	}
 	return r, true, nil
 }

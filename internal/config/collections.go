@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
-	"regexp"
 
+	"github.com/archivd/archivd/internal/catalog/domain"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -27,8 +27,6 @@ type CollectionConfig struct {
 // collectionsKey is the one key whose value is a list of mappings; it is
 // kept out of the flat key set (no environment variable or flag sets it).
 const collectionsKey = "collections"
-
-var collectionNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // verifyOverrideKeys are the verify settings a collection may override.
 var verifyOverrideKeys = map[string]bool{"interval": true, "mass_failure_ratio": true}
@@ -68,8 +66,8 @@ func (c *Config) validateCollections() error {
 	seen := map[string]bool{}
 	for i, cc := range c.Collections {
 		at := fmt.Sprintf("collections[%d]", i)
-		if !collectionNameRe.MatchString(cc.Name) {
-			return errorf("%s.name: %q is not a collection name (letters, digits, '.', '_', '-'; at most 128)", at, cc.Name)
+		if !domain.ValidCollectionName(cc.Name) {
+			return errorf("%s.name: %q is not a collection name: %s", at, cc.Name, domain.CollectionNameRule)
 		}
 		if seen[cc.Name] {
 			return errorf("%s.name: %q is declared twice", at, cc.Name)

@@ -30,10 +30,10 @@ func walk(t reflect.Type, prefix string, index []int) []field {
 	var out []field
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		if sf.Tag.Get("koanf") == "-" {
+		if sf.Tag.Get("key") == "-" {
 			continue // a structured value (collections), not a flat key
 		}
-		key := prefix + sf.Tag.Get("koanf")
+		key := prefix + sf.Tag.Get("key")
 		idx := append(append([]int(nil), index...), i)
 		if sf.Type.Kind() == reflect.Struct && sf.Type != durationType {
 			out = append(out, walk(sf.Type, key+".", idx)...)

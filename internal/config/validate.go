@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/archivd/archivd/internal/loopback"
 	"github.com/robfig/cron/v3"
 )
 
@@ -161,18 +162,10 @@ func (c *Config) validateHTTP() error {
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return errorf("http.listen: %q: port %q is not a port (0-65535)", h.Listen, port)
 	}
-	if !isLoopback(host) && h.TokenFile == "" {
+	if !loopback.Host(host) && h.TokenFile == "" {
 		return errorf("http.listen: %q is not loopback: set http.token_file", h.Listen)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func checkURL(raw string, schemes ...string) error {

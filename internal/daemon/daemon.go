@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
@@ -46,15 +45,4 @@ func prepareSchema(ctx context.Context, db *catalog.DB, cfg *config.Config, log 
 		return fmt.Errorf("%w: %w", ErrSchema, err)
 	}
 	return nil
-}
-
-func nodeID(cfg *config.Config) string {
-	if cfg.NodeID != "" {
-		return cfg.NodeID
-	}
-	h, err := os.Hostname()
-	if err != nil || h == "" {
-		return "archivd"
-	}
-	return h
 }

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/archivd/archivd/internal/catalog"
 	"sync/atomic"
+
+	"github.com/archivd/archivd/internal/catalog"
 
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/seeder"

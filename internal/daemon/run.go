@@ -67,7 +67,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d.live = &liveSeeder{s: d.Seeder, db: db}
 	counters := httpapi.NewCounters(prometheus.NewRegistry())
-	vcfg := VerifyConfig(cfg, log)
+	vcfg := verify.ConfigFrom(cfg, log)
 	vcfg.Repairer = d.Seeder
 	vcfg.Observer = countersObserver{counters}
 	if d.Verify, err = verify.NewService(vcfg, db); err != nil {
@@ -77,7 +77,7 @@ func Run(ctx context.Context, o Options) error {
 		d.HTTP, err = httpapi.New(httpapi.Options{Listen: cfg.HTTP.Listen, TokenFile: cfg.HTTP.TokenFile,
 			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,
 			DB: db, Live: d.live, Version: o.Version, Logger: log, Counters: counters,
-			Health: health.New(db, nil, HealthConfig(cfg, o.CLI)), NodeID: nodeID(cfg)})
+			Health: health.New(db, nil, HealthConfig(cfg, o.CLI)), NodeID: cfg.ResolvedNodeID()})
 		if err != nil {
 			return err
 		}
@@ -135,6 +135,6 @@ func seederConfig(cfg *config.Config, log zerolog.Logger) seeder.Config {
 		MaxConnsPerTorrent: n.MaxConnsPerTorrent, MaxHalfOpen: n.MaxHalfOpen,
 		CommitInterval: cfg.Seeder.CommitInterval, MaxPendingPieces: cfg.Seeder.MaxPendingPieces,
 		ReconcileInterval: cfg.Seeder.ReconcileInterval,
-		NodeID:            nodeID(cfg), Logger: log,
+		NodeID:            cfg.ResolvedNodeID(), Logger: log,
 	}
 }

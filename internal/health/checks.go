@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/human"
 	"github.com/archivd/archivd/internal/verify"
 )
 
@@ -112,11 +113,11 @@ func (e *Evaluator) checkOverdue(ctx context.Context, r *Report) error {
 		pieces, bytes = pieces+t.Count, bytes+t.Bytes
 	}
 	shown, lines := refs(ts, func(t catalog.TorrentRef) string {
-		return fmt.Sprintf("%d pieces (%s) last verified %s", t.Count, humanBytes(t.Bytes), stamp(t.Since))
+		return fmt.Sprintf("%d pieces (%s) last verified %s", t.Count, human.Bytes(t.Bytes), stamp(t.Since))
 	})
 	r.add(Check{Code: PiecesNotVerified, Severity: Warn, Count: len(ts), Torrents: shown, Detail: lines,
 		Summary: fmt.Sprintf("%d pieces (%s) of %s not verified within their interval",
-			pieces, humanBytes(bytes), plural(len(ts), "torrent", "torrents")),
+			pieces, human.Bytes(bytes), plural(len(ts), "torrent", "torrents")),
 		Command: e.cmd("verify", hashes(shown)),
 		Hint:    "queue a run now ('archivd verify status' follows it); if this recurs, widen verify.max_run or add windows"})
 	return nil
@@ -130,7 +131,7 @@ func (e *Evaluator) checkScrubBehind(ctx context.Context, r *Report) error {
 	left := max(0, run.BytesPlanned-run.BytesHashed)
 	r.add(Check{Code: ScrubBehindSchedule, Severity: Warn, Count: 1,
 		Summary: fmt.Sprintf("scheduled verify run %d was cut by its window at %s with %s of %s not hashed",
-			run.ID, stamp(run.FinishedAt), humanBytes(left), humanBytes(run.BytesPlanned)),
+			run.ID, stamp(run.FinishedAt), human.Bytes(left), human.Bytes(run.BytesPlanned)),
 		Detail:  []string{fmt.Sprintf("run %d: %s", run.ID, run.Error)},
 		Command: e.cmd("verify"),
 		Hint:    "catch up now with a run over everything; then widen verify.max_run, raise verify.rate or add windows"})
@@ -142,18 +143,4 @@ func stamp(t *time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-// humanBytes renders n with a binary unit and one decimal.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/archivd/archivd/internal/human"
 	"golang.org/x/sys/unix"
 )
 
@@ -94,7 +95,7 @@ func (e *Evaluator) spaceCheck(code string, sev Severity, ss []Space, what strin
 	var dirs []string
 	for _, s := range ss {
 		c.Detail = append(c.Detail, fmt.Sprintf("%s free of %s (%.1f%%): %v",
-			humanBytes(int64(s.Avail)), humanBytes(int64(s.Size)), s.FreeRatio()*100, s.Roots))
+			human.Bytes(int64(s.Avail)), human.Bytes(int64(s.Size)), s.FreeRatio()*100, s.Roots))
 		dirs = append(dirs, existingParent(s.Roots[0]))
 	}
 	c.Command = "df -h " + shellJoin(dirs)

@@ -132,7 +132,7 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "%v", err)
 		return
 	}
-	runs, err := s.o.DB.RunViews(r.Context(), n)
+	runs, err := s.o.DB.VerifyRuns(r.Context(), n)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -142,7 +142,7 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) {
 
 // runDetail is a run with its findings.
 type runDetail struct {
-	catalog.RunView
+	catalog.VerifyRun
 	FindingList []catalog.FindingView `json:"finding_list"`
 }
 
@@ -152,7 +152,7 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "run id %q: want a positive number", r.PathValue("id"))
 		return
 	}
-	run, err := s.o.DB.RunView(r.Context(), id)
+	run, err := s.o.DB.VerifyRunByID(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -162,7 +162,7 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, runDetail{RunView: run, FindingList: fs})
+	writeJSON(w, http.StatusOK, runDetail{VerifyRun: run, FindingList: fs})
 }
 
 func (s *Server) handleFindings(w http.ResponseWriter, r *http.Request) {

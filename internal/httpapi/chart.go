@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/archivd/archivd/internal/human"
 )
 
 // chart is the throughput plot, drawn server-side as SVG polylines so the
@@ -39,7 +41,7 @@ func newChart(ss []Sample, every time.Duration) chart {
 		fmt.Fprintf(&dn, "%.1f,%.1f ", x, chartH-float64(chartH)*s.DownloadBps/peak)
 	}
 	c.Up, c.Down = up.String(), dn.String()
-	c.MaxLabel = humanBytes(int64(peak)) + "/s"
+	c.MaxLabel = human.Bytes(int64(peak)) + "/s"
 	c.From, c.To = t0.UTC().Format("15:04:05"), t1.UTC().Format("15:04:05 UTC")
 	c.LastUp, c.LastDn = ss[len(ss)-1].UploadBps, ss[len(ss)-1].DownloadBps
 	return c

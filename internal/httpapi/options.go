@@ -5,9 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
+
+	"github.com/archivd/archivd/internal/loopback"
 )
 
 // validate checks o and turns on RequireToken for non-loopback addresses.
@@ -15,9 +16,9 @@ func (o *Options) validate() error {
 	if o.Listen == "" {
 		return errors.New("httpapi: http.listen is empty (the HTTP server is off; do not start it)")
 	}
-	loop, err := IsLoopback(o.Listen)
+	loop, err := loopback.Listen(o.Listen)
 	if err != nil {
-		return err
+		return fmt.Errorf("httpapi: http.listen %w", err)
 	}
 	if !loop {
 		o.RequireToken = true
@@ -37,40 +38,8 @@ func (o *Options) validate() error {
 	return nil
 }
 
-// ValidateListen checks an http.listen / http.token_file pair the way New
-// does, without binding, so that config validation can call it. An empty
-// listen (server off) is valid.
-func ValidateListen(listen, tokenFile string) error {
-	if listen == "" {
-		return nil
-	}
-	loop, err := IsLoopback(listen)
-	if err != nil {
-		return err
-	}
-	if !loop && tokenFile == "" {
-		return tokenError(listen)
-	}
-	return nil
-}
-
 func tokenError(listen string) error {
 	return fmt.Errorf("httpapi: http.listen %q is not a loopback address: set http.token_file (a bearer token) or listen on 127.0.0.1", listen)
-}
-
-// IsLoopback reports whether listen (host:port) binds only loopback:
-// 127.0.0.0/8, ::1 or "localhost". An empty host binds every interface.
-// Other host names count as non-loopback: what they resolve to may change.
-func IsLoopback(listen string) (bool, error) {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return false, fmt.Errorf("httpapi: http.listen %q: want host:port: %w", listen, err)
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true, nil
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback(), nil
 }
 
 // readToken returns the SHA-256 of the trimmed token in path, or nil when

@@ -13,14 +13,15 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/health"
+	"github.com/archivd/archivd/internal/human"
 )
 
 //go:embed status.html
 var statusHTML string
 
 var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
-	"bytes": humanBytes,
-	"rate":  func(f float64) string { return humanBytes(int64(f)) + "/s" },
+	"bytes": human.Bytes,
+	"rate":  func(f float64) string { return human.Bytes(int64(f)) + "/s" },
 	"when":  when,
 	"sev":   sevClass,
 }).Parse(statusHTML))
@@ -36,7 +37,7 @@ type statusPage struct {
 	States               []stateCount
 	Stats                catalog.OpsStats
 	StatsErr             string
-	LastRun              *catalog.RunView
+	LastRun              *catalog.VerifyRun
 	Findings             []catalog.FindingView
 	Uploaded, Downloaded int64
 	Peers                int
@@ -91,7 +92,7 @@ func (s *Server) statusData(ctx context.Context) statusPage {
 		p.States = append(p.States, stateCount{st, n})
 	}
 	sort.Slice(p.States, func(i, j int) bool { return p.States[i].State < p.States[j].State })
-	if run, ok, err := s.o.DB.LastRunView(ctx); err == nil && ok {
+	if run, ok, err := s.o.DB.LastFinishedVerifyRun(ctx); err == nil && ok {
 		p.LastRun = &run
 	}
 	p.Findings, _ = s.o.DB.FindingViews(ctx, catalog.FindingFilterView{State: "unresolved", Limit: 20})
@@ -101,19 +102,6 @@ func (s *Server) statusData(ctx context.Context) statusPage {
 	}
 	p.Chart = newChart(s.ring.samples(), s.sampleInterval())
 	return p
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func when(t *time.Time) string {

@@ -78,15 +78,9 @@ func Union(lists ...[]string) []string {
 
 // ImportFile adds the .torrent file at path to collection coll, with its
 // data in CollectionRoot/<name> (data already there is adopted: its pieces
-// are hashed by the daemon before they are trusted).
-func ImportFile(ctx context.Context, db *catalog.DB, dataDir string, coll catalog.Collection, path, source string) (catalog.Torrent, error) {
-	t, _, err := ImportFileWarn(ctx, db, dataDir, coll, path, source)
-	return t, err
-}
-
-// ImportFileWarn is ImportFile that also returns the torrent's Warnings
-// (for the log of an unattended import).
-func ImportFileWarn(ctx context.Context, db *catalog.DB, dataDir string, coll catalog.Collection, path, source string) (catalog.Torrent, []string, error) {
+// are hashed by the daemon before they are trusted). It also returns the
+// torrent's Warnings (for the log of an unattended import).
+func ImportFile(ctx context.Context, db *catalog.DB, dataDir string, coll catalog.Collection, path, source string) (catalog.Torrent, []string, error) {
 	t, err := torrentfile.Load(path)
 	if err != nil {
 		return catalog.Torrent{}, nil, err

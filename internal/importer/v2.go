@@ -4,9 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/anacrolix/torrent/bencode"
-	"github.com/anacrolix/torrent/metainfo"
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/torrentfile"
 )
 
 // ErrUnsupported marks a valid torrent that archivd cannot seed.
@@ -29,13 +28,9 @@ func checkSeedable(nt catalog.NewTorrent) error {
 	if nt.Metainfo == nil {
 		return nil // a magnet: checked when its metadata arrives
 	}
-	var mi metainfo.MetaInfo
-	if err := bencode.Unmarshal(nt.Metainfo, &mi); err != nil {
-		return fmt.Errorf("torrent %s: decode metainfo: %w", nt.Name, err)
-	}
-	info, err := mi.UnmarshalInfo()
+	_, info, err := torrentfile.Decode(nt.Metainfo)
 	if err != nil {
-		return fmt.Errorf("torrent %s: decode info: %w", nt.Name, err)
+		return fmt.Errorf("torrent %s: %w", nt.Name, err)
 	}
 	if info.HasV2() && !info.HasV1() {
 		return fmt.Errorf("torrent %s is v2-only (BEP 52, no v1 piece hashes): %w: the torrent engine (anacrolix/torrent v1.61.0) crashes on such torrents; add a v1 or hybrid torrent of the same data", nt.Name, ErrUnsupported)

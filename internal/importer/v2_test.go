@@ -24,14 +24,14 @@ func TestImportRefusesV2OnlyButTakesHybrid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ImportFile(ctx, db, "", coll, seedcorpus.File(t, "real-lt-v2only"), "cli")
+	_, _, err = ImportFile(ctx, db, "", coll, seedcorpus.File(t, "real-lt-v2only"), "cli")
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "v2-only") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("v2-only torrent: %v, want a one-line ErrUnsupported", err)
 	}
 	if ts, err := db.Torrents(ctx, catalog.TorrentFilter{}); err != nil || len(ts) != 0 {
 		t.Fatalf("catalog after the refusal: %d torrents, %v", len(ts), err)
 	}
-	if _, err := ImportFile(ctx, db, "", coll, seedcorpus.File(t, "real-lt-hybrid"), "cli"); err != nil {
+	if _, _, err := ImportFile(ctx, db, "", coll, seedcorpus.File(t, "real-lt-hybrid"), "cli"); err != nil {
 		t.Fatalf("hybrid torrent refused: %v", err)
 	}
 }

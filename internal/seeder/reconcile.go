@@ -3,6 +3,7 @@ package seeder
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -177,19 +178,7 @@ func changed(e *entry, r catalog.Torrent) bool {
 	if e.fetching {
 		return r.HasMetainfo()
 	}
-	return e.row.DataDir != r.DataDir || !equalStrings(e.row.Trackers, r.Trackers) || !equalStrings(e.row.WebSeeds, r.WebSeeds)
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return e.row.DataDir != r.DataDir || !slices.Equal(e.row.Trackers, r.Trackers) || !slices.Equal(e.row.WebSeeds, r.WebSeeds)
 }
 
 // addMany adds torrents with two queries for all of them (files, peers)

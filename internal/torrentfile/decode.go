@@ -10,11 +10,14 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 )
 
-// decode turns raw bytes into the library's types. Fuzzing has not found a
-// panic in the decoder, but some library helpers do panic on bad values
+// Decode turns raw .torrent bytes (a file, or the metainfo the catalog
+// stores) into the library's types, without Parse's validation: the one
+// decoder for metainfo read back from the catalog (the importer's engine
+// check, the scrubber's targets). Fuzzing has not found a panic in the
+// decoder, but some library helpers do panic on bad values
 // (PiecesRootAsByteArray), so a panic here is turned into an error rather
 // than taking down the daemon or the CLI on an imported file.
-func decode(raw []byte) (mi *metainfo.MetaInfo, info metainfo.Info, err error) {
+func Decode(raw []byte) (mi *metainfo.MetaInfo, info metainfo.Info, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("torrent file: malformed bencode: %v", oneLine(fmt.Sprint(r)))

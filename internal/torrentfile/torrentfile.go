@@ -84,7 +84,7 @@ func readLimited(path string, limit int64) ([]byte, error) {
 // Parse decodes a .torrent with anacrolix's metainfo package and then applies
 // archivd's own validation (see validate.go).
 func Parse(raw []byte) (*Torrent, error) {
-	mi, info, err := decode(raw)
+	mi, info, err := Decode(raw)
 	if err != nil {
 		return nil, err
 	}

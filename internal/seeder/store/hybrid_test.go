@@ -104,7 +104,7 @@ func (f *hybridFixture) importInto(t *testing.T, tor string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	added, err := importer.ImportFile(ctx, f.db, "", coll, tor, "cli")
+	added, _, err := importer.ImportFile(ctx, f.db, "", coll, tor, "cli")
 	if err != nil {
 		t.Fatalf("import hybrid: %v", err)
 	}

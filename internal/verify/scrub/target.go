@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/torrentfile"
 )
 
 // File is one data file of a target, in torrent order.
@@ -61,16 +61,12 @@ func FromTorrent(t catalog.Torrent, files []catalog.File) (*Target, error) {
 	if t.Metainfo == nil {
 		return nil, fmt.Errorf("scrub: torrent %d: metainfo not fetched yet", t.ID)
 	}
-	var mi metainfo.MetaInfo
-	if err := bencode.Unmarshal(t.Metainfo, &mi); err != nil {
-		return nil, fmt.Errorf("scrub: torrent %d: decode metainfo: %w", t.ID, err)
-	}
-	info, err := mi.UnmarshalInfo()
+	mi, info, err := torrentfile.Decode(t.Metainfo)
 	if err != nil {
-		return nil, fmt.Errorf("scrub: torrent %d: decode info: %w", t.ID, err)
+		return nil, fmt.Errorf("scrub: torrent %d: %w", t.ID, err)
 	}
 	if info.HasV2() {
-		tg, err := fromV2(t, &mi, &info, files)
+		tg, err := fromV2(t, mi, &info, files)
 		if err != nil {
 			return nil, fmt.Errorf("scrub: torrent %d: %w", t.ID, err)
 		}

@@ -61,7 +61,7 @@ func newV2Fixture(t *testing.T, kind string) *v2Fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	added, err := importer.ImportFile(ctx, db, "", coll, f.torrent, "cli")
+	added, _, err := importer.ImportFile(ctx, db, "", coll, f.torrent, "cli")
 	if kind == "v2" {
 		// archivd add refuses v2-only torrents (the engine cannot seed
 		// them), but the scrubber must check any catalog row: store it
