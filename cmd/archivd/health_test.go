@@ -13,7 +13,6 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
-	"github.com/archivd/archivd/internal/daemon"
 	"github.com/archivd/archivd/internal/health"
 	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/verify"
@@ -179,7 +178,7 @@ func (h *healthEnv) runService(t *testing.T) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Verify.Schedules, cfg.Verify.MaxRun = []string{"0 0 1 1 *"}, time.Minute
-	vc := daemon.VerifyConfig(&cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
+	vc := verify.ConfigFrom(&cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
 	vc.Poll = 50 * time.Millisecond
 	svc, err := verify.NewService(vc, h.db)
 	if err != nil {

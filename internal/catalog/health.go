@@ -115,7 +115,7 @@ func (db *DB) DataRoots(ctx context.Context) ([]string, error) {
 // a later run (of any kind, over the whole catalog) finished done after
 // it; ok is false when no scheduled run has finished.
 func (db *DB) LastScheduledRun(ctx context.Context) (run VerifyRun, caughtUp, ok bool, err error) {
-	run, err = scanVerifyRun(db.Pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs
+	run, err = scanVerifyRun(db.Pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
 		WHERE kind = 'scheduled' AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1`))
 	if err == pgx.ErrNoRows {
 		return VerifyRun{}, false, false, nil
