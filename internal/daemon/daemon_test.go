@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -175,4 +176,43 @@ func TestSecondServeOnTheSameStateDirFailsNamingTheHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestEmbeddedPostmasterKilledIsRestarted(t *testing.T) {
+	dir := stateDir(t)
+	cfg := testConfig(dir)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	err := serve(t, Options{Config: cfg, Logger: log}, func(d *Daemon) {
+		raw, err := os.ReadFile(filepath.Join(dir, "postgres", "data", "postmaster.pid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.Atoi(strings.SplitN(string(raw), "\n", 2)[0])
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		pidFile := filepath.Join(dir, "postgres", "data", "postmaster.pid")
+		deadline := time.Now().Add(90 * time.Second) // crash recovery on a busy machine
+		for !catalogBack(d, pidFile, pid) {
+			if time.Now().After(deadline) {
+				t.Fatal("the catalog is not back 90s after its postmaster was killed")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// catalogBack: a new postmaster runs and the daemon's pool works.
+func catalogBack(d *Daemon, pidFile string, oldPID int) bool {
+	raw, err := os.ReadFile(pidFile)
+	if err != nil || strings.SplitN(string(raw), "\n", 2)[0] == strconv.Itoa(oldPID) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = d.DB.CreateCollection(ctx, catalog.Collection{Name: "after-restart"})
+	return err == nil || errors.Is(err, catalog.ErrExists) // a timed-out try may have committed
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/health"
 	"github.com/archivd/archivd/internal/httpapi"
+	"github.com/archivd/archivd/internal/pgserver"
 	"github.com/archivd/archivd/internal/seeder"
 	"github.com/archivd/archivd/internal/verify"
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,8 +29,11 @@ type Daemon struct {
 	HTTP   *httpapi.Server // nil when http.listen is ""
 	Verify *verify.Service
 	live   *liveSeeder
-	cfg    atomic.Pointer[config.Config]
-	log    zerolog.Logger
+	// embedded is the embedded cluster, supervised while serving; nil
+	// with database.url.
+	embedded *pgserver.Server
+	cfg      atomic.Pointer[config.Config]
+	log      zerolog.Logger
 }
 
 // Config is the configuration in force (replaced by a successful reload).
@@ -57,7 +61,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := prepareSchema(ctx, db, cfg, log); err != nil {
 		return err
 	}
-	d := &Daemon{DB: db, log: log}
+	d := &Daemon{DB: db, embedded: cat.Embedded, log: log}
 	d.cfg.Store(cfg)
 	if err := reconcileCollections(ctx, db, cfg, log); err != nil {
 		return err
@@ -103,6 +107,9 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	defer signal.Stop(hup)
 	g.Go(func() error { d.reloadLoop(gctx, hup, o.Reload); return nil })
 	g.Go(func() error { d.watchdog(gctx); return nil })
+	if d.embedded != nil {
+		g.Go(func() error { d.embedded.Supervise(gctx, 0, d.log, nil); return nil })
+	}
 	// READY once the catalog's torrents are in the engine, so that
 	// "systemctl start" returns with everything seeding.
 	select {

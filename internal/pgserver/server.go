@@ -152,18 +152,12 @@ func (s *Server) initdb(ctx context.Context) error {
 	return nil
 }
 
-// running asks pg_ctl whether the cluster's postmaster is alive.
-func (s *Server) running(ctx context.Context) (bool, error) {
-	_, err := s.run(ctx, "pg_ctl", "status", "-D", s.dataDir)
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.As(err, &exit) && exit.ExitCode() == 3:
-		return false, nil
-	default:
-		return false, fmt.Errorf("embedded postgres: pg_ctl status %s: %w", s.dataDir, err)
-	}
+// running reports whether the cluster's postmaster is alive: a zombie
+// postmaster, or a PID file naming a dead process or another program, is
+// not a running cluster (pg_ctl status takes both for one).
+func (s *Server) running(context.Context) (bool, error) {
+	_, alive := s.postmaster()
+	return alive, nil
 }
 
 func (s *Server) serverOptions() string {
@@ -183,26 +177,22 @@ func (s *Server) serverOptions() string {
 }
 
 func (s *Server) start(ctx context.Context) error {
+	// Not running (see running): a postmaster.pid left behind names a
+	// dead or zombie postmaster, or a PID now used by another process;
+	// postgres would refuse to start over it.
+	// The socket's lock file names the same dead postmaster; the socket
+	// directory is the cluster's own.
+	sock := filepath.Join(s.opts.Dir, ".s.PGSQL."+strconv.Itoa(s.opts.Port))
+	for _, stale := range []string{filepath.Join(s.dataDir, "postmaster.pid"), sock + ".lock", sock} {
+		if err := os.Remove(stale); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("embedded postgres: remove stale %s: %w", stale, err)
+		}
+	}
 	args := []string{"start", "-D", s.dataDir, "-w", "-t", strconv.Itoa(int(s.opts.StartTimeout.Seconds())),
 		"-l", filepath.Join(s.opts.Dir, "postgres.log"), "-o", s.serverOptions()}
 	out, err := s.run(ctx, "pg_ctl", args...)
 	if err == nil {
 		return nil
-	}
-	// A postmaster.pid left by a killed server whose pid now belongs to
-	// another process makes postgres refuse to start: pg_ctl status said
-	// nothing runs, so the file is stale.
-	pid := filepath.Join(s.dataDir, "postmaster.pid")
-	if _, statErr := os.Stat(pid); statErr == nil {
-		if running, _ := s.running(ctx); !running {
-			_ = os.Remove(pid)
-			if out2, err2 := s.run(ctx, "pg_ctl", args...); err2 == nil {
-				return nil
-			} else {
-				out = out2
-				err = err2
-			}
-		}
 	}
 	log, _ := os.ReadFile(filepath.Join(s.opts.Dir, "postgres.log"))
 	return fmt.Errorf("embedded postgres: start %s: %w: %s %s", s.dataDir, err, lastLines(out, 3), lastLines(log, 5))
@@ -210,6 +200,9 @@ func (s *Server) start(ctx context.Context) error {
 
 // Stop shuts the cluster down (fast mode: active sessions are rolled back).
 func (s *Server) Stop(ctx context.Context) error {
+	if _, alive := s.postmaster(); !alive {
+		return nil // nothing to stop (pg_ctl would wait on a zombie)
+	}
 	if out, err := s.run(ctx, "pg_ctl", "stop", "-D", s.dataDir, "-m", "fast", "-w", "-t", "60"); err != nil {
 		if running, _ := s.running(ctx); !running {
 			return nil

@@ -1,0 +1,68 @@
+package pgserver
+
+import (
+	"context"
+	"time"
+
+	"github.com/archivd/archivd/internal/backoff"
+	"github.com/rs/zerolog"
+)
+
+// Supervise watches the postmaster every interval (0 = 2s) until ctx ends
+// and starts the cluster again when it died or is a zombie, so that a
+// daemon on the embedded default gets its catalog back by itself. Restart
+// failures back off (internal/backoff); the death and the recovery are
+// logged once each. beat, when not nil, is called at every check (the
+// daemon's liveness).
+func (s *Server) Supervise(ctx context.Context, interval time.Duration, log zerolog.Logger, beat func()) {
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	log = log.With().Str("component", "embedded-postgres").Str("dir", s.opts.Dir).Logger()
+	bo := backoff.Backoff{Min: interval, Max: time.Minute}
+	var downSince time.Time
+	for {
+		wait := interval
+		if beat != nil {
+			beat()
+		}
+		if pid, alive := s.postmaster(); !alive {
+			if downSince.IsZero() {
+				downSince = time.Now()
+				log.Error().Int("pid", pid).Msg("embedded postgres is not running (postmaster dead or a zombie): restarting it")
+			}
+			if err := s.restart(ctx); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				first := !bo.Failing()
+				wait = bo.Next()
+				if first {
+					log.Error().Err(err).Dur("retry_in", wait).Msg("embedded postgres restart failed; retrying")
+				}
+			} else {
+				newPID, _ := s.postmaster()
+				log.Warn().Int("pid", newPID).Dur("down", time.Since(downSince)).Msg("embedded postgres restarted")
+				downSince = time.Time{}
+				bo.Reset()
+			}
+		}
+		if backoff.Sleep(ctx, wait) != nil {
+			return
+		}
+	}
+}
+
+// restart starts the cluster again under ctl.lock, unless another archivd
+// process did in the meantime.
+func (s *Server) restart(ctx context.Context) error {
+	unlock, err := s.lockCtl(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, alive := s.postmaster(); alive {
+		return nil
+	}
+	return s.start(ctx)
+}
