@@ -202,3 +202,35 @@ func (db *DB) CompletedPieces(ctx context.Context, torrentID int64, n int) (int,
 	}
 	return c, nil
 }
+
+// LoadPiecesOf reads the recorded state of many torrents' pieces in one
+// query; counts gives each torrent's piece count. A torrent with nothing
+// recorded gets empty (all unknown) states.
+func (db *DB) LoadPiecesOf(ctx context.Context, counts map[int64]int) (map[int64]PieceStates, error) {
+	ids := make([]int64, 0, len(counts))
+	out := make(map[int64]PieceStates, len(counts))
+	for id, n := range counts {
+		ids = append(ids, id)
+		out[id] = PieceStates{N: n, Known: NewBits(n), Complete: NewBits(n)}
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT torrent_id, chunk, known, complete FROM piece_chunks WHERE torrent_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: load piece state of %d torrents: %w", len(ids), err)
+	}
+	defer rows.Close()
+	var id int64
+	var chunk int
+	var known, complete []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &chunk, &known, &complete}, func() error {
+		ps := out[id]
+		if off := chunk * ChunkPieces / 8; off < len(ps.Known) {
+			copy(ps.Known[off:], known)
+			copy(ps.Complete[off:], complete)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: load piece state of %d torrents: %w", len(ids), err)
+	}
+	return out, nil
+}

@@ -19,7 +19,7 @@ func (s *Seeder) checkData(ctx context.Context, p addPrepared) (held, fresh bool
 	if reason == "" {
 		return false, false, nil
 	}
-	done, err := s.db.CompletedPieces(ctx, p.row.ID, p.row.PieceCount)
+	done, err := s.completedPieces(ctx, p)
 	if err != nil {
 		return false, false, err
 	}
@@ -63,4 +63,20 @@ func dataGone(p addPrepared) string {
 		return ""
 	}
 	return fmt.Sprintf("none of the %d files exists in data directory %s", len(p.files), p.row.DataDir)
+}
+
+// completedPieces counts the torrent's pieces recorded complete, from the
+// states loaded with it if there are.
+func (s *Seeder) completedPieces(ctx context.Context, p addPrepared) (int, error) {
+	ps, ok := p.loaded.States(p.row.ID)
+	if !ok {
+		return s.db.CompletedPieces(ctx, p.row.ID, p.row.PieceCount)
+	}
+	done := 0
+	for i := range ps.N {
+		if ps.Known.Get(i) && ps.Complete.Get(i) {
+			done++
+		}
+	}
+	return done, nil
 }

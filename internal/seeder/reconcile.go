@@ -181,8 +181,8 @@ func changed(e *entry, r catalog.Torrent) bool {
 	return e.row.DataDir != r.DataDir || !slices.Equal(e.row.Trackers, r.Trackers) || !slices.Equal(e.row.WebSeeds, r.WebSeeds)
 }
 
-// addMany adds torrents with two queries for all of them (files, peers)
-// plus the piece state load per torrent, spread over a few workers.
+// addMany adds torrents with a few queries for all of them (files, peers,
+// repairs, piece states), spread over a few workers.
 func (s *Seeder) addMany(ctx context.Context, rows []catalog.Torrent) (int, error) {
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
@@ -197,6 +197,10 @@ func (s *Seeder) addMany(ctx context.Context, rows []catalog.Torrent) (int, erro
 		return 0, err
 	}
 	repairing, err := s.repairingPieces(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	loaded, err := s.store.LoadMany(ctx, withInfo(rows))
 	if err != nil {
 		return 0, err
 	}
@@ -223,11 +227,22 @@ func (s *Seeder) addMany(ctx context.Context, rows []catalog.Torrent) (int, erro
 		}()
 	}
 	for _, r := range rows {
-		work <- addPrepared{row: r, files: files[r.ID], peers: peers[r.ID], repairing: repairing[r.ID]}
+		work <- addPrepared{row: r, files: files[r.ID], peers: peers[r.ID], repairing: repairing[r.ID], loaded: loaded}
 	}
 	close(work)
 	added.Wait()
 	return n, firstErr
+}
+
+// withInfo returns the torrents whose metadata is known.
+func withInfo(rows []catalog.Torrent) []catalog.Torrent {
+	var out []catalog.Torrent
+	for _, r := range rows {
+		if r.HasMetainfo() {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // addOne adds one torrent. An error that concerns only this torrent

@@ -10,6 +10,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/seeder/store"
 )
 
 // entry is one torrent in the engine.
@@ -42,6 +43,8 @@ type addPrepared struct {
 	// repairing: pieces whose findings are being repaired; their
 	// deliverers are recorded (RepairSource).
 	repairing []int
+	// loaded holds the piece states of the torrents added with this one.
+	loaded *store.Loaded
 }
 
 // addWithInfo registers a torrent's storage and adds it to the engine with
@@ -53,7 +56,7 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 	if err != nil {
 		return nil, fmt.Errorf("seeder: add torrent %s: parse metainfo: %w", p.row.HexHash(), err)
 	}
-	if err := s.store.Register(ctx, p.row, p.files); err != nil {
+	if err := s.store.RegisterLoaded(ctx, p.row, p.files, p.loaded); err != nil {
 		return nil, fmt.Errorf("seeder: add torrent %s: %w", p.row.HexHash(), err)
 	}
 	if p.fresh {

@@ -150,6 +150,10 @@ func (s *Store) store(ctx context.Context, ups map[int64][]catalog.PieceUpdate) 
 	if s.onStore != nil {
 		s.onStore(ups)
 	}
+	// Counted before and after: states loaded while a write is in flight
+	// are stale whether they saw it or not.
+	s.writes.Add(1)
+	defer s.writes.Add(1)
 	return s.db.StorePieces(ctx, ups)
 }
 

@@ -98,7 +98,10 @@ type Store struct {
 	// commitMu orders catalog writes: a synchronous not-complete record
 	// never races with an older complete record of the same piece.
 	commitMu sync.Mutex
-	kick     chan struct{}
+	// writes counts catalog writes of piece states (under commitMu), so
+	// that states loaded in bulk are known stale after one.
+	writes atomic.Uint64
+	kick   chan struct{}
 
 	bytesRead    atomic.Int64
 	bytesWritten atomic.Int64

@@ -57,6 +57,43 @@ type fileEntry struct {
 // drop it from the engine, Unregister, then Register (piece states still
 // waiting for the catalog then win over what it says).
 func (s *Store) Register(ctx context.Context, t catalog.Torrent, files []catalog.File) error {
+	return s.RegisterLoaded(ctx, t, files, nil)
+}
+
+// Loaded is the piece state of many torrents read in one query (LoadMany)
+// for RegisterLoaded: adding many torrents costs one query, not one each.
+type Loaded struct {
+	gen    uint64 // the store's catalog write count when loaded
+	states map[int64]catalog.PieceStates
+}
+
+// LoadMany reads the piece state of torrents in one query.
+func (s *Store) LoadMany(ctx context.Context, ts []catalog.Torrent) (*Loaded, error) {
+	counts := make(map[int64]int, len(ts))
+	for _, t := range ts {
+		counts[t.ID] = t.PieceCount
+	}
+	gen := s.writes.Load()
+	states, err := s.db.LoadPiecesOf(ctx, counts)
+	if err != nil {
+		return nil, fmt.Errorf("seeder store: %w", err)
+	}
+	return &Loaded{gen: gen, states: states}, nil
+}
+
+// States returns the loaded piece states of a torrent, if loaded.
+func (l *Loaded) States(id int64) (catalog.PieceStates, bool) {
+	if l == nil {
+		return catalog.PieceStates{}, false
+	}
+	ps, ok := l.states[id]
+	return ps, ok
+}
+
+// RegisterLoaded is Register with piece states from LoadMany. They are used
+// only if the store has written nothing to the catalog since they were
+// loaded (else the torrent's states are read again).
+func (s *Store) RegisterLoaded(ctx context.Context, t catalog.Torrent, files []catalog.File, l *Loaded) error {
 	if s.torrent(t.InfoHash) != nil {
 		return nil
 	}
@@ -67,9 +104,11 @@ func (s *Store) Register(ctx context.Context, t catalog.Torrent, files []catalog
 	// No commit may slip between loading and merging the pending states.
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
-	ps, err := s.db.LoadPieces(ctx, t.ID, t.PieceCount)
-	if err != nil {
-		return fmt.Errorf("seeder store: register torrent %s: %w", t.HexHash(), err)
+	ps, ok := l.States(t.ID)
+	if !ok || l.gen != s.writes.Load() || ps.N != t.PieceCount {
+		if ps, err = s.db.LoadPieces(ctx, t.ID, t.PieceCount); err != nil {
+			return fmt.Errorf("seeder store: register torrent %s: %w", t.HexHash(), err)
+		}
 	}
 	ts.known, ts.complete = ps.Known, ps.Complete
 	for i := range ts.dbComplete {

@@ -1,0 +1,58 @@
+package catalog_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+// TestAddTorrentsAndLoadPiecesOf: torrents added in bulk carry their
+// files and, when Verified, every piece complete; LoadPiecesOf reads the
+// states of several torrents (one spanning two chunks, one with nothing
+// recorded) exactly as LoadPieces reads each.
+func TestAddTorrentsAndLoadPiecesOf(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	big, small, none := newTorrent("c", 1, catalog.ChunkPieces+3), newTorrent("c", 2, 5), newTorrent("c", 3, 7)
+	big.Verified, small.Verified = true, true
+	if err := db.AddTorrents(ctx, []catalog.NewTorrent{big, small, none}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := db.Torrents(ctx, catalog.TorrentFilter{})
+	if err != nil || len(ts) != 3 {
+		t.Fatalf("torrents: %d, %v", len(ts), err)
+	}
+	counts := map[int64]int{}
+	for _, tr := range ts {
+		counts[tr.ID] = tr.PieceCount
+		if fs, err := db.Files(ctx, tr.ID); err != nil || len(fs) != 1 {
+			t.Fatalf("files of %s: %+v, %v", tr.Name, fs, err)
+		}
+	}
+	all, err := db.LoadPiecesOf(ctx, counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range ts {
+		one, err := db.LoadPieces(ctx, tr.ID, tr.PieceCount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := all[tr.ID]
+		if string(got.Known) != string(one.Known) || string(got.Complete) != string(one.Complete) {
+			t.Errorf("%s: bulk and single loads differ", tr.Name)
+		}
+		want := 0
+		if tr.Name != "td" {
+			want = tr.PieceCount
+		}
+		if c := got.Complete.Count(tr.PieceCount); c != want {
+			t.Errorf("%s: %d pieces complete, want %d", tr.Name, c, want)
+		}
+	}
+}
