@@ -108,7 +108,7 @@ func run() error {
 	for _, f := range figs {
 		fn, ok := figures[f]
 		if !ok {
-			return fmt.Errorf("unknown figure %q (restart, adopt, verify, seed, scrubseed, all)", f)
+			return fmt.Errorf("unknown figure %q (restart, adopt, verify, seed, scrubseed, devices, all)", f)
 		}
 		if err := fn(b); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
@@ -123,4 +123,5 @@ var figures = map[string]func(*bench) error{
 	"verify":    figVerify,
 	"seed":      figSeed,
 	"scrubseed": figScrubSeed,
+	"devices":   figDevices,
 }

@@ -11,7 +11,11 @@
 #   verify     verify --offline cold (vs cat cold) and warm (vs openssl)
 #   seed       seeding to 1 and 2 libtorrent leechers vs libtorrent seeding
 #   scrubseed  seeding to 1 leecher while the daemon scrubs vs idle
-#   all        all of the above, in that order
+#   devices    BENCH_DEVICES loop devices (default 3) limited to
+#              BENCH_DEVICE_RATE_MB MB/s of reads each (default 50) by the block
+#              cgroup, BENCH_DEVICE_MB each (default 256): verify --offline cold
+#              over one and over all, vs the limits (not part of all)
+#   all        restart adopt verify seed scrubseed, in that order
 # BENCH_ROUNDS (default 3) rounds; medians and ratios are printed as
 # RESULT lines; logs of every process in $BENCH_DIR/logs (default
 # /tmp/archivd-operator-bench, deleted at the start of a run).
