@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/daemon"
+	"github.com/archivd/archivd/internal/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -12,15 +15,28 @@ type pauseOptions struct {
 	Refs       []string
 	Collection string
 	Action     string // pause | resume
+	Force      bool   // resume: clear unavailable torrents whatever the re-check says
 }
 
 func newPauseCmd(a *app, action string) *cobra.Command {
 	o := pauseOptions{Action: action}
 	cmd := &cobra.Command{
 		Use:   action + " [NAME|INFOHASH...]",
-		Short: map[string]string{"pause": "Stop seeding torrents (data and catalog kept)", "resume": "Resume paused torrents; clear unavailable ones (and their held findings) once the data is back"}[action],
+		Short: map[string]string{"pause": "Stop seeding torrents (data and catalog kept)", "resume": "Resume paused torrents; bring unavailable ones back once their data is"}[action],
 		Long: `Without arguments, --collection names every torrent of that collection.
-With arguments and --collection, each torrent must belong to it.`,
+With arguments and --collection, each torrent must belong to it.` + map[string]string{"pause": "", "resume": `
+
+resume also re-checks a torrent marked unavailable (its data directory was
+gone, or most of it failed verification): every piece recorded complete is
+hashed from disk; if the data is back (no more than the mass-failure share
+bad), the torrent is available again and the daemon seeds it, fetching the
+bad pieces again. Otherwise it stays unavailable, the reason is printed and
+the exit code is 6. The daemon runs the same re-check by itself, with
+backoff, and at once on SIGHUP.
+
+--force clears a torrent the re-check leaves unavailable (most of it is
+bad, and the operator has checked the disk): its held findings become open
+damage and repair fetches the bad pieces again.`}[action],
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && o.Collection == "" {
 				return usageErrorf("%s: name torrents or give --collection", action)
@@ -33,6 +49,9 @@ With arguments and --collection, each torrent must belong to it.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Collection, "collection", "c", "", "collection of the torrents (alone: all of its torrents)")
+	if action == "resume" {
+		cmd.Flags().BoolVar(&o.Force, "force", false, "clear unavailable torrents even when the re-check finds most of their data bad")
+	}
 	return cmd
 }
 
@@ -48,14 +67,45 @@ func runPause(ctx context.Context, a *app, o pauseOptions) error {
 				return fmt.Errorf("%s %s: %w", o.Action, t.Name, err)
 			}
 			a.printf("%s %s: %s\n", t.Name, shortHash(t), state)
-			if o.Action == "resume" {
-				if err := release(ctx, a, db, t); err != nil {
-					return err
-				}
-			}
+		}
+		if o.Action == "resume" {
+			return recheckUnavailable(ctx, a, db, ts, o.Force)
 		}
 		return nil
 	})
+}
+
+// recheckUnavailable runs the re-check of every unavailable torrent of ts
+// (verify.Recheck) and fails with exitDamage if any stays unavailable.
+func recheckUnavailable(ctx context.Context, a *app, db *catalog.DB, ts []catalog.Torrent, force bool) error {
+	var still []string
+	for _, t := range ts {
+		if t.Availability != catalog.AvailabilityUnavailable {
+			continue
+		}
+		a.printf("%s %s: unavailable (%s): re-checking its data...\n", t.Name, shortHash(t), t.AvailabilityReason)
+		res, err := verify.Recheck(ctx, db, daemon.VerifyConfig(a.cfg, a.log), t.ID)
+		if err != nil {
+			return fmt.Errorf("resume %s: %w", t.Name, err)
+		}
+		if !res.Available && force {
+			if err := release(ctx, a, db, t); err != nil {
+				return err
+			}
+			continue
+		}
+		if !res.Available {
+			a.printf("%s %s: still unavailable: %s (to fetch whatever is bad from the swarm anyway: archivd resume --force %s)\n",
+				t.Name, shortHash(t), res.Reason, t.Name)
+			still = append(still, t.Name)
+			continue
+		}
+		a.printf("%s %s: available (%d recorded pieces hashed, %d bad: fetched again)\n", t.Name, shortHash(t), res.Checked, res.Bad)
+	}
+	if len(still) > 0 {
+		return withCode(exitDamage, fmt.Errorf("resume: %d torrents still unavailable (%s); run `archivd resume` again once their data is back", len(still), strings.Join(still, ", ")))
+	}
+	return nil
 }
 
 func pauseTargets(ctx context.Context, db *catalog.DB, o pauseOptions) ([]catalog.Torrent, error) {

@@ -133,7 +133,7 @@ func printFindings(a *app, v showView) {
 
 func printShow(a *app, v showView) {
 	a.printf("name:          %s\ninfohash:      %s\ncollection:    %s\nstate:         %s\n", v.Name, v.InfoHashHex, v.Collection, v.EffectiveState)
-	avail := v.Availability
+	avail := string(v.Availability)
 	if v.AvailabilityReason != "" {
 		avail += " (" + v.AvailabilityReason + ")"
 	}

@@ -20,7 +20,7 @@ const (
 	exitNotFound = 3 // a named collection, torrent or file does not exist, or no catalog in the state directory
 	exitConflict = 4 // already exists, overlapping data, collection not empty
 	exitSchema   = 5 // database schema is not current: run 'archivd migrate'
-	exitDamage   = 6 // verify --wait/--offline found damage that is not repaired
+	exitDamage   = 6 // verify --wait/--offline found damage that is not repaired; resume found a torrent's data still gone
 )
 
 const exitCodesHelp = `Exit codes:
@@ -30,7 +30,8 @@ const exitCodesHelp = `Exit codes:
   3  not found (collection, torrent, file; no catalog in the state directory)
   4  conflict (already exists, overlapping data, collection not empty)
   5  database schema not current: run 'archivd migrate'
-  6  verification found damaged data that is not repaired (verify --wait, --offline)
+  6  verification found damaged data that is not repaired (verify --wait, --offline),
+     or resume found an unavailable torrent's data still missing or bad
 
 'archivd health' exits with the worst severity instead: 0 OK, 1 WARN, 2 ERR.`
 

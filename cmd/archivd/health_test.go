@@ -142,16 +142,22 @@ func TestHealthUnavailableHeldAndDamageRaisedAndClearedByTheirCommands(t *testin
 	mustRaise(t, rep, health.TorrentUnavailable, health.Err, ih, "data directory "+dir+" is missing")
 	held := mustRaise(t, rep, health.RepairHeld, health.Err, ih)
 
-	// The disk is back; the printed command releases the torrent.
+	// The disk is back; the printed command hashes it and brings the
+	// torrent back: the held findings close as found intact.
 	if err := os.Rename(gone, dir); err != nil {
 		t.Fatal(err)
 	}
-	if out := h.runSuggested(t, held); !strings.Contains(out, "held findings released") {
+	if out := h.runSuggested(t, held); !strings.Contains(out, "available (") {
 		t.Fatalf("resume output: %s", out)
 	}
 	rep = h.health(t)
-	mustClear(t, rep, health.TorrentUnavailable, health.RepairHeld)
-	// Released findings are open damage until re-read: ERR, nobody repairs.
+	mustClear(t, rep, health.TorrentUnavailable, health.RepairHeld, health.DamageOpen)
+	// Bitrot in one piece: open damage until repaired, nobody repairs.
+	flipByte(t, filepath.Join(dir, "top.bin"), 100)
+	if code, out := h.cli(t, "verify", "--offline", ih); code != exitDamage {
+		t.Fatalf("verify --offline of a flipped byte: exit %d: %s", code, out)
+	}
+	rep = h.health(t)
 	dmg := mustRaise(t, rep, health.DamageOpen, health.Err, ih)
 	if out := h.runSuggested(t, dmg); !strings.Contains(out, "queued verify run") {
 		t.Fatalf("verify output: %s", out)
@@ -282,5 +288,23 @@ func TestHealthCatalogUnreachableIsErrWithAWorkingCommand(t *testing.T) {
 	}
 	if code, out, _ := runCLI("--config", h.cfgFile, "health"); code != 0 || out != "HEALTH_OK\n" {
 		t.Fatalf("reachable catalog: exit %d: %s", code, out)
+	}
+}
+
+// flipByte inverts the byte at off of the file at p.
+func flipByte(t *testing.T, p string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := []byte{0}
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
 	}
 }

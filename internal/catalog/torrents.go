@@ -14,29 +14,30 @@ import (
 // Torrent is one torrent of the catalog. Metainfo is nil (and the piece
 // fields zero) for a magnet whose metadata has not been fetched yet.
 type Torrent struct {
-	ID                 int64        `json:"id"`
-	CollectionID       int64        `json:"collection_id"`
-	Collection         string       `json:"collection"`
-	InfoHash           [20]byte     `json:"-"`
-	InfoHashV2         []byte       `json:"-"`
-	Name               string       `json:"name"`
-	Magnet             string       `json:"magnet,omitempty"`
-	Metainfo           []byte       `json:"-"`
-	PieceLength        int64        `json:"piece_length"`
-	PieceCount         int          `json:"piece_count"`
-	TotalLength        int64        `json:"total_length"`
-	DataDir            string       `json:"data_dir"`
-	State              TorrentState `json:"state"`
-	Availability       string       `json:"availability"`
-	AvailabilityReason string       `json:"availability_reason,omitempty"`
-	Trackers           []string     `json:"trackers"`
-	WebSeeds           []string     `json:"web_seeds"`
-	Source             string       `json:"source"`
-	Uploaded           int64        `json:"uploaded_bytes"`
-	Downloaded         int64        `json:"downloaded_bytes"`
-	AddedAt            time.Time    `json:"added_at"`
-	UpdatedAt          time.Time    `json:"updated_at"`
-	CompletedAt        *time.Time   `json:"completed_at,omitempty"`
+	ID                 int64             `json:"id"`
+	CollectionID       int64             `json:"collection_id"`
+	Collection         string            `json:"collection"`
+	InfoHash           [20]byte          `json:"-"`
+	InfoHashV2         []byte            `json:"-"`
+	Name               string            `json:"name"`
+	Magnet             string            `json:"magnet,omitempty"`
+	Metainfo           []byte            `json:"-"`
+	PieceLength        int64             `json:"piece_length"`
+	PieceCount         int               `json:"piece_count"`
+	TotalLength        int64             `json:"total_length"`
+	DataDir            string            `json:"data_dir"`
+	State              TorrentState      `json:"state"`
+	Availability       Availability      `json:"availability"`
+	AvailabilityCause  AvailabilityCause `json:"availability_cause,omitempty"`
+	AvailabilityReason string            `json:"availability_reason,omitempty"`
+	Trackers           []string          `json:"trackers"`
+	WebSeeds           []string          `json:"web_seeds"`
+	Source             string            `json:"source"`
+	Uploaded           int64             `json:"uploaded_bytes"`
+	Downloaded         int64             `json:"downloaded_bytes"`
+	AddedAt            time.Time         `json:"added_at"`
+	UpdatedAt          time.Time         `json:"updated_at"`
+	CompletedAt        *time.Time        `json:"completed_at,omitempty"`
 	// CollectionState is the state of the torrent's collection: a torrent
 	// runs only when both are active.
 	CollectionState TorrentState `json:"collection_state"`
@@ -50,7 +51,7 @@ func (t Torrent) HasMetainfo() bool { return t.Metainfo != nil }
 
 const torrentCols = `t.id, t.collection_id, c.name, t.infohash, t.infohash_v2, t.name, coalesce(t.magnet, ''),
 	t.metainfo, coalesce(t.piece_length, 0), coalesce(t.piece_count, 0), coalesce(t.total_length, 0),
-	t.data_dir, t.state, t.availability, t.availability_reason, t.trackers, t.web_seeds, t.source,
+	t.data_dir, t.state, t.availability, t.availability_cause, t.availability_reason, t.trackers, t.web_seeds, t.source,
 	t.uploaded_bytes, t.downloaded_bytes, t.added_at, t.updated_at, t.completed_at, c.state`
 
 const torrentFrom = ` FROM torrents t JOIN collections c ON c.id = t.collection_id`
@@ -60,7 +61,7 @@ func scanTorrent(row pgx.Row) (Torrent, error) {
 	var ih []byte
 	err := row.Scan(&t.ID, &t.CollectionID, &t.Collection, &ih, &t.InfoHashV2, &t.Name, &t.Magnet,
 		&t.Metainfo, &t.PieceLength, &t.PieceCount, &t.TotalLength,
-		&t.DataDir, &t.State, &t.Availability, &t.AvailabilityReason, &t.Trackers, &t.WebSeeds, &t.Source,
+		&t.DataDir, &t.State, &t.Availability, &t.AvailabilityCause, &t.AvailabilityReason, &t.Trackers, &t.WebSeeds, &t.Source,
 		&t.Uploaded, &t.Downloaded, &t.AddedAt, &t.UpdatedAt, &t.CompletedAt, &t.CollectionState)
 	copy(t.InfoHash[:], ih)
 	return t, err
@@ -254,15 +255,6 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 func (db *DB) SetTorrentState(ctx context.Context, id int64, state TorrentState) error {
 	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET state = $2, updated_at = now() WHERE id = $1`, id, state); err != nil {
 		return fmt.Errorf("catalog: set torrent %d %s: %w", id, state, err)
-	}
-	return nil
-}
-
-// SetAvailability marks a torrent available ("ok") or "unavailable" with a reason.
-func (db *DB) SetAvailability(ctx context.Context, id int64, availability, reason string) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET availability = $2, availability_reason = $3, updated_at = now() WHERE id = $1`,
-		id, availability, reason); err != nil {
-		return fmt.Errorf("catalog: set availability of torrent %d: %w", id, err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ func (d *Daemon) reload(ctx context.Context, load func() (*config.Config, error)
 		d.log.Warn().Msg("SIGHUP: no configuration file to reload")
 		return
 	}
+	d.Verify.RecheckNow() // an operator who mounted a disk again may send SIGHUP
 	notify("RELOADING=1")
 	defer notify("READY=1")
 	cfg, err := load()

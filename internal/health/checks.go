@@ -66,7 +66,7 @@ func (e *Evaluator) checkHeld(ctx context.Context, r *Report) error {
 		Summary: fmt.Sprintf("repair held for %s of %s (data directory missing or mass failure)",
 			plural(int(n), "finding", "findings"), plural(len(ts), "torrent", "torrents")),
 		Command: e.cmd("resume", hashes(shown)),
-		Hint:    "after checking the disk: resume releases the held findings and lets repair fetch the pieces again"})
+		Hint:    "after checking the disk: resume hashes the data again, closes the findings of pieces found intact and repairs the others; with --force also when most of it is bad"})
 	return nil
 }
 

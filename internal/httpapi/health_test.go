@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/health"
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/pgtest"
@@ -56,7 +57,7 @@ func TestHealthDetailMetricsAndBadgeShowOneEvaluation(t *testing.T) {
 	}
 
 	// The condition goes: the badge turns green.
-	must(t, db.SetAvailability(t.Context(), sd.gone.ID, "ok", ""))
+	must(t, db.SetAvailability(t.Context(), sd.gone.ID, catalog.AvailabilityOf{State: catalog.AvailabilityOK}))
 	must(t, db.RepairVerifyFindings(t.Context(), []int64{sd.findingID}, "test", time.Now()))
 	if _, page := get(t, nil, base+"/", ""); !strings.Contains(page, `<span class="pill ok" id="badge">HEALTH_OK</span>`) {
 		t.Errorf("badge not green once healthy")

@@ -135,7 +135,7 @@ func seed(t *testing.T, db *catalog.DB) seeded {
 	s.paused = addTorrent(t, db, "maps", 2, "europe.osm.pbf", 8)
 	s.gone = addTorrent(t, db, "maps", 3, "africa.osm.pbf", 4)
 	must(t, db.SetTorrentState(ctx, s.paused.ID, "paused"))
-	must(t, db.SetAvailability(ctx, s.gone.ID, "unavailable", "data directory missing"))
+	must(t, db.SetAvailability(ctx, s.gone.ID, catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: catalog.CauseDataMissing, Reason: "data directory missing"}))
 	s.finishedAt = time.Date(2026, 11, 20, 3, 4, 5, 0, time.UTC)
 	err := db.Pool.QueryRow(ctx, `INSERT INTO verify_runs (kind, state, started_at, finished_at, bytes_planned,
 		bytes_hashed, pieces_checked, pieces_failed, pieces_repaired)

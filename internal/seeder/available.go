@@ -2,11 +2,10 @@ package seeder
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 )
 
 // checkData refuses to add a torrent whose data is gone while the catalog
@@ -15,8 +14,8 @@ import (
 // unavailable until the operator clears it. It reports whether the torrent
 // was held back, or is a fresh download (no data, nothing recorded).
 func (s *Seeder) checkData(ctx context.Context, p addPrepared) (held, fresh bool, err error) {
-	reason := dataGone(p)
-	if reason == "" {
+	cause, reason := dataGone(p)
+	if cause == catalog.CauseNone {
 		return false, false, nil
 	}
 	done, err := s.completedPieces(ctx, p)
@@ -27,7 +26,7 @@ func (s *Seeder) checkData(ctx context.Context, p addPrepared) (held, fresh bool
 		return false, true, nil // nothing recorded, nothing there: a fresh download
 	}
 	reason = fmt.Sprintf("%s while %d of %d pieces are recorded complete", reason, done, p.row.PieceCount)
-	if err := s.db.SetAvailability(ctx, p.row.ID, "unavailable", reason); err != nil {
+	if err := s.db.SetAvailability(ctx, p.row.ID, catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: cause, Reason: reason}); err != nil {
 		return false, false, err
 	}
 	if err := s.db.AddTorrentEvent(ctx, p.row.ID, "unavailable", reason, map[string]any{"data_dir": p.row.DataDir}); err != nil {
@@ -37,32 +36,14 @@ func (s *Seeder) checkData(ctx context.Context, p addPrepared) (held, fresh bool
 	s.unavailable++
 	s.mu.Unlock()
 	s.log.Error().Str("torrent", p.row.HexHash()).Str("name", p.row.Name).Str("reason", reason).
-		Msg("torrent data missing: marked unavailable, not downloaded again; clear with `archivd resume` once the data is back")
+		Msg("torrent data missing: marked unavailable, not downloaded again; re-checked with backoff and available again once its data hashes good (or run `archivd resume " + p.row.Name + "` once the data is back)")
 	return true, false, nil
 }
 
-// dataGone returns why the torrent's data looks absent ("" if it does
-// not): its directory is missing or unreadable, or not one of its files
-// exists (the empty mount point of an unmounted disk).
-func dataGone(p addPrepared) string {
-	fi, err := os.Stat(p.row.DataDir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Sprintf("data directory %s does not exist", p.row.DataDir)
-	case err != nil:
-		return fmt.Sprintf("data directory %s: %v", p.row.DataDir, err)
-	case !fi.IsDir():
-		return fmt.Sprintf("data directory %s is not a directory", p.row.DataDir)
-	}
-	for _, f := range p.files {
-		if _, err := os.Lstat(filepath.Join(p.row.DataDir, filepath.FromSlash(f.Path))); err == nil {
-			return ""
-		}
-	}
-	if len(p.files) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("none of the %d files exists in data directory %s", len(p.files), p.row.DataDir)
+// dataGone returns why the torrent's data looks absent (CauseNone if it
+// does not).
+func dataGone(p addPrepared) (catalog.AvailabilityCause, string) {
+	return datadir.Presence(p.row.DataDir, datadir.FilePaths(p.files))
 }
 
 // completedPieces counts the torrent's pieces recorded complete, from the

@@ -122,7 +122,7 @@ func TestMissingDataHeldUnavailableNotDownloaded(t *testing.T) {
 	if err := os.CopyFS(gone, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
-	if err := dbB.SetAvailability(ctx, rowB.ID, "ok", ""); err != nil {
+	if err := dbB.SetAvailability(ctx, rowB.ID, catalog.AvailabilityOf{State: catalog.AvailabilityOK}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 2*time.Second, "cleared torrent seeding", inEngine(b, rowB.InfoHash))

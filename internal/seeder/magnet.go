@@ -22,7 +22,8 @@ var errBadMetadata = errors.New("seeder: refused fetched metadata")
 // the data directory, aliasing files...): unavailable, with an event.
 func (s *Seeder) refuseMetadata(ctx context.Context, e *entry, err error) {
 	s.log.Error().Err(err).Str("torrent", e.row.HexHash()).Msg("magnet held unavailable")
-	if aerr := s.db.SetAvailability(ctx, e.row.ID, "unavailable", err.Error()); aerr != nil {
+	if aerr := s.db.SetAvailability(ctx, e.row.ID, catalog.AvailabilityOf{
+		State: catalog.AvailabilityUnavailable, Cause: catalog.CauseBadMetadata, Reason: err.Error()}); aerr != nil {
 		s.log.Error().Err(aerr).Msg("mark magnet unavailable")
 	}
 	_ = s.db.AddTorrentEvent(ctx, e.row.ID, "unavailable", err.Error(), nil)

@@ -95,7 +95,7 @@ func (s *Seeder) reconcileAll(ctx context.Context) error {
 	want := make(map[int64]catalog.Torrent, len(rows))
 	unavailable := 0
 	for _, r := range rows {
-		if r.Availability != "ok" {
+		if !r.Availability.Runnable() {
 			unavailable++
 			continue
 		}
@@ -144,7 +144,7 @@ func (s *Seeder) reconcileIDs(ctx context.Context, ids []int64) error {
 }
 
 func runnable(t catalog.Torrent) bool {
-	return t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability == "ok"
+	return t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability.Runnable()
 }
 
 // apply adds the wanted torrents that are not running and replaces

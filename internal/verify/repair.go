@@ -23,6 +23,9 @@ func (e *engine) afterRun(ctx context.Context, runID int64) error {
 	}
 	for _, st := range stats {
 		if st.PiecesFailed == 0 {
+			if err := e.recheckClean(ctx, st.TorrentID); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := e.settleTorrent(ctx, runID, st); err != nil {
@@ -50,11 +53,12 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 		limit = e.policyOf(c.VerifyPolicy).MassFailureRatio
 	}
 	if dirGone || ratio > limit {
-		reason := fmt.Sprintf("verify run %d: %d of %d checked pieces bad (%.0f%%); repair held", runID, st.PiecesFailed, st.PiecesChecked, ratio*100)
+		a := catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: catalog.CauseMassFailure,
+			Reason: fmt.Sprintf("verify run %d: %d of %d checked pieces bad (%.0f%%); repair held", runID, st.PiecesFailed, st.PiecesChecked, ratio*100)}
 		if dirGone {
-			reason = fmt.Sprintf("verify run %d: data directory %s is missing; repair held", runID, t.DataDir)
+			a.Cause, a.Reason = catalog.CauseDataMissing, fmt.Sprintf("verify run %d: data directory %s is missing; repair held", runID, t.DataDir)
 		}
-		return e.hold(ctx, t, ids, reason)
+		return e.hold(ctx, t, ids, a)
 	}
 	if e.cfg.Repairer == nil {
 		return nil
@@ -64,6 +68,18 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 	}
 	e.log.Info().Int64("torrent_id", t.ID).Ints("piece_list", pieces).Msg("verify: bad pieces handed to the seeder for repair")
 	return e.db.SetVerifyFindingsState(ctx, ids, catalog.FindingRepairing)
+}
+
+// recheckClean brings back an unavailable torrent that a run found
+// clean (an operator's `archivd verify NAME` after the data came back):
+// the re-check decides, with the torrent's held findings in view.
+func (e *engine) recheckClean(ctx context.Context, id int64) error {
+	t, err := e.db.TorrentByID(ctx, id)
+	if err != nil || t.Availability != catalog.AvailabilityUnavailable {
+		return err
+	}
+	_, err = e.recheck(ctx, id)
+	return err
 }
 
 func findingIDs(found []catalog.VerifyFinding) ([]int64, []int) {
@@ -80,9 +96,11 @@ func findingIDs(found []catalog.VerifyFinding) ([]int64, []int) {
 	return ids, pieces
 }
 
-func (e *engine) hold(ctx context.Context, t catalog.Torrent, ids []int64, reason string) error {
-	e.log.Error().Int64("torrent_id", t.ID).Str("name", t.Name).Str("alert", "verify_mass_failure").Msg(reason)
-	if err := e.db.SetAvailability(ctx, t.ID, "unavailable", reason); err != nil {
+func (e *engine) hold(ctx context.Context, t catalog.Torrent, ids []int64, a catalog.AvailabilityOf) error {
+	reason := a.Reason
+	e.log.Error().Int64("torrent_id", t.ID).Str("name", t.Name).Str("alert", "verify_mass_failure").Str("cause", string(a.Cause)).
+		Msg(reason + "; re-checked with backoff, or run `archivd resume " + t.Name + "` once the data is back")
+	if err := e.db.SetAvailability(ctx, t.ID, a); err != nil {
 		return err
 	}
 	if err := e.db.SetVerifyFindingsState(ctx, ids, catalog.FindingHeld); err != nil {

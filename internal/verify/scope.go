@@ -62,7 +62,7 @@ func resolve(ctx context.Context, db *catalog.DB, s Scope, skipUnavailable bool)
 	slices.SortFunc(ts, func(a, b catalog.Torrent) int { return int(a.ID - b.ID) })
 	ts = slices.CompactFunc(ts, func(a, b catalog.Torrent) bool { return a.ID == b.ID })
 	return slices.DeleteFunc(ts, func(t catalog.Torrent) bool {
-		return !t.HasMetainfo() || t.PieceCount == 0 || (skipUnavailable && t.Availability != "ok")
+		return !t.HasMetainfo() || t.PieceCount == 0 || (skipUnavailable && t.Availability == catalog.AvailabilityUnavailable)
 	}), nil
 }
 

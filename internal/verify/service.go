@@ -16,6 +16,9 @@ import (
 // writes reports.
 type Service struct {
 	e *engine
+	// recheckWake: a torrent id whose catalog row changed, or 0 for all
+	// (RecheckNow); see recheckLoop.
+	recheckWake chan int64
 }
 
 // NewService checks the config (schedules, timezone, limits) and returns
@@ -28,7 +31,7 @@ func NewService(cfg Config, db *catalog.DB) (*Service, error) {
 		return nil, err
 	}
 	e.background = true
-	return &Service{e: e}, nil
+	return &Service{e: e, recheckWake: make(chan int64, 1)}, nil
 }
 
 // Run runs the scheduler, the run worker and the repair follow-up until
@@ -40,6 +43,7 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.scheduleLoop(ctx) })
 	g.Go(func() error { return s.workLoop(ctx, wake) })
 	g.Go(func() error { return s.repairLoop(ctx) })
+	g.Go(func() error { return s.recheckLoop(ctx) })
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -39,6 +39,13 @@ func (s *Service) listenOnce(ctx context.Context, wake chan<- struct{}) error {
 		}
 		var p struct {
 			Table string `json:"table"`
+			ID    int64  `json:"id"`
+		}
+		if json.Unmarshal([]byte(n.Payload), &p) == nil && p.Table == "torrents" && p.ID != 0 {
+			select {
+			case s.recheckWake <- p.ID:
+			default: // a re-check is already pending
+			}
 		}
 		if json.Unmarshal([]byte(n.Payload), &p) == nil && p.Table == "verify_runs" {
 			select {
