@@ -20,9 +20,9 @@ type configShowOptions struct {
 func newConfigCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
-		Short: "Check or show the configuration",
+		Short: "Check, show or reload the configuration",
 	}
-	cmd.AddCommand(newConfigCheckCmd(a), newConfigShowCmd(a))
+	cmd.AddCommand(newConfigCheckCmd(a), newConfigShowCmd(a), newConfigReloadCmd(a))
 	return cmd
 }
 

@@ -59,6 +59,15 @@ type NetworkConfig struct {
 	DownloadRate       ByteSize `key:"download_rate"`         // bytes/s; 0 = unlimited
 	MaxConnsPerTorrent int      `key:"max_conns_per_torrent"` // established peer connections per torrent
 	MaxHalfOpen        int      `key:"max_half_open"`         // outgoing connection attempts in flight
+
+	// Alternative speed: windows opened by cron expressions, each lasting
+	// AltSpeedDuration, during which the alt rates replace upload_rate and
+	// download_rate (0 = unlimited). [] = no windows.
+	AltSpeedSchedules []string      `key:"alt_speed_schedules"`
+	AltSpeedDuration  time.Duration `key:"alt_speed_duration"`
+	AltSpeedTimezone  string        `key:"alt_speed_timezone"` // of the schedules; "Local" = the host's
+	AltUploadRate     ByteSize      `key:"alt_upload_rate"`    // bytes/s in a window; 0 = unlimited
+	AltDownloadRate   ByteSize      `key:"alt_download_rate"`  // bytes/s in a window; 0 = unlimited
 }
 
 // SeederConfig tunes how the daemon records piece state.
@@ -103,6 +112,9 @@ func Default() Config {
 			Trackers:           []string{},
 			MaxConnsPerTorrent: 50,
 			MaxHalfOpen:        25,
+			AltSpeedSchedules:  []string{},
+			AltSpeedDuration:   time.Hour,
+			AltSpeedTimezone:   "Local",
 		},
 		Seeder: SeederConfig{
 			CommitInterval:    200 * time.Millisecond,

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"regexp"
@@ -93,7 +94,43 @@ func (c *Config) validateNetwork() error {
 	if n.MaxHalfOpen < 1 {
 		return errorf("network.max_half_open: %d must be at least 1", n.MaxHalfOpen)
 	}
+	return c.validateAltSpeed()
+}
+
+func (c *Config) validateAltSpeed() error {
+	n := c.Network
+	if _, err := time.LoadLocation(n.AltSpeedTimezone); err != nil || n.AltSpeedTimezone == "" {
+		return errorf("network.alt_speed_timezone: %q is not a time zone (like Local, UTC, Europe/Berlin)", n.AltSpeedTimezone)
+	}
+	for _, s := range n.AltSpeedSchedules {
+		if _, err := ParseSchedule(s); err != nil {
+			return errorf("network.alt_speed_schedules: %v", err)
+		}
+	}
+	switch {
+	case n.AltSpeedDuration <= 0:
+		return errorf("network.alt_speed_duration: %s must be positive", n.AltSpeedDuration)
+	case n.AltUploadRate < 0:
+		return errorf("network.alt_upload_rate: %d must not be negative", n.AltUploadRate)
+	case n.AltDownloadRate < 0:
+		return errorf("network.alt_download_rate: %d must not be negative", n.AltDownloadRate)
+	}
 	return nil
+}
+
+// ParseSchedule parses a cron expression the way every schedule of the
+// configuration is read: 5 fields or a descriptor, no TZ= (the time zone
+// is a key of its own).
+func ParseSchedule(s string) (cron.Schedule, error) {
+	if strings.Contains(s, "TZ=") {
+		return nil, fmt.Errorf("%q: set the time zone key instead of TZ= in the expression", s)
+	}
+	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	sc, err := parser.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a cron expression (5 fields, or @daily, @every 6h...): %v", s, err)
+	}
+	return sc, nil
 }
 
 func (c *Config) validateSeeder() error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/logging"
 	"github.com/rs/zerolog"
 )
 
@@ -22,6 +23,8 @@ type Options struct {
 	Config  *config.Config
 	Logger  zerolog.Logger
 	Version string
+	// LogLevel is the logger's live level, set again on reload; nil = kept.
+	LogLevel *logging.Level
 	// Reload returns a freshly loaded configuration (SIGHUP); nil = no reload.
 	Reload func() (*config.Config, error)
 	// CLI is how the commands printed by health checks start, e.g.

@@ -14,6 +14,7 @@ import (
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/health"
 	"github.com/archivd/archivd/internal/httpapi"
+	"github.com/archivd/archivd/internal/logging"
 	"github.com/archivd/archivd/internal/pgserver"
 	"github.com/archivd/archivd/internal/seeder"
 	"github.com/archivd/archivd/internal/verify"
@@ -27,13 +28,18 @@ type Daemon struct {
 	DB     *catalog.DB
 	Seeder *seeder.Seeder
 	HTTP   *httpapi.Server // nil when http.listen is ""
-	Verify *verify.Service
+	Verify *verify.Service // the service started with; a reload may replace it (runVerify)
 	live   *liveSeeder
 	// embedded is the embedded cluster, supervised while serving; nil
 	// with database.url.
 	embedded *pgserver.Server
 	cfg      atomic.Pointer[config.Config]
 	log      zerolog.Logger
+
+	logLevel   *logging.Level // nil: the level does not change on reload
+	observer   verify.Observer
+	verifyNext chan *verify.Service // reload -> runVerify
+	speedWake  chan struct{}        // reload -> speedLoop
 }
 
 // Config is the configuration in force (replaced by a successful reload).
@@ -61,7 +67,8 @@ func Run(ctx context.Context, o Options) error {
 	if err := prepareSchema(ctx, db, cfg, log); err != nil {
 		return err
 	}
-	d := &Daemon{DB: db, embedded: cat.Embedded, log: log}
+	d := &Daemon{DB: db, embedded: cat.Embedded, log: log, logLevel: o.LogLevel,
+		verifyNext: make(chan *verify.Service), speedWake: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	if err := reconcileCollections(ctx, db, cfg, log); err != nil {
 		return err
@@ -71,10 +78,8 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d.live = &liveSeeder{s: d.Seeder, db: db}
 	counters := httpapi.NewCounters(prometheus.NewRegistry())
-	vcfg := verify.ConfigFrom(cfg, log)
-	vcfg.Repairer = d.Seeder
-	vcfg.Observer = countersObserver{counters}
-	if d.Verify, err = verify.NewService(vcfg, db); err != nil {
+	d.observer = countersObserver{counters}
+	if d.Verify, err = d.newVerify(cfg); err != nil {
 		return err
 	}
 	if cfg.HTTP.Listen != "" {
@@ -96,7 +101,8 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 		defer d.live.alive.Store(false)
 		return d.Seeder.Run(gctx)
 	})
-	g.Go(func() error { return d.Verify.Run(gctx) })
+	g.Go(func() error { return d.runVerify(gctx) })
+	g.Go(func() error { d.speedLoop(gctx, d.speedWake); return nil })
 	if d.HTTP != nil {
 		g.Go(func() error { return d.HTTP.Run(gctx) })
 		d.log.Info().Str("addr", d.HTTP.Addr()).Msg("http listening")

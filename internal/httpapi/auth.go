@@ -9,12 +9,10 @@ import (
 
 // withAuth requires "Authorization: Bearer <token>" on every path but
 // /healthz when a token is configured.
+// The token is looked up per request: SetTokenFile may change it.
 func (s *Server) withAuth(next http.Handler) http.Handler {
-	if s.token == nil {
-		return next
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || s.authorized(r) {
+		if s.token.Load() == nil || r.URL.Path == "/healthz" || s.authorized(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -30,5 +28,26 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(h[len(prefix):])))
-	return subtle.ConstantTimeCompare(sum[:], s.token) == 1
+	return subtle.ConstantTimeCompare(sum[:], *s.token.Load()) == 1
+}
+
+// SetTokenFile reads the bearer token from path and uses it for the
+// following requests (configuration reload). "" turns authentication off
+// where no token is required (loopback); an unreadable or empty file, or
+// no file where one is required, is refused and the old token kept.
+func (s *Server) SetTokenFile(path string) error {
+	tok, err := readToken(path, s.o.RequireToken)
+	if err != nil {
+		return err
+	}
+	s.setToken(tok)
+	return nil
+}
+
+func (s *Server) setToken(tok []byte) {
+	if tok == nil {
+		s.token.Store(nil)
+		return
+	}
+	s.token.Store(&tok)
 }

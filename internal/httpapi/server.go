@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -69,7 +70,7 @@ type Server struct {
 	o        Options
 	ln       net.Listener
 	srv      *http.Server
-	token    []byte // sha256 of the token; nil = no auth
+	token    atomic.Pointer[[]byte] // sha256 of the token; nil = no auth
 	counters *Counters
 	reg      *prometheus.Registry
 	ring     *ring
@@ -91,10 +92,11 @@ func New(o Options) (*Server, error) {
 	if s.health == nil {
 		s.health = health.New(o.DB, nil, health.Config{})
 	}
-	var err error
-	if s.token, err = readToken(o.TokenFile, o.RequireToken); err != nil {
+	tok, err := readToken(o.TokenFile, o.RequireToken)
+	if err != nil {
 		return nil, err
 	}
+	s.setToken(tok)
 	tlsCfg, err := loadTLS(o.TLSCert, o.TLSKey)
 	if err != nil {
 		return nil, err
@@ -144,7 +146,7 @@ func (s *Server) Run(ctx context.Context) error {
 	served := make(chan error, 1)
 	go func() { served <- s.serve() }()
 	s.o.Logger.Info().Str("addr", s.Addr()).Bool("tls", s.tls).
-		Bool("token", s.token != nil).Msg("http: serving")
+		Bool("token", s.token.Load() != nil).Msg("http: serving")
 	select {
 	case err := <-served:
 		return fmt.Errorf("httpapi: serve on %s: %w", s.Addr(), err)

@@ -9,13 +9,12 @@ import (
 	pp "github.com/anacrolix/torrent/peer_protocol"
 	"github.com/anacrolix/torrent/storage"
 	"github.com/rs/zerolog"
-	"golang.org/x/time/rate"
 )
 
 // newClient builds the engine. The storage is the crash-consistent store;
 // nothing here serves HTTP (the storage package registers a handler on
 // http.DefaultServeMux, which archivd never serves).
-func newClient(cfg Config, st storage.ClientImpl, peers *peerMemory, sources *repairSources) (*torrent.Client, error) {
+func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemory, sources *repairSources) (*torrent.Client, error) {
 	cc := torrent.NewDefaultClientConfig()
 	if cfg.ListenHost != "" {
 		host := cfg.ListenHost
@@ -39,12 +38,8 @@ func newClient(cfg Config, st storage.ClientImpl, peers *peerMemory, sources *re
 	cc.Callbacks.ReceivedUsefulData = append(cc.Callbacks.ReceivedUsefulData, sources.received)
 	cc.DefaultStorage = st
 	cc.Slogger = slog.New(zerolog.NewSlogHandler(cfg.Logger.With().Str("component", "engine").Logger()))
-	if cfg.UploadRate > 0 {
-		cc.UploadRateLimiter = limiter(cfg.UploadRate)
-	}
-	if cfg.DownloadRate > 0 {
-		cc.DownloadRateLimiter = limiter(cfg.DownloadRate)
-	}
+	// Always our own limiters (unlimited = rate.Inf): SetLimits adjusts them.
+	cc.UploadRateLimiter, cc.DownloadRateLimiter = lim.up, lim.down
 	if cfg.MaxConnsPerTorrent > 0 {
 		cc.EstablishedConnsPerTorrent = cfg.MaxConnsPerTorrent
 	}
@@ -71,10 +66,4 @@ func belowPeerReqq(_ *torrent.PeerConn, d *pp.ExtendedHandshakeMessage) {
 	if d.Reqq > 1 {
 		d.Reqq--
 	}
-}
-
-// limiter allows bytesPerSec with a burst of at least one 1 MiB so that a
-// whole block read or written at once never exceeds the burst.
-func limiter(bytesPerSec int64) *rate.Limiter {
-	return rate.NewLimiter(rate.Limit(bytesPerSec), int(max(bytesPerSec, 1<<20)))
 }

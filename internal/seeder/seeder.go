@@ -50,6 +50,10 @@ type Seeder struct {
 	// sources: who delivered the pieces under repair (RepairSource).
 	sources *repairSources
 
+	// lim and maxConns: the limits SetLimits changes at run time.
+	lim      limiters
+	maxConns atomic.Int64
+
 	// started is closed when the first full reconcile has run (Started).
 	started     chan struct{}
 	startedOnce sync.Once
@@ -71,13 +75,16 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}
 	peers, sources := newPeerMemory(), newRepairSources(maxWatchedPieces)
-	cl, err := newClient(cfg, st.ClientImpl(), peers, sources)
+	lim := newLimiters(cfg.UploadRate, cfg.DownloadRate)
+	cl, err := newClient(cfg, st.ClientImpl(), lim, peers, sources)
 	if err != nil {
 		return nil, err
 	}
-	return &Seeder{cfg: cfg, db: db, log: log, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers, sources: sources,
+	s := &Seeder{cfg: cfg, db: db, log: log, lim: lim, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers, sources: sources,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
-		wake: make(chan struct{}, 1), started: make(chan struct{})}, nil
+		wake: make(chan struct{}, 1), started: make(chan struct{})}
+	s.maxConns.Store(int64(cfg.MaxConnsPerTorrent))
+	return s, nil
 }
 
 // Started is closed once the first full reconcile after Run began has

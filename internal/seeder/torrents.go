@@ -91,6 +91,9 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 
 // addSources gives a torrent its trackers, web seeds and remembered peers.
 func (s *Seeder) addSources(t *torrent.Torrent, row catalog.Torrent, announce [][]string, webSeeds []string, peers []catalog.Peer) {
+	if n := s.maxConns.Load(); n > 0 { // may have changed since the engine started
+		t.SetMaxEstablishedConns(int(n))
+	}
 	var tiers [][]string
 	tiers = append(tiers, announce...)
 	for _, tr := range append(append([]string{}, row.Trackers...), s.cfg.Trackers...) {

@@ -1,0 +1,63 @@
+package seeder
+
+import (
+	"golang.org/x/time/rate"
+)
+
+// Limits are the engine settings that change while the seeder runs (a
+// configuration reload, or a scheduled window of other speeds).
+type Limits struct {
+	UploadRate         int64 // bytes/s, 0 = unlimited
+	DownloadRate       int64 // bytes/s, 0 = unlimited
+	MaxConnsPerTorrent int   // 0 = engine default
+}
+
+// limiters are the engine's rate limiters, created once and adjusted in
+// place: the engine reads them on every transfer.
+type limiters struct {
+	up, down *rate.Limiter
+}
+
+func newLimiters(up, down int64) limiters {
+	l := limiters{up: rate.NewLimiter(rate.Inf, 1<<20), down: rate.NewLimiter(rate.Inf, 1<<20)}
+	setRate(l.up, up)
+	setRate(l.down, down)
+	return l
+}
+
+// setRate applies bytesPerSec (0 = unlimited) with a burst of at least
+// 1 MiB, so that a whole block read or written at once never exceeds it.
+func setRate(l *rate.Limiter, bytesPerSec int64) {
+	if bytesPerSec <= 0 {
+		l.SetLimit(rate.Inf)
+		l.SetBurst(1 << 20)
+		return
+	}
+	l.SetLimit(rate.Limit(bytesPerSec))
+	l.SetBurst(int(max(bytesPerSec, 1<<20)))
+}
+
+func rateOf(l *rate.Limiter) int64 {
+	if l.Limit() == rate.Inf {
+		return 0
+	}
+	return int64(l.Limit())
+}
+
+// SetLimits applies l now: rates to every transfer, the connection limit
+// to every torrent in the engine and to those added later.
+func (s *Seeder) SetLimits(l Limits) {
+	setRate(s.lim.up, l.UploadRate)
+	setRate(s.lim.down, l.DownloadRate)
+	s.maxConns.Store(int64(l.MaxConnsPerTorrent))
+	if l.MaxConnsPerTorrent > 0 {
+		for _, t := range s.client.Torrents() {
+			t.SetMaxEstablishedConns(l.MaxConnsPerTorrent)
+		}
+	}
+}
+
+// Limits are the limits in force.
+func (s *Seeder) Limits() Limits {
+	return Limits{UploadRate: rateOf(s.lim.up), DownloadRate: rateOf(s.lim.down), MaxConnsPerTorrent: int(s.maxConns.Load())}
+}
