@@ -38,11 +38,11 @@ func (s *Server) Supervise(ctx context.Context, interval time.Duration, log zero
 				first := !bo.Failing()
 				wait = bo.Next()
 				if first {
-					log.Error().Err(err).Dur("retry_in", wait).Msg("embedded postgres restart failed; retrying")
+					log.Error().Err(err).Int64("retry_in_ms", wait.Milliseconds()).Msg("embedded postgres restart failed; retrying")
 				}
 			} else {
 				newPID, _ := s.postmaster()
-				log.Warn().Int("pid", newPID).Dur("down", time.Since(downSince)).Msg("embedded postgres restarted")
+				log.Warn().Int("pid", newPID).Int64("down_ms", time.Since(downSince).Milliseconds()).Msg("embedded postgres restarted")
 				downSince = time.Time{}
 				bo.Reset()
 			}
