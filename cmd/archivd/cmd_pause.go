@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
-	"github.com/archivd/archivd/internal/daemon"
 	"github.com/archivd/archivd/internal/verify"
 	"github.com/spf13/cobra"
 )
@@ -84,7 +83,7 @@ func recheckUnavailable(ctx context.Context, a *app, db *catalog.DB, ts []catalo
 			continue
 		}
 		a.printf("%s %s: unavailable (%s): re-checking its data...\n", t.Name, shortHash(t), t.AvailabilityReason)
-		res, err := verify.Recheck(ctx, db, daemon.VerifyConfig(a.cfg, a.log), t.ID)
+		res, err := verify.Recheck(ctx, db, verify.ConfigFrom(a.cfg, a.log), t.ID)
 		if err != nil {
 			return fmt.Errorf("resume %s: %w", t.Name, err)
 		}

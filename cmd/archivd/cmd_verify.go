@@ -49,6 +49,7 @@ is not repaired.`,
 	f.DurationVar(&o.Timeout, "timeout", 0, "with --wait: give up after this long (0 = no limit)")
 	f.BoolVar(&o.JSON, "json", false, "print the run as JSON")
 	cmd.AddCommand(newVerifyStatusCmd(a))
+	cmd.AddCommand(newVerifyControlCmds(a)...)
 	return cmd
 }
 

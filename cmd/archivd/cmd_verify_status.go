@@ -7,6 +7,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/human"
+	"github.com/archivd/archivd/internal/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -16,13 +17,15 @@ type runProgress struct {
 	// estimated time to finish at that rate (seconds, -1 unknown).
 	Rate float64 `json:"rate_bytes_per_second"`
 	Left float64 `json:"seconds_left"`
+	// Percent is bytes hashed of bytes planned.
+	Percent float64 `json:"percent_done"`
 }
 
 func newVerifyStatusCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show verify runs queued or in progress: bytes done, rate, time left",
+		Short: "Show verify runs queued, running or paused: progress, rate, time left, and the next window",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withCatalog(cmd.Context(), "verify status", func(db *catalog.DB) error { return runVerifyStatus(cmd.Context(), a, db, asJSON) })
@@ -32,37 +35,72 @@ func newVerifyStatusCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// verifyStatus is the JSON of 'verify status'.
+type verifyStatus struct {
+	Runs []runProgress `json:"runs"`
+	// NextWindow is when the next scheduled scrub window opens.
+	NextWindow time.Time `json:"next_window"`
+}
+
 func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) error {
-	runs, err := db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunManual, catalog.RunScheduled, catalog.RunOffline})
+	runs, err := db.ActiveVerifyRuns(ctx)
 	if err != nil {
 		return fmt.Errorf("verify status: %w", err)
 	}
 	now := time.Now()
-	out := make([]runProgress, len(runs))
+	st := verifyStatus{Runs: make([]runProgress, len(runs))}
 	for i, r := range runs {
-		out[i] = progressOf(r, now)
+		st.Runs[i] = progressOf(r, now)
+	}
+	if st.NextWindow, err = verify.NextWindow(verify.ConfigFrom(a.cfg, a.log), now); err != nil {
+		return fmt.Errorf("verify status: %w", err)
 	}
 	if asJSON {
-		return printJSON(a.stdout, out)
+		return printJSON(a.stdout, st)
 	}
-	if len(out) == 0 {
-		a.printf("no verify run queued or running\n")
+	window := fmt.Sprintf("next scrub window: %s (in %s)", st.NextWindow.Format("2006-01-02 15:04 MST"),
+		st.NextWindow.Sub(now).Round(time.Minute))
+	if len(st.Runs) == 0 {
+		a.printf("no verify run queued or running; %s\n", window)
 		return nil
 	}
-	rows := make([]string, len(out))
-	for i, p := range out {
-		left := "-"
-		if p.Left >= 0 {
-			left = (time.Duration(p.Left) * time.Second).String()
-		}
-		rows[i] = fmt.Sprintf("%d\t%s\t%s\t%s / %s\t%s/s\t%s\t%d", p.ID, p.Kind, p.State, human.Bytes(p.BytesHashed),
-			human.Bytes(p.BytesPlanned), human.Bytes(int64(p.Rate)), left, p.PiecesFailed)
+	rows := make([]string, len(st.Runs))
+	for i, p := range st.Runs {
+		rows[i] = fmt.Sprintf("%d\t%s\t%s\t%s / %s\t%.0f%%\t%s/s\t%s\t%d", p.ID, p.Kind, p.shownState(), human.Bytes(p.BytesHashed),
+			human.Bytes(p.BytesPlanned), p.Percent, human.Bytes(int64(p.Rate)), p.leftText(), p.PiecesFailed)
 	}
-	return table(a.stdout, "RUN\tKIND\tSTATE\tHASHED\tRATE\tLEFT\tFAILED", rows)
+	if err := table(a.stdout, "RUN\tKIND\tSTATE\tHASHED\tDONE\tRATE\tLEFT\tFAILED", rows); err != nil {
+		return err
+	}
+	a.printf("%s\n", window)
+	return nil
+}
+
+func (p runProgress) shownState() string {
+	if p.PausedAt != nil {
+		return "paused"
+	}
+	return string(p.State)
+}
+
+func (p runProgress) leftText() string {
+	switch {
+	case p.PausedAt != nil:
+		return "paused"
+	case p.Left < 0:
+		return "-"
+	}
+	return (time.Duration(p.Left) * time.Second).String()
 }
 
 func progressOf(r catalog.VerifyRun, now time.Time) runProgress {
 	p := runProgress{VerifyRun: r, Left: -1}
+	if r.BytesPlanned > 0 {
+		p.Percent = 100 * float64(r.BytesHashed) / float64(r.BytesPlanned)
+	}
+	if r.PausedAt != nil {
+		now = *r.PausedAt // the rate of the time it ran
+	}
 	if r.StartedAt != nil {
 		if el := now.Sub(*r.StartedAt).Seconds(); el > 0 {
 			p.Rate = float64(r.BytesHashed) / el

@@ -29,19 +29,22 @@ type VerifyRun struct {
 	Error          string          `json:"error,omitempty"`
 	// Findings counts the findings recorded by this run.
 	Findings int `json:"findings"`
+	// PausedAt is set while an operator holds the run paused (its state
+	// stays running).
+	PausedAt *time.Time `json:"paused_at,omitempty"`
 }
 
 // verifyRunCols is the one column list of a run; every query names the
 // table r.
 const verifyRunCols = `r.id, r.kind, r.scope, r.state, coalesce(r.node_id, ''), r.requested_at, r.started_at,
 	r.finished_at, r.bytes_planned, r.bytes_hashed, r.pieces_checked, r.pieces_failed, r.pieces_repaired,
-	r.error, (SELECT count(*) FROM findings f WHERE f.run_id = r.id)`
+	r.error, (SELECT count(*) FROM findings f WHERE f.run_id = r.id), r.paused_at`
 
 func scanVerifyRun(row pgx.Row) (VerifyRun, error) {
 	var r VerifyRun
 	err := row.Scan(&r.ID, &r.Kind, &r.Scope, &r.State, &r.NodeID, &r.RequestedAt, &r.StartedAt,
 		&r.FinishedAt, &r.BytesPlanned, &r.BytesHashed, &r.PiecesChecked, &r.PiecesFailed, &r.PiecesRepaired,
-		&r.Error, &r.Findings)
+		&r.Error, &r.Findings, &r.PausedAt)
 	return r, err
 }
 

@@ -65,6 +65,9 @@ type Config struct {
 	RepairPoll time.Duration // default 10s
 	// Poll: how often queued runs are looked for (real time).
 	Poll time.Duration // default 2s
+	// ControlPoll: how often a scrub in progress looks for an operator's
+	// pause or cancel (real time).
+	ControlPoll time.Duration // default 1s
 	// BlockSize of reads (0 = scrub default) and the file opener (nil =
 	// the real, symlink-safe one): tests inject faults through it.
 	BlockSize int64
@@ -104,6 +107,7 @@ func (c Config) withDefaults() Config {
 	c.RepairTimeout = defDur(c.RepairTimeout, time.Hour)
 	c.RepairPoll = defDur(c.RepairPoll, 10*time.Second)
 	c.Poll = defDur(c.Poll, 2*time.Second)
+	c.ControlPoll = defDur(c.ControlPoll, time.Second)
 	return c
 }
 

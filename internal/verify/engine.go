@@ -102,11 +102,14 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 	targets := map[int64]*scrub.Target{}
 	t := &tally{progress: progress}
 	if err := e.executeByDevice(ctx, run, end, t); err != nil {
-		return err
+		return e.releaseIfControl(ctx, run.ID, err)
 	}
 	for {
 		if !end.IsZero() && !e.clk.Now().Before(end) {
 			return e.stop(ctx, run, catalog.RunCancelled, catalog.RunCutByWindow+": the ranges left are first in the next window")
+		}
+		if err := e.controlErr(ctx, run.ID); err != nil {
+			return e.releaseIfControl(ctx, run.ID, err)
 		}
 		job, ok, err := e.db.ClaimVerifyJob(ctx, run.ID, e.owner, e.clk.Now(), e.cfg.Lease)
 		if err != nil {

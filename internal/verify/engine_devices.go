@@ -31,6 +31,8 @@ func (e *engine) jobDone(ctx context.Context, run catalog.VerifyRun, job catalog
 	switch {
 	case errors.Is(err, errWindowEnded):
 		return nil // the caller sees the window closed
+	case isControl(err):
+		return nil // the caller's control check stops the run
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
@@ -71,6 +73,9 @@ func (e *engine) executeByDevice(ctx context.Context, run catalog.VerifyRun, end
 		g.Go(func() error {
 			targets := map[int64]*scrub.Target{}
 			for end.IsZero() || e.clk.Now().Before(end) {
+				if err := e.controlErr(gctx, run.ID); err != nil {
+					return err
+				}
 				job, ok, err := e.db.ClaimVerifyJobAmong(gctx, run.ID, ids, e.owner, e.clk.Now(), e.cfg.Lease)
 				if err != nil || !ok {
 					return err

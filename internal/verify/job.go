@@ -45,6 +45,7 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	wg.Go(func() { e.keepLease(jctx, j, cancel) })
+	wg.Go(func() { e.watchControl(jctx, j.RunID, cancel) })
 	if !end.IsZero() {
 		wg.Go(func() {
 			select {

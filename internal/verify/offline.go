@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,10 +37,23 @@ func RunOffline(ctx context.Context, db *catalog.DB, cfg Config, scope Scope, pr
 	} else {
 		e.log.Info().Int64("run", run.ID).Msg("verify: resuming interrupted offline run")
 	}
-	if err := e.execute(ctx, run, time.Time{}, progress); err != nil {
-		return run.ID, fmt.Errorf("verify: run %d: %w", run.ID, err)
+	for {
+		err = e.execute(ctx, run, time.Time{}, progress)
+		if errors.Is(err, errRunPaused) {
+			e.log.Info().Int64("run", run.ID).Msg("verify: offline run paused by the operator; waiting for resume or cancel")
+			err = e.waitWhilePaused(ctx, run.ID)
+			if err == nil {
+				continue
+			}
+		}
+		if errors.Is(err, errRunStopped) {
+			return run.ID, e.stopped(ctx, run, err)
+		}
+		if err != nil {
+			return run.ID, fmt.Errorf("verify: run %d: %w", run.ID, err)
+		}
+		return run.ID, nil
 	}
-	return run.ID, nil
 }
 
 // offlineRun finds an unfinished offline run of the same scope, or starts one.

@@ -129,6 +129,9 @@ func (s *Service) workOnce(ctx context.Context) (bool, error) {
 		if r.Kind == catalog.RunScheduled && !open {
 			return true, e.stop(ctx, r, catalog.RunCancelled, catalog.RunCutByWindow+": the ranges left are first in the next window")
 		}
+		if r.PausedAt != nil {
+			return false, nil // held by the operator: wait for resume or cancel
+		}
 		return true, s.finishRun(ctx, r, end, false)
 	}
 	kinds := []catalog.RunKind{catalog.RunManual}
@@ -155,7 +158,15 @@ func (s *Service) finishRun(ctx context.Context, r catalog.VerifyRun, end time.T
 	if r.Kind != catalog.RunScheduled {
 		end = time.Time{}
 	}
-	if err := e.execute(ctx, r, end, nil); err != nil {
+	err := e.execute(ctx, r, end, nil)
+	switch {
+	case errors.Is(err, errRunPaused):
+		return e.stopped(ctx, r, err)
+	case errors.Is(err, errRunStopped):
+		if err := e.stopped(ctx, r, err); err != nil {
+			return err
+		}
+	case err != nil:
 		return fmt.Errorf("verify: run %d: %w", r.ID, err)
 	}
 	return s.publish(ctx, r.ID)

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/verify"
+	"github.com/rs/zerolog"
+)
+
+// startSlowService runs the daemon's verify service hashing at rate
+// bytes/s, one piece per range, with a quick control poll.
+func (h *healthEnv) startSlowService(t *testing.T, rate int64) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Verify.Schedules, cfg.Verify.MaxRun = []string{"0 0 1 1 *"}, time.Minute
+	vc := verify.ConfigFrom(&cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
+	vc.Poll, vc.ControlPoll, vc.Rate, vc.RangeBytes = 50*time.Millisecond, 100*time.Millisecond, rate, 1
+	svc, err := verify.NewService(vc, h.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("verify service: %v", err)
+		}
+	})
+}
+
+// waitRun polls run id until ok holds for it (10s at most).
+func (h *healthEnv) waitRun(t *testing.T, id int64, what string, ok func(catalog.VerifyRun) bool) catalog.VerifyRun {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := h.db.VerifyRunByID(ctxT(t), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %d: not %s in 10s: %+v", id, what, r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestVerifyPauseResumeCancelAreHonouredByTheDaemonWithinASecond(t *testing.T) {
+	t.Parallel()
+	h := newHealthEnv(t, "")
+	h.addTree(t) // 110,000 bytes, 7 pieces of 16 KiB
+	h.startSlowService(t, 16<<10)
+	if code, out := h.cli(t, "verify"); code != 0 {
+		t.Fatal(out)
+	}
+	runs, err := h.db.ActiveVerifyRuns(ctxT(t))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("active runs: %v %d", err, len(runs))
+	}
+	id := runs[0].ID
+	h.waitRun(t, id, "hashing", func(r catalog.VerifyRun) bool { return r.BytesHashed > 0 })
+
+	if code, out := h.cli(t, "verify", "pause"); code != 0 || !strings.Contains(out, "paused") {
+		t.Fatalf("pause: %d %s", code, out)
+	}
+	// Within a second the scrub stops: bytes hashed no longer move.
+	time.Sleep(time.Second)
+	before := h.waitRun(t, id, "read", func(catalog.VerifyRun) bool { return true }).BytesHashed
+	time.Sleep(1500 * time.Millisecond)
+	r := h.waitRun(t, id, "still paused", func(r catalog.VerifyRun) bool { return r.PausedAt != nil })
+	if r.BytesHashed != before || r.State != catalog.RunRunning {
+		t.Fatalf("paused run moved: %d -> %d (%s)", before, r.BytesHashed, r.State)
+	}
+	code, out := h.cli(t, "verify", "status")
+	if code != 0 || !strings.Contains(out, "paused") || !strings.Contains(out, "next scrub window: ") {
+		t.Fatalf("status while paused: %d %s", code, out)
+	}
+	if code, out := h.cli(t, "verify", "pause"); code != exitConflict || !strings.Contains(out, "it is paused") {
+		t.Fatalf("second pause: %d %s", code, out)
+	}
+
+	if code, out := h.cli(t, "verify", "resume"); code != 0 {
+		t.Fatalf("resume: %d %s", code, out)
+	}
+	h.waitRun(t, id, "hashing again", func(r catalog.VerifyRun) bool { return r.BytesHashed > before })
+
+	if code, out := h.cli(t, "verify", "cancel"); code != 0 || !strings.Contains(out, "cancelled") {
+		t.Fatalf("cancel: %d %s", code, out)
+	}
+	r = h.waitRun(t, id, "cancelled", func(r catalog.VerifyRun) bool { return r.State == catalog.RunCancelled })
+	if r.Error != catalog.OperatorCancelled || r.BytesHashed >= 110000 {
+		t.Fatalf("cancelled run: %+v", r)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if after := h.waitRun(t, id, "read", func(catalog.VerifyRun) bool { return true }); after.BytesHashed > r.BytesHashed+16384 {
+		t.Fatalf("cancelled run kept hashing: %d -> %d", r.BytesHashed, after.BytesHashed)
+	}
+	code, out = h.cli(t, "verify", "status", "--json")
+	var st verifyStatus
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st.Runs) != 0 || st.NextWindow.Before(time.Now()) {
+		t.Fatalf("status after cancel: %d %s", code, out)
+	}
+	if code, out := h.cli(t, "verify", "cancel"); code != exitNotFound {
+		t.Fatalf("cancel with nothing running: %d %s", code, out)
+	}
+}
