@@ -89,6 +89,9 @@ type VerifyConfig struct {
 	MassFailureRatio float64       `key:"mass_failure_ratio"` // above this share of failing pieces, repair is held
 	ReportDir        string        `key:"report_dir"`         // "" = no report files
 	WebhookURL       string        `key:"webhook_url"`        // "" = none; receives the JSON report of runs with findings
+	// WebhookSecretFile holds the HMAC-SHA256 key that signs each webhook
+	// delivery (X-Archivd-Signature); read at each delivery; "" = unsigned.
+	WebhookSecretFile string `key:"webhook_secret_file"`
 }
 
 // HTTPConfig configures metrics, health and the status page.

@@ -181,6 +181,9 @@ func (c *Config) validateVerify() error {
 			return errorf("verify.webhook_url: %q %s", redactURL(v.WebhookURL), err)
 		}
 	}
+	if v.WebhookSecretFile != "" && v.WebhookURL == "" {
+		return errorf("verify.webhook_secret_file: %q is set but verify.webhook_url is empty", v.WebhookSecretFile)
+	}
 	return nil
 }
 

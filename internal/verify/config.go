@@ -49,6 +49,7 @@ type Config struct {
 	MassFailureRatio float64       // > this share failing holds repair; default 0.2
 	ReportDir        string        // "" = no report files
 	WebhookURL       string        // "" = none
+	WebhookSecret    string        // file with the HMAC key signing deliveries; "" = unsigned
 
 	NodeID   string
 	Logger   zerolog.Logger

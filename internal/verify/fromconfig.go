@@ -14,6 +14,7 @@ func ConfigFrom(cfg *config.Config, log zerolog.Logger) Config {
 		Schedules: v.Schedules, Timezone: v.Timezone, MaxRun: v.MaxRun, Rate: int64(v.Rate),
 		Interval: v.Interval, RangeBytes: int64(v.RangeBytes), Workers: v.Workers,
 		MassFailureRatio: v.MassFailureRatio, ReportDir: v.ReportDir, WebhookURL: v.WebhookURL,
-		NodeID: cfg.ResolvedNodeID(), Logger: log,
+		WebhookSecret: v.WebhookSecretFile,
+		NodeID:        cfg.ResolvedNodeID(), Logger: log,
 	}
 }

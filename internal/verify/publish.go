@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
-	"time"
+
+	"github.com/archivd/archivd/internal/webhook"
 )
 
 // publish writes a finished run's report files into ReportDir and POSTs
@@ -29,7 +29,7 @@ func (s *Service) publish(ctx context.Context, runID int64) error {
 		}
 	}
 	if cfg.WebhookURL != "" && len(rep.Findings) > 0 {
-		return postReport(ctx, rep, cfg.WebhookURL)
+		return s.postReport(ctx, rep)
 	}
 	return nil
 }
@@ -54,25 +54,17 @@ func writeReport(rep *Report, dir, format string) error {
 	return nil
 }
 
-func postReport(ctx context.Context, rep *Report, url string) error {
+// postReport delivers the JSON report as event verify.run (signed,
+// retried: package webhook).
+func (s *Service) postReport(ctx context.Context, rep *Report) error {
 	var b bytes.Buffer
 	if err := rep.Render(&b, "json"); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, &b)
-	if err != nil {
-		return fmt.Errorf("verify: webhook request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("verify: post report of run %d to webhook: %w", rep.Run.ID, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("verify: post report of run %d to webhook: %s", rep.Run.ID, resp.Status)
+	cfg := s.e.cfg
+	snd := webhook.Sender{URL: cfg.WebhookURL, SecretFile: cfg.WebhookSecret, Log: s.e.log}
+	if err := snd.Post(ctx, "verify.run", b.Bytes()); err != nil {
+		return fmt.Errorf("verify: post report of run %d: %w", rep.Run.ID, err)
 	}
 	return nil
 }
