@@ -27,7 +27,9 @@ type bench struct {
 	procs []*proc
 	nodes int
 	ports int
-	data  *dataSet // the adopted data set, made once (see adopted)
+	data  *dataSet // the adopted data set, made once (see set)
+	// trackers are added to the config of nodes made from then on.
+	trackers []string
 }
 
 func (b *bench) path(elem ...string) string {

@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -65,7 +67,8 @@ func figSeed(b *bench) error {
 	seeds := []struct {
 		name string
 		port int
-	}{{"archivd", n.port}, {"libtorrent", lp}}
+		pid  int
+	}{{"archivd", n.port, n.serve.cmd.Process.Pid}, {"libtorrent", lp, lts.cmd.Process.Pid}}
 	res := map[string]*series{}
 	for r := 1; r <= b.c.rounds; r++ {
 		if err := warm(s.files); err != nil {
@@ -73,7 +76,9 @@ func figSeed(b *bench) error {
 		}
 		for _, k := range []int{1, 2} {
 			for _, sd := range seeds {
+				stopPerf := b.perf(r, sd.pid, fmt.Sprintf("%s-%d", sd.name, k))
 				d, err := b.leech(s, sd.port, k, fmt.Sprintf("r%d-%s-%d", r, sd.name, k))
+				stopPerf()
 				if err != nil {
 					return fmt.Errorf("%s to %d: %w", sd.name, k, err)
 				}
@@ -89,6 +94,21 @@ func figSeed(b *bench) error {
 	result("seeding to 1 libtorrent leecher, MB/s", "MB/s", res["archivd/1"], "libtorrent seeds", res["libtorrent/1"])
 	result("seeding to 2 libtorrent leechers, MB/s (both)", "MB/s", res["archivd/2"], "libtorrent seeds", res["libtorrent/2"])
 	return nil
+}
+
+// perf records the seed's CPU profile (perf record -g) during the first
+// round's transfers when BENCH_PERF=1: BENCH_DIR/perf-SEED-LEECHERS.data.
+func (b *bench) perf(round, pid int, tag string) func() {
+	if os.Getenv("BENCH_PERF") != "1" || round != 1 {
+		return func() {}
+	}
+	p, err := b.start("perf-"+tag, nil, "perf", "record", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", b.path("perf-"+tag+".data"))
+	if err != nil {
+		fmt.Println("perf:", err)
+		return func() {}
+	}
+	time.Sleep(300 * time.Millisecond) // perf attaches
+	return func() { _ = p.stop(syscall.SIGINT, 30*time.Second) }
 }
 
 // figScrubSeed: archivd seeds to one libtorrent leecher, once idle and

@@ -108,7 +108,7 @@ func run() error {
 	for _, f := range figs {
 		fn, ok := figures[f]
 		if !ok {
-			return fmt.Errorf("unknown figure %q (restart, adopt, verify, seed, scrubseed, devices, all)", f)
+			return fmt.Errorf("unknown figure %q (restart, adopt, verify, seed, scrubseed, devices, sigkill, all)", f)
 		}
 		if err := fn(b); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
@@ -124,4 +124,5 @@ var figures = map[string]func(*bench) error{
 	"seed":      figSeed,
 	"scrubseed": figScrubSeed,
 	"devices":   figDevices,
+	"sigkill":   figSigkill,
 }

@@ -21,6 +21,7 @@ type node struct {
 	cfg   string
 	url   string
 	port  int
+	http  int // /metrics on 127.0.0.1:http
 	serve *proc
 	db    *catalog.DB
 }
@@ -33,17 +34,21 @@ type collection struct {
 }
 
 // newNode writes a config (peers on 127.0.0.1 only; DHT, PEX and port
-// forwarding off; no trackers; scheduled verification kept closed) and
+// forwarding off; the bench's trackers (127.0.0.1 only); scheduled verification kept closed) and
 // creates the node's database. verify is extra YAML for the verify key.
 func (b *bench) newNode(verify string, cols ...collection) (*node, error) {
 	b.nodes++
-	n := &node{b: b, name: fmt.Sprintf("node%d", b.nodes), port: b.port()}
+	n := &node{b: b, name: fmt.Sprintf("node%d", b.nodes), port: b.port(), http: b.port()}
 	if err := b.pg.EnsureDatabase(b.ctx, n.name); err != nil {
 		return nil, err
 	}
 	n.url = b.pg.URL(n.name)
 	if verify == "" {
 		verify = `schedules: ["0 1 1 1 *"], timezone: UTC`
+	}
+	tj, _ := json.Marshal(b.trackers)
+	if b.trackers == nil {
+		tj = []byte("[]")
 	}
 	cj, _ := json.Marshal(cols)
 	if cols == nil {
@@ -53,11 +58,11 @@ func (b *bench) newNode(verify string, cols ...collection) (*node, error) {
 data_dir: %q
 log: {level: info, format: json}
 database: {url: %q, auto_migrate: true}
-network: {listen_host: 127.0.0.1, listen_port: %d, dht: false, pex: false, port_forwarding: false, trackers: []}
-http: {listen: ""}
+network: {listen_host: 127.0.0.1, listen_port: %d, dht: false, pex: false, port_forwarding: false, trackers: %s}
+http: {listen: "127.0.0.1:%d"}
 verify: {%s}
 collections: %s
-`, b.path(n.name, "state"), b.path(n.name, "data"), n.url, n.port, verify, cj)
+`, b.path(n.name, "state"), b.path(n.name, "data"), n.url, n.port, tj, n.http, verify, cj)
 	n.cfg = b.path(n.name, "archivd.yaml")
 	if err := os.WriteFile(n.cfg, []byte(conf), 0o644); err != nil {
 		return nil, err
@@ -176,3 +181,5 @@ func (n *node) seeding(want int, timeout time.Duration) (time.Time, error) {
 	})
 	return at, err
 }
+
+var torrentFilterAll = catalog.TorrentFilter{}

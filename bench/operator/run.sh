@@ -15,7 +15,12 @@
 #              BENCH_DEVICE_RATE_MB MB/s of reads each (default 50) by the block
 #              cgroup, BENCH_DEVICE_MB each (default 256): verify --offline cold
 #              over one and over all, vs the limits (not part of all)
+#   sigkill    an archivd node seeds the data set; an archivd downloader and
+#              then a libtorrent one are SIGKILLed at half and restarted: bytes
+#              the seed sent beyond the size (not part of all)
 #   all        restart adopt verify seed scrubseed, in that order
+# BENCH_PERF=1 records perf profiles of both seeds in the first round of
+# seed ($BENCH_DIR/perf-SEED-LEECHERS.data).
 # BENCH_ROUNDS (default 3) rounds; medians and ratios are printed as
 # RESULT lines; logs of every process in $BENCH_DIR/logs (default
 # /tmp/archivd-operator-bench, deleted at the start of a run).
