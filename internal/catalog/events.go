@@ -37,3 +37,17 @@ func (db *DB) AddVerifyEvent(ctx context.Context, torrentID int64, kind, message
 	}
 	return nil
 }
+
+// AddCollectionEvent records an event about a collection that concerns no
+// torrent (a .torrent file of its torrent_dir that cannot be imported).
+func (db *DB) AddCollectionEvent(ctx context.Context, collectionID int64, kind, message string, data any) error {
+	js, err := json.Marshal(data)
+	if err != nil || data == nil {
+		js = []byte(`{}`)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (collection_id, kind, message, data) VALUES ($1, $2, $3, $4)`,
+		collectionID, kind, message, js); err != nil {
+		return fmt.Errorf("catalog: record event %s of collection %d: %w", kind, collectionID, err)
+	}
+	return nil
+}

@@ -83,8 +83,10 @@ func (d *Daemon) applyLive(ctx context.Context, old, cfg *config.Config) {
 		}
 	}
 	d.cfg.Store(cfg)
-	select { // the speed loop reads the network section from d.cfg
-	case d.speedWake <- struct{}{}:
-	default:
+	for _, wake := range []chan struct{}{d.speedWake, d.intakeWake} { // they read d.cfg
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
 	}
 }

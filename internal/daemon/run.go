@@ -40,6 +40,7 @@ type Daemon struct {
 	observer   verify.Observer
 	verifyNext chan *verify.Service // reload -> runVerify
 	speedWake  chan struct{}        // reload -> speedLoop
+	intakeWake chan struct{}        // reload -> intakeLoop
 }
 
 // Config is the configuration in force (replaced by a successful reload).
@@ -68,7 +69,8 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d := &Daemon{DB: db, embedded: cat.Embedded, log: log, logLevel: o.LogLevel,
-		verifyNext: make(chan *verify.Service), speedWake: make(chan struct{}, 1)}
+		verifyNext: make(chan *verify.Service), speedWake: make(chan struct{}, 1),
+		intakeWake: make(chan struct{}, 1)}
 	d.cfg.Store(cfg)
 	if err := reconcileCollections(ctx, db, cfg, log); err != nil {
 		return err
@@ -103,6 +105,7 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	})
 	g.Go(func() error { return d.runVerify(gctx) })
 	g.Go(func() error { d.speedLoop(gctx, d.speedWake); return nil })
+	g.Go(func() error { d.intakeLoop(gctx, d.intakeWake); return nil })
 	if d.HTTP != nil {
 		g.Go(func() error { return d.HTTP.Run(gctx) })
 		d.log.Info().Str("addr", d.HTTP.Addr()).Msg("http listening")
