@@ -20,6 +20,7 @@ if [ "$mode" = test ]; then
   command -v unshare >/dev/null || need+=(util-linux)
   command -v ip >/dev/null || need+=(iproute2)
   command -v chromium >/dev/null || need+=(chromium)
+  command -v promtool >/dev/null || need+=(prometheus)  # promtool: metrics, alert rules and their unit tests
   /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
 fi
 if [ ${#need[@]} -gt 0 ]; then

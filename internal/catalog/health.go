@@ -158,3 +158,44 @@ func (db *DB) PoolStats() PoolStats {
 	return PoolStats{Acquired: s.AcquiredConns(), Idle: s.IdleConns(), Total: s.TotalConns(), Max: s.MaxConns(),
 		EmptyAcquire: s.EmptyAcquireCount(), AcquireWait: s.EmptyAcquireWaitTime()}
 }
+
+// ScrubTotals are the catalog-wide numbers of the metrics: data stored
+// and complete, the oldest verification, and the active run's progress.
+type ScrubTotals struct {
+	StoredBytes   int64 // total length of the torrents not removed (metadata known)
+	CompleteBytes int64 // of which recorded complete (whole pieces, last piece capped)
+	// OldestVerified is the oldest last verification of any range (a
+	// range never verified counts from its torrent's addition; a torrent
+	// never planned counts whole); nil with no torrents.
+	OldestVerified *time.Time
+	// Active is the run queued or running first (nil: none).
+	Active *VerifyRun
+}
+
+// ScrubTotals reads ScrubTotals.
+func (db *DB) ScrubTotals(ctx context.Context) (ScrubTotals, error) {
+	var st ScrubTotals
+	err := db.Pool.QueryRow(ctx, `SELECT
+		(SELECT coalesce(sum(total_length), 0)::bigint FROM torrents WHERE state <> 'removed'),
+		(SELECT coalesce(sum(least(t.total_length, c.n * t.piece_length)), 0)::bigint FROM torrents t
+			JOIN (SELECT torrent_id, sum(bit_count(complete)) AS n FROM piece_chunks GROUP BY torrent_id) c ON c.torrent_id = t.id
+			WHERE t.state <> 'removed'),
+		(SELECT min(v) FROM (
+			SELECT coalesce(r.last_verified_at, t.added_at) AS v FROM verify_ranges r JOIN torrents t ON t.id = r.torrent_id
+				WHERE t.state <> 'removed'
+			UNION ALL SELECT t.added_at FROM torrents t WHERE t.state <> 'removed' AND coalesce(t.piece_count, 0) > 0
+				AND NOT EXISTS (SELECT 1 FROM verify_ranges r WHERE r.torrent_id = t.id)) x)`).
+		Scan(&st.StoredBytes, &st.CompleteBytes, &st.OldestVerified)
+	if err != nil {
+		return ScrubTotals{}, fmt.Errorf("catalog: read scrub totals: %w", err)
+	}
+	run, err := scanVerifyRun(db.Pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
+		WHERE r.state IN ('queued', 'running') ORDER BY r.state = 'running' DESC, r.id LIMIT 1`))
+	switch {
+	case err == nil:
+		st.Active = &run
+	case err != pgx.ErrNoRows:
+		return ScrubTotals{}, fmt.Errorf("catalog: read active verify run: %w", err)
+	}
+	return st, nil
+}

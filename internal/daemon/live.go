@@ -36,6 +36,9 @@ func (l *liveSeeder) Transfer() (uploaded, downloaded int64) {
 
 func (l *liveSeeder) Peers() int { return l.s.Status().Peers }
 
+// PendingCompletions is how many piece states wait to be committed.
+func (l *liveSeeder) PendingCompletions() int { return l.s.Status().PendingPieces }
+
 func (l *liveSeeder) PerTorrent() []httpapi.TorrentLive {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -20,3 +20,5 @@ func (o countersObserver) RunFinished(r catalog.VerifyRun, d time.Duration) {
 }
 
 func (o countersObserver) Repaired(pieces int) { o.c.Repaired(pieces) }
+
+func (o countersObserver) Hashed(bytes int64) { o.c.Hashed(bytes) }

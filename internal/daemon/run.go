@@ -79,7 +79,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d.live = &liveSeeder{s: d.Seeder, db: db}
-	counters := httpapi.NewCounters(prometheus.NewRegistry())
+	counters := httpapi.NewNodeCounters(prometheus.NewRegistry(), cfg.ResolvedNodeID())
 	d.observer = countersObserver{counters}
 	if d.Verify, err = d.newVerify(cfg); err != nil {
 		return err

@@ -94,17 +94,26 @@ func (e *Evaluator) checkDamage(ctx context.Context, r *Report) error {
 	return nil
 }
 
-func (e *Evaluator) checkOverdue(ctx context.Context, r *Report) error {
+// Overdue lists the torrents with pieces not verified within their
+// collection's interval (Count pieces, Bytes of data each).
+func (e *Evaluator) Overdue(ctx context.Context) ([]catalog.TorrentRef, error) {
+	if e.db == nil {
+		return nil, e.err
+	}
 	cs, err := e.db.Collections(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := e.now()
 	cut := map[int64]time.Time{}
 	for _, c := range cs {
 		cut[c.ID] = now.Add(-verify.CollectionInterval(c.VerifyPolicy, e.cfg.Verify.Interval))
 	}
-	ts, err := e.db.OverdueTorrents(ctx, now.Add(-e.cfg.Verify.Interval), cut)
+	return e.db.OverdueTorrents(ctx, now.Add(-e.cfg.Verify.Interval), cut)
+}
+
+func (e *Evaluator) checkOverdue(ctx context.Context, r *Report) error {
+	ts, err := e.Overdue(ctx)
 	if err != nil || len(ts) == 0 {
 		return err
 	}

@@ -130,7 +130,7 @@ func (s *Server) setupMetrics() error {
 		Name: "archivd_build_info", Help: "Build of the running archivd (value 1).",
 		ConstLabels: prometheus.Labels{"version": s.o.Version, "goversion": runtime.Version()}})
 	build.Set(1)
-	for _, c := range []prometheus.Collector{newScrapeCollector(s), newHealthCollector(s), build,
+	for _, c := range []prometheus.Collector{newScrapeCollector(s), newHealthCollector(s), newOpsCollector(s), build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := s.reg.Register(c); err != nil {
 			return fmt.Errorf("httpapi: register metrics (a second server on the same Counters?): %w", err)

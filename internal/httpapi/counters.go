@@ -18,10 +18,15 @@ type Counters struct {
 	repairs        prometheus.Counter
 	runs           *prometheus.CounterVec
 	runDuration    prometheus.Histogram
+	hashed         prometheus.Counter
 }
 
 // NewCounters creates the counters and registers them on reg.
-func NewCounters(reg *prometheus.Registry) *Counters {
+func NewCounters(reg *prometheus.Registry) *Counters { return NewNodeCounters(reg, "") }
+
+// NewNodeCounters is NewCounters with the node label of the series that
+// count this node's own work.
+func NewNodeCounters(reg *prometheus.Registry, node string) *Counters {
 	c := &Counters{
 		reg: reg,
 		piecesVerified: prometheus.NewCounter(prometheus.CounterOpts{
@@ -36,8 +41,11 @@ func NewCounters(reg *prometheus.Registry) *Counters {
 			Name: "archivd_verify_run_duration_seconds", Help: "Wall time of finished verification runs.",
 			// Runs last from seconds (a small catalog) to a night's window.
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
+		hashed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "archivd_verify_hashed_bytes_total", Help: "Bytes read and hashed by verification on this node (counted per range recorded).",
+			ConstLabels: prometheus.Labels{"node": node}}),
 	}
-	reg.MustRegister(c.piecesVerified, c.piecesFailed, c.repairs, c.runs, c.runDuration)
+	reg.MustRegister(c.piecesVerified, c.piecesFailed, c.repairs, c.runs, c.runDuration, c.hashed)
 	// Results a dashboard expects to see even before the first run.
 	for _, r := range []catalog.RunState{catalog.RunDone, catalog.RunFailed, catalog.RunCancelled} {
 		c.runs.WithLabelValues(string(r))
@@ -63,3 +71,6 @@ func (c *Counters) RunFinished(result string, d time.Duration) {
 	c.runs.WithLabelValues(result).Inc()
 	c.runDuration.Observe(d.Seconds())
 }
+
+// Hashed counts bytes read and hashed by verification.
+func (c *Counters) Hashed(bytes int64) { c.hashed.Add(float64(bytes)) }

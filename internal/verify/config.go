@@ -33,6 +33,8 @@ type Repairer interface {
 // from the service's goroutines and must not block.
 type Observer interface {
 	RunFinished(run catalog.VerifyRun, d time.Duration)
+	// Hashed is told the bytes of each range read and recorded.
+	Hashed(bytes int64)
 	Repaired(pieces int)
 }
 

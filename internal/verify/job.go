@@ -87,7 +87,13 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 		e.log.Warn().Int64("torrent_id", j.TorrentID).Int("piece", b.Piece).Str("kind", string(b.Kind)).
 			Str("file", b.Path).Int64("offset", b.Offset).Msg("verify: bad piece")
 	}
-	return e.db.CompleteVerifyJob(ctx, j, e.owner, res, e.clk.Now())
+	if err := e.db.CompleteVerifyJob(ctx, j, e.owner, res, e.clk.Now()); err != nil {
+		return err
+	}
+	if o := e.cfg.Observer; o != nil {
+		o.Hashed(sum.BytesHashed)
+	}
+	return nil
 }
 
 // keepLease extends the job's lease every Lease/3; if the lease is lost
