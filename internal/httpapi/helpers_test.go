@@ -35,6 +35,7 @@ func (l *fixedLive) Transfer() (int64, int64) {
 	defer l.mu.Unlock()
 	return l.up, l.down
 }
+
 // PendingCompletions: the daemon's seeder reports its uncommitted piece
 // states; the fixed engine has 7.
 func (l *fixedLive) PendingCompletions() int { return 7 }
