@@ -15,15 +15,31 @@ import (
 
 // liveSeeder adapts the seeder to what the HTTP server shows.
 type liveSeeder struct {
-	s     *seeder.Seeder
-	db    *catalog.DB
-	alive atomic.Bool // seeder.Run is running
+	s       *seeder.Seeder
+	db      *catalog.DB
+	running atomic.Bool // seeder.Run is running
 }
 
 var _ httpapi.Live = (*liveSeeder)(nil)
 
+// EngineAlive is the readiness of the engine: it runs and its first
+// reconcile has taken in the catalog's torrents (or found the catalog
+// away and runs degraded).
 func (l *liveSeeder) EngineAlive() error {
-	if !l.alive.Load() {
+	if err := l.alive(); err != nil {
+		return err
+	}
+	select {
+	case <-l.s.Started():
+		return nil
+	default:
+		return errors.New("torrent engine starting: the catalog's torrents are not all added yet")
+	}
+}
+
+// alive: seeder.Run is running.
+func (l *liveSeeder) alive() error {
+	if !l.running.Load() {
 		return errors.New("torrent engine not running")
 	}
 	return nil

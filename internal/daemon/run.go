@@ -8,11 +8,13 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/catalogopen"
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/health"
+	"github.com/archivd/archivd/internal/heartbeat"
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/logging"
 	"github.com/archivd/archivd/internal/pgserver"
@@ -33,8 +35,11 @@ type Daemon struct {
 	// embedded is the embedded cluster, supervised while serving; nil
 	// with database.url.
 	embedded *pgserver.Server
-	cfg      atomic.Pointer[config.Config]
-	log      zerolog.Logger
+	// beats are the heartbeats of the daemon's loops and engine: the
+	// systemd watchdog is pinged while they beat.
+	beats *heartbeat.Monitor
+	cfg   atomic.Pointer[config.Config]
+	log   zerolog.Logger
 
 	logLevel   *logging.Level // nil: the level does not change on reload
 	observer   verify.Observer
@@ -70,12 +75,14 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d := &Daemon{DB: db, embedded: cat.Embedded, log: log, logLevel: o.LogLevel,
 		verifyNext: make(chan *verify.Service), speedWake: make(chan struct{}, 1),
-		intakeWake: make(chan struct{}, 1)}
+		intakeWake: make(chan struct{}, 1), beats: heartbeat.New()}
 	d.cfg.Store(cfg)
 	if err := reconcileCollections(ctx, db, cfg, log); err != nil {
 		return err
 	}
-	if d.Seeder, err = seeder.New(seederConfig(cfg, log), db); err != nil {
+	scfg := seederConfig(cfg, log)
+	scfg.Heartbeats = d.beats
+	if d.Seeder, err = seeder.New(scfg, db); err != nil {
 		return err
 	}
 	d.live = &liveSeeder{s: d.Seeder, db: db}
@@ -99,8 +106,8 @@ func Run(ctx context.Context, o Options) error {
 func (d *Daemon) run(ctx context.Context, o Options) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		d.live.alive.Store(true)
-		defer d.live.alive.Store(false)
+		d.live.running.Store(true)
+		defer d.live.running.Store(false)
 		return d.Seeder.Run(gctx)
 	})
 	g.Go(func() error { return d.runVerify(gctx) })
@@ -117,7 +124,8 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	g.Go(func() error { d.reloadLoop(gctx, hup, o.Reload); return nil })
 	g.Go(func() error { d.watchdog(gctx); return nil })
 	if d.embedded != nil {
-		g.Go(func() error { d.embedded.Supervise(gctx, 0, d.log, nil); return nil })
+		beat := d.beats.Register("embedded postgres supervisor", 3*time.Minute) // a restart takes up to a minute
+		g.Go(func() error { d.embedded.Supervise(gctx, 0, d.log, beat); return nil })
 	}
 	// READY once the catalog's torrents are in the engine, so that
 	// "systemctl start" returns with everything seeding.

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/archivd/archivd/internal/config"
@@ -12,37 +13,50 @@ import (
 // notify tells systemd about state changes (no-op outside systemd).
 func notify(state string) { _, _ = daemon.SdNotify(false, state) }
 
-// watchdog pings systemd's watchdog at half its interval, but only after a
-// real health check passed: the catalog answers and the engine runs. A hung
-// daemon thus stops pinging and systemd restarts it.
+// watchdog pings systemd's watchdog at a third of its interval while the
+// daemon itself is alive: every loop and the engine probe beat (see
+// internal/heartbeat) and the engine runs. The catalog plays no part: a
+// database outage or failover leaves the loops waiting in their backoff,
+// which is alive, and the daemon keeps seeding. A hung loop or a
+// deadlocked engine stops the pings, and systemd restarts the daemon.
 func (d *Daemon) watchdog(ctx context.Context) {
 	interval, err := daemon.SdWatchdogEnabled(false)
 	if err != nil || interval <= 0 {
 		return
 	}
-	t := time.NewTicker(interval / 2)
+	t := time.NewTicker(interval / 3)
 	defer t.Stop()
+	var stopped string // why pings stopped; logged once per change
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := d.healthy(ctx, interval/4); err != nil {
-				d.log.Warn().Err(err).Msg("health check failed: not pinging the systemd watchdog")
-				continue
+		}
+		why := d.hung()
+		if why != stopped {
+			if why != "" {
+				d.log.Error().Str("why", why).Msg("daemon hung: not pinging the systemd watchdog")
+			} else {
+				d.log.Info().Msg("daemon alive again: pinging the systemd watchdog")
 			}
+			stopped = why
+		}
+		if why == "" {
 			notify("WATCHDOG=1")
 		}
 	}
 }
 
-func (d *Daemon) healthy(ctx context.Context, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if err := d.DB.Pool.Ping(ctx); err != nil {
-		return err
+// hung says why the daemon is not alive ("" = alive).
+func (d *Daemon) hung() string {
+	if stale := d.beats.Stale(time.Now()); len(stale) > 0 {
+		return "no heartbeat from " + strings.Join(stale, ", ")
 	}
-	return d.live.EngineAlive()
+	if err := d.live.alive(); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // reloadLoop re-reads the configuration on SIGHUP. An invalid file is

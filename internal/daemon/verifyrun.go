@@ -13,6 +13,7 @@ func (d *Daemon) newVerify(cfg *config.Config) (*verify.Service, error) {
 	vcfg := verify.ConfigFrom(cfg, d.log)
 	vcfg.Repairer = d.Seeder
 	vcfg.Observer = d.observer
+	vcfg.Heartbeats = d.beats
 	return verify.NewService(vcfg, d.DB)
 }
 

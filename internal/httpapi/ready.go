@@ -8,22 +8,29 @@ import (
 	"time"
 )
 
-// readyTimeout bounds one readiness check so a stuck database answers
-// "not ready" instead of hanging the probe.
+// readyTimeout bounds the catalog check of /readyz so that a stuck
+// database answers "degraded" instead of hanging the probe.
 const readyTimeout = 3 * time.Second
 
-// Ready is the /readyz check: the catalog answers, its schema is current
-// and the torrent engine runs.
-func (s *Server) Ready(ctx context.Context) error {
+// Ready is the /readyz check, a process check: the torrent engine runs
+// and has taken in the catalog's torrents. The catalog plays no part: a
+// daemon whose catalog is away keeps seeding and catches up, which is a
+// degraded state (Degraded, the status page, /healthz/detail), not a
+// reason to restart or unroute it.
+func (s *Server) Ready(context.Context) error { return s.engineAlive() }
+
+// Degraded names what the daemon runs without ("" = nothing): the catalog
+// unreachable, or its schema not current.
+func (s *Server) Degraded(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	if err := s.o.DB.Pool.Ping(ctx); err != nil {
-		return fmt.Errorf("catalog: ping: %w", err)
+		return fmt.Sprintf("catalog unreachable: %v", err)
 	}
 	if err := s.o.DB.CheckSchema(ctx); err != nil {
-		return err
+		return fmt.Sprintf("catalog: %v", err)
 	}
-	return s.engineAlive()
+	return ""
 }
 
 func (s *Server) engineAlive() error {
@@ -47,6 +54,10 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.Ready(r.Context()); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
+		return
+	}
+	if d := s.Degraded(r.Context()); d != "" {
+		_, _ = fmt.Fprintf(w, "ready (degraded: %s)\n", d)
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))

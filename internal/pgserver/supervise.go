@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/backoff"
+	"github.com/archivd/archivd/internal/heartbeat"
 	"github.com/rs/zerolog"
 )
 
@@ -12,9 +13,9 @@ import (
 // and starts the cluster again when it died or is a zombie, so that a
 // daemon on the embedded default gets its catalog back by itself. Restart
 // failures back off (internal/backoff); the death and the recovery are
-// logged once each. beat, when not nil, is called at every check (the
-// daemon's liveness).
-func (s *Server) Supervise(ctx context.Context, interval time.Duration, log zerolog.Logger, beat func()) {
+// logged once each. beat (nil = none) is the daemon's heartbeat of this
+// loop: working while it checks or restarts, waiting between checks.
+func (s *Server) Supervise(ctx context.Context, interval time.Duration, log zerolog.Logger, beat *heartbeat.Beat) {
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
@@ -23,9 +24,7 @@ func (s *Server) Supervise(ctx context.Context, interval time.Duration, log zero
 	var downSince time.Time
 	for {
 		wait := interval
-		if beat != nil {
-			beat()
-		}
+		beat.Beat()
 		if pid, alive := s.postmaster(); !alive {
 			if downSince.IsZero() {
 				downSince = time.Now()
@@ -47,6 +46,7 @@ func (s *Server) Supervise(ctx context.Context, interval time.Duration, log zero
 				bo.Reset()
 			}
 		}
+		beat.Wait()
 		if backoff.Sleep(ctx, wait) != nil {
 			return
 		}

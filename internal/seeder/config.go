@@ -8,6 +8,7 @@ package seeder
 import (
 	"errors"
 	"fmt"
+	"github.com/archivd/archivd/internal/heartbeat"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -38,6 +39,9 @@ type Config struct {
 
 	NodeID string // row in table nodes; required
 	Logger zerolog.Logger
+	// Heartbeats gets a beat per loop and one for the engine (the
+	// daemon's watchdog); nil = none.
+	Heartbeats *heartbeat.Monitor
 }
 
 func (c *Config) setDefaults() {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/archivd/archivd/internal/backoff"
 	"github.com/archivd/archivd/internal/catalog"
 )
 
@@ -49,12 +50,19 @@ func (s *Seeder) takeRequests() (ids []int64, full bool) {
 }
 
 // reconcileLoop is the only goroutine that adds and drops torrents, so
-// the running set never sees two changes of one torrent at once.
+// the running set never sees two changes of one torrent at once. While
+// the catalog is away it backs off (the LISTEN loop asks for a full
+// reconcile once it is back, and the ticker is the backstop), logging
+// the outage once when it starts and once when it ends.
 func (s *Seeder) reconcileLoop(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.ReconcileInterval)
 	defer tick.Stop()
+	beat := s.cfg.Heartbeats.Register("seeder reconcile", loopWithin)
+	r := &backoff.Retry{Backoff: backoff.Backoff{Min: time.Second, Max: 30 * time.Second}, Log: s.log,
+		What: "seeder: reconcile the engine with the catalog"}
 	s.kick() // the first full reconcile, requested by New
 	for {
+		beat.Wait()
 		select {
 		case <-ctx.Done():
 			return
@@ -63,6 +71,7 @@ func (s *Seeder) reconcileLoop(ctx context.Context) {
 			continue
 		case <-s.wake:
 		}
+		beat.Beat()
 		ids, full := s.takeRequests()
 		var err error
 		if full {
@@ -71,17 +80,33 @@ func (s *Seeder) reconcileLoop(ctx context.Context) {
 		} else {
 			err = s.reconcileIDs(ctx, ids)
 		}
-		if err != nil && ctx.Err() == nil {
-			// The catalog is away: the LISTEN loop asks for a full
-			// reconcile once it is back, and the ticker is the backstop.
-			// Pause so that a burst of requests does not spin on it.
-			s.log.Warn().Err(err).Msg("reconcile with catalog failed")
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if full {
+				s.requestFull() // not lost: retried after the backoff
+			} else {
+				s.requeue(ids)
 			}
+			beat.Wait()
+			if backoff.Sleep(ctx, r.Fail(err)) != nil {
+				return
+			}
+		default:
+			r.OK()
 		}
 	}
+}
+
+// requeue asks again for torrents whose reconcile failed.
+func (s *Seeder) requeue(ids []int64) {
+	s.reqMu.Lock()
+	for _, id := range ids {
+		s.reqIDs[id] = struct{}{}
+	}
+	s.reqMu.Unlock()
+	s.kick()
 }
 
 // reconcileAll makes the engine run exactly the runnable, available

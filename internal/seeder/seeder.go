@@ -70,7 +70,8 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		return nil, fmt.Errorf("seeder: no catalog given")
 	}
 	log := cfg.Logger.With().Str("component", "seeder").Logger()
-	st, err := store.New(store.Options{DB: db, Logger: cfg.Logger, CommitInterval: cfg.CommitInterval, MaxPending: cfg.MaxPendingPieces})
+	st, err := store.New(store.Options{DB: db, Logger: cfg.Logger, CommitInterval: cfg.CommitInterval, MaxPending: cfg.MaxPendingPieces,
+		Heartbeats: cfg.Heartbeats})
 	if err != nil {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}
@@ -128,7 +129,7 @@ func (s *Seeder) Run(ctx context.Context) error {
 	go func() { storeDone <- s.store.Run(storeCtx) }()
 
 	var loops sync.WaitGroup
-	for _, loop := range []func(context.Context){s.reconcileLoop, s.listenLoop, s.statsLoop} {
+	for _, loop := range []func(context.Context){s.reconcileLoop, s.listenLoop, s.statsLoop, s.engineProbe} {
 		loops.Add(1)
 		go func() { defer loops.Done(); loop(ctx) }()
 	}
@@ -148,7 +149,9 @@ func (s *Seeder) Run(ctx context.Context) error {
 func (s *Seeder) shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	s.persistStats(ctx)
+	if err := s.persistStats(ctx); err != nil {
+		s.log.Warn().Err(err).Msg("stop: transfer totals and peers not written")
+	}
 	s.client.Close()
 	if err := s.store.Flush(ctx); err != nil {
 		s.log.Error().Err(err).Msg("final commit of piece states failed: stop recorded unclean")

@@ -2,12 +2,15 @@ package seeder
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/anacrolix/torrent"
 
+	"github.com/archivd/archivd/internal/backoff"
 	"github.com/archivd/archivd/internal/catalog"
 )
 
@@ -18,23 +21,32 @@ const (
 	maxPeersPerTorrent = 50
 )
 
-// statsLoop samples rates and writes totals and peers periodically.
+// statsLoop samples rates and writes totals and peers periodically. A
+// catalog outage is logged once when it starts and once when it ends.
 func (s *Seeder) statsLoop(ctx context.Context) {
 	rates := time.NewTicker(rateInterval)
 	defer rates.Stop()
 	persist := time.NewTicker(s.cfg.StatsInterval)
 	defer persist.Stop()
+	beat := s.cfg.Heartbeats.Register("seeder stats", loopWithin)
+	r := &backoff.Retry{Log: s.log, What: "seeder: write transfer totals, peers and node liveness to the catalog"}
 	for {
+		beat.Wait()
 		select {
 		case <-ctx.Done():
 			return
 		case <-rates.C:
+			beat.Beat()
 			s.sampleRates()
 		case <-persist.C:
-			s.persistStats(ctx)
-			s.redialPeers(ctx)
-			if err := s.db.TouchNode(ctx, s.cfg.NodeID); err != nil && ctx.Err() == nil {
-				s.log.Warn().Err(err).Msg("touch node")
+			beat.Beat()
+			err := errors.Join(s.persistStats(ctx), s.redialPeers(ctx), s.db.TouchNode(ctx, s.cfg.NodeID))
+			switch {
+			case ctx.Err() != nil:
+			case err != nil:
+				r.Fail(err) // the ticker paces the retries
+			default:
+				r.OK()
 			}
 		}
 	}
@@ -69,18 +81,18 @@ func (s *Seeder) sampleRates() {
 	}
 }
 
-// persistStats writes transfer totals and peers of every running torrent.
-func (s *Seeder) persistStats(ctx context.Context) {
+// persistStats writes transfer totals and peers of every running torrent;
+// what could not be written is kept for the next time.
+func (s *Seeder) persistStats(ctx context.Context) error {
 	es := s.entries()
-	s.persistTotals(ctx, es)
+	err := s.persistTotals(ctx, es)
 	peers := peersOf(es)
 	closed, undo := s.peerMem.drain(es)
-	if err := s.db.SavePeers(ctx, dedupePeers(append(peers, closed...))); err != nil {
+	if perr := s.db.SavePeers(ctx, dedupePeers(append(peers, closed...))); perr != nil {
 		undo()
-		if ctx.Err() == nil {
-			s.log.Warn().Err(err).Msg("save peers")
-		}
+		err = errors.Join(err, fmt.Errorf("save peers: %w", perr))
 	}
+	return err
 }
 
 // dedupePeers keeps one row per torrent and address (one upsert may not
@@ -104,7 +116,7 @@ func dedupePeers(ps []catalog.Peer) []catalog.Peer {
 
 // persistTotals adds what was transferred since the last write; on failure
 // the delta stays and is written next time.
-func (s *Seeder) persistTotals(ctx context.Context, es []*entry) {
+func (s *Seeder) persistTotals(ctx context.Context, es []*entry) error {
 	var ts []catalog.Transfer
 	var upd []*entry
 	var ups, downs []int64
@@ -123,14 +135,14 @@ func (s *Seeder) persistTotals(ctx context.Context, es []*entry) {
 		upd, ups, downs = append(upd, e), append(ups, up), append(downs, down)
 	}
 	if err := s.db.AddTransfers(ctx, ts); err != nil {
-		s.log.Warn().Err(err).Msg("write transfer totals: retried later")
-		return
+		return fmt.Errorf("write transfer totals: %w", err)
 	}
 	s.mu.Lock()
 	for i, e := range upd {
 		e.savedUp, e.savedDown = ups[i], downs[i]
 	}
 	s.mu.Unlock()
+	return nil
 }
 
 // peersOf lists the dialable addresses of the connected peers.
@@ -171,7 +183,7 @@ func dialAddr(pc *torrent.PeerConn) string {
 // remembered peers again: the engine forgets a peer whose dial or
 // handshake failed (say the other node was still starting), and without
 // a tracker or the DHT nothing else would bring it back.
-func (s *Seeder) redialPeers(ctx context.Context) {
+func (s *Seeder) redialPeers(ctx context.Context) error {
 	byID := map[int64]*entry{}
 	var ids []int64
 	for _, e := range s.entries() {
@@ -185,16 +197,14 @@ func (s *Seeder) redialPeers(ctx context.Context) {
 		ids = append(ids, e.row.ID)
 	}
 	if len(ids) == 0 {
-		return
+		return nil
 	}
 	peers, err := s.db.PeersOf(ctx, ids, maxPeersPerTorrent)
 	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn().Err(err).Msg("read peers to dial again")
-		}
-		return
+		return fmt.Errorf("read peers to dial again: %w", err)
 	}
 	for id, ps := range peers {
 		addPeers(byID[id].t, ps)
 	}
+	return nil
 }

@@ -136,7 +136,9 @@ func (s *Seeder) drop(ctx context.Context, e *entry, why string) {
 		e.cancelFetch()
 	}
 	if !e.fetching {
-		s.persistTotals(ctx, []*entry{e})
+		if err := s.persistTotals(ctx, []*entry{e}); err != nil {
+			s.log.Warn().Err(err).Str("torrent", e.row.HexHash()).Msg("dropped torrent's transfer totals not written")
+		}
 	}
 	e.t.Drop()
 	if !e.fetching {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/heartbeat"
 	"github.com/archivd/archivd/internal/verify/clock"
 	"github.com/archivd/archivd/internal/verify/scrub"
 	"github.com/rs/zerolog"
@@ -59,6 +60,8 @@ type Config struct {
 	Repairer Repairer // nil = no repair
 	// Observer hears of finished runs and repairs (metrics); nil = none.
 	Observer Observer
+	// Heartbeats gets a beat per loop (the daemon's watchdog); nil = none.
+	Heartbeats *heartbeat.Monitor
 
 	// Lease of a claimed job; extended every Lease/3 while working.
 	Lease time.Duration // default 1m

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/heartbeat"
 	"github.com/archivd/archivd/internal/verify/scrub"
 	"github.com/rs/zerolog"
 )
@@ -25,6 +26,8 @@ type engine struct {
 	// background: scrub at the lowest CPU and I/O priority (the daemon's
 	// service); RunOffline scrubs at normal priority.
 	background bool
+	// beat is the worker's heartbeat (nil offline): beaten per job.
+	beat *heartbeat.Beat
 	// devOf names the device of a data dir (deviceOf; tests inject).
 	devOf func(path string) (uint64, error)
 
@@ -111,6 +114,7 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 		if err := e.controlErr(ctx, run.ID); err != nil {
 			return e.releaseIfControl(ctx, run.ID, err)
 		}
+		e.beat.Beat()
 		job, ok, err := e.db.ClaimVerifyJob(ctx, run.ID, e.owner, e.clk.Now(), e.cfg.Lease)
 		if err != nil {
 			return err

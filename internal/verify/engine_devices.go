@@ -76,6 +76,7 @@ func (e *engine) executeByDevice(ctx context.Context, run catalog.VerifyRun, end
 				if err := e.controlErr(gctx, run.ID); err != nil {
 					return err
 				}
+				e.beat.Beat()
 				job, ok, err := e.db.ClaimVerifyJobAmong(gctx, run.ID, ids, e.owner, e.clk.Now(), e.cfg.Lease)
 				if err != nil || !ok {
 					return err

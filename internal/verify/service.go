@@ -51,29 +51,6 @@ func (s *Service) Run(ctx context.Context) error {
 	return err
 }
 
-// scheduleLoop queues a scheduled run when a window opens (and at start
-// when one is open and has no run yet).
-func (s *Service) scheduleLoop(ctx context.Context) error {
-	e := s.e
-	if _, open := e.win.current(e.clk.Now()); open && e.cfg.MaxRun > 0 {
-		if err := s.queueScheduled(ctx); err != nil {
-			return err
-		}
-	}
-	for {
-		now := e.clk.Now()
-		next := e.win.next(now)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-e.clk.After(next.Sub(now)):
-		}
-		if err := s.queueScheduled(ctx); err != nil {
-			return err
-		}
-	}
-}
-
 func (s *Service) queueScheduled(ctx context.Context) error {
 	unfinished, err := s.e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled})
 	if err != nil {
@@ -88,32 +65,6 @@ func (s *Service) queueScheduled(ctx context.Context) error {
 	}
 	s.e.log.Info().Int64("run", id).Msg("verify window opened")
 	return nil
-}
-
-// workLoop executes runs one after the other: left-over running runs
-// first (their expired leases are claimed again), then queued ones.
-func (s *Service) workLoop(ctx context.Context, wake <-chan struct{}) error {
-	for {
-		worked, err := s.workOnce(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			s.e.log.Error().Err(err).Msg("verify run")
-		}
-		if worked && err == nil {
-			continue
-		}
-		t := time.NewTimer(s.e.cfg.Poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-wake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
 }
 
 func (s *Service) workOnce(ctx context.Context) (bool, error) {
@@ -170,18 +121,4 @@ func (s *Service) finishRun(ctx context.Context, r catalog.VerifyRun, end time.T
 		return fmt.Errorf("verify: run %d: %w", r.ID, err)
 	}
 	return s.publish(ctx, r.ID)
-}
-
-// repairLoop follows pieces handed to the seeder until they read back good.
-func (s *Service) repairLoop(ctx context.Context) error {
-	for {
-		if err := s.e.repairOnce(ctx); err != nil && ctx.Err() == nil {
-			s.e.log.Error().Err(err).Msg("verify: repair follow-up")
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.e.clk.After(s.e.cfg.RepairPoll):
-		}
-	}
 }

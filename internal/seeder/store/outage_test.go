@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"github.com/rs/zerolog"
+	"io"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +38,9 @@ func TestOutageKeepsSeedingAndCatchesUp(t *testing.T) {
 	dl := filepath.Join(t.TempDir(), "dl")
 	f := makeTorrent(t, db, "outage", multiFileSizes, dl)
 	n := f.info.NumPieces()
-	s, err := New(Options{DB: db, Logger: testLogger(t), CommitInterval: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	lines := &logLines{}
+	log := zerolog.New(io.MultiWriter(zerolog.NewTestWriter(t), lines)).Level(zerolog.InfoLevel)
+	s, err := New(Options{DB: db, Logger: log, CommitInterval: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +91,10 @@ func TestOutageKeepsSeedingAndCatchesUp(t *testing.T) {
 			ps.Known.Count(n), ps.Complete.Count(n), bad, ps.Complete.Get(bad), n, n-1, bad)
 	}
 	checkCatalogAgainstDisk(t, db, f, dl)
+	// Dozens of failed commits (100ms apart at most): one line down, one back.
+	if down, up := lines.count("group commit failed"), lines.count("group commit works again"); down != 1 || up != 1 {
+		t.Errorf("outage logged %d times down and %d times back, want once each", down, up)
+	}
 
 	// Durable now: the piece may be fetched again.
 	tt.Piece(bad).UpdateCompletion()
@@ -141,4 +151,29 @@ func TestMaxPendingRefusesCompletionsBeyondLimit(t *testing.T) {
 	if h := s.Health(); h.DBOK || h.Pending != 2 {
 		t.Fatalf("health %+v, want degraded with 2 pending", h)
 	}
+}
+
+// logLines counts log lines containing a text.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, string(p))
+	return len(p), nil
+}
+
+func (l *logLines) count(text string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		if strings.Contains(line, text) {
+			n++
+		}
+	}
+	return n
 }

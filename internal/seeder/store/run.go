@@ -21,6 +21,7 @@ func (s *Store) Run(ctx context.Context) error {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
+		s.beat.Wait()
 		select {
 		case <-ctx.Done():
 			return s.finalFlush()
@@ -31,6 +32,7 @@ func (s *Store) Run(ctx context.Context) error {
 			}
 			timer.Stop()
 		}
+		s.beat.Beat()
 		cctx, cancel := context.WithTimeout(ctx, max(10*time.Second, 4*s.interval))
 		err := s.commit(cctx)
 		cancel()
@@ -39,12 +41,23 @@ func (s *Store) Run(ctx context.Context) error {
 	}
 }
 
+// nextWait is the wait before the next commit: the interval after a
+// success, doubling up to maxBackoff while commits fail. The outage is
+// logged once when it starts and once when a commit works again.
 func (s *Store) nextWait(prev time.Duration, err error) time.Duration {
 	if err == nil {
+		if !s.commitDownSince.IsZero() {
+			s.log.Info().Int64("outage_ms", time.Since(s.commitDownSince).Milliseconds()).Msg("group commit works again")
+			s.commitDownSince = time.Time{}
+		}
 		return s.interval
 	}
 	next := min(max(2*prev, s.interval), s.maxBackoff)
-	s.log.Warn().Err(err).Int64("retry_in_ms", next.Milliseconds()).Msg("group commit failed")
+	if s.commitDownSince.IsZero() {
+		s.commitDownSince = time.Now()
+		s.log.Warn().Err(err).Int64("retry_in_ms", next.Milliseconds()).
+			Msg("group commit failed: piece states held in memory, retrying with backoff (logged again when it works)")
+	}
 	return next
 }
 

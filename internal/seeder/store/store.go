@@ -39,6 +39,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/heartbeat"
 )
 
 // ErrNotDurable is returned (wrapped) when a piece state change could not
@@ -65,6 +66,8 @@ type Options struct {
 	// MaxBackoff bounds the wait between commit attempts while the catalog
 	// is unreachable (doubling from CommitInterval); 0 = 30s.
 	MaxBackoff time.Duration
+	// Heartbeats gets the commit loop's beat (the daemon's watchdog); nil = none.
+	Heartbeats *heartbeat.Monitor
 }
 
 // Health is the store's view of the catalog.
@@ -86,6 +89,11 @@ type Store struct {
 	maxBackoff time.Duration
 	maxPend    int
 	files      *fdCache
+	// beat is the commit loop's heartbeat; commitDownSince is when the
+	// current run of failed commits began (zero: commits work). Both
+	// belong to Run.
+	beat            *heartbeat.Beat
+	commitDownSince time.Time
 
 	mu        sync.Mutex
 	torrents  map[[20]byte]*torrentState
@@ -140,6 +148,7 @@ func New(o Options) (*Store, error) {
 		interval:   o.CommitInterval,
 		maxBackoff: max(o.MaxBackoff, o.CommitInterval),
 		maxPend:    o.MaxPending,
+		beat:       o.Heartbeats.Register("piece state group commit", time.Minute),
 		files:      newFDCache(o.MaxOpenFiles),
 		torrents:   map[[20]byte]*torrentState{},
 		byID:       map[int64]*torrentState{},
