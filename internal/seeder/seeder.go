@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,11 @@ type Seeder struct {
 
 	// fetches are the goroutines fetching magnet metadata; Run waits.
 	fetches sync.WaitGroup
+	// adoptions hash data found on disk (adopt.go), adoptSem bounds how
+	// many at once; Run waits for them.
+	adoptions                   sync.WaitGroup
+	adoptSem                    chan struct{}
+	adoptedPieces, adoptedBytes atomic.Int64
 
 	// writeErrLog is log, sampled: a failing disk reports every chunk.
 	writeErrLog zerolog.Logger
@@ -83,7 +89,8 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	}
 	s := &Seeder{cfg: cfg, db: db, log: log, lim: lim, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers, sources: sources,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
-		wake: make(chan struct{}, 1), started: make(chan struct{})}
+		wake: make(chan struct{}, 1), started: make(chan struct{}),
+		adoptSem: make(chan struct{}, runtime.NumCPU())}
 	s.maxConns.Store(int64(cfg.MaxConnsPerTorrent))
 	return s, nil
 }
@@ -136,6 +143,7 @@ func (s *Seeder) Run(ctx context.Context) error {
 	<-ctx.Done()
 	loops.Wait()
 	s.fetches.Wait()
+	s.adoptions.Wait()
 	err = s.shutdown(context.WithoutCancel(ctx))
 	stopStore()
 	if serr := <-storeDone; serr != nil && err == nil && serr != context.Canceled {

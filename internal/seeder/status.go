@@ -28,6 +28,11 @@ type Status struct {
 	// Piece data read and written by the engine since start.
 	DiskReadBytes    int64 `json:"disk_read_bytes"`
 	DiskWrittenBytes int64 `json:"disk_written_bytes"`
+	// Pieces found good, and bytes hashed, by archivd's scrubber when
+	// adopting data found on disk (not by the engine: its reads are in
+	// DiskReadBytes).
+	AdoptedPieces int64 `json:"adopted_pieces"`
+	AdoptedBytes  int64 `json:"adopted_bytes"`
 	// Data bytes sent and received since start, and current rates.
 	UploadedBytes   int64   `json:"uploaded_bytes"`
 	DownloadedBytes int64   `json:"downloaded_bytes"`
@@ -60,7 +65,8 @@ type TorrentStatus struct {
 func (s *Seeder) Status() Status {
 	h := s.store.Health()
 	st := Status{DBOK: h.DBOK && s.listening.Load(), PendingPieces: h.Pending,
-		DiskReadBytes: s.store.BytesRead(), DiskWrittenBytes: s.store.BytesWritten()}
+		DiskReadBytes: s.store.BytesRead(), DiskWrittenBytes: s.store.BytesWritten(),
+		AdoptedPieces: s.adoptedPieces.Load(), AdoptedBytes: s.adoptedBytes.Load()}
 	var why []string
 	if !h.DBOK {
 		why = append(why, fmt.Sprintf("piece states not committing (%d pending): %s", h.Pending, h.LastError))

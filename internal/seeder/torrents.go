@@ -21,6 +21,10 @@ type entry struct {
 	// it is replaced by a real entry once the metadata is in the catalog.
 	fetching    bool
 	cancelFetch context.CancelFunc
+	// Set while the scrubber hashes the torrent's data found on disk
+	// (adopt.go): cancelled and waited for by drop.
+	cancelAdopt context.CancelFunc
+	adoptDone   chan struct{}
 
 	// Transfer counters already added to the catalog totals, and the last
 	// sample for rates. Owned by the stats loop (under Seeder.mu).
@@ -69,6 +73,10 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 			return nil, fmt.Errorf("seeder: add torrent %s: record fresh download: %w", p.row.HexHash(), err)
 		}
 	}
+	var adopt []int
+	if !p.fresh {
+		adopt = s.store.Adopt(p.row.InfoHash, s.adoptNotComplete())
+	}
 	s.sources.watch(p.row.ID, p.row.InfoHash, p.repairing, false)
 	t, isNew := s.client.AddTorrentOpt(torrent.AddTorrentOpts{InfoHash: p.row.InfoHash})
 	if !isNew {
@@ -83,10 +91,15 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 		return nil, fmt.Errorf("seeder: add torrent %s: open storage: %w", p.row.HexHash(), err)
 	}
 	s.addSources(t, p.row, mi.UpvertedAnnounceList(), mi.UrlList, p.peers)
+	e := &entry{row: p.row, t: t}
+	if len(adopt) > 0 {
+		s.startAdoption(ctx, e, p.files, adopt) // it calls DownloadAll when done
+		return e, nil
+	}
 	// Pieces recorded not complete (or found bad) are fetched only with a
 	// priority: every torrent we keep wants all of its data.
 	t.DownloadAll()
-	return &entry{row: p.row, t: t}, nil
+	return e, nil
 }
 
 // addSources gives a torrent its trackers, web seeds and remembered peers.
@@ -134,6 +147,10 @@ func (s *Seeder) drop(ctx context.Context, e *entry, why string) {
 	s.mu.Unlock()
 	if e.cancelFetch != nil {
 		e.cancelFetch()
+	}
+	if e.cancelAdopt != nil {
+		e.cancelAdopt()
+		<-e.adoptDone
 	}
 	if !e.fetching {
 		if err := s.persistTotals(ctx, []*entry{e}); err != nil {

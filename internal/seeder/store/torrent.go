@@ -39,6 +39,10 @@ type torrentState struct {
 	// would leave the catalog trusting half-rewritten data. A durable
 	// not-complete record clears the bit.
 	dbComplete catalog.Bits
+	// adopting marks pieces being hashed outside the engine (Adopt): the
+	// engine is told they are not complete, and does not hash them, until
+	// Adopted records the result.
+	adopting catalog.Bits
 }
 
 // fileEntry is one file of a torrent, with its path split into checked
@@ -169,7 +173,7 @@ func newTorrentState(t catalog.Torrent, files []catalog.File) (*torrentState, er
 		return nil, fail("no files")
 	}
 	ts := &torrentState{id: t.ID, ih: t.InfoHash, name: t.Name, dataDir: t.DataDir, n: t.PieceCount, pieceLen: t.PieceLength,
-		dbComplete: catalog.NewBits(t.PieceCount)}
+		dbComplete: catalog.NewBits(t.PieceCount), adopting: catalog.NewBits(t.PieceCount)}
 	seen := map[string]bool{}
 	for i, f := range files {
 		parts, err := splitPath(f.Path)
@@ -230,7 +234,13 @@ func splitPath(p string) ([]string, error) {
 func (ts *torrentState) completion(p int) storage.Completion {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if p < 0 || p >= ts.n || !ts.known.Get(p) {
+	if p < 0 || p >= ts.n {
+		return storage.Completion{}
+	}
+	if ts.adopting.Get(p) {
+		return storage.Completion{Ok: true}
+	}
+	if !ts.known.Get(p) {
 		return storage.Completion{}
 	}
 	return storage.Completion{Ok: true, Complete: ts.complete.Get(p)}
