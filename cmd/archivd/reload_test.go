@@ -40,11 +40,17 @@ func TestConfigReloadAppliesLimitsScheduleAndNamesRestartKeys(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	cfgPath := filepath.Join(dir, "archivd.yaml")
+	block := filepath.Join(dir, "block.txt")
+	writeFile(t, block, "lab:10.0.0.0-10.0.0.255\n")
 	writeFile(t, cfgPath, reloadConfig(url, state, "info", `  upload_rate: 1MiB
   download_rate: 0
-`))
+  interface: lo
+  encryption: require
+  max_conns_total: 100
+  blocklist_file: `+block+"\n"))
 	p := startServe(t, bin, cfgPath)
 	p.waitLine(t, "network limits applied", limitsLine(1<<20, 0, false))
+	p.waitLine(t, "network: listening on the interface's address", func(l map[string]any) bool { return l["listen_host"] == "127.0.0.1" })
 
 	writeFile(t, cfgPath, reloadConfig(url, state, "debug", `  upload_rate: 2MiB
   download_rate: 3MiB
@@ -54,6 +60,10 @@ func TestConfigReloadAppliesLimitsScheduleAndNamesRestartKeys(t *testing.T) {
   alt_speed_duration: 2h
   alt_upload_rate: 512KiB
   alt_download_rate: 256KiB
+  interface: lo
+  encryption: require
+  max_conns_total: 100
+  blocklist_file: `+block+`
 verify:
   rate: 5MiB
 `))
@@ -67,6 +77,7 @@ verify:
 		t.Errorf("limits line: %v", l)
 	}
 	p.waitLine(t, "verify: restarted with the reloaded settings", nil)
+	p.waitLine(t, "reload: blocklist loaded", func(l map[string]any) bool { return l["ranges"] == 1.0 })
 	restart := p.waitLine(t, "reload: these settings take effect at the next start (archivd keeps the running values)", nil)
 	if keys := fmt.Sprint(restart["keys"]); keys != "[network.max_half_open]" {
 		t.Errorf("restart keys %s, want [network.max_half_open]", keys)

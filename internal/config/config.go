@@ -60,6 +60,14 @@ type NetworkConfig struct {
 	MaxConnsPerTorrent int      `key:"max_conns_per_torrent"` // established peer connections per torrent
 	MaxHalfOpen        int      `key:"max_half_open"`         // outgoing connection attempts in flight
 
+	// Interface binds the listener to this network interface's address
+	// instead of listen_host; "" = use listen_host.
+	Interface     string `key:"interface"`
+	AnnounceIP    string `key:"announce_ip"`     // IP told to trackers; "" = the address they see
+	MaxConnsTotal int    `key:"max_conns_total"` // established connections over all torrents; 0 = no cap
+	BlocklistFile string `key:"blocklist_file"`  // PeerGuardian text ranges refused as peers; "" = none
+	Encryption    string `key:"encryption"`      // prefer|require|plaintext
+
 	// Alternative speed: windows opened by cron expressions, each lasting
 	// AltSpeedDuration, during which the alt rates replace upload_rate and
 	// download_rate (0 = unlimited). [] = no windows.
@@ -115,6 +123,7 @@ func Default() Config {
 			Trackers:           []string{},
 			MaxConnsPerTorrent: 50,
 			MaxHalfOpen:        25,
+			Encryption:         "prefer",
 			AltSpeedSchedules:  []string{},
 			AltSpeedDuration:   time.Hour,
 			AltSpeedTimezone:   "Local",

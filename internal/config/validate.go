@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -94,7 +95,27 @@ func (c *Config) validateNetwork() error {
 	if n.MaxHalfOpen < 1 {
 		return errorf("network.max_half_open: %d must be at least 1", n.MaxHalfOpen)
 	}
+	if err := c.validateNetPolicy(); err != nil {
+		return err
+	}
 	return c.validateAltSpeed()
+}
+
+func (c *Config) validateNetPolicy() error {
+	n := c.Network
+	if n.AnnounceIP != "" && net.ParseIP(n.AnnounceIP) == nil {
+		return errorf("network.announce_ip: %q is not an IP address", n.AnnounceIP)
+	}
+	if n.MaxConnsTotal < 0 {
+		return errorf("network.max_conns_total: %d must not be negative", n.MaxConnsTotal)
+	}
+	if !slices.Contains([]string{"prefer", "require", "plaintext"}, n.Encryption) {
+		return errorf("network.encryption: %q is not one of prefer, require, plaintext", n.Encryption)
+	}
+	if n.BlocklistFile != "" && !filepath.IsAbs(n.BlocklistFile) {
+		return errorf("network.blocklist_file: %q must be an absolute path", n.BlocklistFile)
+	}
+	return nil
 }
 
 func (c *Config) validateAltSpeed() error {

@@ -13,6 +13,7 @@ import (
 var liveKeys = []string{
 	"log.level",
 	"network.upload_rate", "network.download_rate", "network.max_conns_per_torrent", "network.alt_",
+	"network.max_conns_total", "network.blocklist_file",
 	"verify.", "http.token_file", "prune_collections",
 }
 
@@ -75,6 +76,12 @@ func (d *Daemon) applyLive(ctx context.Context, old, cfg *config.Config) {
 			d.log.Error().Err(err).Msg("reload: http token kept")
 			cfg.HTTP.TokenFile = old.HTTP.TokenFile
 		}
+	}
+	if err := d.blocklist.Load(cfg.Network.BlocklistFile); err != nil { // re-read even if unchanged
+		d.log.Error().Err(err).Msg("reload: blocklist kept")
+		cfg.Network.BlocklistFile = old.Network.BlocklistFile
+	} else if n := d.blocklist.NumRanges(); cfg.Network.BlocklistFile != "" {
+		d.log.Info().Int("ranges", n).Str("file", cfg.Network.BlocklistFile).Msg("reload: blocklist loaded")
 	}
 	if len(config.Changed(&config.Config{Verify: old.Verify}, &config.Config{Verify: cfg.Verify})) > 0 {
 		if err := d.restartVerify(ctx, cfg); err != nil {

@@ -46,6 +46,7 @@ type Daemon struct {
 	verifyNext chan *verify.Service // reload -> runVerify
 	speedWake  chan struct{}        // reload -> speedLoop
 	intakeWake chan struct{}        // reload -> intakeLoop
+	blocklist  *seeder.Blocklist    // network.blocklist_file, re-read on reload
 }
 
 // Config is the configuration in force (replaced by a successful reload).
@@ -80,7 +81,10 @@ func Run(ctx context.Context, o Options) error {
 	if err := reconcileCollections(ctx, db, cfg, log); err != nil {
 		return err
 	}
-	scfg := seederConfig(cfg, log)
+	scfg, err := d.seederConfig(cfg)
+	if err != nil {
+		return err
+	}
 	scfg.Heartbeats = d.beats
 	if d.Seeder, err = seeder.New(scfg, db); err != nil {
 		return err
@@ -148,17 +152,4 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	}
 	d.log.Info().Msg("archivd stopped")
 	return nil
-}
-
-func seederConfig(cfg *config.Config, log zerolog.Logger) seeder.Config {
-	n := cfg.Network
-	return seeder.Config{
-		ListenHost: n.ListenHost, ListenPort: n.ListenPort, DHT: n.DHT, PEX: n.PEX,
-		PortForwarding: n.PortForwarding, Trackers: n.Trackers,
-		UploadRate: int64(n.UploadRate), DownloadRate: int64(n.DownloadRate),
-		MaxConnsPerTorrent: n.MaxConnsPerTorrent, MaxHalfOpen: n.MaxHalfOpen,
-		CommitInterval: cfg.Seeder.CommitInterval, MaxPendingPieces: cfg.Seeder.MaxPendingPieces,
-		ReconcileInterval: cfg.Seeder.ReconcileInterval,
-		NodeID:            cfg.ResolvedNodeID(), Logger: log,
-	}
 }

@@ -13,6 +13,9 @@ import (
 // window (an "@every 1s" schedule with a long duration).
 const maxWindowSteps = 100000
 
+// spreadInterval: how often a total connection cap is shared out again.
+const spreadInterval = 30 * time.Second
+
 // speedState is what limits are in force and until when.
 type speedState struct {
 	limits seeder.Limits
@@ -27,7 +30,7 @@ type speedState struct {
 // normal ones. The configuration is validated, so schedules parse.
 func speedAt(n config.NetworkConfig, now time.Time) speedState {
 	st := speedState{limits: seeder.Limits{UploadRate: int64(n.UploadRate), DownloadRate: int64(n.DownloadRate),
-		MaxConnsPerTorrent: n.MaxConnsPerTorrent}}
+		MaxConnsPerTorrent: n.MaxConnsPerTorrent, MaxConnsTotal: n.MaxConnsTotal}}
 	loc, err := time.LoadLocation(n.AltSpeedTimezone)
 	if err != nil {
 		loc = time.Local
@@ -78,7 +81,7 @@ func (d *Daemon) speedLoop(ctx context.Context, wake <-chan struct{}) {
 		if last == nil || st.limits != last.limits || st.alt != last.alt {
 			d.Seeder.SetLimits(st.limits)
 			ev := d.log.Info().Int64("upload_bytes_per_sec", st.limits.UploadRate).Int64("download_bytes_per_sec", st.limits.DownloadRate).
-				Int("max_conns_per_torrent", st.limits.MaxConnsPerTorrent).Bool("alt_speed", st.alt)
+				Int("max_conns_per_torrent", st.limits.MaxConnsPerTorrent).Int("max_conns_total", st.limits.MaxConnsTotal).Bool("alt_speed", st.alt)
 			if !st.change.IsZero() {
 				ev = ev.Time("until", st.change)
 			}
@@ -88,6 +91,10 @@ func (d *Daemon) speedLoop(ctx context.Context, wake <-chan struct{}) {
 		wait := time.Hour // re-checked hourly: the wall clock may jump
 		if !st.change.IsZero() {
 			wait = min(wait, max(time.Until(st.change), 0)+10*time.Millisecond)
+		}
+		if st.limits.MaxConnsTotal > 0 {
+			d.Seeder.SpreadConns() // torrents come and go: their shares of the cap change
+			wait = min(wait, spreadInterval)
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/archivd/archivd/internal/heartbeat"
+	"net"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -28,6 +29,14 @@ type Config struct {
 
 	MaxConnsPerTorrent int // 0 = engine default
 	MaxHalfOpen        int // 0 = engine default
+	// MaxConnsTotal caps established connections over all torrents by
+	// spreading it (at least 2 each) over the torrents in the engine;
+	// 0 = no cap.
+	MaxConnsTotal int
+
+	AnnounceIP string     // IP told to trackers (and DHT); "" = what they see
+	Encryption string     // prefer (""), require or plaintext
+	Blocklist  *Blocklist // consulted on every connection; nil = none
 
 	CommitInterval    time.Duration // group commit of piece completion; 0 = 200ms
 	MaxPendingPieces  int           // completions held while the DB is away; 0 = 1,000,000
@@ -70,7 +79,10 @@ func (c *Config) validate() error {
 	if c.UploadRate < 0 || c.DownloadRate < 0 {
 		errs = append(errs, fmt.Errorf("seeder: rates must not be negative (upload %d, download %d)", c.UploadRate, c.DownloadRate))
 	}
-	if c.MaxConnsPerTorrent < 0 || c.MaxHalfOpen < 0 || c.MaxPendingPieces < 0 {
+	if c.AnnounceIP != "" && net.ParseIP(c.AnnounceIP) == nil {
+		errs = append(errs, fmt.Errorf("seeder: announce ip %q is not an IP address", c.AnnounceIP))
+	}
+	if c.MaxConnsPerTorrent < 0 || c.MaxHalfOpen < 0 || c.MaxPendingPieces < 0 || c.MaxConnsTotal < 0 {
 		errs = append(errs, errors.New("seeder: connection and pending limits must not be negative"))
 	}
 	if c.CommitInterval < 0 || c.ReconcileInterval < 0 || c.StatsInterval < 0 {

@@ -47,6 +47,9 @@ func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemor
 		cc.HalfOpenConnsPerTorrent = min(cc.HalfOpenConnsPerTorrent, cfg.MaxHalfOpen)
 		cc.TotalHalfOpenConns = cfg.MaxHalfOpen
 	}
+	if err := applyNetPolicy(cc, cfg); err != nil {
+		return nil, err
+	}
 	cl, err := torrent.NewClient(cc)
 	if err != nil {
 		return nil, fmt.Errorf("seeder: start engine on %s:%d: %w", cfg.ListenHost, cfg.ListenPort, err)

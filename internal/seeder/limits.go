@@ -10,6 +10,7 @@ type Limits struct {
 	UploadRate         int64 // bytes/s, 0 = unlimited
 	DownloadRate       int64 // bytes/s, 0 = unlimited
 	MaxConnsPerTorrent int   // 0 = engine default
+	MaxConnsTotal      int   // spread over the torrents (see Config); 0 = no cap
 }
 
 // limiters are the engine's rate limiters, created once and adjusted in
@@ -50,14 +51,27 @@ func (s *Seeder) SetLimits(l Limits) {
 	setRate(s.lim.up, l.UploadRate)
 	setRate(s.lim.down, l.DownloadRate)
 	s.maxConns.Store(int64(l.MaxConnsPerTorrent))
-	if l.MaxConnsPerTorrent > 0 {
-		for _, t := range s.client.Torrents() {
-			t.SetMaxEstablishedConns(l.MaxConnsPerTorrent)
-		}
+	s.maxConnsTotal.Store(int64(l.MaxConnsTotal))
+	s.SpreadConns()
+}
+
+// SpreadConns sets every torrent's connection limit: the per-torrent one,
+// or its share of the total cap for the torrents in the engine now. The
+// daemon calls it periodically while a total cap is set, as torrents come
+// and go.
+func (s *Seeder) SpreadConns() {
+	ts := s.client.Torrents()
+	n := connsPerTorrent(int(s.maxConns.Load()), int(s.maxConnsTotal.Load()), len(ts))
+	if n <= 0 {
+		return
+	}
+	for _, t := range ts {
+		t.SetMaxEstablishedConns(n)
 	}
 }
 
 // Limits are the limits in force.
 func (s *Seeder) Limits() Limits {
-	return Limits{UploadRate: rateOf(s.lim.up), DownloadRate: rateOf(s.lim.down), MaxConnsPerTorrent: int(s.maxConns.Load())}
+	return Limits{UploadRate: rateOf(s.lim.up), DownloadRate: rateOf(s.lim.down),
+		MaxConnsPerTorrent: int(s.maxConns.Load()), MaxConnsTotal: int(s.maxConnsTotal.Load())}
 }

@@ -57,8 +57,9 @@ type Seeder struct {
 	sources *repairSources
 
 	// lim and maxConns: the limits SetLimits changes at run time.
-	lim      limiters
-	maxConns atomic.Int64
+	lim           limiters
+	maxConns      atomic.Int64
+	maxConnsTotal atomic.Int64
 
 	// started is closed when the first full reconcile has run (Started).
 	started     chan struct{}
@@ -92,6 +93,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		wake: make(chan struct{}, 1), started: make(chan struct{}),
 		adoptSem: make(chan struct{}, runtime.NumCPU())}
 	s.maxConns.Store(int64(cfg.MaxConnsPerTorrent))
+	s.maxConnsTotal.Store(int64(cfg.MaxConnsTotal))
 	return s, nil
 }
 

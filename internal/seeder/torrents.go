@@ -104,8 +104,14 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 
 // addSources gives a torrent its trackers, web seeds and remembered peers.
 func (s *Seeder) addSources(t *torrent.Torrent, row catalog.Torrent, announce [][]string, webSeeds []string, peers []catalog.Peer) {
-	if n := s.maxConns.Load(); n > 0 { // may have changed since the engine started
-		t.SetMaxEstablishedConns(int(n))
+	// The limit may have changed since the engine started, and a total cap
+	// is shared by the torrents in the engine.
+	n := int(s.maxConns.Load())
+	if total := int(s.maxConnsTotal.Load()); total > 0 {
+		n = connsPerTorrent(n, total, len(s.client.Torrents()))
+	}
+	if n > 0 {
+		t.SetMaxEstablishedConns(n)
 	}
 	var tiers [][]string
 	tiers = append(tiers, announce...)
