@@ -103,3 +103,8 @@ func (e *Evaluator) checkCatalog(ctx context.Context, r *Report) bool {
 	}
 	return true
 }
+
+// NextWindow is when the next scheduled scrub window opens after now.
+func (e *Evaluator) NextWindow(now time.Time) (time.Time, error) {
+	return verify.NextWindow(e.cfg.Verify, now)
+}

@@ -26,6 +26,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/findings", s.handleFindings)
 	mux.HandleFunc("GET /api/v1/throughput", s.handleThroughput)
 	mux.HandleFunc("GET /{$}", s.handleStatus)
+	mux.HandleFunc("GET /torrents/{ref}", s.handleTorrentPage)
 	return s.withAccessLog(s.withAuth(mux))
 }
 

@@ -24,6 +24,15 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 	"rate":  func(f float64) string { return human.Bytes(int64(f)) + "/s" },
 	"when":  when,
 	"sev":   sevClass,
+	"stateClass": func(st string) string {
+		switch st {
+		case "unavailable", "damaged":
+			return "bad"
+		case "degraded", "paused", "incomplete":
+			return "warn"
+		}
+		return "ok"
+	},
 }).Parse(statusHTML))
 
 // statusPage is what the status template shows.
@@ -43,6 +52,19 @@ type statusPage struct {
 	Peers                int
 	Chart                chart
 	Health               health.Report
+	List                 torrentList
+	Scrub                scrubView
+}
+
+// scrubView is the active verify run with its progress, and the next
+// scheduled window.
+type scrubView struct {
+	Run        *catalog.VerifyRun
+	Percent    float64
+	Rate       float64 // bytes/s over the time it ran
+	Left       string  // estimated time left; "" unknown
+	NextWindow time.Time
+	Err        string
 }
 
 type stateCount struct {
@@ -57,6 +79,11 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), statusTimeout)
 	defer cancel()
 	p := s.statusData(ctx)
+	if rows, err := s.o.DB.TorrentRows(ctx); err != nil {
+		p.List.Err = err.Error()
+	} else {
+		p.List = newList(rows, r.URL.Query())
+	}
 	var buf bytes.Buffer
 	if err := statusTmpl.Execute(&buf, p); err != nil {
 		s.fail(w, r, fmt.Errorf("render status page: %w", err))
@@ -101,7 +128,40 @@ func (s *Server) statusData(ctx context.Context) statusPage {
 		p.Peers = s.o.Live.Peers()
 	}
 	p.Chart = newChart(s.ring.samples(), s.sampleInterval())
+	p.Scrub = s.scrubView(ctx, p.Now)
 	return p
+}
+
+func (s *Server) scrubView(ctx context.Context, now time.Time) scrubView {
+	var v scrubView
+	var err error
+	if v.NextWindow, err = s.health.NextWindow(now); err != nil {
+		v.Err = err.Error()
+	}
+	st, err := s.o.DB.ScrubTotals(ctx)
+	if err != nil {
+		v.Err = err.Error()
+		return v
+	}
+	r := st.Active
+	if r == nil {
+		return v
+	}
+	v.Run = r
+	if r.BytesPlanned > 0 {
+		v.Percent = 100 * float64(r.BytesHashed) / float64(r.BytesPlanned)
+	}
+	end := now
+	if r.PausedAt != nil {
+		end = *r.PausedAt
+	}
+	if r.StartedAt != nil && end.After(*r.StartedAt) {
+		v.Rate = float64(r.BytesHashed) / end.Sub(*r.StartedAt).Seconds()
+	}
+	if v.Rate > 0 && r.PausedAt == nil && r.BytesPlanned > r.BytesHashed {
+		v.Left = (time.Duration(float64(r.BytesPlanned-r.BytesHashed)/v.Rate) * time.Second).Round(time.Second).String()
+	}
+	return v
 }
 
 func when(t *time.Time) string {
