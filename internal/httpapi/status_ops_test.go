@@ -96,7 +96,7 @@ func TestStatusPageForOperatingInHeadlessChromium(t *testing.T) {
 		`<span class="pill bad" id="badge">HEALTH_ERR</span>`, // not green: a torrent is unavailable
 		"TORRENT_UNAVAILABLE", "DAMAGE_OPEN",
 		"africa.osm.pbf", "data directory missing", // the unavailable torrent, named with its reason
-		"1 finding(s) not repaired",                                                   // the damaged one
+		"1 finding(s) not repaired",                                                 // the damaged one
 		"#" + fmtInt(int(runID)) + " (manual)", "50.0% ·", "Next scrub window: <b>", // the running scrub
 	} {
 		if !strings.Contains(dom, want) {

@@ -38,8 +38,8 @@ type torrentPage struct {
 // coloured by the worst state of its pieces.
 type pieceMap struct {
 	Complete, NotComplete, Unknown, Bad int
-	Cells                              []string // css class per cell
-	PerCell                            int
+	Cells                               []string // css class per cell
+	PerCell                             int
 }
 
 const pieceCells = 256
