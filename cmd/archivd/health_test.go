@@ -16,6 +16,9 @@ import (
 	"github.com/archivd/archivd/internal/health"
 	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/verify"
+	"github.com/archivd/archivd/migrations"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/tern/v2/migrate"
 	"github.com/rs/zerolog"
 )
 
@@ -306,5 +309,53 @@ func flipByte(t *testing.T, p string, off int64) {
 	b[0] ^= 0xff
 	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The seeder marks a torrent degraded when its writes fail and ok when a
+// write works again (internal/seeder); the check follows the catalog.
+func TestHealthTorrentDegradedFollowsTheSeedersAvailability(t *testing.T) {
+	t.Parallel()
+	h := newHealthEnv(t, "")
+	_, ih := h.addTree(t)
+	ctx := ctxT(t)
+	tr, err := h.db.TorrentByRef(ctx, ih)
+	mustOK(t, err)
+	mustOK(t, h.db.SetAvailability(ctx, tr.ID, catalog.AvailabilityOf{State: catalog.AvailabilityDegraded,
+		Cause: catalog.CauseDiskFull, Reason: "write piece 3: no space left on device"}))
+	rep := h.health(t)
+	c := mustRaise(t, rep, health.TorrentDegraded, health.Err, "disk_full: write piece 3: no space left on device")
+	if out := h.runSuggested(t, c); !strings.Contains(out, "Filesystem") {
+		t.Fatalf("df output: %s", out)
+	}
+	mustOK(t, h.db.SetAvailability(ctx, tr.ID, catalog.AvailabilityOf{State: catalog.AvailabilityDegraded,
+		Cause: catalog.CauseWriteIOError, Reason: "write piece 3: input/output error"}))
+	mustRaise(t, h.health(t), health.TorrentDegraded, health.Warn, ih[:12], "input/output error")
+	mustOK(t, h.db.SetAvailability(ctx, tr.ID, catalog.AvailabilityOf{State: catalog.AvailabilityOK}))
+	if rep := h.health(t); rep.Status != health.OK {
+		t.Fatalf("writes work again: %+v", rep.Checks)
+	}
+}
+
+func TestHealthOutdatedSchemaIsErrAndMigrateClearsIt(t *testing.T) {
+	t.Parallel()
+	h := newHealthEnv(t, "")
+	ctx := ctxT(t)
+	// Roll the newest migration back, as an archivd upgrade finds it.
+	conn, err := pgx.Connect(ctx, h.url)
+	mustOK(t, err)
+	defer conn.Close(ctx)
+	m, err := migrate.NewMigrator(ctx, conn, "archivd_schema_version")
+	mustOK(t, err)
+	mustOK(t, m.LoadMigrations(migrations.FS))
+	mustOK(t, m.MigrateTo(ctx, int32(len(m.Migrations)-1)))
+
+	c := mustRaise(t, h.health(t), health.CatalogDegraded, health.Err, "migrate")
+	if !strings.Contains(c.Summary, "outdated") {
+		t.Fatalf("summary: %s", c.Summary)
+	}
+	h.runSuggested(t, c)
+	if rep := h.health(t); rep.Status != health.OK {
+		t.Fatalf("after migrate: %+v", rep.Checks)
 	}
 }

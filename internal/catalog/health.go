@@ -42,6 +42,16 @@ func (db *DB) UnavailableTorrents(ctx context.Context) ([]TorrentRef, error) {
 	return collectRefs(rows, err, "list unavailable torrents")
 }
 
+// DegradedTorrents lists torrents (not removed) that seed what they have
+// but cannot write (disk full, quota, read-only, I/O error), with the
+// cause in Reason's first word ("disk_full: ...").
+func (db *DB) DegradedTorrents(ctx context.Context) ([]TorrentRef, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+refCols+`, t.availability_cause || ': ' || t.availability_reason, 0::bigint,
+		t.total_length, t.updated_at`+refFrom+`
+		WHERE t.state <> 'removed' AND t.availability = 'degraded' ORDER BY t.name, t.id`)
+	return collectRefs(rows, err, "list degraded torrents")
+}
+
 // TorrentsWithFindings lists torrents with findings in one of states,
 // with how many and since when.
 func (db *DB) TorrentsWithFindings(ctx context.Context, states []string) ([]TorrentRef, error) {

@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,32 @@ func (e *Evaluator) checkUnavailable(ctx context.Context, r *Report) error {
 		Summary: plural(len(ts), "torrent is", "torrents are") + " unavailable: not seeded, not repaired",
 		Command: e.cmd("resume", hashes(shown)),
 		Hint:    "once the data is back in its data directory (see each reason): resume checks it again"})
+	return nil
+}
+
+// checkDegraded raises TORRENT_DEGRADED: torrents seeding what they have
+// whose writes fail; ERR when the disk is full or read-only (downloads and
+// repairs stop until an operator acts), WARN for I/O errors the daemon
+// retries.
+func (e *Evaluator) checkDegraded(ctx context.Context, r *Report) error {
+	ts, err := e.db.DegradedTorrents(ctx)
+	if err != nil || len(ts) == 0 {
+		return err
+	}
+	sev := Warn
+	var dirs []string
+	for _, t := range ts {
+		if !strings.HasPrefix(t.Reason, string(catalog.CauseWriteIOError)) {
+			sev = Err
+		}
+		dirs = append(dirs, existingParent(t.DataDir))
+	}
+	slices.Sort(dirs)
+	shown, lines := refs(ts, func(t catalog.TorrentRef) string { return t.Reason })
+	r.add(Check{Code: TorrentDegraded, Severity: sev, Count: len(ts), Torrents: shown, Detail: lines,
+		Summary: plural(len(ts), "torrent cannot", "torrents cannot") + " write its data: seeding what it has, downloads and repairs suspended",
+		Command: "df -h " + shellJoin(slices.Compact(dirs)[:min(len(slices.Compact(dirs)), MaxDetail)]),
+		Hint:    "free space (or fix the file system) there; the daemon retries the writes with backoff"})
 	return nil
 }
 

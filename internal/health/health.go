@@ -57,6 +57,7 @@ func (s *Severity) UnmarshalJSON(b []byte) error {
 // rename one.
 const (
 	TorrentUnavailable  = "TORRENT_UNAVAILABLE"
+	TorrentDegraded     = "TORRENT_DEGRADED"
 	DamageOpen          = "DAMAGE_OPEN"
 	RepairHeld          = "REPAIR_HELD"
 	PiecesNotVerified   = "PIECES_NOT_VERIFIED_IN_INTERVAL"
@@ -64,11 +65,11 @@ const (
 	DataRootLowSpace    = "DATA_ROOT_LOW_SPACE"
 	CatalogDegraded     = "CATALOG_DEGRADED"
 	ScrubBehindSchedule = "SCRUB_BEHIND_SCHEDULE"
-	codesCount          = 8
+	codesCount          = 9
 )
 
 // Codes lists every check code, in the order they are evaluated.
-var Codes = [codesCount]string{CatalogDegraded, TorrentUnavailable, RepairHeld, DamageOpen, DiskFull,
+var Codes = [codesCount]string{CatalogDegraded, TorrentUnavailable, TorrentDegraded, RepairHeld, DamageOpen, DiskFull,
 	DataRootLowSpace, PiecesNotVerified, ScrubBehindSchedule}
 
 // Check is one raised check.
@@ -134,7 +135,7 @@ func (e *Evaluator) Evaluate(ctx context.Context) Report {
 	var roots []string
 	if catalogOK {
 		for _, step := range []func(context.Context, *Report) error{
-			e.checkUnavailable, e.checkHeld, e.checkDamage, e.checkOverdue, e.checkScrubBehind,
+			e.checkUnavailable, e.checkDegraded, e.checkHeld, e.checkDamage, e.checkOverdue, e.checkScrubBehind,
 		} {
 			if err := step(ctx, &r); err != nil {
 				r.add(e.catalogErr(err))
