@@ -8,7 +8,7 @@ CONFIG  ?= configs/archivd.example.yaml
 NETNS   := $(shell [ "$$(id -u)" = 0 ] && unshare --net true 2>/dev/null && echo yes)
 TESTFLAGS ?= -timeout 20m -count=1
 
-.PHONY: build run test check unit race e2e bench fuzz clean
+.PHONY: build run test check unit race e2e bench fuzz clean deb
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/archivd ./cmd/archivd
@@ -32,6 +32,10 @@ check:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) mod tidy -diff
+
+# Debian package in bin/ (dpkg-deb, offline); see docs/OPERATIONS.md.
+deb:
+	VERSION=$(VERSION) packaging/debian/build-deb.sh bin
 
 e2e: build
 	$(call innetns,$(GO) test $(TESTFLAGS) -run E2E -count=1 ./e2e/...)
