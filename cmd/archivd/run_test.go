@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/migrations"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -86,11 +88,11 @@ func TestOutdatedSchemaIsRefusedExceptByMigrate(t *testing.T) {
 	}
 	conn.Close(ctx)
 	code, _, errs := runCLI("--database.url", url, "collection", "list")
-	if code != exitSchema || errs != "archivd: collection list: schema version 0 is outdated (latest 1): run 'archivd migrate' or set database.auto_migrate: true\n" {
+	if code != exitSchema || errs != fmt.Sprintf("archivd: collection list: schema version 0 is outdated (latest %d): run 'archivd migrate' or set database.auto_migrate: true\n", migrations.Latest()) {
 		t.Fatalf("list on old schema: %d %q", code, errs)
 	}
 	code, out, errs := runCLI("--database.url", url, "migrate", "--status")
-	if code != 0 || out != "schema version 0 of 1: 1 migrations pending; run 'archivd migrate'\n" {
+	if code != 0 || out != fmt.Sprintf("schema version 0 of %d: %d migrations pending; run 'archivd migrate'\n", migrations.Latest(), migrations.Latest()) {
 		t.Fatalf("migrate --status: %d %q %q", code, out, errs)
 	}
 }
@@ -173,7 +175,7 @@ func TestEmbeddedDatabaseWhenURLEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"--state-dir", state}
-	if code, out, errs := runCLI(append(args, "migrate")...); code != 0 || !strings.Contains(out, "migrated schema from version 0 to 1") {
+	if code, out, errs := runCLI(append(args, "migrate")...); code != 0 || !strings.Contains(out, fmt.Sprintf("migrated schema from version 0 to %d", migrations.Latest())) {
 		t.Fatalf("migrate: %d %s %s", code, out, errs)
 	}
 	if code, _, errs := runCLI(append(args, "collection", "create", "e")...); code != 0 {

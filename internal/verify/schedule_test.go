@@ -103,7 +103,10 @@ func TestScheduledRunStopsAtWindowEndAndResumesNextWindow(t *testing.T) {
 	drive(t, clk, 5*time.Second, start.Add(3*time.Hour), first)
 	r1 := lastRun(t, db)
 	open, end := start.Add(time.Minute), start.Add(61*time.Minute)
-	if r1.Kind != "scheduled" || r1.StartedAt.Before(open) || r1.StartedAt.After(open.Add(10*time.Minute)) || !r1.FinishedAt.Equal(end) {
+	if r1.Kind != "scheduled" || r1.StartedAt.Before(open) || r1.StartedAt.After(open.Add(10*time.Minute)) ||
+		r1.FinishedAt.Before(end) || r1.FinishedAt.After(end.Add(time.Minute)) {
+		// The run stops when the service sees the window's end: the fake
+		// clock may have moved a few drive steps further on a loaded machine.
 		t.Fatalf("first run %+v", r1)
 	}
 	// At most 60 of 87 minutes' worth: some ranges done, not all.
