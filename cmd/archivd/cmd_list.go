@@ -56,11 +56,18 @@ func listViews(ctx context.Context, db *catalog.DB, collection string) ([]torren
 	if err != nil {
 		return nil, err
 	}
+	engine, err := db.EngineStates(ctx)
+	if err != nil {
+		return nil, err
+	}
 	views := make([]torrentView, 0, len(ts))
 	for _, t := range ts {
 		v, err := viewOf(ctx, db, t)
 		if err != nil {
 			return nil, err
+		}
+		if st, ok := engine[t.ID]; ok {
+			v.Engine = &st
 		}
 		views = append(views, v)
 	}

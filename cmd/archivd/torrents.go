@@ -16,6 +16,10 @@ type torrentView struct {
 	CompletePct    float64 `json:"complete_pct"`
 	// EffectiveState: paused when the torrent or its collection is paused.
 	EffectiveState string `json:"effective_state"`
+	// Engine: what a running daemon's engine does with it right now
+	// (seeding, checking, downloading, fetching_metadata); absent when no
+	// running daemon has it.
+	Engine *catalog.TorrentEngineState `json:"engine,omitempty"`
 }
 
 func viewOf(ctx context.Context, db *catalog.DB, t catalog.Torrent) (torrentView, error) {

@@ -79,6 +79,9 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 type torrentJSON struct {
 	catalog.Torrent
 	InfoHash string `json:"infohash"`
+	// Engine: what a running daemon's engine does with it right now;
+	// absent when no running daemon has it.
+	Engine *catalog.TorrentEngineState `json:"engine,omitempty"`
 }
 
 func (s *Server) handleTorrents(w http.ResponseWriter, r *http.Request) {
@@ -87,9 +90,17 @@ func (s *Server) handleTorrents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	engine, err := s.o.DB.EngineStates(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	out := make([]torrentJSON, len(ts))
 	for i, t := range ts {
 		out[i] = torrentJSON{Torrent: t, InfoHash: t.HexHash()}
+		if st, ok := engine[t.ID]; ok {
+			out[i].Engine = &st
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -109,6 +120,14 @@ func (s *Server) handleTorrent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := torrentDetail{torrentJSON: torrentJSON{Torrent: t, InfoHash: t.HexHash()}}
+	engine, err := s.o.DB.EngineStates(r.Context(), t.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if st, ok := engine[t.ID]; ok {
+		d.Engine = &st
+	}
 	if d.Files, err = s.o.DB.Files(r.Context(), t.ID); err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,12 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/pgtest"
 )
@@ -162,5 +164,52 @@ func TestThroughputSamplesTransferRates(t *testing.T) {
 	}
 	if code, body := get(t, nil, "http://"+s.Addr()+"/", ""); code != 200 || !strings.Contains(body, "<polyline") {
 		t.Errorf("status page has no throughput chart: %d", code)
+	}
+}
+
+// TestTorrentsSayEngineState: a torrent whose state a running node
+// recorded carries it (list and detail); once the node records a clean
+// stop, it carries none.
+func TestTorrentsSayEngineState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	sd := seed(t, db)
+	if _, err := db.StartNode(ctx, "n1", "host"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetEngineStates(ctx, "n1", map[int64]catalog.EngineState{sd.active.ID: catalog.EngineSeeding}); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, httpapi.Options{DB: db, Live: &fixedLive{}})
+	base := "http://" + s.Addr() + "/api/v1"
+	type engine struct{ State, Node string }
+	var ts []struct {
+		InfoHash string  `json:"infohash"`
+		Engine   *engine `json:"engine"`
+	}
+	getJSON(t, base+"/torrents", &ts)
+	seeding := 0
+	for _, tr := range ts {
+		if tr.Engine != nil {
+			if tr.InfoHash != sd.active.HexHash() || tr.Engine.State != "seeding" || tr.Engine.Node != "n1" {
+				t.Errorf("engine state of %s: %+v", tr.InfoHash, *tr.Engine)
+			}
+			seeding++
+		}
+	}
+	if seeding != 1 {
+		t.Fatalf("%d torrents with an engine state, want 1: %+v", seeding, ts)
+	}
+	var one struct{ Engine *engine }
+	if getJSON(t, base+"/torrents/"+sd.active.HexHash(), &one); one.Engine == nil || one.Engine.State != "seeding" {
+		t.Fatalf("detail: engine %+v, want seeding", one.Engine)
+	}
+	if err := db.StopNode(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	one.Engine = nil
+	if getJSON(t, base+"/torrents/"+sd.active.HexHash(), &one); one.Engine != nil {
+		t.Fatalf("detail after the node stopped: engine %+v, want none", *one.Engine)
 	}
 }

@@ -61,6 +61,13 @@ type Seeder struct {
 	maxConns      atomic.Int64
 	maxConnsTotal atomic.Int64
 
+	// Engine states last written to the catalog, and whether every torrent
+	// seeded then (engine_states.go); owned by the stats loop.
+	published     map[int64]catalog.EngineState
+	allSeeding    bool
+	statesFailing bool
+	runStart      time.Time
+
 	// started is closed when the first full reconcile has run (Started).
 	started     chan struct{}
 	startedOnce sync.Once
@@ -129,7 +136,12 @@ func (s *Seeder) Run(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.lastClean = clean
+	s.runStart = time.Now()
 	s.mu.Unlock()
+	// States a killed run of this node left behind are not true any more.
+	if err := s.db.ClearEngineStates(ctx, s.cfg.NodeID); err != nil {
+		return fmt.Errorf("seeder: start: %w", err)
+	}
 	s.log.Info().Bool("last_stop_clean", clean).Str("listen", s.ListenAddr()).Msg("seeder starting")
 
 	// The store outlives the loops: it must commit what they leave behind.
@@ -166,6 +178,9 @@ func (s *Seeder) shutdown(ctx context.Context) error {
 	if err := s.store.Flush(ctx); err != nil {
 		s.log.Error().Err(err).Msg("final commit of piece states failed: stop recorded unclean")
 		return fmt.Errorf("seeder: stop: commit piece states: %w", err)
+	}
+	if err := s.db.ClearEngineStates(ctx, s.cfg.NodeID); err != nil {
+		s.log.Warn().Err(err).Msg("engine states not cleared (the clean stop hides them)")
 	}
 	if err := s.db.StopNode(ctx, s.cfg.NodeID); err != nil {
 		return fmt.Errorf("seeder: stop: %w", err)

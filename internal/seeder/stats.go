@@ -28,6 +28,8 @@ func (s *Seeder) statsLoop(ctx context.Context) {
 	defer rates.Stop()
 	persist := time.NewTicker(s.cfg.StatsInterval)
 	defer persist.Stop()
+	states := time.NewTicker(stateInterval)
+	defer states.Stop()
 	beat := s.cfg.Heartbeats.Register("seeder stats", loopWithin)
 	r := &backoff.Retry{Log: s.log, What: "seeder: write transfer totals, peers and node liveness to the catalog"}
 	for {
@@ -35,6 +37,9 @@ func (s *Seeder) statsLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-states.C:
+			beat.Beat()
+			s.publishStates(ctx)
 		case <-rates.C:
 			beat.Beat()
 			s.sampleRates()

@@ -47,7 +47,7 @@ type TorrentStatus struct {
 	ID              int64   `json:"id"`
 	InfoHash        string  `json:"infohash"`
 	Name            string  `json:"name"`
-	State           string  `json:"state"` // seeding, downloading, fetching_metadata
+	State           string  `json:"state"` // seeding, checking, downloading, fetching_metadata
 	Pieces          int     `json:"pieces"`
 	PiecesComplete  int     `json:"pieces_complete"`
 	BytesCompleted  int64   `json:"bytes_completed"`
@@ -118,14 +118,7 @@ func (s *Seeder) torrentStatus(e *entry) TorrentStatus {
 	s.mu.Lock()
 	ts.UploadRate, ts.DownloadRate = e.upRate, e.downRate
 	s.mu.Unlock()
-	switch {
-	case e.fetching || e.t.Info() == nil:
-		ts.State = "fetching_metadata"
-	case e.t.Complete().Bool():
-		ts.State = "seeding"
-	default:
-		ts.State = "downloading"
-	}
+	ts.State = string(engineState(e))
 	if e.t.Info() != nil && !e.fetching {
 		ts.Name = e.t.Name()
 		ts.Pieces = e.t.NumPieces()
