@@ -48,7 +48,8 @@ func (b *bench) leech(s *dataSet, port, k int, tag string) (time.Duration, error
 	return d, nil
 }
 
-// figSeed: archivd and libtorrent seed the same files (page cache warm)
+// figSeed: archivd and libtorrent seed the same files (page cache warm;
+// with BENCH_SEED_COLD=1 dropped before each transfer)
 // to one and to two libtorrent leechers at once; MB/s of all leechers
 // together from their start to the last one's last piece.
 func figSeed(b *bench) error {
@@ -63,7 +64,8 @@ func figSeed(b *bench) error {
 		return err
 	}
 	defer lts.stop(9, 10*time.Second)
-	fmt.Printf("FIGURE seed: %d MiB, libtorrent leechers over TCP, page cache warm\n", s.size>>20)
+	cold := os.Getenv("BENCH_SEED_COLD") == "1"
+	fmt.Printf("FIGURE seed: %d MiB, libtorrent leechers over TCP, page cache %s\n", s.size>>20, map[bool]string{false: "warm", true: "dropped before each transfer"}[cold])
 	seeds := []struct {
 		name string
 		port int
@@ -76,6 +78,11 @@ func figSeed(b *bench) error {
 		}
 		for _, k := range []int{1, 2} {
 			for _, sd := range seeds {
+				if cold {
+					if err := dropCaches(); err != nil {
+						return err
+					}
+				}
 				stopPerf := b.perf(r, sd.pid, fmt.Sprintf("%s-%d", sd.name, k))
 				d, err := b.leech(s, sd.port, k, fmt.Sprintf("r%d-%s-%d", r, sd.name, k))
 				stopPerf()

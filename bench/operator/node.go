@@ -95,7 +95,8 @@ func (n *node) cli(args ...string) (string, error) {
 	return out.String(), nil
 }
 
-// start runs `archivd serve`.
+// start runs `archivd serve`, with BENCH_ARCHIVD_ENV's K=V pairs
+// (space-separated; e.g. GOGC=200) in its environment.
 func (n *node) start(tag string) error {
 	if n.serve != nil {
 		select {
@@ -104,7 +105,7 @@ func (n *node) start(tag string) error {
 			return fmt.Errorf("%s: serve already running", n.name)
 		}
 	}
-	p, err := n.b.start(n.name+"-serve-"+tag, nil, n.b.c.bin, "--config", n.cfg, "serve")
+	p, err := n.b.start(n.name+"-serve-"+tag, strings.Fields(os.Getenv("BENCH_ARCHIVD_ENV")), n.b.c.bin, "--config", n.cfg, "serve")
 	n.serve = p
 	return err
 }

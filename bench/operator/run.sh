@@ -10,6 +10,7 @@
 #              issue 11: 4096) vs openssl speed -multi and libtorrent check
 #   verify     verify --offline cold (vs cat cold) and warm (vs openssl)
 #   seed       seeding to 1 and 2 libtorrent leechers vs libtorrent seeding
+#              (BENCH_SEED_COLD=1: page cache dropped before each transfer)
 #   scrubseed  seeding to 1 leecher while the daemon scrubs vs idle
 #   devices    BENCH_DEVICES loop devices (default 3) limited to
 #              BENCH_DEVICE_RATE_MB MB/s of reads each (default 50) by the block

@@ -12,6 +12,7 @@ import (
 func (d *Daemon) newVerify(cfg *config.Config) (*verify.Service, error) {
 	vcfg := verify.ConfigFrom(cfg, d.log)
 	vcfg.Repairer = d.Seeder
+	vcfg.Uploaded = d.Seeder.UploadedTotal
 	vcfg.Observer = d.observer
 	vcfg.Heartbeats = d.beats
 	return verify.NewService(vcfg, d.DB)

@@ -213,3 +213,10 @@ func (s *Seeder) redialPeers(ctx context.Context) error {
 	}
 	return nil
 }
+
+// UploadedTotal is the piece data sent to peers since start, all torrents;
+// cheap (the engine's counters, no lock), for callers that sample it often.
+func (s *Seeder) UploadedTotal() int64 {
+	st := s.client.ConnStats()
+	return st.BytesWrittenData.Int64()
+}

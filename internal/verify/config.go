@@ -62,6 +62,10 @@ type Config struct {
 	Observer Observer
 	// Heartbeats gets a beat per loop (the daemon's watchdog); nil = none.
 	Heartbeats *heartbeat.Monitor
+	// Uploaded, if set, counts the seeder's bytes sent since start (cheap:
+	// it is sampled while scrubbing); the service's scrubs slow down to
+	// BusyRate while it grows faster than BusyUpload. nil = never.
+	Uploaded func() int64
 
 	// Lease of a claimed job; extended every Lease/3 while working.
 	Lease time.Duration // default 1m

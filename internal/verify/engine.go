@@ -28,6 +28,10 @@ type engine struct {
 	background bool
 	// beat is the worker's heartbeat (nil offline): beaten per job.
 	beat *heartbeat.Beat
+	// busy (nil = never) slows the service's scrubs to busyLim while the
+	// seeder uploads.
+	busy    *busyGauge
+	busyLim *scrub.Limiter
 	// devOf names the device of a data dir (deviceOf; tests inject).
 	devOf func(path string) (uint64, error)
 

@@ -57,7 +57,7 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 	}
 	sum, err := scrub.Scrub(jctx, tg, j.First, j.Count, scrub.Options{
 		Workers: e.cfg.Workers, BlockSize: e.cfg.BlockSize, Limiter: e.lim, Open: e.cfg.Open, Map: !e.cfg.NoMap,
-		Background: e.background})
+		Background: e.background, Busy: e.busyFunc(), BusyLimiter: e.busyLim})
 	if err != nil {
 		if c := context.Cause(jctx); c != nil && ctx.Err() == nil {
 			return fmt.Errorf("verify torrent %d pieces %d+%d: %w", j.TorrentID, j.First, j.Count, c)
@@ -94,6 +94,14 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 		o.Hashed(sum.BytesHashed)
 	}
 	return nil
+}
+
+// busyFunc is the scrub's Busy option: nil when nothing is watched.
+func (e *engine) busyFunc() func() bool {
+	if e.busy == nil {
+		return nil
+	}
+	return e.busy.busy
 }
 
 // keepLease extends the job's lease every Lease/3; if the lease is lost

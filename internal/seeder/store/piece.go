@@ -35,6 +35,9 @@ func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	if eof {
 		b = b[:p.len-off]
 	}
+	if off == 0 && int64(len(b)) < p.len {
+		p.s.readAhead(p.ts, p.off, p.len) // a peer starts on this piece
+	}
 	n, err := p.s.readAt(p.ts, b, p.off+off)
 	if err == nil && eof {
 		err = io.EOF

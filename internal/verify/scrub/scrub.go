@@ -34,6 +34,11 @@ type Options struct {
 	// the same process keeps its CPU and disk. The daemon's scrubs run so;
 	// `verify --offline` does not (the operator is waiting for it).
 	Background bool
+	// Busy, if set, is asked before each block is read; while it says
+	// true (the seeder is uploading) reads wait for BusyLimiter too, so a
+	// scrub takes little of what seeding needs and still moves on.
+	Busy        func() bool
+	BusyLimiter *Limiter
 	// OnPiece, if set, sees every piece's result (in no particular order;
 	// calls are serialised).
 	OnPiece func(Result)
@@ -138,6 +143,11 @@ func (s *scrubber) read(ctx context.Context, work chan<- *batch, free chan []byt
 			buf = make([]byte, size)
 		}
 		b := &batch{first: p, n: min(s.perBatch, s.end-p), buf: buf}
+		if s.o.Busy != nil && s.o.Busy() {
+			if err := s.o.BusyLimiter.WaitN(ctx, int(int64(b.n)*s.t.PieceLength)); err != nil {
+				return err
+			}
+		}
 		if err := s.fill(ctx, b); err != nil {
 			return err
 		}

@@ -2,7 +2,11 @@ package scrub
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/verify/clock"
 
 	"golang.org/x/sys/unix"
 )
@@ -87,6 +91,31 @@ func TestBackgroundScrubYields(t *testing.T) {
 		}
 		if n, c := threadPriority(t); n != 0 || c == ioprioClassIdle {
 			t.Errorf("background=%v: the caller's thread changed to nice %d, I/O class %d", bg, n, c)
+		}
+	}
+}
+
+// While Busy says true, reads wait for BusyLimiter (1 MiB at 256 KiB/s:
+// 4 s of clock time); once it says false they do not wait at all.
+func TestBusyScrubReadsAtTheBusyRate(t *testing.T) {
+	tg := makeData(t, 16<<10, 1<<20)
+	const rate = 256 << 10
+	for _, busy := range []bool{true, false} {
+		clk := clock.NewAutoFake(time.Unix(1e9, 0))
+		start := clk.Now()
+		var asked atomic.Int64
+		s := scrubAll(t, tg, Options{BlockSize: 64 << 10, BusyLimiter: NewLimiter(rate, clk),
+			Busy: func() bool { asked.Add(1); return busy }})
+		got := clk.Now().Sub(start).Seconds()
+		want := 0.0
+		if busy {
+			want = float64(s.BytesHashed) / rate
+		}
+		if got < want*0.9 || got > want*1.1+0.01 {
+			t.Fatalf("busy=%v: 1 MiB took %.2fs of clock time, want %.2fs ±10%%", busy, got, want)
+		}
+		if asked.Load() != 16 {
+			t.Fatalf("busy=%v: Busy asked %d times, want once per 64 KiB block (16)", busy, asked.Load())
 		}
 	}
 }

@@ -1,0 +1,32 @@
+package verify
+
+import (
+	"testing"
+	"time"
+)
+
+// The gauge turns busy when the counter grew faster than BusyUpload over
+// at least busySample, and idle again when it stops growing; between
+// samples it keeps its answer.
+func TestBusyGaugeFollowsTheUploadRate(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	var up int64
+	g := newBusyGauge(func() int64 { return up }, func() time.Time { return now })
+	step := func(d time.Duration, bytes int64) bool {
+		now = now.Add(d)
+		up += bytes
+		return g.busy()
+	}
+	if step(time.Second, BusyUpload/2) {
+		t.Fatal("busy at half the threshold")
+	}
+	if !step(time.Second, 2*BusyUpload) {
+		t.Fatal("not busy at twice the threshold")
+	}
+	if !step(busySample/10, 0) {
+		t.Fatal("answer changed before a sample period passed")
+	}
+	if step(time.Second, 0) {
+		t.Fatal("still busy after a second without upload")
+	}
+}
