@@ -32,6 +32,8 @@ type Daemon struct {
 	HTTP   *httpapi.Server // nil when http.listen is ""
 	Verify *verify.Service // the service started with; a reload may replace it (runVerify)
 	live   *liveSeeder
+	// health evaluates the named checks (status page, metrics, log).
+	health *health.Evaluator
 	// embedded is the embedded cluster, supervised while serving; nil
 	// with database.url.
 	embedded *pgserver.Server
@@ -95,11 +97,12 @@ func Run(ctx context.Context, o Options) error {
 	if d.Verify, err = d.newVerify(cfg); err != nil {
 		return err
 	}
+	d.health = health.New(db, nil, HealthConfig(cfg, o.CLI))
 	if cfg.HTTP.Listen != "" {
 		d.HTTP, err = httpapi.New(httpapi.Options{Listen: cfg.HTTP.Listen, TokenFile: cfg.HTTP.TokenFile,
 			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,
 			DB: db, Live: d.live, Version: o.Version, Logger: log, Counters: counters,
-			Health: health.New(db, nil, HealthConfig(cfg, o.CLI)), NodeID: cfg.ResolvedNodeID()})
+			Health: d.health, NodeID: cfg.ResolvedNodeID()})
 		if err != nil {
 			return err
 		}
@@ -117,6 +120,7 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	g.Go(func() error { return d.runVerify(gctx) })
 	g.Go(func() error { d.speedLoop(gctx, d.speedWake); return nil })
 	g.Go(func() error { d.intakeLoop(gctx, d.intakeWake); return nil })
+	g.Go(func() error { d.healthLog(gctx, d.health); return nil })
 	if d.HTTP != nil {
 		g.Go(func() error { return d.HTTP.Run(gctx) })
 		d.log.Info().Str("addr", d.HTTP.Addr()).Msg("http listening")
