@@ -73,9 +73,21 @@ func (s *Seeder) publishStates(ctx context.Context) {
 	}
 	s.statesFailing = false
 	s.published = now
-	all := len(es) > 0 && seeding == len(es)
+	// Only after the first full reconcile: before it, the engine holds
+	// only some of the catalog's torrents.
+	all := s.startedDone() && len(es) > 0 && seeding == len(es)
 	if all && !s.allSeeding {
 		s.log.Info().Int("torrents", seeding).Dur("since_start", time.Since(s.runStart)).Msg("every torrent is seeding")
 	}
 	s.allSeeding = all
+}
+
+// startedDone reports whether the first full reconcile has run.
+func (s *Seeder) startedDone() bool {
+	select {
+	case <-s.started:
+		return true
+	default:
+		return false
+	}
 }
