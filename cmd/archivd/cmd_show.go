@@ -121,11 +121,11 @@ func printFindings(a *app, v showView) {
 	}
 	rows := make([]string, len(v.Findings))
 	for i, f := range v.Findings {
-		rows[i] = fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s", f.Piece, f.Kind, f.State, orDash(f.FilePath),
-			f.DetectedAt.Format("2006-01-02 15:04:05"), orDash(f.Detail))
+		rows[i] = fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s", f.Range(), f.Kind, f.State, orDash(f.FilePath),
+			f.DetectedAt.Format("2006-01-02 15:04:05"), f.LastSeenAt.Format("2006-01-02 15:04:05"), f.SeenCount, orDash(f.Detail))
 	}
 	a.printf("findings:\n")
-	_ = table(a.stdout, "PIECE\tKIND\tSTATE\tFILE\tDETECTED\tDETAIL", rows)
+	_ = table(a.stdout, "PIECES\tKIND\tSTATE\tFILE\tDETECTED\tLAST SEEN\tSEEN\tDETAIL", rows)
 	if more := v.OpenFindings - len(v.Findings); more > 0 {
 		a.printf("... and %d more: see 'archivd report'\n", more)
 	}

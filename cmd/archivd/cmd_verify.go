@@ -76,6 +76,11 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, refs []string) erro
 			id, err = verify.RunOffline(ctx, db, verify.ConfigFrom(a.cfg, a.log), scope, update)
 			finish()
 		} else {
+			if o.Wait {
+				if err := requireLiveDaemon(ctx, db); err != nil {
+					return fmt.Errorf("verify --wait: %w", err)
+				}
+			}
 			id, err = verify.RequestRun(ctx, db, catalog.RunManual, scope)
 			if err == nil && !o.Wait {
 				if o.JSON {
@@ -104,6 +109,7 @@ func waitRun(ctx context.Context, db *catalog.DB, id int64, timeout time.Duratio
 	}
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
+	lastLive := time.Now()
 	for {
 		run, err := db.VerifyRunByID(ctx, id)
 		if err != nil {
@@ -112,12 +118,32 @@ func waitRun(ctx context.Context, db *catalog.DB, id int64, timeout time.Duratio
 		if run.State.Finished() {
 			return nil
 		}
+		if time.Since(lastLive) > catalog.NodeHeartbeat {
+			if err := requireLiveDaemon(ctx, db); err != nil {
+				return fmt.Errorf("run %d stays %s: %w", id, run.State, err)
+			}
+			lastLive = time.Now()
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for run %d (%s; is 'archivd serve' running?): %w", id, run.State, ctx.Err())
 		case <-t.C:
 		}
 	}
+}
+
+// requireLiveDaemon fails when no `archivd serve` has recorded itself
+// live in the catalog within catalog.NodeLiveTTL: nothing would work a
+// queued run.
+func requireLiveDaemon(ctx context.Context, db *catalog.DB) error {
+	nodes, err := db.LiveNodes(ctx, catalog.NodeLiveTTL)
+	if err != nil {
+		return err
+	}
+	if len(nodes) == 0 {
+		return fmt.Errorf("no archivd serve is running on this catalog (no node seen in the last %s): start 'archivd serve', or verify here with 'archivd verify --offline'", catalog.NodeLiveTTL)
+	}
+	return nil
 }
 
 // finishedRun prints the run's outcome; damage left unrepaired is exit 6.

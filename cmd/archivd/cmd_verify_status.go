@@ -47,6 +47,10 @@ func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) e
 	if err != nil {
 		return fmt.Errorf("verify status: %w", err)
 	}
+	live, err := db.LiveNodes(ctx, catalog.NodeLiveTTL)
+	if err != nil {
+		return fmt.Errorf("verify status: %w", err)
+	}
 	now := time.Now()
 	st := verifyStatus{Runs: make([]runProgress, len(runs))}
 	for i, r := range runs {
@@ -63,6 +67,9 @@ func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) e
 	if len(st.Runs) == 0 {
 		a.printf("no verify run queued or running; %s\n", window)
 		return nil
+	}
+	if len(live) == 0 && queued(st.Runs) {
+		a.printf("no archivd serve is running (none seen in the last %s): queued runs wait for 'archivd serve'\n", catalog.NodeLiveTTL)
 	}
 	rows := make([]string, len(st.Runs))
 	for i, p := range st.Runs {
@@ -91,6 +98,15 @@ func (p runProgress) leftText() string {
 		return "-"
 	}
 	return (time.Duration(p.Left) * time.Second).String()
+}
+
+func queued(ps []runProgress) bool {
+	for _, p := range ps {
+		if p.State == catalog.RunQueued {
+			return true
+		}
+	}
+	return false
 }
 
 func progressOf(r catalog.VerifyRun, now time.Time) runProgress {

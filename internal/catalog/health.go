@@ -53,10 +53,10 @@ func (db *DB) DegradedTorrents(ctx context.Context) ([]TorrentRef, error) {
 }
 
 // TorrentsWithFindings lists torrents with findings in one of states,
-// with how many and since when.
+// with how many pieces they cover and since when.
 func (db *DB) TorrentsWithFindings(ctx context.Context, states []string) ([]TorrentRef, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT `+refCols+`,
-		string_agg(DISTINCT f.kind || ' (' || f.state || ')', ', '), count(*), 0::bigint, min(f.detected_at)`+refFrom+`
+		string_agg(DISTINCT f.kind || ' (' || f.state || ')', ', '), sum(f.piece_count), 0::bigint, min(f.detected_at)`+refFrom+`
 		JOIN findings f ON f.torrent_id = t.id
 		WHERE t.state <> 'removed' AND f.state = ANY($1)
 		GROUP BY t.id, c.name ORDER BY t.name, t.id`, states)

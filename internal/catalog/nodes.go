@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -59,4 +60,35 @@ func (db *DB) NodeCleanStop(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("catalog: read node %q: %w", id, err)
 	}
 	return clean, nil
+}
+
+// Node liveness: a running `archivd serve` refreshes its node's
+// last_seen_at every NodeHeartbeat; a node not stopped cleanly and seen
+// within NodeLiveTTL counts as live (three missed heartbeats: a node
+// killed without a clean stop stops counting after at most that long).
+const (
+	NodeHeartbeat = 10 * time.Second
+	NodeLiveTTL   = 45 * time.Second
+)
+
+// LiveNode is a node that counts as running.
+type LiveNode struct {
+	ID         string    `json:"id"`
+	Hostname   string    `json:"hostname"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+}
+
+// LiveNodes lists the nodes seen within ttl that have not stopped cleanly,
+// by the catalog's clock.
+func (db *DB) LiveNodes(ctx context.Context, ttl time.Duration) ([]LiveNode, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, hostname, last_seen_at FROM nodes
+		WHERE NOT clean_stop AND last_seen_at > now() - make_interval(secs => $1) ORDER BY id`, ttl.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list live nodes: %w", err)
+	}
+	ns, err := pgx.CollectRows(rows, pgx.RowToStructByPos[LiveNode])
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list live nodes: %w", err)
+	}
+	return ns, nil
 }

@@ -131,10 +131,11 @@ type VerifyTorrentStat struct {
 }
 
 // VerifyRunTorrentStats returns, per torrent of a run, the pieces checked
-// (of done ranges) and the findings.
+// (of done ranges) and the pieces of the findings it saw that are not repaired.
 func (db *DB) VerifyRunTorrentStats(ctx context.Context, runID int64) ([]VerifyTorrentStat, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT j.torrent_id, sum(j.piece_count)::bigint,
-		(SELECT count(*) FROM findings f WHERE f.run_id = $1 AND f.torrent_id = j.torrent_id)
+		(SELECT coalesce(sum(f.piece_count), 0)::bigint FROM findings f
+			WHERE f.last_run_id = $1 AND f.torrent_id = j.torrent_id AND f.state <> 'repaired')
 		FROM verify_jobs j WHERE j.run_id = $1 AND j.state = 'done' GROUP BY j.torrent_id ORDER BY j.torrent_id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: per-torrent totals of verify run %d: %w", runID, err)

@@ -27,7 +27,7 @@ type VerifyRun struct {
 	PiecesFailed   int64           `json:"pieces_failed"`
 	PiecesRepaired int64           `json:"pieces_repaired"`
 	Error          string          `json:"error,omitempty"`
-	// Findings counts the findings recorded by this run.
+	// Findings counts the findings (ranges) this run found or saw again.
 	Findings int `json:"findings"`
 	// PausedAt is set while an operator holds the run paused (its state
 	// stays running).
@@ -38,7 +38,7 @@ type VerifyRun struct {
 // table r.
 const verifyRunCols = `r.id, r.kind, r.scope, r.state, coalesce(r.node_id, ''), r.requested_at, r.started_at,
 	r.finished_at, r.bytes_planned, r.bytes_hashed, r.pieces_checked, r.pieces_failed, r.pieces_repaired,
-	r.error, (SELECT count(*) FROM findings f WHERE f.run_id = r.id), r.paused_at`
+	r.error, (SELECT count(*) FROM findings f WHERE f.run_id = r.id OR f.last_run_id = r.id), r.paused_at`
 
 func scanVerifyRun(row pgx.Row) (VerifyRun, error) {
 	var r VerifyRun

@@ -41,7 +41,14 @@ func seedOps(t *testing.T, db *catalog.DB, sd seeded) int64 {
 		if err != nil || !ok {
 			t.Fatalf("claim job: %v %v", err, ok)
 		}
-		must(t, db.CompleteVerifyJob(ctx, j, "w", catalog.VerifyJobResult{BytesHashed: int64(j.Count) << 18, PiecesChecked: int64(j.Count)}, now))
+		// Piece 7 has an open finding: the job reads it bad again (a job
+		// that does not list it bad would close it as found intact).
+		var bad []catalog.VerifyFinding
+		if j.First <= 7 && 7 < j.First+j.Count {
+			bad = []catalog.VerifyFinding{{Piece: 7, Kind: catalog.FindingHashMismatch, FileIndex: -1}}
+		}
+		_, err = db.CompleteVerifyJob(ctx, j, "w", catalog.VerifyJobResult{BytesHashed: int64(j.Count) << 18, PiecesChecked: int64(j.Count), Bad: bad}, now)
+		must(t, err)
 	}
 	must(t, db.SavePeers(ctx, []catalog.Peer{{TorrentID: sd.active.ID, Addr: "127.0.0.2:51413", Source: "tracker"},
 		{TorrentID: sd.active.ID, Addr: "127.0.0.3:6881", Source: "pex"}}))

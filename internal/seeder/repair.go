@@ -49,3 +49,27 @@ func (s *Seeder) MarkBad(ctx context.Context, torrentID int64, pieces []int) err
 	addPeers(e.t, known)
 	return nil
 }
+
+// Recheck makes the engine hash pieces again that verification read good
+// although they were not recorded complete (put right by hand, or never
+// recorded): a good hash makes the store record them complete, durably,
+// through its group commit, and the engine serves them again. It reports
+// false for a torrent not in the engine (the caller records the pieces).
+func (s *Seeder) Recheck(ctx context.Context, torrentID int64, pieces []int) (bool, error) {
+	s.mu.Lock()
+	e := s.running[torrentID]
+	s.mu.Unlock()
+	if e == nil || e.fetching {
+		return false, nil
+	}
+	n := e.t.NumPieces()
+	for _, p := range pieces {
+		if p < 0 || p >= n {
+			return true, fmt.Errorf("seeder: re-check piece %d of torrent %d: it has %d pieces", p, torrentID, n)
+		}
+		if err := e.t.Piece(p).VerifyDataContext(ctx); err != nil {
+			return true, fmt.Errorf("seeder: re-check piece %d of torrent %d: %w", p, torrentID, err)
+		}
+	}
+	return true, nil
+}

@@ -25,9 +25,16 @@ type Clock = clock.Clock
 // names who delivered a handed-over piece ("peer 127.0.0.1:51413
 // (Transmission 3.00)", "web seed http://...", several joined by ", "; ""
 // = not recorded); it is asked once, when the piece reads back good.
+//
+// Recheck is told of pieces that read good although the catalog does not
+// record them complete (put right by hand, or never recorded): if the
+// torrent is in the engine, the engine hashes them again and records them
+// complete through its store (handled = true); otherwise verification
+// records them itself.
 type Repairer interface {
 	MarkBad(ctx context.Context, torrentID int64, pieces []int) error
 	RepairSource(torrentID int64, piece int) string
+	Recheck(ctx context.Context, torrentID int64, pieces []int) (handled bool, err error)
 }
 
 // Observer is told what verification did, for metrics. Calls are made

@@ -113,7 +113,9 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 	}
 	for {
 		if !end.IsZero() && !e.clk.Now().Before(end) {
-			return e.stop(ctx, run, catalog.RunCancelled, catalog.RunCutByWindow+": the ranges left are first in the next window")
+			// Recorded as finished at the window's end, however long
+			// settling its findings takes.
+			return e.stopAt(ctx, run, catalog.RunCancelled, catalog.RunCutByWindow+": the ranges left are first in the next window", end)
 		}
 		if err := e.controlErr(ctx, run.ID); err != nil {
 			return e.releaseIfControl(ctx, run.ID, err)
@@ -150,12 +152,20 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 }
 
 func (e *engine) stop(ctx context.Context, run catalog.VerifyRun, state catalog.RunState, msg string) error {
+	return e.stopAt(ctx, run, state, msg, time.Time{})
+}
+
+// stopAt finishes a run at time at (zero: now).
+func (e *engine) stopAt(ctx context.Context, run catalog.VerifyRun, state catalog.RunState, msg string, at time.Time) error {
 	if state == catalog.RunCancelled {
 		if err := e.afterRun(ctx, run.ID); err != nil {
 			return err
 		}
 	}
-	if err := e.db.FinishVerifyRun(ctx, run.ID, state, msg, e.clk.Now()); err != nil {
+	if at.IsZero() {
+		at = e.clk.Now()
+	}
+	if err := e.db.FinishVerifyRun(ctx, run.ID, state, msg, at); err != nil {
 		return err
 	}
 	r, err := e.db.VerifyRunByID(ctx, run.ID)

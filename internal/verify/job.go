@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -64,36 +63,69 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 		}
 		return err
 	}
-	// Only pieces the catalog records complete (verified, durable) can rot:
-	// the others are still to be downloaded, and their absence is no finding.
-	ps, err := e.db.LoadPieces(ctx, j.TorrentID, j.First+j.Count)
+	v, err := e.judge(ctx, j.TorrentID, j.First, j.Count, sum.Bad)
 	if err != nil {
 		return err
 	}
-	recorded := func(p int) bool { return ps.Known.Get(p) && ps.Complete.Get(p) }
-	checked := 0
-	for p := j.First; p < j.First+j.Count; p++ {
-		if recorded(p) {
-			checked++
-		}
-	}
-	sum.Bad = slices.DeleteFunc(sum.Bad, func(b scrub.Result) bool { return !recorded(b.Piece) })
-	res := catalog.VerifyJobResult{BytesHashed: sum.BytesHashed, PiecesChecked: int64(checked)}
-	for _, b := range sum.Bad {
-		res.Findings = append(res.Findings, catalog.VerifyFinding{RunID: j.RunID, TorrentID: j.TorrentID, Piece: b.Piece,
-			FileIndex: b.File, FilePath: b.Path, FileOffset: b.Offset, Kind: b.Kind, Detail: b.Detail})
-	}
-	for _, b := range sum.Bad {
+	res := catalog.VerifyJobResult{BytesHashed: sum.BytesHashed, PiecesChecked: int64(v.checked), Bad: v.bad,
+		Sources: e.sourcesOf(j.TorrentID, v.intact, v.flagged)}
+	for _, b := range res.Bad {
 		e.log.Warn().Int64("torrent_id", j.TorrentID).Int("piece", b.Piece).Str("kind", string(b.Kind)).
-			Str("file", b.Path).Int64("offset", b.Offset).Msg("verify: bad piece")
+			Str("file", b.FilePath).Int64("offset", b.FileOffset).Msg("verify: bad piece")
 	}
-	if err := e.db.CompleteVerifyJob(ctx, j, e.owner, res, e.clk.Now()); err != nil {
+	closed, err := e.db.CompleteVerifyJob(ctx, j, e.owner, res, e.clk.Now())
+	if err != nil {
 		return err
 	}
+	e.closed(closed)
 	if o := e.cfg.Observer; o != nil {
 		o.Hashed(sum.BytesHashed)
 	}
-	return nil
+	return e.recordIntact(ctx, tg, j.TorrentID, v.intact)
+}
+
+// verdict is what a read of a range means for the catalog.
+type verdict struct {
+	checked int                     // pieces judged
+	bad     []catalog.VerifyFinding // judged pieces that failed
+	intact  []int                   // judged pieces read good and not recorded complete
+	flagged map[int]bool            // pieces an open finding covers
+}
+
+// judge decides which pieces of [first, first+count) a read can judge:
+// those recorded complete, those of open findings and those never
+// recorded (a fresh import, or forgotten after an unclean stop). A piece
+// recorded not complete and in no finding is still to be downloaded: its
+// absence is no damage.
+func (e *engine) judge(ctx context.Context, torrentID int64, first, count int, bad []scrub.Result) (verdict, error) {
+	ps, err := e.db.LoadPieces(ctx, torrentID, first+count)
+	if err != nil {
+		return verdict{}, err
+	}
+	flagged, err := e.db.OpenFindingPieces(ctx, torrentID, first, count)
+	if err != nil {
+		return verdict{}, err
+	}
+	judged := func(p int) bool { return flagged[p] || ps.State(p) != catalog.PieceNotComplete }
+	v := verdict{flagged: flagged}
+	failed := map[int]bool{}
+	for _, b := range bad {
+		if judged(b.Piece) {
+			failed[b.Piece] = true
+			v.bad = append(v.bad, catalog.VerifyFinding{TorrentID: torrentID, Piece: b.Piece, FileIndex: b.File,
+				FilePath: b.Path, FileOffset: b.Offset, Kind: b.Kind, Detail: b.Detail})
+		}
+	}
+	for p := first; p < first+count; p++ {
+		if !judged(p) {
+			continue
+		}
+		v.checked++
+		if !failed[p] && ps.State(p) != catalog.PieceComplete {
+			v.intact = append(v.intact, p)
+		}
+	}
+	return v, nil
 }
 
 // busyFunc is the scrub's Busy option: nil when nothing is watched.

@@ -42,11 +42,11 @@ func TestJobLeaseIsTakenOverOnlyAfterItExpires(t *testing.T) {
 	if err != nil || !ok || b.ID != a.ID || b.Attempts != 2 {
 		t.Fatalf("takeover after expiry: %+v %v %v", b, ok, err)
 	}
-	err = db.CompleteVerifyJob(ctx, a, "a", catalog.VerifyJobResult{}, now.Add(4*time.Minute))
+	_, err = db.CompleteVerifyJob(ctx, a, "a", catalog.VerifyJobResult{}, now.Add(4*time.Minute))
 	if !errors.Is(err, catalog.ErrLeaseLost) {
 		t.Fatalf("the old owner completed a job it lost: %v", err)
 	}
-	if err := db.CompleteVerifyJob(ctx, b, "b", catalog.VerifyJobResult{BytesHashed: 1}, now.Add(4*time.Minute)); err != nil {
+	if _, err := db.CompleteVerifyJob(ctx, b, "b", catalog.VerifyJobResult{BytesHashed: 1}, now.Add(4*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -53,7 +53,7 @@ func (e *engine) recheck(ctx context.Context, id int64) (RecheckResult, error) {
 	if cause, why := datadir.Presence(t.DataDir, datadir.FilePaths(files)); cause != catalog.CauseNone {
 		return e.stayUnavailable(ctx, t, RecheckResult{}, cause, why)
 	}
-	res, bad, err := e.hashRecorded(ctx, t, files)
+	res, bad, onDisk, err := e.hashRecorded(ctx, t, files)
 	if err != nil {
 		return res, err
 	}
@@ -61,7 +61,7 @@ func (e *engine) recheck(ctx context.Context, id int64) (RecheckResult, error) {
 		why := fmt.Sprintf("re-check: %d of %d recorded pieces bad (more than %.0f%%); repair held", res.Bad, res.Checked, limit*100)
 		return e.stayUnavailable(ctx, t, res, catalog.CauseMassFailure, why)
 	}
-	if err := e.settleHeld(ctx, t, bad); err != nil {
+	if err := e.settleHeld(ctx, t, bad, onDisk); err != nil {
 		return res, err
 	}
 	ok, err := e.db.ClearAvailability(ctx, t.ID, catalog.AvailabilityUnavailable)
@@ -77,20 +77,21 @@ func (e *engine) recheck(ctx context.Context, id int64) (RecheckResult, error) {
 }
 
 // hashRecorded scrubs the whole torrent and counts the pieces the catalog
-// records complete, and those of them that are bad.
-func (e *engine) hashRecorded(ctx context.Context, t catalog.Torrent, files []catalog.File) (RecheckResult, []int, error) {
+// records complete, and those of them that are bad; onDisk has every
+// piece that failed, recorded complete or not.
+func (e *engine) hashRecorded(ctx context.Context, t catalog.Torrent, files []catalog.File) (RecheckResult, []int, map[int]catalog.VerifyFinding, error) {
 	tg, err := scrub.FromTorrent(t, files)
 	if err != nil {
-		return RecheckResult{}, nil, err
+		return RecheckResult{}, nil, nil, err
 	}
 	sum, err := scrub.Scrub(ctx, tg, 0, tg.NumPieces(), scrub.Options{
 		Workers: e.cfg.Workers, BlockSize: e.cfg.BlockSize, Limiter: e.lim, Open: e.cfg.Open, Map: !e.cfg.NoMap, Background: e.background})
 	if err != nil {
-		return RecheckResult{}, nil, fmt.Errorf("verify: re-check torrent %s: %w", t.Name, err)
+		return RecheckResult{}, nil, nil, fmt.Errorf("verify: re-check torrent %s: %w", t.Name, err)
 	}
 	ps, err := e.db.LoadPieces(ctx, t.ID, tg.NumPieces())
 	if err != nil {
-		return RecheckResult{}, nil, err
+		return RecheckResult{}, nil, nil, err
 	}
 	var res RecheckResult
 	for p := range tg.NumPieces() {
@@ -99,20 +100,23 @@ func (e *engine) hashRecorded(ctx context.Context, t catalog.Torrent, files []ca
 		}
 	}
 	var bad []int
+	onDisk := make(map[int]catalog.VerifyFinding, len(sum.Bad))
 	for _, b := range sum.Bad {
+		onDisk[b.Piece] = catalog.VerifyFinding{Piece: b.Piece, Kind: b.Kind, FileIndex: b.File, FilePath: b.Path,
+			FileOffset: b.Offset, Detail: b.Detail}
 		if ps.Known.Get(b.Piece) && ps.Complete.Get(b.Piece) {
 			bad = append(bad, b.Piece)
 		}
 	}
 	res.Bad = len(bad)
-	return res, bad, nil
+	return res, bad, onDisk, nil
 }
 
 // settleHeld records the bad pieces not complete (the torrent is out of
 // the engine, so the durable record is the whole of MarkBad) and moves
 // the held findings on: good pieces closed as found intact, bad ones to
 // repairing, followed like any repair once the engine has the torrent.
-func (e *engine) settleHeld(ctx context.Context, t catalog.Torrent, bad []int) error {
+func (e *engine) settleHeld(ctx context.Context, t catalog.Torrent, bad []int, onDisk map[int]catalog.VerifyFinding) error {
 	if len(bad) > 0 {
 		ups := make([]catalog.PieceUpdate, len(bad))
 		for i, p := range bad {
@@ -126,20 +130,29 @@ func (e *engine) settleHeld(ctx context.Context, t catalog.Torrent, bad []int) e
 	if err != nil {
 		return err
 	}
-	isBad := make(map[int]bool, len(bad))
-	for _, p := range bad {
-		isBad[p] = true
-	}
-	var intact, repairing []int64
+	// Held findings are ranges: the parts read good close as found
+	// intact, the parts still bad stay and go to repairing.
+	var repairing []int64
 	for _, f := range held {
-		if isBad[f.Piece] {
-			repairing = append(repairing, f.ID)
-		} else {
-			intact = append(intact, f.ID)
+		var still []catalog.VerifyFinding
+		for _, p := range f.Pieces() {
+			if b, ok := onDisk[p]; ok {
+				still = append(still, b)
+			}
 		}
+		closed, err := e.db.ObserveFindings(ctx, catalog.FindingObservation{TorrentID: t.ID, First: f.Piece, Count: f.PieceCount,
+			Bad: still}, e.clk.Now())
+		if err != nil {
+			return fmt.Errorf("verify: close findings of %s found intact: %w", t.Name, err)
+		}
+		e.closed(closed)
 	}
-	if err := e.db.RepairVerifyFindings(ctx, intact, catalog.SourceFoundIntact, e.clk.Now()); err != nil {
-		return fmt.Errorf("verify: close %d findings of %s found intact: %w", len(intact), t.Name, err)
+	left, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{TorrentID: t.ID, States: []catalog.FindingState{catalog.FindingHeld}})
+	if err != nil {
+		return err
+	}
+	for _, f := range left {
+		repairing = append(repairing, f.ID)
 	}
 	return e.db.SetVerifyFindingsState(ctx, repairing, catalog.FindingRepairing)
 }

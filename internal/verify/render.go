@@ -78,15 +78,15 @@ func fmtTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-var findingHeader = []string{"torrent", "infohash", "piece", "kind", "file", "offset", "state", "detected", "repaired", "source", "detail"}
+var findingHeader = []string{"torrent", "infohash", "piece", "kind", "file", "offset", "state", "detected", "last_seen", "seen", "repaired", "source", "detail"}
 
 func (f Finding) row() []string {
 	file := "-"
 	if f.FileIndex >= 0 {
 		file = fmt.Sprintf("%d:%s", f.FileIndex, f.FilePath)
 	}
-	return []string{f.Torrent, f.InfoHash, strconv.Itoa(f.Piece), string(f.Kind), file, strconv.FormatInt(f.FileOffset, 10),
-		string(f.State), f.DetectedAt.UTC().Format(time.RFC3339), fmtTime(f.RepairedAt), f.RepairSource, f.Detail}
+	return []string{f.Torrent, f.InfoHash, f.Range(), string(f.Kind), file, strconv.FormatInt(f.FileOffset, 10),
+		string(f.State), f.DetectedAt.UTC().Format(time.RFC3339), f.LastSeenAt.UTC().Format(time.RFC3339), strconv.Itoa(f.SeenCount), fmtTime(f.RepairedAt), f.RepairSource, f.Detail}
 }
 
 func (r *Report) renderTable(w io.Writer) error {
@@ -96,9 +96,9 @@ func (r *Report) renderTable(w io.Writer) error {
 	}
 	if len(r.Findings) > 0 {
 		fmt.Fprintln(tw)
-		fmt.Fprintln(tw, strings.ToUpper(strings.Join(findingHeader[:10], "\t")))
+		fmt.Fprintln(tw, strings.ToUpper(strings.Join(findingHeader[:12], "\t")))
 		for _, f := range r.Findings {
-			fmt.Fprintln(tw, strings.Join(f.row()[:10], "\t"))
+			fmt.Fprintln(tw, strings.Join(f.row()[:12], "\t"))
 		}
 	}
 	return tw.Flush()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/verify/scrub"
@@ -40,9 +41,14 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 	if err != nil {
 		return err
 	}
-	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{RunID: runID, TorrentID: t.ID, States: []catalog.FindingState{catalog.FindingOpen}})
-	if err != nil || len(found) == 0 {
+	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{RunID: runID, TorrentID: t.ID,
+		States: []catalog.FindingState{catalog.FindingOpen}})
+	if err != nil {
 		return err
+	}
+	found = slices.DeleteFunc(found, func(f catalog.VerifyFinding) bool { return f.LastRunID != runID })
+	if len(found) == 0 {
+		return nil
 	}
 	ids, pieces := findingIDs(found)
 	_, statErr := os.Stat(t.DataDir)
@@ -66,7 +72,7 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 	if err := e.cfg.Repairer.MarkBad(ctx, t.ID, pieces); err != nil {
 		return fmt.Errorf("verify: ask repair of %d pieces of torrent %d: %w", len(pieces), t.ID, err)
 	}
-	e.log.Info().Int64("torrent_id", t.ID).Ints("piece_list", pieces).Msg("verify: bad pieces handed to the seeder for repair")
+	e.log.Info().Int64("torrent_id", t.ID).Int("pieces", len(pieces)).Msg("verify: bad pieces handed to the seeder for repair")
 	return e.db.SetVerifyFindingsState(ctx, ids, catalog.FindingRepairing)
 }
 
@@ -88,9 +94,11 @@ func findingIDs(found []catalog.VerifyFinding) ([]int64, []int) {
 	var pieces []int
 	for _, f := range found {
 		ids = append(ids, f.ID)
-		if !seen[f.Piece] {
-			seen[f.Piece] = true
-			pieces = append(pieces, f.Piece)
+		for _, p := range f.Pieces() {
+			if !seen[p] {
+				seen[p] = true
+				pieces = append(pieces, p)
+			}
 		}
 	}
 	return ids, pieces
@@ -110,46 +118,81 @@ func (e *engine) hold(ctx context.Context, t catalog.Torrent, ids []int64, a cat
 	return e.db.AddVerifyEvent(ctx, t.ID, "verify_mass_failure", reason, data)
 }
 
-// repairOnce re-reads the pieces being repaired: good ones close their
-// findings; ones still bad after RepairTimeout go back to open.
+// repairOnce re-reads the ranges being repaired: pieces that read good
+// close their part of the finding (and are recorded complete if the
+// engine has not done so: put right by hand); findings still bad after
+// RepairTimeout in repair go back to open.
 func (e *engine) repairOnce(ctx context.Context) error {
 	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{States: []catalog.FindingState{catalog.FindingRepairing}})
 	if err != nil {
 		return err
 	}
 	cache := map[int64]*scrub.Target{}
-	good := map[string][]int64{} // by repair source
-	sourceOf := map[pieceRef]string{}
 	var late []int64
-	now := e.clk.Now()
 	for _, f := range found {
-		ok, err := e.pieceGood(ctx, f, cache)
-		if err != nil {
-			e.log.Warn().Err(err).Int64("torrent_id", f.TorrentID).Int("piece", f.Piece).Msg("verify: re-read repaired piece")
+		if err := e.recheckFinding(ctx, f, cache); err != nil {
+			e.log.Warn().Err(err).Int64("torrent_id", f.TorrentID).Int("piece", f.Piece).Msg("verify: re-read repaired pieces")
+			continue
 		}
-		switch {
-		case ok:
-			src := e.repairSource(f, sourceOf)
-			good[src] = append(good[src], f.ID)
-		case now.Sub(f.DetectedAt) > e.cfg.RepairTimeout:
+		if e.clk.Now().Sub(f.StateChangedAt) > e.cfg.RepairTimeout {
 			late = append(late, f.ID)
 		}
 	}
-	for src, ids := range good {
-		e.log.Info().Int("pieces", len(ids)).Str("source", src).Msg("verify: pieces repaired")
-		if err := e.db.RepairVerifyFindings(ctx, ids, src, now); err != nil {
-			return fmt.Errorf("verify: record %d repaired findings: %w", len(ids), err)
-		}
-		e.forgetTold(found, ids)
-		if o := e.cfg.Observer; o != nil {
-			o.Repaired(len(ids))
-		}
-	}
 	if len(late) > 0 {
-		e.log.Warn().Int("pieces", len(late)).Msg("verify: no source repaired these pieces in time; findings stay open")
+		// Closed ones are not moved: SetVerifyFindingsState skips them.
+		e.log.Warn().Int("findings", len(late)).Msg("verify: no source repaired these pieces in time; findings stay open")
 		return e.db.SetVerifyFindingsState(ctx, late, catalog.FindingOpen)
 	}
 	return nil
+}
+
+// recheckFinding reads one finding's range and records what it finds.
+func (e *engine) recheckFinding(ctx context.Context, f catalog.VerifyFinding, cache map[int64]*scrub.Target) error {
+	tg, err := e.target(ctx, f.TorrentID, cache)
+	if err != nil {
+		return err
+	}
+	s, err := scrub.Scrub(ctx, tg, f.Piece, f.PieceCount, scrub.Options{Workers: 1, Open: e.cfg.Open, Background: e.background})
+	if err != nil {
+		return err
+	}
+	bad := make([]catalog.VerifyFinding, 0, len(s.Bad))
+	failed := map[int]bool{}
+	for _, b := range s.Bad {
+		failed[b.Piece] = true
+		bad = append(bad, catalog.VerifyFinding{Piece: b.Piece, Kind: b.Kind, FileIndex: b.File, FilePath: b.Path, FileOffset: b.Offset, Detail: b.Detail})
+	}
+	var good []int
+	sources := map[int]string{}
+	for _, p := range f.Pieces() {
+		if !failed[p] {
+			good = append(good, p)
+			sources[p] = e.repairSource(f.TorrentID, p)
+		}
+	}
+	if len(good) == 0 {
+		return nil
+	}
+	closed, err := e.db.ObserveFindings(ctx, catalog.FindingObservation{TorrentID: f.TorrentID, First: f.Piece, Count: f.PieceCount,
+		Bad: bad, Sources: sources}, e.clk.Now())
+	if err != nil {
+		return fmt.Errorf("verify: record repaired pieces: %w", err)
+	}
+	e.closed(closed)
+	intact, err := e.notComplete(ctx, f.TorrentID, good)
+	if err != nil {
+		return err
+	}
+	return e.recordIntact(ctx, tg, f.TorrentID, intact)
+}
+
+// notComplete keeps the pieces the catalog does not record complete.
+func (e *engine) notComplete(ctx context.Context, torrentID int64, pieces []int) ([]int, error) {
+	ps, err := e.db.LoadPieces(ctx, torrentID, slices.Max(pieces)+1)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(slices.Clone(pieces), func(p int) bool { return ps.State(p) == catalog.PieceComplete }), nil
 }
 
 type pieceRef struct {
@@ -157,32 +200,21 @@ type pieceRef struct {
 	piece   int
 }
 
-// unknownSource is recorded when the seeder saw no delivery of a repaired
-// piece: it was delivered before a restart of this process, or the file
-// was put right by something other than the engine.
-const unknownSource = "unknown (no delivery recorded)"
-
-// repairSource asks the Repairer once per piece (several findings, from
-// several runs, can name one piece; the Repairer forgets after telling).
-// What it told is kept in e.told until the findings are recorded.
-func (e *engine) repairSource(f catalog.VerifyFinding, seen map[pieceRef]string) string {
-	k := pieceRef{f.TorrentID, f.Piece}
-	if src, ok := seen[k]; ok {
-		return src
-	}
+// repairSource asks the Repairer once per piece who delivered it (the
+// Repairer forgets after telling); what it told is kept in e.told until
+// the findings are recorded. "" = no delivery recorded: the catalog then
+// records catalog.SourceFoundIntact.
+func (e *engine) repairSource(torrentID int64, piece int) string {
+	k := pieceRef{torrentID, piece}
 	e.toldMu.Lock()
 	src, ok := e.told[k]
 	e.toldMu.Unlock()
 	if !ok && e.cfg.Repairer != nil {
-		src = e.cfg.Repairer.RepairSource(f.TorrentID, f.Piece)
+		src = e.cfg.Repairer.RepairSource(torrentID, piece)
 		if src != "" {
 			e.keepTold(k, src)
 		}
 	}
-	if src == "" {
-		src = unknownSource
-	}
-	seen[k] = src
 	return src
 }
 
@@ -197,29 +229,4 @@ func (e *engine) keepTold(k pieceRef, src string) {
 		e.told = map[pieceRef]string{}
 	}
 	e.told[k] = src
-}
-
-// forgetTold drops the told sources of the pieces of the findings ids,
-// now recorded repaired.
-func (e *engine) forgetTold(found []catalog.VerifyFinding, ids []int64) {
-	done := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		done[id] = true
-	}
-	e.toldMu.Lock()
-	defer e.toldMu.Unlock()
-	for _, f := range found {
-		if done[f.ID] {
-			delete(e.told, pieceRef{f.TorrentID, f.Piece})
-		}
-	}
-}
-
-func (e *engine) pieceGood(ctx context.Context, f catalog.VerifyFinding, cache map[int64]*scrub.Target) (bool, error) {
-	tg, err := e.target(ctx, f.TorrentID, cache)
-	if err != nil {
-		return false, err
-	}
-	s, err := scrub.Scrub(ctx, tg, f.Piece, 1, scrub.Options{Workers: 1, Open: e.cfg.Open})
-	return err == nil && len(s.Bad) == 0, err
 }

@@ -158,8 +158,8 @@ func TestMassFailureGuardHoldsRepairWhenDataDirIsGone(t *testing.T) {
 		t.Fatalf("MarkBad calls %+v, want only torrent %d", calls, ok.T.ID)
 	}
 	fs := findingsOf(t, db, runID, fx.T.ID)
-	if len(fs) != fx.T.PieceCount {
-		t.Fatalf("%d findings for the vanished torrent, want %d", len(fs), fx.T.PieceCount)
+	if len(fs) != 1 || piecesIn(fs) != fx.T.PieceCount {
+		t.Fatalf("%d findings of %d pieces for the vanished torrent, want one range of %d", len(fs), piecesIn(fs), fx.T.PieceCount)
 	}
 	for _, f := range fs {
 		if f.State != "held" || f.Kind != "missing_file" {
@@ -321,9 +321,9 @@ func (r *recordingRepairer) RepairSource(int64, int) string { return "" }
 
 // TestRepairWithNoRecordedDeliveryIsClosedAsUnknownSource: a piece that
 // reads back good although the seeder saw no delivery (here the repairer
-// rewrites the file itself) is closed with the "unknown" source, not with
-// a made-up one.
-func TestRepairWithNoRecordedDeliveryIsClosedAsUnknownSource(t *testing.T) {
+// rewrites the file itself) is closed as found intact on re-check, not
+// with a made-up source.
+func TestRepairWithNoRecordedDeliveryIsClosedAsFoundIntact(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	fx := addTorrent(t, db, t.TempDir(), "silent", 16<<10, 100_000)
@@ -347,7 +347,7 @@ func TestRepairWithNoRecordedDeliveryIsClosedAsUnknownSource(t *testing.T) {
 		fs := findingsOf(t, db, runID, fx.T.ID)
 		return len(fs) == 1 && fs[0].State == "repaired"
 	})
-	if f := findingsOf(t, db, runID, fx.T.ID)[0]; f.RepairSource != unknownSource {
-		t.Fatalf("repair source %q, want %q", f.RepairSource, unknownSource)
+	if f := findingsOf(t, db, runID, fx.T.ID)[0]; f.RepairSource != catalog.SourceFoundIntact {
+		t.Fatalf("repair source %q, want %q", f.RepairSource, catalog.SourceFoundIntact)
 	}
 }
