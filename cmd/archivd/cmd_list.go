@@ -60,12 +60,17 @@ func listViews(ctx context.Context, db *catalog.DB, collection string) ([]torren
 	if err != nil {
 		return nil, err
 	}
+	counts := make(map[int64]int, len(ts))
+	for _, t := range ts {
+		counts[t.ID] = t.PieceCount
+	}
+	pieces, err := db.LoadPiecesOf(ctx, counts)
+	if err != nil {
+		return nil, err
+	}
 	views := make([]torrentView, 0, len(ts))
 	for _, t := range ts {
-		v, err := viewOf(ctx, db, t)
-		if err != nil {
-			return nil, err
-		}
+		v := viewWith(t, pieces[t.ID])
 		if st, ok := engine[t.ID]; ok {
 			v.Engine = &st
 		}

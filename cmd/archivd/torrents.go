@@ -23,15 +23,23 @@ type torrentView struct {
 }
 
 func viewOf(ctx context.Context, db *catalog.DB, t catalog.Torrent) (torrentView, error) {
+	var ps catalog.PieceStates
+	if t.PieceCount > 0 {
+		var err error
+		if ps, err = db.LoadPieces(ctx, t.ID, t.PieceCount); err != nil {
+			return torrentView{}, err
+		}
+	}
+	return viewWith(t, ps), nil
+}
+
+// viewWith is the view of t with its loaded piece states.
+func viewWith(t catalog.Torrent, ps catalog.PieceStates) torrentView {
 	v := torrentView{Torrent: t, InfoHashHex: t.HexHash(), EffectiveState: string(t.State)}
 	if t.State == catalog.TorrentActive && t.CollectionState != catalog.TorrentActive {
 		v.EffectiveState = "paused (collection)"
 	}
-	if t.PieceCount > 0 {
-		ps, err := db.LoadPieces(ctx, t.ID, t.PieceCount)
-		if err != nil {
-			return v, err
-		}
+	if t.PieceCount > 0 && ps.N == t.PieceCount {
 		for i := 0; i < t.PieceCount; i++ {
 			if ps.Known.Get(i) {
 				v.PiecesKnown++
@@ -42,7 +50,7 @@ func viewOf(ctx context.Context, db *catalog.DB, t catalog.Torrent) (torrentView
 		}
 		v.CompletePct = float64(int(1000*float64(v.PiecesComplete)/float64(t.PieceCount))) / 10
 	}
-	return v, nil
+	return v
 }
 
 // resolveRefs finds every torrent named by refs (name or infohash) before
