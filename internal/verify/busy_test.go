@@ -30,3 +30,24 @@ func TestBusyGaugeFollowsTheUploadRate(t *testing.T) {
 		t.Fatal("still busy after a second without upload")
 	}
 }
+
+// The daemon's service watches the seeder's upload counter when given one
+// (and its scrubs then ask it); RunOffline's engine never does.
+func TestServiceWatchesUploads(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Uploaded = func() int64 { return 0 }
+	s, err := NewService(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.e.busyFunc() == nil || s.e.busyLim == nil {
+		t.Fatal("service with an upload counter: scrubs do not slow down while seeding")
+	}
+	e, err := newEngine(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.busyFunc() != nil {
+		t.Fatal("offline engine watches uploads")
+	}
+}

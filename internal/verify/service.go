@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/verify/scrub"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -31,6 +32,10 @@ func NewService(cfg Config, db *catalog.DB) (*Service, error) {
 		return nil, err
 	}
 	e.background = true
+	if cfg.Uploaded != nil {
+		e.busy = newBusyGauge(cfg.Uploaded, time.Now)
+		e.busyLim = scrub.NewLimiter(BusyRate, e.clk)
+	}
 	return &Service{e: e, recheckWake: make(chan int64, 1)}, nil
 }
 
