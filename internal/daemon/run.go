@@ -88,6 +88,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	scfg.Heartbeats = d.beats
+	if o.LogLevel != nil {
+		scfg.LogLevel = o.LogLevel.Get
+	}
 	if d.Seeder, err = seeder.New(scfg, db); err != nil {
 		return err
 	}

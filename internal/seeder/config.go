@@ -48,6 +48,9 @@ type Config struct {
 
 	NodeID string // row in table nodes; required
 	Logger zerolog.Logger
+	// LogLevel is the live log level (the daemon's logger lets every level
+	// through and filters when writing); nil = Logger's level.
+	LogLevel func() zerolog.Level
 	// Heartbeats gets a beat per loop and one for the engine (the
 	// daemon's watchdog); nil = none.
 	Heartbeats *heartbeat.Monitor

@@ -2,13 +2,11 @@ package seeder
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 
 	"github.com/anacrolix/torrent"
 	pp "github.com/anacrolix/torrent/peer_protocol"
 	"github.com/anacrolix/torrent/storage"
-	"github.com/rs/zerolog"
 )
 
 // newClient builds the engine. The storage is the crash-consistent store;
@@ -37,7 +35,7 @@ func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemor
 	cc.Callbacks.PeerConnClosed = peers.closed
 	cc.Callbacks.ReceivedUsefulData = append(cc.Callbacks.ReceivedUsefulData, sources.received)
 	cc.DefaultStorage = st
-	cc.Slogger = slog.New(zerolog.NewSlogHandler(cfg.Logger.With().Str("component", "engine").Logger()))
+	cc.Slogger = engineSlogger(cfg)
 	// Always our own limiters (unlimited = rate.Inf): SetLimits adjusts them.
 	cc.UploadRateLimiter, cc.DownloadRateLimiter = lim.up, lim.down
 	if cfg.MaxConnsPerTorrent > 0 {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/archivd/archivd/internal/backoff"
 )
 
 // catalogChannel is the NOTIFY channel of the catalog's change triggers.
@@ -25,33 +27,28 @@ type change struct {
 }
 
 // listenLoop keeps a dedicated connection LISTENing to catalog changes,
-// reconnecting with bounded backoff while the database is away.
+// reconnecting with bounded backoff while the database is away; the
+// outage is logged once when it starts and once when LISTEN works again.
 func (s *Seeder) listenLoop(ctx context.Context) {
-	backoff := listenBackoffMin
+	r := &backoff.Retry{Backoff: backoff.Backoff{Min: listenBackoffMin, Max: listenBackoffMax}, Log: s.log,
+		What: "seeder: catalog change listener"}
 	for ctx.Err() == nil {
-		connected, err := s.listenOnce(ctx)
+		_, err := s.listenOnce(ctx, r.OK) // OK once LISTEN works: a later failure is a new outage
 		s.listening.Store(false)
 		if ctx.Err() != nil {
 			return
 		}
 		s.listenErr.Store(err.Error())
-		if connected {
-			backoff = listenBackoffMin
-		}
-		s.log.Warn().Err(err).Int64("retry_in_ms", backoff.Milliseconds()).Msg("catalog change listener down")
-		select {
-		case <-ctx.Done():
+		if backoff.Sleep(ctx, r.Fail(err)) != nil {
 			return
-		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, listenBackoffMax)
 	}
 }
 
 // listenOnce connects, LISTENs and dispatches notifications until the
 // connection fails. Changes made while it was down are caught by the full
 // reconcile it requests once listening.
-func (s *Seeder) listenOnce(ctx context.Context) (connected bool, err error) {
+func (s *Seeder) listenOnce(ctx context.Context, listening func()) (connected bool, err error) {
 	conn, err := pgx.ConnectConfig(ctx, s.db.Pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return false, fmt.Errorf("seeder: connect for LISTEN: %w", err)
@@ -65,6 +62,7 @@ func (s *Seeder) listenOnce(ctx context.Context) (connected bool, err error) {
 		return false, fmt.Errorf("seeder: LISTEN %s: %w", catalogChannel, err)
 	}
 	s.listening.Store(true)
+	listening()
 	s.requestFull()
 	for {
 		n, err := conn.WaitForNotification(ctx)

@@ -16,7 +16,7 @@ const engineProbeEvery = time.Second
 // every second. A deadlocked engine stops the beat, and the watchdog with
 // it; the catalog plays no part.
 func (s *Seeder) engineProbe(ctx context.Context) {
-	beat := s.cfg.Heartbeats.Register("torrent engine", 30*time.Second)
+	beat := s.engineBeat
 	if beat == nil {
 		return
 	}
@@ -30,6 +30,12 @@ func (s *Seeder) engineProbe(ctx context.Context) {
 		case <-t.C:
 		}
 		beat.Beat()
+		// A large add holds the lock for long (largeLoop): it sets
+		// largeAdding, then clears this beat, so whichever comes first the
+		// probe does not count as hung while it waits for that add.
+		if s.largeAdding.Load() {
+			continue
+		}
 		s.client.Torrents()
 	}
 }

@@ -181,6 +181,8 @@ func (s *Seeder) apply(ctx context.Context, want map[int64]catalog.Torrent) (int
 		e := s.running[id]
 		s.mu.Unlock()
 		switch {
+		case e == nil && s.largeQueuedOrAdding(id):
+			// being added by the large-add loop
 		case e == nil:
 			todo = append(todo, r)
 		case changed(e, r):
@@ -252,7 +254,11 @@ func (s *Seeder) addMany(ctx context.Context, rows []catalog.Torrent) (int, erro
 		}()
 	}
 	for _, r := range rows {
-		work <- addPrepared{row: r, files: files[r.ID], peers: peers[r.ID], repairing: repairing[r.ID], loaded: loaded}
+		p := addPrepared{row: r, files: files[r.ID], peers: peers[r.ID], repairing: repairing[r.ID], loaded: loaded}
+		if r.HasMetainfo() && r.PieceCount > largePieces && s.queueLarge(p) {
+			continue // added off this loop (large.go)
+		}
+		work <- p
 	}
 	close(work)
 	added.Wait()

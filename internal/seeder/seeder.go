@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/heartbeat"
 	"github.com/archivd/archivd/internal/seeder/store"
 )
 
@@ -68,6 +69,21 @@ type Seeder struct {
 	statesFailing bool
 	runStart      time.Time
 
+	// Large torrents are added by largeLoop (large.go): the queue, the
+	// ids queued or being added (under mu), whether an add runs.
+	largeQ      chan addPrepared
+	largeQueued map[int64]bool
+	largeAdding atomic.Bool
+	// engineBeat is the engine probe's heartbeat (nil = none).
+	engineBeat *heartbeat.Beat
+	// listenAddr is the engine's first listening address, read once: the
+	// engine's lock may be held for long by a large add.
+	listenAddr string
+	// closeStart and closed: the engine's Close runs once (closeEngine).
+	closeStart  sync.Once
+	closed      chan struct{}
+	closeGaveUp atomic.Bool
+
 	// started is closed when the first full reconcile has run (Started).
 	started     chan struct{}
 	startedOnce sync.Once
@@ -98,7 +114,9 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	s := &Seeder{cfg: cfg, db: db, log: log, lim: lim, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers, sources: sources,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
 		wake: make(chan struct{}, 1), started: make(chan struct{}),
-		adoptSem: make(chan struct{}, runtime.NumCPU())}
+		adoptSem: make(chan struct{}, runtime.NumCPU()),
+		largeQ:   make(chan addPrepared, 16), largeQueued: map[int64]bool{}, closed: make(chan struct{}),
+		engineBeat: cfg.Heartbeats.Register("torrent engine", 30*time.Second), listenAddr: firstAddr(cl)}
 	s.maxConns.Store(int64(cfg.MaxConnsPerTorrent))
 	s.maxConnsTotal.Store(int64(cfg.MaxConnsTotal))
 	return s, nil
@@ -115,8 +133,10 @@ func (s *Seeder) Started() <-chan struct{} { return s.started }
 func (s *Seeder) Close() { s.client.Close() }
 
 // ListenAddr is the engine's first listening address ("host:port").
-func (s *Seeder) ListenAddr() string {
-	addrs := s.client.ListenAddrs()
+func (s *Seeder) ListenAddr() string { return s.listenAddr }
+
+func firstAddr(cl *torrent.Client) string {
+	addrs := cl.ListenAddrs()
 	if len(addrs) == 0 {
 		return ""
 	}
@@ -128,7 +148,7 @@ func (s *Seeder) ListenAddr() string {
 // and only then records the clean stop. It returns an error if the catalog
 // cannot be reached at start or the final commit fails.
 func (s *Seeder) Run(ctx context.Context) error {
-	defer s.client.Close()
+	defer s.closeEngine()
 	host, _ := os.Hostname()
 	clean, err := s.db.StartNode(ctx, s.cfg.NodeID, host)
 	if err != nil {
@@ -150,12 +170,20 @@ func (s *Seeder) Run(ctx context.Context) error {
 	go func() { storeDone <- s.store.Run(storeCtx) }()
 
 	var loops sync.WaitGroup
+	largeDone := make(chan struct{})
+	go func() { defer close(largeDone); s.largeLoop(ctx) }()
 	for _, loop := range []func(context.Context){s.reconcileLoop, s.listenLoop, s.statsLoop, s.engineProbe} {
 		loops.Add(1)
 		go func() { defer loops.Done(); loop(ctx) }()
 	}
 	<-ctx.Done()
 	loops.Wait()
+	select {
+	case <-largeDone:
+	case <-time.After(time.Second):
+		// An engine add cannot be cancelled: the stop goes on without it.
+		s.log.Warn().Msg("stop: a large torrent is still being added to the engine; not waiting for it")
+	}
 	s.fetches.Wait()
 	s.adoptions.Wait()
 	err = s.shutdown(context.WithoutCancel(ctx))
@@ -171,10 +199,13 @@ func (s *Seeder) Run(ctx context.Context) error {
 func (s *Seeder) shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := s.persistStats(ctx); err != nil {
+	if s.largeAdding.Load() {
+		// Reading the counters would wait for the engine's lock.
+		s.log.Warn().Msg("stop: engine busy adding a large torrent: transfer totals since the last write are not saved")
+	} else if err := s.persistStats(ctx); err != nil {
 		s.log.Warn().Err(err).Msg("stop: transfer totals and peers not written")
 	}
-	s.client.Close()
+	s.closeEngine()
 	if err := s.store.Flush(ctx); err != nil {
 		s.log.Error().Err(err).Msg("final commit of piece states failed: stop recorded unclean")
 		return fmt.Errorf("seeder: stop: commit piece states: %w", err)

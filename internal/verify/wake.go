@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/archivd/archivd/internal/backoff"
 )
 
 // listen LISTENs on the catalog's NOTIFY channel and signals wake when a
@@ -11,19 +13,20 @@ import (
 // the next poll. Polling stays as the safety net: if the connection drops
 // it retries after Poll.
 func (s *Service) listen(ctx context.Context, wake chan<- struct{}) error {
+	r := &backoff.Retry{Backoff: backoff.Backoff{Min: max(s.e.cfg.Poll, time.Second), Max: time.Minute}, Log: s.e.log,
+		What: "verify: listen for queued runs (polling meanwhile)"}
 	for {
-		err := s.listenOnce(ctx, wake)
+		err := s.listenOnce(ctx, wake, r.OK)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.e.log.Warn().Err(err).Msg("verify: listen for queued runs; polling meanwhile")
-		if err := sleep(ctx, max(s.e.cfg.Poll, time.Second)); err != nil {
+		if err := backoff.Sleep(ctx, r.Fail(err)); err != nil {
 			return err
 		}
 	}
 }
 
-func (s *Service) listenOnce(ctx context.Context, wake chan<- struct{}) error {
+func (s *Service) listenOnce(ctx context.Context, wake chan<- struct{}, listening func()) error {
 	conn, err := s.e.db.Pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -32,6 +35,7 @@ func (s *Service) listenOnce(ctx context.Context, wake chan<- struct{}) error {
 	if _, err := conn.Exec(ctx, "LISTEN archivd_catalog"); err != nil {
 		return err
 	}
+	listening()
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)
 		if err != nil {

@@ -1,0 +1,99 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/importer"
+)
+
+// TestLargeTorrentIsAddedOffTheStartPath: with a torrent of a million
+// pieces in the catalog the daemon is ready before the engine has taken it
+// in (the engine's add, linear in the piece count with the engine's lock
+// held, takes seconds and runs on a loop of its own) and stops within
+// seconds of its context ending, while that add may still run. Before,
+// READY waited for the add (issue 10 case 12; 5 million pieces measured
+// in docs/BENCHMARKS.md).
+func TestLargeTorrentIsAddedOffTheStartPath(t *testing.T) {
+	dir := stateDir(t)
+	cfg := testConfig(dir)
+	path := filepath.Join(t.TempDir(), "large.torrent")
+	writeLargeTorrent(t, path, 1_000_000)
+	// Import first, with a daemon that has no torrents.
+	var large catalog.Torrent
+	err := serve(t, Options{Config: cfg}, func(d *Daemon) {
+		ctx := context.Background()
+		coll, err := d.DB.CreateCollection(ctx, catalog.Collection{Name: "c"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if large, _, err = importer.ImportFile(ctx, d.DB, filepath.Join(dir, "data"), coll, path, "cli"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan bool, 1) // whether the large torrent was in the engine at READY
+	done := make(chan error, 1)
+	began := time.Now()
+	go func() {
+		done <- Run(ctx, Options{Config: cfg, Ready: func(d *Daemon) {
+			_, in := d.Seeder.TorrentStatus(large.InfoHash)
+			ready <- in
+		}})
+	}()
+	select {
+	case in := <-ready:
+		t.Logf("ready after %v, large torrent in the engine then: %v", time.Since(began), in)
+		if in {
+			t.Error("READY waited for the engine to take in the large torrent (seconds, with the engine's lock held)")
+		}
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("not ready 10 s after start with a torrent of a million pieces")
+	}
+	stop := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		t.Logf("stopped %v after cancel", time.Since(stop))
+	case <-time.After(15 * time.Second):
+		t.Fatal("not stopped 15 s after its context ended")
+	}
+}
+
+// writeLargeTorrent writes a valid single-file torrent of n 16 KiB pieces
+// with random piece hashes (its data is never read: the import is fresh).
+func writeLargeTorrent(t *testing.T, path string, n int) {
+	t.Helper()
+	pieces := make([]byte, 20*n)
+	if _, err := rand.Read(pieces); err != nil {
+		t.Fatal(err)
+	}
+	info, err := bencode.Marshal(metainfo.Info{Name: "large", PieceLength: 16 << 10, Length: int64(n) << 14, Pieces: pieces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bencode.Marshal(metainfo.MetaInfo{InfoBytes: info})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

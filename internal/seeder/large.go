@@ -1,0 +1,95 @@
+package seeder
+
+import (
+	"context"
+	"time"
+)
+
+// largePieces: a torrent with more pieces is added to the engine off the
+// reconcile loop. The engine's SetInfoBytes holds the client lock for
+// work linear in the piece count (about 80 s for 5 million pieces on a
+// loaded 2-core machine: request order, initial completion), which would
+// hold back the first reconcile (READY), every other add and drop, and a
+// SIGTERM.
+const largePieces = 1 << 18
+
+// engineCloseWait bounds how long a stop waits for the engine to close;
+// only a large add in flight (which cannot be cancelled inside the
+// engine) makes it wait longer. Piece states are committed and the stop
+// recorded all the same: the engine writes only pieces not recorded
+// complete, and a completion it reports after the final commit is simply
+// not recorded (the piece is fetched or hashed again).
+const engineCloseWait = 3 * time.Second
+
+// queueLarge hands a large torrent to the large-add loop; false when the
+// queue is full (the next full reconcile offers it again).
+func (s *Seeder) queueLarge(p addPrepared) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.largeQueued[p.row.ID] {
+		return true
+	}
+	select {
+	case s.largeQ <- p:
+		s.largeQueued[p.row.ID] = true
+		return true
+	default:
+		return false
+	}
+}
+
+// largeQueuedOrAdding reports whether a torrent waits in (or is in) the
+// large-add loop: the reconcile leaves it alone meanwhile.
+func (s *Seeder) largeQueuedOrAdding(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.largeQueued[id]
+}
+
+// largeLoop adds large torrents one at a time. While an add runs, the
+// engine probe does not take the engine's lock (it would wait for the
+// add) and counts the engine alive.
+func (s *Seeder) largeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-s.largeQ:
+			start := time.Now()
+			s.largeAdding.Store(true)
+			s.engineBeat.Wait() // see engineProbe
+			ok, err := s.addOne(ctx, p)
+			s.largeAdding.Store(false)
+			s.mu.Lock()
+			delete(s.largeQueued, p.row.ID)
+			s.mu.Unlock()
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn().Err(err).Str("torrent", p.row.HexHash()).Msg("large torrent not added: retried at the next full reconcile")
+			}
+			if ok {
+				s.log.Info().Str("torrent", p.row.HexHash()).Str("name", p.row.Name).Int("pieces", p.row.PieceCount).
+					Int64("took_ms", time.Since(start).Milliseconds()).Msg("large torrent added to the engine")
+			}
+		}
+	}
+}
+
+// closeEngine closes the engine, waiting at most engineCloseWait; it
+// reports whether the engine closed. Safe to call more than once: after a
+// wait that ran out it does not wait again.
+func (s *Seeder) closeEngine() bool {
+	s.closeStart.Do(func() {
+		go func() { s.client.Close(); close(s.closed) }()
+	})
+	if s.closeGaveUp.Load() {
+		return false
+	}
+	select {
+	case <-s.closed:
+		return true
+	case <-time.After(engineCloseWait):
+		s.closeGaveUp.Store(true)
+		s.log.Warn().Msg("engine busy (adding a large torrent): stopping without waiting for it")
+		return false
+	}
+}
