@@ -152,3 +152,39 @@ func TestIndexFindsOverlapsThroughSymlinksBothWays(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleFileTorrentsShareADirectory: single-file torrents side by side
+// in one directory are accepted; one whose file is another's, or a
+// multi-file torrent whose directory is another's file, is refused.
+func TestSingleFileTorrentsShareADirectory(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.New(t)
+	dir := filepath.Join(t.TempDir(), "flat")
+	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	single := func(b byte, name string) catalog.NewTorrent {
+		return catalog.NewTorrent{Collection: "c", InfoHash: [20]byte{b}, Name: name, DataDir: dir,
+			Files: []catalog.File{{Path: name, Length: 1}}}
+	}
+	for i := range 50 {
+		nt := single(byte(i+1), fmt.Sprintf("f%02d.bin", i))
+		if err := CheckOverlap(ctx, db, nt); err != nil {
+			t.Fatalf("single file %d refused: %v", i, err)
+		}
+		if _, err := db.AddTorrent(ctx, nt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := CheckOverlap(ctx, db, single(200, "f07.bin")); !errors.Is(err, ErrOverlap) {
+		t.Fatalf("same file name in the same directory: %v, want ErrOverlap", err)
+	}
+	multi := catalog.NewTorrent{Collection: "c", InfoHash: [20]byte{201}, Name: "f08.bin", DataDir: filepath.Join(dir, "f08.bin"),
+		Files: []catalog.File{{Path: "a", Length: 1}, {Index: 1, Path: "b", Length: 1, Offset: 1}}}
+	if err := CheckOverlap(ctx, db, multi); !errors.Is(err, ErrOverlap) {
+		t.Fatalf("a directory where a single file lies: %v, want ErrOverlap", err)
+	}
+	if err := CheckOverlap(ctx, db, single(202, "other.bin")); err != nil {
+		t.Fatalf("a new single file beside them refused: %v", err)
+	}
+}

@@ -20,6 +20,12 @@ type Index struct {
 	byHash map[[20]byte]int
 	byDir  map[string][]int // real data directory -> placements there
 	below  map[string][]int // directory -> placements strictly below it
+	// The one file of each single-file torrent (which shares its
+	// directory), and every directory above such a file: checked by
+	// lookup, so that many single-file torrents in one directory do not
+	// make each check load and compare all their files.
+	single      map[string]int
+	singleAbove map[string]int
 }
 
 type indexed struct {
@@ -33,7 +39,8 @@ func LoadIndex(ctx context.Context, db *catalog.DB) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{byHash: make(map[[20]byte]int, len(ps)), byDir: make(map[string][]int, len(ps)), below: map[string][]int{}}
+	ix := &Index{byHash: make(map[[20]byte]int, len(ps)), byDir: make(map[string][]int, len(ps)), below: map[string][]int{},
+		single: map[string]int{}, singleAbove: map[string]int{}}
 	for _, p := range ps {
 		ix.Add(p)
 	}
@@ -53,6 +60,35 @@ func (ix *Index) Add(p catalog.Placement) {
 			break
 		}
 	}
+	if !p.OwnsDir {
+		f := filepath.Join(real, filepath.FromSlash(p.Name))
+		ix.single[f] = i
+		for d := filepath.Dir(f); ; d = filepath.Dir(d) {
+			ix.singleAbove[d] = i
+			if d == filepath.Dir(d) {
+				break
+			}
+		}
+	}
+}
+
+// singleClash finds a new file that is the file of a single-file torrent,
+// lies below it (uses it as a directory) or is a directory of it.
+func (ix *Index) singleClash(newPaths []string) (string, indexed, bool) {
+	for _, np := range newPaths {
+		if i, ok := ix.single[np]; ok {
+			return np, ix.ps[i], true
+		}
+		if i, ok := ix.singleAbove[np]; ok {
+			return np, ix.ps[i], true
+		}
+		for d := filepath.Dir(np); d != filepath.Dir(d); d = filepath.Dir(d) {
+			if i, ok := ix.single[d]; ok {
+				return np, ix.ps[i], true
+			}
+		}
+	}
+	return "", indexed{}, false
 }
 
 // related returns the placements whose real directory is dir, contains
@@ -84,8 +120,14 @@ func (ix *Index) Check(ctx context.Context, db *catalog.DB, nt catalog.NewTorren
 			return fmt.Errorf("data directory %s %w the data directory %s of torrent %q (collection %s)",
 				nt.DataDir, ErrOverlap, p.DataDir, p.Name, p.Collection)
 		}
-		related = append(related, p)
-		ids = append(ids, p.ID)
+		if p.OwnsDir { // single-file torrents: singleClash
+			related = append(related, p)
+			ids = append(ids, p.ID)
+		}
+	}
+	newPaths := absPaths(newDir, nt.Files)
+	if f, p, ok := ix.singleClash(newPaths); ok {
+		return fmt.Errorf("file %s %w a file of torrent %q (collection %s)", f, ErrOverlap, p.Name, p.Collection)
 	}
 	if len(related) == 0 {
 		return nil
@@ -94,7 +136,6 @@ func (ix *Index) Check(ctx context.Context, db *catalog.DB, nt catalog.NewTorren
 	if err != nil {
 		return err
 	}
-	newPaths := absPaths(newDir, nt.Files)
 	for _, p := range related {
 		if f, ok := clash(newPaths, absPaths(p.real, files[p.ID])); ok {
 			return fmt.Errorf("file %s %w a file of torrent %q (collection %s)", f, ErrOverlap, p.Name, p.Collection)

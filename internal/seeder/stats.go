@@ -30,6 +30,8 @@ func (s *Seeder) statsLoop(ctx context.Context) {
 	defer persist.Stop()
 	states := time.NewTicker(stateInterval)
 	defer states.Stop()
+	started := s.started // published at once when the first reconcile is done
+
 	beat := s.cfg.Heartbeats.Register("seeder stats", loopWithin)
 	r := &backoff.Retry{Log: s.log, What: "seeder: write transfer totals, peers and node liveness to the catalog"}
 	for {
@@ -37,6 +39,9 @@ func (s *Seeder) statsLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-started:
+			started = nil
+			s.publishStates(ctx)
 		case <-states.C:
 			beat.Beat()
 			s.publishStates(ctx)

@@ -3,9 +3,13 @@
 // torrents after a clean stop, for measuring `archivd serve` at scale.
 //
 //	manytorrents -db URL -dir DATA -n 100000 [-collection many] [-size 16384]
+//	manytorrents -torrent-dir TDIR -dir DATA -n 1000
 //
 // Each torrent is one file of -size bytes (one piece), unique content, in
-// DATA/NNN/ (1,000 per directory). Nothing is announced anywhere.
+// DATA/NNN/ (1,000 per directory). Nothing is announced anywhere. With
+// -torrent-dir the catalog is not touched: the .torrent files are written
+// to TDIR and the data flat in DATA, for a collection with torrent_dir
+// TDIR and data_root DATA.
 package main
 
 import (
@@ -32,7 +36,15 @@ func main() {
 	n := flag.Int("n", 1000, "torrents")
 	coll := flag.String("collection", "many", "collection (created if missing)")
 	size := flag.Int("size", 16384, "bytes per torrent (one piece)")
+	tdir := flag.String("torrent-dir", "", "write .torrent files here instead of catalog rows")
 	flag.Parse()
+	if *tdir != "" {
+		if err := writeFiles(*tdir, *dir, *coll, *n, *size); err != nil {
+			fmt.Fprintln(os.Stderr, "manytorrents:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), *url, *dir, *coll, *n, *size); err != nil {
 		fmt.Fprintln(os.Stderr, "manytorrents:", err)
 		os.Exit(1)
@@ -72,26 +84,29 @@ func run(ctx context.Context, url, dir, coll string, n, size int) error {
 	return nil
 }
 
+// writeFiles writes n torrents' data flat in dir and their .torrent
+// files in tdir.
+func writeFiles(tdir, dir, coll string, n, size int) error {
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		return err
+	}
+	for i := range n {
+		raw, err := writeOne(dir, coll, i, size)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(tdir, fmt.Sprintf("synth-%07d.torrent", i)), raw, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%d .torrent files in %s, data in %s\n", n, tdir, dir)
+	return nil
+}
+
 // makeOne writes torrent i's data and returns its catalog row.
 func makeOne(dir, coll string, i, size int) (catalog.NewTorrent, error) {
-	data := make([]byte, size)
-	binary.BigEndian.PutUint64(data, uint64(i))
-	copy(data[8:], coll)
-	name := fmt.Sprintf("synth-%07d.bin", i)
 	sub := filepath.Join(dir, fmt.Sprintf("%03d", i/1000))
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		return catalog.NewTorrent{}, err
-	}
-	if err := os.WriteFile(filepath.Join(sub, name), data, 0o644); err != nil {
-		return catalog.NewTorrent{}, err
-	}
-	sum := sha1.Sum(data)
-	info := metainfo.Info{Name: name, Length: int64(size), PieceLength: int64(size), Pieces: sum[:]}
-	ib, err := bencode.Marshal(info)
-	if err != nil {
-		return catalog.NewTorrent{}, err
-	}
-	raw, err := bencode.Marshal(metainfo.MetaInfo{InfoBytes: ib})
+	raw, err := writeOne(sub, coll, i, size)
 	if err != nil {
 		return catalog.NewTorrent{}, err
 	}
@@ -102,4 +117,25 @@ func makeOne(dir, coll string, i, size int) (catalog.NewTorrent, error) {
 	nt := importer.NewTorrentOf(t, coll, t.DataDirFor(sub))
 	nt.Verified = true
 	return nt, nil
+}
+
+// writeOne writes torrent i's one file in dir and returns its metainfo.
+func writeOne(dir, coll string, i, size int) ([]byte, error) {
+	data := make([]byte, size)
+	binary.BigEndian.PutUint64(data, uint64(i))
+	copy(data[8:], coll)
+	name := fmt.Sprintf("synth-%07d.bin", i)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		return nil, err
+	}
+	sum := sha1.Sum(data)
+	info := metainfo.Info{Name: name, Length: int64(size), PieceLength: int64(size), Pieces: sum[:]}
+	ib, err := bencode.Marshal(info)
+	if err != nil {
+		return nil, err
+	}
+	return bencode.Marshal(metainfo.MetaInfo{InfoBytes: ib})
 }
