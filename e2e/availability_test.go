@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 type availJSON struct {
@@ -58,7 +60,7 @@ func TestUnavailableTorrentComesBackEveryWay(t *testing.T) {
 	var tj availJSON
 	a.cliJSON(&tj, "show", "dataset")
 	a.start()
-	waitFor(t, time.Minute, "dataset seeding", func() bool { return a.inEngine(tj.InfoHash) })
+	testutil.Eventually(t, time.Minute, "dataset seeding", func() bool { return a.inEngine(tj.InfoHash) })
 
 	away := src + ".away"
 	takeAway := func(step string) {
@@ -71,7 +73,7 @@ func TestUnavailableTorrentComesBackEveryWay(t *testing.T) {
 		if tj.Availability != "unavailable" || tj.AvailabilityCause != "data_missing" {
 			t.Fatalf("%s: after a scrub of the moved-away data: %+v, want unavailable (data_missing)", step, tj)
 		}
-		waitFor(t, 30*time.Second, step+": dataset out of the engine", func() bool { return !a.inEngine(tj.InfoHash) })
+		testutil.Eventually(t, 30*time.Second, step+": dataset out of the engine", func() bool { return !a.inEngine(tj.InfoHash) })
 	}
 	bringBack := func() {
 		t.Helper()
@@ -81,7 +83,7 @@ func TestUnavailableTorrentComesBackEveryWay(t *testing.T) {
 	}
 	seedsAgain := func(step string, d time.Duration) {
 		t.Helper()
-		waitFor(t, d, step+": dataset available and seeding", func() bool {
+		testutil.Eventually(t, d, step+": dataset available and seeding", func() bool {
 			a.cliJSON(&tj, "show", "dataset")
 			return tj.Availability == "ok" && a.inEngine(tj.InfoHash)
 		})

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // makeBigDataset writes files*each bytes of random data under root/big.
@@ -62,14 +64,14 @@ func BenchmarkRedownloadAfterSIGKILLAtHalf(b *testing.B) {
 		a.start()
 		dst.start()
 		var tb torrentJSON
-		waitFor(b, 5*time.Minute, "half downloaded", func() bool {
+		testutil.Eventually(b, 5*time.Minute, "half downloaded", func() bool {
 			dst.cliJSON(&tb, "show", "big")
 			return tb.PiecesComplete*2 >= tb.PieceCount
 		})
 		dst.kill()
 		atKill := tb.PiecesComplete
 		dst.start()
-		waitFor(b, 5*time.Minute, "complete", func() bool {
+		testutil.Eventually(b, 5*time.Minute, "complete", func() bool {
 			dst.cliJSON(&tb, "show", "big")
 			return tb.PiecesComplete == tb.PieceCount
 		})

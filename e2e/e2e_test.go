@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 type torrentJSON struct {
@@ -164,7 +166,7 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 	a.kill() // and A once: it must seed again without re-hashing
 	a.start()
 	var tb torrentJSON
-	waitFor(t, 4*time.Minute, "B complete", func() bool {
+	testutil.Eventually(t, 4*time.Minute, "B complete", func() bool {
 		b.cliJSON(&tb, "show", "dataset")
 		return tb.PiecesComplete == tb.PieceCount
 	})
@@ -177,7 +179,7 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 	flip(t, filepath.Join(tb.DataDir, "a", "part-000.bin"), 3<<20+100)
 	flip(t, filepath.Join(tb.DataDir, "c", "tail.bin"), 1<<20+7)
 	var rep reportJSON
-	waitFor(t, 3*time.Minute, "a scheduled scrub finds both pieces and B repairs them", func() bool {
+	testutil.Eventually(t, 3*time.Minute, "a scheduled scrub finds both pieces and B repairs them", func() bool {
 		var runs []struct {
 			ID             int64 `json:"id"`
 			PiecesFailed   int64 `json:"pieces_failed"`

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgserver"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // bin is the archivd binary built once for the package (TestMain).
@@ -196,7 +197,7 @@ func (in *instance) start() {
 	}
 	in.serve, in.done = cmd, make(chan error, 1)
 	go func() { in.done <- cmd.Wait() }()
-	waitFor(in.t, 60*time.Second, in.name+" serving", func() bool {
+	testutil.Eventually(in.t, 60*time.Second, in.name+" serving", func() bool {
 		select {
 		case err := <-in.done:
 			in.t.Fatalf("%s: serve exited at start: %v\n%s", in.name, err, tail(in.log.String()[from:], 10))
@@ -231,17 +232,6 @@ func (in *instance) stop() {
 		in.t.Fatalf("%s: serve did not stop within 2 minutes of SIGTERM", in.name)
 	}
 	in.serve = nil
-}
-
-func waitFor(t testing.TB, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 // metrics scrapes /metrics and returns the value of each unlabelled sample.

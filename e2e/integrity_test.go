@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
@@ -85,7 +86,7 @@ func TestAHandFixIsRecordedComplete(t *testing.T) {
 	a.cli(6, "verify", "--wait", "--timeout", "1m")
 	flip(t, victim, 20_000) // put right by hand
 	a.cli(0, "verify", "--wait", "--timeout", "1m")
-	waitFor(t, 30*time.Second, "the fixed piece recorded complete", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the fixed piece recorded complete", func() bool {
 		tj := a.show("tree")
 		return tj.PiecesComplete == tj.PieceCount && tj.OpenFindings == 0
 	})
@@ -199,7 +200,7 @@ func TestVerifyWaitWithoutADaemonFailsAtOnce(t *testing.T) {
 	a.cli(0, "verify", "--offline")
 	// A started daemon works the queued run and counts as live.
 	a.start()
-	waitFor(t, 60*time.Second, "the queued run done", func() bool {
+	testutil.Eventually(t, 60*time.Second, "the queued run done", func() bool {
 		return strings.Contains(a.cli(0, "verify", "status"), "no verify run queued or running")
 	})
 	a.cli(0, "verify", "--wait", "--timeout", "1m")

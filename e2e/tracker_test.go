@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // tracker is opentracker on a loopback port. Debian builds it in whitelist
@@ -41,7 +43,7 @@ func startTracker(t testing.TB) *tracker {
 	}
 	t.Cleanup(func() { _ = tr.cmd.Process.Kill(); _ = tr.cmd.Wait() })
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitFor(t, 10*time.Second, "tracker listening", func() bool {
+	testutil.Eventually(t, 10*time.Second, "tracker listening", func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()

@@ -13,7 +13,7 @@ import (
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/pgtest"
-	"github.com/jackc/pgx/v5"
+	"github.com/archivd/archivd/internal/pgtest/rawsql"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -48,19 +48,9 @@ func ctxT(t *testing.T) context.Context {
 // counts returns the row counts of the catalog tables the CLI writes.
 func (e *testEnv) counts(t *testing.T) map[string]int {
 	t.Helper()
-	ctx := ctxT(t)
-	conn, err := pgx.Connect(ctx, e.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	out := map[string]int{}
 	for _, tbl := range []string{"collections", "torrents", "torrent_files", "piece_chunks"} {
-		var n int
-		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+tbl).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out[tbl] = n
+		out[tbl] = int(rawsql.Int(t, e.url, "SELECT count(*) FROM "+tbl))
 	}
 	return out
 }

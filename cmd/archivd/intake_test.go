@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +8,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
-	"github.com/jackc/pgx/v5"
+	"github.com/archivd/archivd/internal/pgtest/rawsql"
 )
 
 func countLines(p *serveProc, msg string) int {
@@ -92,21 +91,8 @@ func TestTorrentDirIsWatched(t *testing.T) {
 	}
 	p.stop(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var events int
-	var names string
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM events WHERE kind = 'torrent_dir_file_refused' AND data->>'file' = $1`, bad).Scan(&events); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRow(ctx, `SELECT string_agg(name, ',' ORDER BY name) FROM torrents`).Scan(&names); err != nil {
-		t.Fatal(err)
-	}
+	events := rawsql.Int(t, url, `SELECT count(*) FROM events WHERE kind = 'torrent_dir_file_refused' AND data->>'file' = $1`, bad)
+	names := rawsql.String(t, url, `SELECT string_agg(name, ',' ORDER BY name) FROM torrents`)
 	if events != 2 || names != "moved,other,slow" {
 		t.Errorf("events %d, torrents %q", events, names)
 	}

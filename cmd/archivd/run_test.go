@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/pgtest/rawsql"
 	"github.com/archivd/archivd/migrations"
-	"github.com/jackc/pgx/v5"
 )
 
 // runCLI runs the whole command line as main does.
@@ -78,15 +78,7 @@ func TestRunCommandLineEndToEnd(t *testing.T) {
 func TestOutdatedSchemaIsRefusedExceptByMigrate(t *testing.T) {
 	t.Parallel()
 	url := pgtest.URL(t)
-	ctx := ctxT(t)
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "UPDATE archivd_schema_version SET version = 0"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
+	rawsql.Exec(t, url, "UPDATE archivd_schema_version SET version = 0")
 	code, _, errs := runCLI("--database.url", url, "collection", "list")
 	if code != exitSchema || errs != fmt.Sprintf("archivd: collection list: schema version 0 is outdated (latest %d): run 'archivd migrate' or set database.auto_migrate: true\n", migrations.Latest()) {
 		t.Fatalf("list on old schema: %d %q", code, errs)

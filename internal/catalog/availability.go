@@ -67,7 +67,7 @@ func (db *DB) SetAvailability(ctx context.Context, id int64, a AvailabilityOf) e
 	if a.State == AvailabilityOK {
 		a.Cause, a.Reason = CauseNone, ""
 	}
-	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET availability = $2, availability_cause = $3,
+	if _, err := db.pool.Exec(ctx, `UPDATE torrents SET availability = $2, availability_cause = $3,
 		availability_reason = $4, updated_at = now() WHERE id = $1`,
 		id, string(a.State), string(a.Cause), a.Reason); err != nil {
 		return fmt.Errorf("catalog: set availability of torrent %d to %s: %w", id, a.State, err)
@@ -78,7 +78,7 @@ func (db *DB) SetAvailability(ctx context.Context, id int64, a AvailabilityOf) e
 // ClearAvailability sets a torrent back to ok if it is in state from, and
 // reports whether it was (another process may have cleared it first).
 func (db *DB) ClearAvailability(ctx context.Context, id int64, from Availability) (bool, error) {
-	tag, err := db.Pool.Exec(ctx, `UPDATE torrents SET availability = 'ok', availability_cause = '',
+	tag, err := db.pool.Exec(ctx, `UPDATE torrents SET availability = 'ok', availability_cause = '',
 		availability_reason = '', updated_at = now() WHERE id = $1 AND availability = $2`, id, string(from))
 	if err != nil {
 		return false, fmt.Errorf("catalog: clear availability of torrent %d: %w", id, err)

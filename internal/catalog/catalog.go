@@ -16,12 +16,17 @@ import (
 // ErrNotFound is returned (wrapped) when a named row does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrTorrentGone is returned (wrapped) when a write names a torrent that
+// has been deleted from the catalog meanwhile.
+var ErrTorrentGone = errors.New("torrent no longer in the catalog")
+
 // ErrExists is returned (wrapped) when a unique name or infohash is taken.
 var ErrExists = errors.New("already exists")
 
-// DB is the catalog: a pgx pool plus the queries.
+// DB is the catalog: a pgx pool plus the queries. The pool stays inside:
+// no other package speaks to PostgreSQL.
 type DB struct {
-	Pool *pgxpool.Pool
+	pool *pgxpool.Pool
 }
 
 // Open connects to the catalog at url. It does not check the schema: call
@@ -40,11 +45,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("catalog: connect to %s: %w", cfg.ConnConfig.Host, err)
 	}
-	return &DB{Pool: pool}, nil
+	return &DB{pool: pool}, nil
 }
 
 // Close closes the pool.
-func (db *DB) Close() { db.Pool.Close() }
+func (db *DB) Close() { db.pool.Close() }
 
 // redactErr drops the connection string pgx may quote in parse errors.
 func redactErr(err error) error {
@@ -55,6 +60,12 @@ func redactErr(err error) error {
 	return err
 }
 
+// isForeignKeyViolation reports a foreign-key error (SQLSTATE 23503).
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23503"
+}
+
 // isUniqueViolation reports a unique-constraint error (SQLSTATE 23505).
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
@@ -63,5 +74,5 @@ func isUniqueViolation(err error) bool {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.Pool, fn)
+	return pgx.BeginFunc(ctx, db.pool, fn)
 }

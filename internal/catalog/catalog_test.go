@@ -66,9 +66,8 @@ func TestAddTorrentRejectsDuplicateInfohashAndUnknownCollection(t *testing.T) {
 	if _, err := db.AddTorrent(ctx, newTorrent("other", 3, 1)); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("unknown collection: got %v", err)
 	}
-	var n int
-	if err := db.Pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM torrents) + (SELECT count(*) FROM torrent_files)").Scan(&n); err != nil || n != 2 {
-		t.Fatalf("rows after failed adds = %d, %v; want 2 (one torrent, one file)", n, err)
+	if n := pgtest.Int(t, db, "SELECT (SELECT count(*) FROM torrents) + (SELECT count(*) FROM torrent_files)"); n != 2 {
+		t.Fatalf("rows after failed adds = %d; want 2 (one torrent, one file)", n)
 	}
 }
 
@@ -158,9 +157,7 @@ func TestSchemaCheckRefusesOutdatedSchema(t *testing.T) {
 	if err := db.CheckSchema(ctx); err != nil {
 		t.Fatalf("fresh schema: %v", err)
 	}
-	if _, err := db.Pool.Exec(ctx, "UPDATE archivd_schema_version SET version = 0"); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, db, "UPDATE archivd_schema_version SET version = 0")
 	err := db.CheckSchema(ctx)
 	if err == nil || !strings.Contains(err.Error(), "run 'archivd migrate'") {
 		t.Fatalf("outdated schema: got %v", err)

@@ -59,7 +59,7 @@ func (db *DB) CreateCollection(ctx context.Context, c Collection) (Collection, e
 		c.WebSeeds = []string{}
 	}
 	var id int64
-	err := db.Pool.QueryRow(ctx, `INSERT INTO collections (name, description, data_root, source, web_seeds, verify_policy)
+	err := db.pool.QueryRow(ctx, `INSERT INTO collections (name, description, data_root, source, web_seeds, verify_policy)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		c.Name, c.Description, c.DataRoot, c.Source, c.WebSeeds, c.VerifyPolicy).Scan(&id)
 	if isUniqueViolation(err) {
@@ -73,7 +73,7 @@ func (db *DB) CreateCollection(ctx context.Context, c Collection) (Collection, e
 
 // Collection returns the collection named name.
 func (db *DB) Collection(ctx context.Context, name string) (Collection, error) {
-	c, err := scanCollection(db.Pool.QueryRow(ctx, `SELECT `+collectionCols+` FROM collections c WHERE c.name = $1`, name))
+	c, err := scanCollection(db.pool.QueryRow(ctx, `SELECT `+collectionCols+` FROM collections c WHERE c.name = $1`, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Collection{}, fmt.Errorf("catalog: collection %q: %w", name, ErrNotFound)
 	}
@@ -85,7 +85,7 @@ func (db *DB) Collection(ctx context.Context, name string) (Collection, error) {
 
 // Collections lists every collection by name.
 func (db *DB) Collections(ctx context.Context) ([]Collection, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+collectionCols+` FROM collections c ORDER BY c.name`)
+	rows, err := db.pool.Query(ctx, `SELECT `+collectionCols+` FROM collections c ORDER BY c.name`)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list collections: %w", err)
 	}
@@ -105,7 +105,7 @@ func (db *DB) UpdateCollection(ctx context.Context, c Collection) error {
 	if c.WebSeeds == nil {
 		c.WebSeeds = []string{}
 	}
-	tag, err := db.Pool.Exec(ctx, `UPDATE collections SET description = $2, data_root = $3, web_seeds = $4,
+	tag, err := db.pool.Exec(ctx, `UPDATE collections SET description = $2, data_root = $3, web_seeds = $4,
 		verify_policy = $5, source = $6, updated_at = now() WHERE name = $1`,
 		c.Name, c.Description, c.DataRoot, c.WebSeeds, c.VerifyPolicy, c.Source)
 	if err != nil {
@@ -119,7 +119,7 @@ func (db *DB) UpdateCollection(ctx context.Context, c Collection) error {
 
 // SetCollectionState pauses ("paused") or resumes ("active") a collection.
 func (db *DB) SetCollectionState(ctx context.Context, name string, state TorrentState) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE collections SET state = $2, updated_at = now() WHERE name = $1`, name, state)
+	tag, err := db.pool.Exec(ctx, `UPDATE collections SET state = $2, updated_at = now() WHERE name = $1`, name, state)
 	if err != nil {
 		return fmt.Errorf("catalog: set collection %q %s: %w", name, state, err)
 	}

@@ -63,7 +63,7 @@ func (db *DB) SetEngineStates(ctx context.Context, node string, changed map[int6
 // ClearEngineStates removes every engine state of node (it stopped, or
 // starts afresh).
 func (db *DB) ClearEngineStates(ctx context.Context, node string) error {
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM engine_states WHERE node_id = $1`, node); err != nil {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM engine_states WHERE node_id = $1`, node); err != nil {
 		return fmt.Errorf("catalog: clear engine states of node %q: %w", node, err)
 	}
 	return nil
@@ -82,7 +82,7 @@ func (db *DB) EngineStates(ctx context.Context, ids ...int64) (map[int64]Torrent
 		q += ` AND e.torrent_id = ANY($1)`
 		args = append(args, ids)
 	}
-	rows, err := db.Pool.Query(ctx, q, args...)
+	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: read engine states: %w", err)
 	}

@@ -19,7 +19,7 @@ func (db *DB) AddTorrentEvent(ctx context.Context, torrentID int64, kind, messag
 	if torrentID != 0 {
 		tid = &torrentID
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (torrent_id, collection_id, kind, message, data)
+	if _, err := db.pool.Exec(ctx, `INSERT INTO events (torrent_id, collection_id, kind, message, data)
 		VALUES ($1, (SELECT collection_id FROM torrents WHERE id = $1), $2, $3, $4)`, tid, kind, message, js); err != nil {
 		return fmt.Errorf("catalog: record event %s: %w", kind, err)
 	}
@@ -31,7 +31,7 @@ func (db *DB) AddVerifyEvent(ctx context.Context, torrentID int64, kind, message
 	if data == nil {
 		data = []byte(`{}`)
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (torrent_id, collection_id, kind, message, data)
+	if _, err := db.pool.Exec(ctx, `INSERT INTO events (torrent_id, collection_id, kind, message, data)
 		SELECT $1, collection_id, $2, $3, $4 FROM torrents WHERE id = $1`, torrentID, kind, message, data); err != nil {
 		return fmt.Errorf("catalog: record %s event of torrent %d: %w", kind, torrentID, err)
 	}
@@ -45,7 +45,7 @@ func (db *DB) AddCollectionEvent(ctx context.Context, collectionID int64, kind, 
 	if err != nil || data == nil {
 		js = []byte(`{}`)
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO events (collection_id, kind, message, data) VALUES ($1, $2, $3, $4)`,
+	if _, err := db.pool.Exec(ctx, `INSERT INTO events (collection_id, kind, message, data) VALUES ($1, $2, $3, $4)`,
 		collectionID, kind, message, js); err != nil {
 		return fmt.Errorf("catalog: record event %s of collection %d: %w", kind, collectionID, err)
 	}

@@ -9,7 +9,7 @@ import (
 
 // FilesOf returns the files of several torrents in one query, in index order.
 func (db *DB) FilesOf(ctx context.Context, ids []int64) (map[int64][]File, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT torrent_id, idx, path, length, "offset" FROM torrent_files
+	rows, err := db.pool.Query(ctx, `SELECT torrent_id, idx, path, length, "offset" FROM torrent_files
 		WHERE torrent_id = ANY($1) ORDER BY torrent_id, idx`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list files of %d torrents: %w", len(ids), err)
@@ -53,7 +53,7 @@ func insertFiles(ctx context.Context, tx pgx.Tx, id int64, files []File) error {
 
 // Files returns the files of a torrent in index order.
 func (db *DB) Files(ctx context.Context, torrentID int64) ([]File, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT idx, path, length, "offset" FROM torrent_files WHERE torrent_id = $1 ORDER BY idx`, torrentID)
+	rows, err := db.pool.Query(ctx, `SELECT idx, path, length, "offset" FROM torrent_files WHERE torrent_id = $1 ORDER BY idx`, torrentID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list files of torrent %d: %w", torrentID, err)
 	}

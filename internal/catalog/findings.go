@@ -124,7 +124,7 @@ type VerifyFindingFilter struct {
 
 // VerifyFindings lists findings by torrent and piece.
 func (db *DB) VerifyFindings(ctx context.Context, f VerifyFindingFilter) ([]VerifyFinding, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+findingCols+` FROM findings
+	rows, err := db.pool.Query(ctx, `SELECT `+findingCols+` FROM findings
 		WHERE ($1 = 0 OR run_id = $1 OR last_run_id = $1) AND ($2 = 0 OR torrent_id = $2)
 			AND (coalesce(cardinality($3::text[]), 0) = 0 OR state = ANY($3))
 		ORDER BY torrent_id, piece, id LIMIT nullif($4, 0)`, f.RunID, f.TorrentID, f.States, f.Limit)
@@ -140,7 +140,7 @@ func (db *DB) VerifyFindings(ctx context.Context, f VerifyFindingFilter) ([]Veri
 
 // SetVerifyFindingsState moves findings to state (repairing, held, open).
 func (db *DB) SetVerifyFindingsState(ctx context.Context, ids []int64, state FindingState) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE findings SET state = $2, state_changed_at = now()
+	if _, err := db.pool.Exec(ctx, `UPDATE findings SET state = $2, state_changed_at = now()
 		WHERE id = ANY($1) AND state <> 'repaired' AND state <> $2`, ids, state); err != nil {
 		return fmt.Errorf("catalog: set %d findings %s: %w", len(ids), state, err)
 	}
@@ -150,7 +150,7 @@ func (db *DB) SetVerifyFindingsState(ctx context.Context, ids []int64, state Fin
 // RepairVerifyFindings closes findings as repaired and counts the repaired
 // pieces on the runs that last found them.
 func (db *DB) RepairVerifyFindings(ctx context.Context, ids []int64, source string, now time.Time) error {
-	_, err := db.Pool.Exec(ctx, `WITH done AS (
+	_, err := db.pool.Exec(ctx, `WITH done AS (
 			UPDATE findings SET state = 'repaired', repaired_at = $3, repair_source = $2, state_changed_at = $3
 			WHERE id = ANY($1) AND state <> 'repaired' RETURNING coalesce(last_run_id, run_id) AS run_id, piece_count)
 			UPDATE verify_runs r SET pieces_repaired = r.pieces_repaired + d.n
@@ -221,7 +221,7 @@ func (db *DB) FindingViews(ctx context.Context, f FindingFilterView) ([]FindingV
 	}
 	args = append(args, f.Limit)
 	q += fmt.Sprintf(` ORDER BY f.id DESC LIMIT $%d`, len(args))
-	rows, err := db.Pool.Query(ctx, q, args...)
+	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list findings: %w", err)
 	}
@@ -240,7 +240,7 @@ func (db *DB) FindingViews(ctx context.Context, f FindingFilterView) ([]FindingV
 // OpenFindingCount counts a torrent's findings (ranges) that are not repaired.
 func (db *DB) OpenFindingCount(ctx context.Context, torrentID int64) (int, error) {
 	var n int
-	err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM findings WHERE torrent_id = $1 AND state <> 'repaired'`, torrentID).Scan(&n)
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM findings WHERE torrent_id = $1 AND state <> 'repaired'`, torrentID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("catalog: count findings of torrent %d: %w", torrentID, err)
 	}
@@ -250,7 +250,7 @@ func (db *DB) OpenFindingCount(ctx context.Context, torrentID int64) (int, error
 // OpenFindingPieces returns the pieces in [first, first+count) of a
 // torrent that an open (not repaired) finding covers.
 func (db *DB) OpenFindingPieces(ctx context.Context, torrentID int64, first, count int) (map[int]bool, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT p FROM findings, generate_series(greatest(piece, $2), least(piece + piece_count, $3) - 1) AS p
+	rows, err := db.pool.Query(ctx, `SELECT p FROM findings, generate_series(greatest(piece, $2), least(piece + piece_count, $3) - 1) AS p
 		WHERE torrent_id = $1 AND state <> 'repaired' AND piece < $3 AND piece + piece_count > $2`, torrentID, first, first+count)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: open findings of torrent %d: %w", torrentID, err)

@@ -7,28 +7,13 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
-	"github.com/archivd/archivd/migrations"
-	"github.com/jackc/tern/v2/migrate"
 )
 
 // migrateTo moves the catalog's schema to version v.
 func migrateTo(t *testing.T, db *catalog.DB, v int32) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := db.Pool.Acquire(ctx)
-	if err != nil {
+	if err := db.MigrateTo(context.Background(), v); err != nil {
 		t.Fatal(err)
-	}
-	defer conn.Release()
-	m, err := migrate.NewMigrator(ctx, conn.Conn(), "archivd_schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(migrations.FS); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.MigrateTo(ctx, v); err != nil {
-		t.Fatalf("migrate to %d: %v", v, err)
 	}
 }
 
@@ -52,9 +37,7 @@ func TestFindingRangesMigrationKeepsEveryFact(t *testing.T) {
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	exec := func(q string, args ...any) {
 		t.Helper()
-		if _, err := db.Pool.Exec(ctx, q, args...); err != nil {
-			t.Fatal(err)
-		}
+		pgtest.Exec(t, db, q, args...)
 	}
 	for run := 1; run <= 3; run++ {
 		exec(`INSERT INTO verify_runs (kind, state) VALUES ('manual', 'done')`)

@@ -37,7 +37,7 @@ const refFrom = ` FROM torrents t JOIN collections c ON c.id = t.collection_id`
 // UnavailableTorrents lists torrents (not removed) whose data is marked
 // unavailable, with the reason.
 func (db *DB) UnavailableTorrents(ctx context.Context) ([]TorrentRef, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+refCols+`, t.availability_reason, 0::bigint, t.total_length, t.updated_at`+refFrom+`
+	rows, err := db.pool.Query(ctx, `SELECT `+refCols+`, t.availability_reason, 0::bigint, t.total_length, t.updated_at`+refFrom+`
 		WHERE t.state <> 'removed' AND t.availability = 'unavailable' ORDER BY t.name, t.id`)
 	return collectRefs(rows, err, "list unavailable torrents")
 }
@@ -46,7 +46,7 @@ func (db *DB) UnavailableTorrents(ctx context.Context) ([]TorrentRef, error) {
 // but cannot write (disk full, quota, read-only, I/O error), with the
 // cause in Reason's first word ("disk_full: ...").
 func (db *DB) DegradedTorrents(ctx context.Context) ([]TorrentRef, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+refCols+`, t.availability_cause || ': ' || t.availability_reason, 0::bigint,
+	rows, err := db.pool.Query(ctx, `SELECT `+refCols+`, t.availability_cause || ': ' || t.availability_reason, 0::bigint,
 		t.total_length, t.updated_at`+refFrom+`
 		WHERE t.state <> 'removed' AND t.availability = 'degraded' ORDER BY t.name, t.id`)
 	return collectRefs(rows, err, "list degraded torrents")
@@ -55,7 +55,7 @@ func (db *DB) DegradedTorrents(ctx context.Context) ([]TorrentRef, error) {
 // TorrentsWithFindings lists torrents with findings in one of states,
 // with how many pieces they cover and since when.
 func (db *DB) TorrentsWithFindings(ctx context.Context, states []string) ([]TorrentRef, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+refCols+`,
+	rows, err := db.pool.Query(ctx, `SELECT `+refCols+`,
 		string_agg(DISTINCT f.kind || ' (' || f.state || ')', ', '), sum(f.piece_count), 0::bigint, min(f.detected_at)`+refFrom+`
 		JOIN findings f ON f.torrent_id = t.id
 		WHERE t.state <> 'removed' AND f.state = ANY($1)
@@ -74,7 +74,7 @@ func (db *DB) OverdueTorrents(ctx context.Context, def time.Time, cutoffs map[in
 	for id, c := range cutoffs {
 		ids, cuts = append(ids, id), append(cuts, c)
 	}
-	rows, err := db.Pool.Query(ctx, `WITH pol AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]) AS p(collection_id, cutoff)),
+	rows, err := db.pool.Query(ctx, `WITH pol AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]) AS p(collection_id, cutoff)),
 	tt AS (SELECT t.*, coalesce(p.cutoff, $3) AS cutoff FROM torrents t LEFT JOIN pol p ON p.collection_id = t.collection_id
 		WHERE t.state <> 'removed' AND coalesce(t.piece_count, 0) > 0),
 	od AS (
@@ -109,7 +109,7 @@ func collectRefs(rows pgx.Rows, err error, what string) ([]TorrentRef, error) {
 // collection's data_root that is set and the parent directory of every
 // torrent's data directory (the caller groups them by file system).
 func (db *DB) DataRoots(ctx context.Context) ([]string, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT data_root FROM collections WHERE data_root <> ''
+	rows, err := db.pool.Query(ctx, `SELECT data_root FROM collections WHERE data_root <> ''
 		UNION SELECT regexp_replace(t.data_dir, '/[^/]+/?$', '') FROM torrents t WHERE t.state <> 'removed'`)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list data roots: %w", err)
@@ -125,7 +125,7 @@ func (db *DB) DataRoots(ctx context.Context) ([]string, error) {
 // a later run (of any kind, over the whole catalog) finished done after
 // it; ok is false when no scheduled run has finished.
 func (db *DB) LastScheduledRun(ctx context.Context) (run VerifyRun, caughtUp, ok bool, err error) {
-	run, err = scanVerifyRun(db.Pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
+	run, err = scanVerifyRun(db.pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
 		WHERE kind = 'scheduled' AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1`))
 	if err == pgx.ErrNoRows {
 		return VerifyRun{}, false, false, nil
@@ -133,7 +133,7 @@ func (db *DB) LastScheduledRun(ctx context.Context) (run VerifyRun, caughtUp, ok
 	if err != nil {
 		return VerifyRun{}, false, false, fmt.Errorf("catalog: read last scheduled verify run: %w", err)
 	}
-	err = db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM verify_runs WHERE id <> $1 AND state = 'done'
+	err = db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM verify_runs WHERE id <> $1 AND state = 'done'
 		AND finished_at >= $2 AND kind <> 'offline' AND scope = '{}'::jsonb)`, run.ID, run.FinishedAt).Scan(&caughtUp)
 	if err != nil {
 		return VerifyRun{}, false, false, fmt.Errorf("catalog: look for a run after verify run %d: %w", run.ID, err)
@@ -147,7 +147,7 @@ const RunCutByWindow = "window ended"
 
 // Ping checks that the catalog answers.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.Pool.Ping(ctx); err != nil {
+	if err := db.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("catalog: ping: %w", err)
 	}
 	return nil
@@ -164,7 +164,7 @@ type PoolStats struct {
 
 // PoolStats reads the pool's counters (no query).
 func (db *DB) PoolStats() PoolStats {
-	s := db.Pool.Stat()
+	s := db.pool.Stat()
 	return PoolStats{Acquired: s.AcquiredConns(), Idle: s.IdleConns(), Total: s.TotalConns(), Max: s.MaxConns(),
 		EmptyAcquire: s.EmptyAcquireCount(), AcquireWait: s.EmptyAcquireWaitTime()}
 }
@@ -185,7 +185,7 @@ type ScrubTotals struct {
 // ScrubTotals reads ScrubTotals.
 func (db *DB) ScrubTotals(ctx context.Context) (ScrubTotals, error) {
 	var st ScrubTotals
-	err := db.Pool.QueryRow(ctx, `SELECT
+	err := db.pool.QueryRow(ctx, `SELECT
 		(SELECT coalesce(sum(total_length), 0)::bigint FROM torrents WHERE state <> 'removed'),
 		(SELECT coalesce(sum(least(t.total_length, c.n * t.piece_length)), 0)::bigint FROM torrents t
 			JOIN (SELECT torrent_id, sum(bit_count(complete)) AS n FROM piece_chunks GROUP BY torrent_id) c ON c.torrent_id = t.id
@@ -199,7 +199,7 @@ func (db *DB) ScrubTotals(ctx context.Context) (ScrubTotals, error) {
 	if err != nil {
 		return ScrubTotals{}, fmt.Errorf("catalog: read scrub totals: %w", err)
 	}
-	run, err := scanVerifyRun(db.Pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
+	run, err := scanVerifyRun(db.pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
 		WHERE r.state IN ('queued', 'running') ORDER BY r.state = 'running' DESC, r.id LIMIT 1`))
 	switch {
 	case err == nil:

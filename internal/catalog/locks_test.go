@@ -8,18 +8,18 @@ import (
 	"github.com/archivd/archivd/internal/pgtest"
 )
 
-func TestCLIAdvisoryLockSerialises(t *testing.T) {
+func TestLockSerialisesAndExpiredLeaseIsTakenOver(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	unlock, err := db.AdvisoryLock(ctx, 42)
+	unlock, err := db.Lock(ctx, "import")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := make(chan struct{})
 	go func() {
-		u2, err := db.AdvisoryLock(ctx, 42)
+		u2, err := db.Lock(ctx, "import")
 		if err == nil {
 			u2()
 		}
@@ -35,5 +35,15 @@ func TestCLIAdvisoryLockSerialises(t *testing.T) {
 	case <-got:
 	case <-time.After(30 * time.Second):
 		t.Fatal("second lock not taken after unlock")
+	}
+	// A holder that died leaves its lease: it is taken over once expired.
+	pgtest.Exec(t, db, `INSERT INTO leases (name, holder, expires_at) VALUES ('dead', 'gone', now() - interval '1 second')`)
+	u3, err := db.Lock(ctx, "dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u3()
+	if n := pgtest.Int(t, db, `SELECT count(*) FROM leases`); n != 0 {
+		t.Fatalf("%d leases left after every unlock", n)
 	}
 }

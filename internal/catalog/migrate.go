@@ -20,7 +20,7 @@ type SchemaStatus struct {
 func (s SchemaStatus) UpToDate() bool { return s.Current == s.Latest }
 
 func (db *DB) migrator(ctx context.Context, fn func(*migrate.Migrator) error) error {
-	conn, err := db.Pool.Acquire(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("catalog: acquire connection for migrations: %w", err)
 	}
@@ -48,6 +48,17 @@ func (db *DB) Migrate(ctx context.Context) (SchemaStatus, error) {
 		return err
 	})
 	return st, err
+}
+
+// MigrateTo migrates up or down to version (tests of an upgrade roll the
+// newest migration back with it).
+func (db *DB) MigrateTo(ctx context.Context, version int32) error {
+	return db.migrator(ctx, func(m *migrate.Migrator) error {
+		if err := m.MigrateTo(ctx, version); err != nil {
+			return fmt.Errorf("catalog: migrate to version %d: %w", version, err)
+		}
+		return nil
+	})
 }
 
 // Schema reports the applied and latest schema versions.

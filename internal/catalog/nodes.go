@@ -35,7 +35,7 @@ func (db *DB) StartNode(ctx context.Context, id, hostname string) (lastStopClean
 // StopNode records a clean stop of node id: everything it had in flight
 // has been made durable.
 func (db *DB) StopNode(ctx context.Context, id string) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE nodes SET clean_stop = true, stopped_at = now(), last_seen_at = now() WHERE id = $1`, id); err != nil {
+	if _, err := db.pool.Exec(ctx, `UPDATE nodes SET clean_stop = true, stopped_at = now(), last_seen_at = now() WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("catalog: record clean stop of node %q: %w", id, err)
 	}
 	return nil
@@ -43,7 +43,7 @@ func (db *DB) StopNode(ctx context.Context, id string) error {
 
 // TouchNode refreshes last_seen_at of a running node.
 func (db *DB) TouchNode(ctx context.Context, id string) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE nodes SET last_seen_at = now() WHERE id = $1`, id); err != nil {
+	if _, err := db.pool.Exec(ctx, `UPDATE nodes SET last_seen_at = now() WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("catalog: touch node %q: %w", id, err)
 	}
 	return nil
@@ -52,7 +52,7 @@ func (db *DB) TouchNode(ctx context.Context, id string) error {
 // NodeCleanStop reports the clean_stop flag of node id.
 func (db *DB) NodeCleanStop(ctx context.Context, id string) (bool, error) {
 	var clean bool
-	err := db.Pool.QueryRow(ctx, `SELECT clean_stop FROM nodes WHERE id = $1`, id).Scan(&clean)
+	err := db.pool.QueryRow(ctx, `SELECT clean_stop FROM nodes WHERE id = $1`, id).Scan(&clean)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, fmt.Errorf("catalog: node %q: %w", id, ErrNotFound)
 	}
@@ -81,7 +81,7 @@ type LiveNode struct {
 // LiveNodes lists the nodes seen within ttl that have not stopped cleanly,
 // by the catalog's clock.
 func (db *DB) LiveNodes(ctx context.Context, ttl time.Duration) ([]LiveNode, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, hostname, last_seen_at FROM nodes
+	rows, err := db.pool.Query(ctx, `SELECT id, hostname, last_seen_at FROM nodes
 		WHERE NOT clean_stop AND last_seen_at > now() - make_interval(secs => $1) ORDER BY id`, ttl.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list live nodes: %w", err)

@@ -30,7 +30,7 @@ func (db *DB) SavePeers(ctx context.Context, peers []Peer) error {
 	for i, p := range peers {
 		ids[i], addrs[i], sources[i] = p.TorrentID, p.Addr, p.Source
 	}
-	_, err := db.Pool.Exec(ctx, `INSERT INTO peers (torrent_id, addr, source, last_seen_at)
+	_, err := db.pool.Exec(ctx, `INSERT INTO peers (torrent_id, addr, source, last_seen_at)
 		SELECT p.id, p.addr, p.source, now()
 		FROM unnest($1::bigint[], $2::text[], $3::text[]) AS p(id, addr, source)
 		WHERE EXISTS (SELECT 1 FROM torrents t WHERE t.id = p.id)
@@ -45,7 +45,7 @@ func (db *DB) SavePeers(ctx context.Context, peers []Peer) error {
 // PeersOf returns the known peers of the given torrents (all torrents when
 // ids is nil), most recently seen first, at most perTorrent per torrent.
 func (db *DB) PeersOf(ctx context.Context, ids []int64, perTorrent int) (map[int64][]Peer, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT torrent_id, addr, source, last_seen_at FROM (
+	rows, err := db.pool.Query(ctx, `SELECT torrent_id, addr, source, last_seen_at FROM (
 			SELECT p.*, row_number() OVER (PARTITION BY torrent_id ORDER BY last_seen_at DESC) AS rn
 			FROM peers p WHERE $1::bigint[] IS NULL OR torrent_id = ANY($1)) x
 		WHERE rn <= $2`, ids, perTorrent)
@@ -68,7 +68,7 @@ func (db *DB) PeersOf(ctx context.Context, ids []int64, perTorrent int) (map[int
 
 // ForgetOldPeers deletes peers not seen since before.
 func (db *DB) ForgetOldPeers(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM peers WHERE last_seen_at < $1`, before)
+	tag, err := db.pool.Exec(ctx, `DELETE FROM peers WHERE last_seen_at < $1`, before)
 	if err != nil {
 		return 0, fmt.Errorf("catalog: forget old peers: %w", err)
 	}

@@ -56,7 +56,7 @@ type PieceUpdate struct {
 // LoadPieces reads the recorded state of a torrent's n pieces in one query.
 func (db *DB) LoadPieces(ctx context.Context, torrentID int64, n int) (PieceStates, error) {
 	ps := PieceStates{N: n, Known: NewBits(n), Complete: NewBits(n)}
-	rows, err := db.Pool.Query(ctx, `SELECT chunk, known, complete FROM piece_chunks WHERE torrent_id = $1`, torrentID)
+	rows, err := db.pool.Query(ctx, `SELECT chunk, known, complete FROM piece_chunks WHERE torrent_id = $1`, torrentID)
 	if err != nil {
 		return ps, fmt.Errorf("catalog: load piece state of torrent %d: %w", torrentID, err)
 	}
@@ -96,6 +96,9 @@ func (db *DB) StorePieces(ctx context.Context, updates map[int64][]PieceUpdate) 
 		}
 		return nil
 	})
+	if isForeignKeyViolation(err) {
+		return fmt.Errorf("catalog: record piece state: %w: %w", ErrTorrentGone, err)
+	}
 	if err != nil {
 		return fmt.Errorf("catalog: record piece state: %w", err)
 	}
@@ -213,7 +216,7 @@ func (db *DB) LoadPiecesOf(ctx context.Context, counts map[int64]int) (map[int64
 		ids = append(ids, id)
 		out[id] = PieceStates{N: n, Known: NewBits(n), Complete: NewBits(n)}
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT torrent_id, chunk, known, complete FROM piece_chunks WHERE torrent_id = ANY($1)`, ids)
+	rows, err := db.pool.Query(ctx, `SELECT torrent_id, chunk, known, complete FROM piece_chunks WHERE torrent_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: load piece state of %d torrents: %w", len(ids), err)
 	}

@@ -22,7 +22,7 @@ type Placement struct {
 
 // Placements lists the placement of every torrent not removed.
 func (db *DB) Placements(ctx context.Context) ([]Placement, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT t.id, t.name, c.name, t.infohash, t.data_dir,
+	rows, err := db.pool.Query(ctx, `SELECT t.id, t.name, c.name, t.infohash, t.data_dir,
 		NOT coalesce((SELECT count(*) = 1 AND bool_and(f.path = t.name) FROM torrent_files f WHERE f.torrent_id = t.id), false)
 		FROM torrents t JOIN collections c ON c.id = t.collection_id WHERE t.state <> 'removed'`)
 	if err != nil {

@@ -44,12 +44,8 @@ func TestCLIPlacementsFindingsAndForcedCollectionRemoval(t *testing.T) {
 	if len(ps) != 3 || owns["one.bin"] || !owns["multi"] || !owns["magnet"] {
 		t.Fatalf("placements %+v", ps)
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO findings (torrent_id, piece, kind) VALUES ($1, 0, 'hash_mismatch'), ($1, 1, 'io_error')`, single.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Pool.Exec(ctx, `UPDATE findings SET state = 'repaired' WHERE piece = 1`); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, db, `INSERT INTO findings (torrent_id, piece, kind) VALUES ($1, 0, 'hash_mismatch'), ($1, 1, 'io_error')`, single.ID)
+	pgtest.Exec(t, db, `UPDATE findings SET state = 'repaired' WHERE piece = 1`)
 	if n, err := db.OpenFindingCount(ctx, single.ID); err != nil || n != 1 {
 		t.Fatalf("open findings %d %v", n, err)
 	}

@@ -26,7 +26,7 @@ type OpsStats struct {
 func (db *DB) OpsSnapshot(ctx context.Context) (OpsStats, error) {
 	st := OpsStats{TorrentsByState: map[string]int{"active": 0, "paused": 0, "unavailable": 0}}
 	var byState map[string]int
-	err := db.Pool.QueryRow(ctx, `SELECT
+	err := db.pool.QueryRow(ctx, `SELECT
 		(SELECT coalesce(jsonb_object_agg(s, n), '{}') FROM (
 			SELECT CASE WHEN availability = 'unavailable' THEN 'unavailable' ELSE state END AS s, count(*) AS n
 			FROM torrents WHERE state <> 'removed' GROUP BY 1) x),

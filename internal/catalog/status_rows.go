@@ -33,7 +33,7 @@ type TorrentRow struct {
 
 // TorrentRows lists every torrent not removed.
 func (db *DB) TorrentRows(ctx context.Context) ([]TorrentRow, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT t.id, t.name, encode(t.infohash, 'hex'), c.name, t.state, c.state,
+	rows, err := db.pool.Query(ctx, `SELECT t.id, t.name, encode(t.infohash, 'hex'), c.name, t.state, c.state,
 		t.availability, t.availability_reason, coalesce(t.total_length, 0), coalesce(t.piece_count, 0),
 		coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p WHERE p.torrent_id = t.id), 0)::bigint,
 		(SELECT count(*) FROM findings f WHERE f.torrent_id = t.id AND f.state <> 'repaired'),
@@ -65,7 +65,7 @@ type Event struct {
 
 // TorrentEvents returns a torrent's latest events, newest first.
 func (db *DB) TorrentEvents(ctx context.Context, torrentID int64, limit int) ([]Event, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT at, kind, message FROM events WHERE torrent_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+	rows, err := db.pool.Query(ctx, `SELECT at, kind, message FROM events WHERE torrent_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
 		torrentID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: events of torrent %d: %w", torrentID, err)

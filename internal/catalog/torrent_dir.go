@@ -18,7 +18,7 @@ type DirFile struct {
 // TorrentDirFiles returns, by path, the recorded torrent_dir files of a
 // collection whose torrent is still in the catalog, in one query.
 func (db *DB) TorrentDirFiles(ctx context.Context, collectionID int64) (map[string]DirFile, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT f.path, f.size, f.mtime_ns, f.infohash FROM torrent_dir_files f
+	rows, err := db.pool.Query(ctx, `SELECT f.path, f.size, f.mtime_ns, f.infohash FROM torrent_dir_files f
 		JOIN torrents t ON t.infohash = f.infohash WHERE f.collection_id = $1`, collectionID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list torrent_dir files of collection %d: %w", collectionID, err)
@@ -43,7 +43,7 @@ func (db *DB) TorrentDirFiles(ctx context.Context, collectionID int64) (map[stri
 // RecordTorrentDirFile remembers a torrent_dir file whose torrent is in
 // the catalog (just imported, or there before).
 func (db *DB) RecordTorrentDirFile(ctx context.Context, collectionID int64, f DirFile) error {
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO torrent_dir_files (collection_id, path, size, mtime_ns, infohash)
+	if _, err := db.pool.Exec(ctx, `INSERT INTO torrent_dir_files (collection_id, path, size, mtime_ns, infohash)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (collection_id, path) DO UPDATE
 		SET size = EXCLUDED.size, mtime_ns = EXCLUDED.mtime_ns, infohash = EXCLUDED.infohash`,
 		collectionID, f.Path, f.Size, f.MtimeNS, f.InfoHash[:]); err != nil {

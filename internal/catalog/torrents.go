@@ -168,7 +168,7 @@ func (db *DB) SetMetainfo(ctx context.Context, id int64, name string, metainfo [
 
 // TorrentByID returns one torrent.
 func (db *DB) TorrentByID(ctx context.Context, id int64) (Torrent, error) {
-	t, err := scanTorrent(db.Pool.QueryRow(ctx, `SELECT `+torrentCols+torrentFrom+` WHERE t.id = $1`, id))
+	t, err := scanTorrent(db.pool.QueryRow(ctx, `SELECT `+torrentCols+torrentFrom+` WHERE t.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Torrent{}, fmt.Errorf("catalog: torrent %d: %w", id, ErrNotFound)
 	}
@@ -187,7 +187,7 @@ func (db *DB) TorrentByRef(ctx context.Context, ref string) (Torrent, error) {
 		q += ` OR encode(t.infohash, 'hex') LIKE $2`
 		args = append(args, strings.ToLower(ref)+"%")
 	}
-	rows, err := db.Pool.Query(ctx, q+`) LIMIT 2`, args...)
+	rows, err := db.pool.Query(ctx, q+`) LIMIT 2`, args...)
 	if err != nil {
 		return Torrent{}, fmt.Errorf("catalog: find torrent %q: %w", ref, err)
 	}
@@ -240,7 +240,7 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 	if f.Runnable {
 		q += ` AND t.state = 'active' AND c.state = 'active'`
 	}
-	rows, err := db.Pool.Query(ctx, q+` ORDER BY c.name, t.name, t.id`, args...)
+	rows, err := db.pool.Query(ctx, q+` ORDER BY c.name, t.name, t.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list torrents: %w", err)
 	}
@@ -253,7 +253,7 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 
 // SetTorrentState sets state (TorrentActive, TorrentPaused) of a torrent.
 func (db *DB) SetTorrentState(ctx context.Context, id int64, state TorrentState) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET state = $2, updated_at = now() WHERE id = $1`, id, state); err != nil {
+	if _, err := db.pool.Exec(ctx, `UPDATE torrents SET state = $2, updated_at = now() WHERE id = $1`, id, state); err != nil {
 		return fmt.Errorf("catalog: set torrent %d %s: %w", id, state, err)
 	}
 	return nil
@@ -261,7 +261,7 @@ func (db *DB) SetTorrentState(ctx context.Context, id int64, state TorrentState)
 
 // DeleteTorrent removes a torrent and everything recorded about it.
 func (db *DB) DeleteTorrent(ctx context.Context, id int64) error {
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM torrents WHERE id = $1`, id); err != nil {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM torrents WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("catalog: remove torrent %d: %w", id, err)
 	}
 	return nil
@@ -284,7 +284,7 @@ func (db *DB) AddTransfers(ctx context.Context, ts []Transfer) error {
 	for i, t := range ts {
 		ids[i], ups[i], downs[i] = t.TorrentID, t.Up, t.Down
 	}
-	if _, err := db.Pool.Exec(ctx, `UPDATE torrents t SET uploaded_bytes = t.uploaded_bytes + d.up,
+	if _, err := db.pool.Exec(ctx, `UPDATE torrents t SET uploaded_bytes = t.uploaded_bytes + d.up,
 		downloaded_bytes = t.downloaded_bytes + d.down
 		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(id, up, down) WHERE t.id = d.id`,
 		ids, ups, downs); err != nil {
@@ -296,7 +296,7 @@ func (db *DB) AddTransfers(ctx context.Context, ts []Transfer) error {
 // ExistingTorrents reports which of ids still exist (the seeder's store
 // drops piece states of torrents deleted while they waited for a commit).
 func (db *DB) ExistingTorrents(ctx context.Context, ids []int64) (map[int64]bool, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id FROM torrents WHERE id = ANY($1)`, ids)
+	rows, err := db.pool.Query(ctx, `SELECT id FROM torrents WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: look up torrents: %w", err)
 	}

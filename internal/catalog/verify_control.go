@@ -96,7 +96,7 @@ const (
 func (db *DB) VerifyRunControl(ctx context.Context, id int64) (RunControl, error) {
 	var state RunState
 	var paused bool
-	err := db.Pool.QueryRow(ctx, `SELECT state, paused_at IS NOT NULL FROM verify_runs WHERE id = $1`, id).Scan(&state, &paused)
+	err := db.pool.QueryRow(ctx, `SELECT state, paused_at IS NOT NULL FROM verify_runs WHERE id = $1`, id).Scan(&state, &paused)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return RunStopped, nil
@@ -114,7 +114,7 @@ func (db *DB) VerifyRunControl(ctx context.Context, id int64) (RunControl, error
 // (pending, no lease) when it stops for a pause: the next claim takes
 // them at once instead of after the lease expires.
 func (db *DB) ReleaseVerifyJobs(ctx context.Context, runID int64, owner string) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE verify_jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL
+	if _, err := db.pool.Exec(ctx, `UPDATE verify_jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL
 		WHERE run_id = $1 AND lease_owner = $2 AND state = 'running'`, runID, owner); err != nil {
 		return fmt.Errorf("catalog: release jobs of verify run %d: %w", runID, err)
 	}
@@ -124,7 +124,7 @@ func (db *DB) ReleaseVerifyJobs(ctx context.Context, runID int64, owner string) 
 // ActiveVerifyRuns lists the runs queued or running (paused included),
 // oldest first.
 func (db *DB) ActiveVerifyRuns(ctx context.Context) ([]VerifyRun, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r WHERE r.state IN ('queued', 'running') ORDER BY r.id`)
+	rows, err := db.pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r WHERE r.state IN ('queued', 'running') ORDER BY r.id`)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list active verify runs: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 // VerifyRunTorrentsLeft lists the torrents of a run that still have jobs
 // to do (pending, or running under a lease).
 func (db *DB) VerifyRunTorrentsLeft(ctx context.Context, runID int64) ([]int64, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT torrent_id FROM verify_jobs
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT torrent_id FROM verify_jobs
 		WHERE run_id = $1 AND state IN ('pending', 'running') ORDER BY torrent_id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: torrents left in verify run %d: %w", runID, err)
@@ -28,7 +28,7 @@ func (db *DB) VerifyRunTorrentsLeft(ctx context.Context, runID int64) ([]int64, 
 // torrents (one device's, when a run reads several devices in parallel).
 func (db *DB) ClaimVerifyJobAmong(ctx context.Context, runID int64, torrents []int64, owner string, now time.Time, lease time.Duration) (VerifyJob, bool, error) {
 	var j VerifyJob
-	err := db.Pool.QueryRow(ctx, `UPDATE verify_jobs SET state = 'running', lease_owner = $2, lease_expires_at = $4,
+	err := db.pool.QueryRow(ctx, `UPDATE verify_jobs SET state = 'running', lease_owner = $2, lease_expires_at = $4,
 		attempts = attempts + 1, updated_at = $3
 		WHERE id = (SELECT id FROM verify_jobs WHERE run_id = $1 AND torrent_id = ANY($5)
 			AND (state = 'pending' OR (state = 'running' AND lease_expires_at < $3))

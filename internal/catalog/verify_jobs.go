@@ -45,7 +45,7 @@ func (db *DB) EnsureVerifyRanges(ctx context.Context, torrentID int64, pieceCoun
 func (db *DB) PlanVerifyJobs(ctx context.Context, runID int64, torrentIDs []int64, dueBefore *time.Time) (int, int64, error) {
 	var jobs int
 	var bytes int64
-	err := db.Pool.QueryRow(ctx, `WITH ins AS (
+	err := db.pool.QueryRow(ctx, `WITH ins AS (
 		INSERT INTO verify_jobs (run_id, torrent_id, first_piece, piece_count)
 		SELECT $1, r.torrent_id, r.first_piece, r.piece_count FROM verify_ranges r
 		WHERE r.torrent_id = ANY($2) AND ($3::timestamptz IS NULL OR r.last_verified_at IS NULL OR r.last_verified_at < $3)
@@ -74,7 +74,7 @@ type VerifyJob struct {
 // the work happens outside any transaction.
 func (db *DB) ClaimVerifyJob(ctx context.Context, runID int64, owner string, now time.Time, lease time.Duration) (VerifyJob, bool, error) {
 	var j VerifyJob
-	err := db.Pool.QueryRow(ctx, `UPDATE verify_jobs SET state = 'running', lease_owner = $2, lease_expires_at = $4,
+	err := db.pool.QueryRow(ctx, `UPDATE verify_jobs SET state = 'running', lease_owner = $2, lease_expires_at = $4,
 		attempts = attempts + 1, updated_at = $3
 		WHERE id = (SELECT id FROM verify_jobs WHERE run_id = $1
 			AND (state = 'pending' OR (state = 'running' AND lease_expires_at < $3))
@@ -95,7 +95,7 @@ var ErrLeaseLost = errors.New("verify job lease lost")
 
 // ExtendVerifyLease moves a job's lease to until, if owner still holds it.
 func (db *DB) ExtendVerifyLease(ctx context.Context, jobID int64, owner string, until time.Time) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE verify_jobs SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
+	tag, err := db.pool.Exec(ctx, `UPDATE verify_jobs SET lease_expires_at = $3 WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
 		jobID, owner, until)
 	if err != nil {
 		return fmt.Errorf("catalog: extend lease of verify job %d: %w", jobID, err)
@@ -109,7 +109,7 @@ func (db *DB) ExtendVerifyLease(ctx context.Context, jobID int64, owner string, 
 // RemainingVerifyJobs counts a run's jobs not done.
 func (db *DB) RemainingVerifyJobs(ctx context.Context, runID int64) (int, error) {
 	var n int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM verify_jobs WHERE run_id = $1 AND state IN ('pending', 'running')`, runID).Scan(&n); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM verify_jobs WHERE run_id = $1 AND state IN ('pending', 'running')`, runID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("catalog: count jobs of verify run %d: %w", runID, err)
 	}
 	return n, nil
@@ -117,7 +117,7 @@ func (db *DB) RemainingVerifyJobs(ctx context.Context, runID int64) (int, error)
 
 // FailVerifyJob marks a job failed (it is not retried in this run).
 func (db *DB) FailVerifyJob(ctx context.Context, jobID int64, errText string, now time.Time) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE verify_jobs SET state = 'failed', error = $2, updated_at = $3 WHERE id = $1`, jobID, errText, now); err != nil {
+	if _, err := db.pool.Exec(ctx, `UPDATE verify_jobs SET state = 'failed', error = $2, updated_at = $3 WHERE id = $1`, jobID, errText, now); err != nil {
 		return fmt.Errorf("catalog: fail verify job %d: %w", jobID, err)
 	}
 	return nil
@@ -133,7 +133,7 @@ type VerifyTorrentStat struct {
 // VerifyRunTorrentStats returns, per torrent of a run, the pieces checked
 // (of done ranges) and the pieces of the findings it saw that are not repaired.
 func (db *DB) VerifyRunTorrentStats(ctx context.Context, runID int64) ([]VerifyTorrentStat, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT j.torrent_id, sum(j.piece_count)::bigint,
+	rows, err := db.pool.Query(ctx, `SELECT j.torrent_id, sum(j.piece_count)::bigint,
 		(SELECT coalesce(sum(f.piece_count), 0)::bigint FROM findings f
 			WHERE f.last_run_id = $1 AND f.torrent_id = j.torrent_id AND f.state <> 'repaired')
 		FROM verify_jobs j WHERE j.run_id = $1 AND j.state = 'done' GROUP BY j.torrent_id ORDER BY j.torrent_id`, runID)

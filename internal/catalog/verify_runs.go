@@ -51,7 +51,7 @@ func scanVerifyRun(row pgx.Row) (VerifyRun, error) {
 // CreateVerifyRun queues a run; the insert wakes daemons through NOTIFY.
 func (db *DB) CreateVerifyRun(ctx context.Context, kind RunKind, scope []byte, nodeID string, now time.Time) (int64, error) {
 	var id int64
-	err := db.Pool.QueryRow(ctx, `INSERT INTO verify_runs (kind, scope, node_id, requested_at) VALUES ($1, $2, nullif($3, ''), $4) RETURNING id`,
+	err := db.pool.QueryRow(ctx, `INSERT INTO verify_runs (kind, scope, node_id, requested_at) VALUES ($1, $2, nullif($3, ''), $4) RETURNING id`,
 		kind, scope, nodeID, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("catalog: queue %s verify run: %w", kind, err)
@@ -63,7 +63,7 @@ func (db *DB) CreateVerifyRun(ctx context.Context, kind RunKind, scope []byte, n
 // (claim-then-commit: the row is locked with SKIP LOCKED and set running
 // in one statement, so two daemons never start the same run).
 func (db *DB) ClaimVerifyRun(ctx context.Context, kinds []RunKind, nodeID string, now time.Time) (VerifyRun, bool, error) {
-	r, err := scanVerifyRun(db.Pool.QueryRow(ctx, `UPDATE verify_runs r SET state = 'running', started_at = $3, node_id = $2
+	r, err := scanVerifyRun(db.pool.QueryRow(ctx, `UPDATE verify_runs r SET state = 'running', started_at = $3, node_id = $2
 		WHERE r.id = (SELECT id FROM verify_runs WHERE state = 'queued' AND kind = ANY($1) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
 		RETURNING `+verifyRunCols, kinds, nodeID, now))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -81,7 +81,7 @@ func (db *DB) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
 	if id == 0 {
 		q = `SELECT ` + verifyRunCols + ` FROM verify_runs r WHERE $1 = 0 ORDER BY r.id DESC LIMIT 1`
 	}
-	r, err := scanVerifyRun(db.Pool.QueryRow(ctx, q, id))
+	r, err := scanVerifyRun(db.pool.QueryRow(ctx, q, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return VerifyRun{}, fmt.Errorf("catalog: verify run %d: %w", id, ErrNotFound)
 	}
@@ -94,7 +94,7 @@ func (db *DB) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
 // UnfinishedVerifyRuns lists runs left running (by a crashed process or
 // the current one) of the given kinds, oldest first.
 func (db *DB) UnfinishedVerifyRuns(ctx context.Context, kinds []RunKind) ([]VerifyRun, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
+	rows, err := db.pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
 		WHERE r.state = 'running' AND r.kind = ANY($1) ORDER BY r.id`, kinds)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list unfinished verify runs: %w", err)
@@ -125,7 +125,7 @@ func (db *DB) FinishVerifyRun(ctx context.Context, id int64, state RunState, err
 
 // SetVerifyRunPlanned records the bytes a run plans to read.
 func (db *DB) SetVerifyRunPlanned(ctx context.Context, id, bytes int64) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE verify_runs SET bytes_planned = $2 WHERE id = $1`, id, bytes); err != nil {
+	if _, err := db.pool.Exec(ctx, `UPDATE verify_runs SET bytes_planned = $2 WHERE id = $1`, id, bytes); err != nil {
 		return fmt.Errorf("catalog: record plan of verify run %d: %w", id, err)
 	}
 	return nil
@@ -133,7 +133,7 @@ func (db *DB) SetVerifyRunPlanned(ctx context.Context, id, bytes int64) error {
 
 // VerifyRuns returns the latest limit verification runs, newest first.
 func (db *DB) VerifyRuns(ctx context.Context, limit int) ([]VerifyRun, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r ORDER BY r.id DESC LIMIT $1`, limit)
+	rows, err := db.pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r ORDER BY r.id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list verify runs: %w", err)
 	}
@@ -147,7 +147,7 @@ func (db *DB) VerifyRuns(ctx context.Context, limit int) ([]VerifyRun, error) {
 // LastFinishedVerifyRun returns the most recent run that has finished (any result),
 // or ok=false when none has.
 func (db *DB) LastFinishedVerifyRun(ctx context.Context) (r VerifyRun, ok bool, err error) {
-	r, err = scanVerifyRun(db.Pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
+	r, err = scanVerifyRun(db.pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
 		WHERE r.finished_at IS NOT NULL ORDER BY r.finished_at DESC, r.id DESC LIMIT 1`))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return VerifyRun{}, false, nil

@@ -28,9 +28,7 @@ func TestVerifyRunReadModelCountsFindings(t *testing.T) {
 	if err != nil || !ok || run.ID != id || run.State != "running" || run.NodeID != "node-a" || run.Findings != 0 {
 		t.Fatalf("claim = %+v, %v, %v", run, ok, err)
 	}
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO findings (run_id, torrent_id, piece, kind) VALUES ($1, $2, 0, 'hash_mismatch'), ($1, $2, 1, 'io_error')`, id, tor); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, db, `INSERT INTO findings (run_id, torrent_id, piece, kind) VALUES ($1, $2, 0, 'hash_mismatch'), ($1, $2, 1, 'io_error')`, id, tor)
 	if err := db.FinishVerifyRun(ctx, id, "done", "", now.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}

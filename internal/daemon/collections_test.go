@@ -10,6 +10,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
@@ -35,17 +36,6 @@ func torrentIn(t *testing.T, root, dir, name string) *torrentfile.Torrent {
 		t.Fatal(err)
 	}
 	return tf
-}
-
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func TestConfigCollectionsAreReconciledAtStartAndOnSIGHUP(t *testing.T) {
@@ -79,7 +69,7 @@ func TestConfigCollectionsAreReconciledAtStartAndOnSIGHUP(t *testing.T) {
 		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "books imported after SIGHUP", func() bool {
+		testutil.Eventually(t, 20*time.Second, "books imported after SIGHUP", func() bool {
 			tor, err := d.DB.TorrentByRef(ctx, books.Name)
 			return err == nil && tor.Collection == "books"
 		})
@@ -123,13 +113,13 @@ func TestPruneRemovesOnlyUndeclaredConfigCollections(t *testing.T) {
 			}
 		}
 		hup() // undeclared but prune_collections false: kept
-		waitUntil(t, "first reload", func() bool { return d.Config() == &kept })
+		testutil.Eventually(t, 20*time.Second, "first reload", func() bool { return d.Config() == &kept })
 		time.Sleep(200 * time.Millisecond)
 		if _, err := d.DB.Collection(ctx, "gone"); err != nil {
 			t.Fatalf("collection removed without prune_collections: %v", err)
 		}
 		hup()
-		waitUntil(t, "collection pruned", func() bool {
+		testutil.Eventually(t, 20*time.Second, "collection pruned", func() bool {
 			_, err := d.DB.Collection(ctx, "gone")
 			return err != nil
 		})

@@ -49,6 +49,8 @@ type Daemon struct {
 	speedWake  chan struct{}        // reload -> speedLoop
 	intakeWake chan struct{}        // reload -> intakeLoop
 	blocklist  *seeder.Blocklist    // network.blocklist_file, re-read on reload
+	// changes is the one catalog change listener, shared by seeder and verify.
+	changes *catalog.Notifier
 }
 
 // Config is the configuration in force (replaced by a successful reload).
@@ -83,6 +85,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := reconcileCollections(ctx, db, cfg, log); err != nil {
 		return err
 	}
+	d.changes = db.NewNotifier(log)
 	scfg, err := d.seederConfig(cfg)
 	if err != nil {
 		return err
@@ -91,6 +94,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.LogLevel != nil {
 		scfg.LogLevel = o.LogLevel.Get
 	}
+	scfg.Changes = d.changes
 	if d.Seeder, err = seeder.New(scfg, db); err != nil {
 		return err
 	}
@@ -115,6 +119,7 @@ func Run(ctx context.Context, o Options) error {
 
 func (d *Daemon) run(ctx context.Context, o Options) error {
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.changes.Run(gctx) })
 	g.Go(func() error {
 		d.live.running.Store(true)
 		defer d.live.running.Store(false)

@@ -15,6 +15,7 @@ func (d *Daemon) newVerify(cfg *config.Config) (*verify.Service, error) {
 	vcfg.Uploaded = d.Seeder.UploadedTotal
 	vcfg.Observer = d.observer
 	vcfg.Heartbeats = d.beats
+	vcfg.Changes = d.changes
 	return verify.NewService(vcfg, d.DB)
 }
 

@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -91,21 +93,22 @@ func TestCatalogPoolExhaustedIsWarnAndClears(t *testing.T) {
 	db := pgtest.New(t)
 	ev := New(db, nil, Config{DataDir: t.TempDir()})
 	ctx := ctxT(t)
-	var unlocks []func()
-	for i := int32(0); i < db.PoolStats().Max; i++ {
-		u, err := db.AdvisoryLock(ctx, int64(1000+i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		unlocks = append(unlocks, u)
+	// Every pool connection waits on a table lock held outside the pool.
+	release := pgtest.Hold(t, db, `LOCK TABLE nodes IN ACCESS EXCLUSIVE MODE`)
+	var waiting sync.WaitGroup
+	max := db.PoolStats().Max
+	for range max {
+		waiting.Add(1)
+		go func() { defer waiting.Done(); _ = db.TouchNode(ctx, "pool-holder") }()
 	}
+	defer waiting.Wait()
+	testutil.Eventually(t, 30*time.Second, "every pool connection taken", func() bool { return db.PoolStats().Acquired == max })
 	rep := ev.Evaluate(ctx)
 	if c, ok := rep.Raised(CatalogDegraded); !ok || c.Severity != Warn || !strings.Contains(c.Summary, "connections") {
 		t.Fatalf("pool exhausted: %+v", rep)
 	}
-	for _, u := range unlocks {
-		u()
-	}
+	release()
+	waiting.Wait()
 	if rep := ev.Evaluate(ctx); rep.Status != OK {
 		t.Fatalf("pool free: %+v", rep)
 	}

@@ -142,18 +142,15 @@ func seed(t *testing.T, db *catalog.DB) seeded {
 	must(t, db.SetTorrentState(ctx, s.paused.ID, "paused"))
 	must(t, db.SetAvailability(ctx, s.gone.ID, catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: catalog.CauseDataMissing, Reason: "data directory missing"}))
 	s.finishedAt = time.Date(2026, 11, 20, 3, 4, 5, 0, time.UTC)
-	err := db.Pool.QueryRow(ctx, `INSERT INTO verify_runs (kind, state, started_at, finished_at, bytes_planned,
+	s.runID = pgtest.Int(t, db, `INSERT INTO verify_runs (kind, state, started_at, finished_at, bytes_planned,
 		bytes_hashed, pieces_checked, pieces_failed, pieces_repaired)
 		VALUES ('scheduled', 'done', $1, $2, 10485760, 10485760, 40, 2, 1) RETURNING id`,
-		s.finishedAt.Add(-time.Minute), s.finishedAt).Scan(&s.runID)
-	must(t, err)
-	err = db.Pool.QueryRow(ctx, `INSERT INTO findings (run_id, torrent_id, piece, file_index, file_path, kind, detail)
+		s.finishedAt.Add(-time.Minute), s.finishedAt)
+	s.findingID = pgtest.Int(t, db, `INSERT INTO findings (run_id, torrent_id, piece, file_index, file_path, kind, detail)
 		VALUES ($1, $2, 7, 0, 'planet-2026.osm.pbf', 'hash_mismatch', 'sha1 differs') RETURNING id`,
-		s.runID, s.active.ID).Scan(&s.findingID)
-	must(t, err)
-	_, err = db.Pool.Exec(ctx, `INSERT INTO findings (run_id, torrent_id, piece, kind, state, repaired_at)
+		s.runID, s.active.ID)
+	pgtest.Exec(t, db, `INSERT INTO findings (run_id, torrent_id, piece, kind, state, repaired_at)
 		VALUES ($1, $2, 9, 'hash_mismatch', 'repaired', now())`, s.runID, s.active.ID)
-	must(t, err)
 	return s
 }
 

@@ -24,7 +24,7 @@ func (s *Server) Ready(context.Context) error { return s.engineAlive() }
 func (s *Server) Degraded(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	if err := s.o.DB.Pool.Ping(ctx); err != nil {
+	if err := s.o.DB.Ping(ctx); err != nil {
 		return fmt.Sprintf("catalog unreachable: %v", err)
 	}
 	if err := s.o.DB.CheckSchema(ctx); err != nil {

@@ -92,8 +92,7 @@ func TestReadyNeedsTheEngineAndReportsAnOutdatedSchemaDegraded(t *testing.T) {
 		t.Fatalf("Ready without Live: %v", err)
 	}
 	// Roll the schema back one version: CheckSchema must name it.
-	_, err = db.Pool.Exec(ctx, `UPDATE archivd_schema_version SET version = version - 1`)
-	must(t, err)
+	pgtest.Exec(t, db, `UPDATE archivd_schema_version SET version = version - 1`)
 	if d := s.Degraded(ctx); !strings.Contains(d, "outdated") {
 		t.Fatalf("Degraded with an outdated schema: %q", d)
 	}

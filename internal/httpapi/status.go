@@ -98,7 +98,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 // of failing the page, which matters most when the database is away.
 func (s *Server) statusData(ctx context.Context) statusPage {
 	p := statusPage{Version: s.o.Version, GoVersion: runtime.Version(), Now: time.Now()}
-	if err := s.o.DB.Pool.Ping(ctx); err != nil {
+	if err := s.o.DB.Ping(ctx); err != nil {
 		p.DBErr = err.Error()
 	}
 	if err := s.engineAlive(); err != nil {

@@ -73,7 +73,7 @@ func ImportDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog
 	if len(todo) == 0 {
 		return res, nil
 	}
-	unlock, err := db.AdvisoryLock(ctx, lockKey)
+	unlock, err := db.Lock(ctx, importLease)
 	if err != nil {
 		return res, err
 	}

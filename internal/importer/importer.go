@@ -14,8 +14,9 @@ import (
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
-// lockKey serialises the overlap check and insert of concurrent imports.
-const lockKey = 0x61726368697664 // "archivd"
+// importLease serialises the overlap check and insert of concurrent
+// imports (a catalog lease, so it holds behind a transaction-mode PgBouncer).
+const importLease = "import"
 
 // Add stores nt unless it is already in the catalog, overlaps another
 // torrent's files, or is a torrent archivd cannot seed (ErrUnsupported).
@@ -23,7 +24,7 @@ func Add(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) (catalog.To
 	if err := checkSeedable(nt); err != nil {
 		return catalog.Torrent{}, err
 	}
-	unlock, err := db.AdvisoryLock(ctx, lockKey)
+	unlock, err := db.Lock(ctx, importLease)
 	if err != nil {
 		return catalog.Torrent{}, err
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/archivd/archivd/internal/catalog"
 	"golang.org/x/sys/unix"
 )
 
@@ -223,20 +223,8 @@ func (s *Server) Dir() string { return s.opts.Dir }
 
 // EnsureDatabase creates database db unless it exists.
 func (s *Server) EnsureDatabase(ctx context.Context, db string) error {
-	conn, err := pgx.Connect(ctx, s.URL("postgres"))
-	if err != nil {
-		return fmt.Errorf("embedded postgres: connect: %w", err)
-	}
-	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db).Scan(&exists); err != nil {
-		return fmt.Errorf("embedded postgres: look up database %s: %w", db, err)
-	}
-	if exists {
-		return nil
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
-		return fmt.Errorf("embedded postgres: create database %s: %w", db, err)
+	if err := catalog.EnsureDatabase(ctx, s.URL("postgres"), db); err != nil {
+		return fmt.Errorf("embedded postgres: %w", err)
 	}
 	return nil
 }

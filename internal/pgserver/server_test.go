@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/archivd/archivd/internal/pgtest/rawsql"
 )
 
 // testDir returns a short directory that the postgres user can traverse.
@@ -29,16 +29,7 @@ func testDir(t *testing.T) string {
 
 func exec1(t *testing.T, url, sql string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	rawsql.Exec(t, url, sql)
 }
 
 func TestClusterIsReusedAndKeepsDataAcrossRestarts(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 )
@@ -111,9 +111,9 @@ func testLogger(t *testing.T) zerolog.Logger { return zerolog.New(zerolog.NewTes
 func connects(url string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, url)
+	db, err := catalog.Open(ctx, url)
 	if err == nil {
-		c.Close(ctx)
+		db.Close()
 	}
 	return err == nil
 }

@@ -25,7 +25,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgserver"
-	"github.com/jackc/pgx/v5"
+	"github.com/archivd/archivd/internal/pgtest/rawsql"
 )
 
 var (
@@ -100,12 +100,7 @@ func reapStale(ctx context.Context) {
 }
 
 func createTemplate(ctx context.Context) error {
-	admin, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return fmt.Errorf("pgtest: connect: %w", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+template); err != nil {
+	if err := catalog.CreateDatabase(ctx, adminURL, template, ""); err != nil {
 		return fmt.Errorf("pgtest: create template: %w", err)
 	}
 	db, err := catalog.Open(ctx, withDB(adminURL, template))
@@ -139,24 +134,16 @@ func URL(t testing.TB) string {
 	name := fmt.Sprintf("%s_t%d", template, seq.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	admin, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		t.Fatalf("pgtest: connect: %v", err)
-	}
-	defer admin.Close(ctx)
 	createMu.Lock()
-	_, err = admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template))
+	err := catalog.CreateDatabase(ctx, adminURL, name, template)
 	createMu.Unlock()
 	if err != nil {
-		t.Fatalf("pgtest: create database: %v", err)
+		t.Fatalf("pgtest: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if c, err := pgx.Connect(ctx, adminURL); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			_ = c.Close(ctx)
-		}
+		_ = catalog.DropDatabase(ctx, adminURL, name)
 	})
 	return withDB(adminURL, name)
 }
@@ -164,14 +151,60 @@ func URL(t testing.TB) string {
 // New returns an open catalog on a fresh migrated database for t.
 func New(t testing.TB) *catalog.DB {
 	t.Helper()
+	return Open(t, URL(t))
+}
+
+// Open opens the catalog at url for t (closed when t ends); Exec and Int
+// know its url.
+func Open(t testing.TB, url string) *catalog.DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db, err := catalog.Open(ctx, URL(t))
+	db, err := catalog.Open(ctx, url)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	t.Cleanup(db.Close)
+	urls.Store(db, url)
+	t.Cleanup(func() { urls.Delete(db); db.Close() })
 	return db
+}
+
+// urls maps catalogs opened by New and Open to their connection strings.
+var urls sync.Map
+
+// Exec runs sql (no catalog method does what the test needs) on the
+// database of db, which New or Open returned.
+func Exec(t testing.TB, db *catalog.DB, sql string, args ...any) {
+	t.Helper()
+	rawsql.Exec(t, urlOf(t, db), sql, args...)
+}
+
+// Int returns the single integer sql yields on the database of db.
+func Int(t testing.TB, db *catalog.DB, sql string, args ...any) int64 {
+	t.Helper()
+	return rawsql.Int(t, urlOf(t, db), sql, args...)
+}
+
+// Ints returns the first column of sql's rows on the database of db.
+func Ints(t testing.TB, db *catalog.DB, sql string, args ...any) []int64 {
+	t.Helper()
+	return rawsql.Ints(t, urlOf(t, db), sql, args...)
+}
+
+// Hold runs sql in a transaction kept open until release (or the end of
+// t) on the database of db: catalog calls touching what it locked wait.
+func Hold(t testing.TB, db *catalog.DB, sql string, args ...any) (release func()) {
+	t.Helper()
+	return rawsql.Hold(t, urlOf(t, db), sql, args...)
+}
+
+func urlOf(t testing.TB, db *catalog.DB) string {
+	t.Helper()
+	u, ok := urls.Load(db)
+	if !ok {
+		t.Fatal("pgtest: catalog not opened by pgtest.New or pgtest.Open")
+	}
+	return u.(string)
 }
 
 // Own starts a private cluster that the test may stop and start again

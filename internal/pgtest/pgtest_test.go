@@ -14,14 +14,8 @@ func TestNewGivesIsolatedMigratedDatabases(t *testing.T) {
 	if err := a.CheckSchema(ctx); err != nil {
 		t.Fatalf("schema: %v", err)
 	}
-	if _, err := a.Pool.Exec(ctx, "INSERT INTO collections (name) VALUES ('x')"); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := b.Pool.QueryRow(ctx, "SELECT count(*) FROM collections").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n != 0 {
+	Exec(t, a, "INSERT INTO collections (name) VALUES ('x')")
+	if n := Int(t, b, "SELECT count(*) FROM collections"); n != 0 {
 		t.Fatalf("database b sees %d collections of database a", n)
 	}
 }

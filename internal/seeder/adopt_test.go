@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestAdoptionHashesThroughTheScrubber: data found on disk with nothing
@@ -31,7 +32,7 @@ func TestAdoptionHashesThroughTheScrubber(t *testing.T) {
 	f.Close()
 
 	s := start(t, testConfig(t, "A"), db)
-	waitFor(t, time.Minute, "every good piece recorded complete", func() bool {
+	testutil.Eventually(t, time.Minute, "every good piece recorded complete", func() bool {
 		return completeInCatalog(t, db, row) == row.PieceCount-1
 	})
 	ps, err := db.LoadPieces(context.Background(), row.ID, row.PieceCount)
@@ -49,7 +50,7 @@ func TestAdoptionHashesThroughTheScrubber(t *testing.T) {
 	if st.DiskReadBytes != 0 {
 		t.Fatalf("the engine read %d bytes of piece data: it hashed pieces itself", st.DiskReadBytes)
 	}
-	waitFor(t, 10*time.Second, "the engine to count the adopted pieces", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the engine to count the adopted pieces", func() bool {
 		ts, ok := s.TorrentStatus(row.InfoHash)
 		return ok && ts.PiecesComplete == row.PieceCount-1
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
@@ -41,8 +42,8 @@ func TestCatalogChangesTakeEffectWithinASecond(t *testing.T) {
 	tf2, dir2 := smallTorrent(t, root, "two", 12)
 	r1 := addTorrent(t, db, tf1, dir1, true)
 	s := start(t, testConfig(t, "N"), db)
-	waitFor(t, 10*time.Second, "first torrent seeding", inEngine(s, r1.InfoHash))
-	waitFor(t, 5*time.Second, "listener up", func() bool { return s.Status().DBOK })
+	testutil.Eventually(t, 10*time.Second, "first torrent seeding", inEngine(s, r1.InfoHash))
+	testutil.Eventually(t, 5*time.Second, "listener up", func() bool { return s.Status().DBOK })
 
 	steps := []struct {
 		what   string
@@ -63,7 +64,7 @@ func TestCatalogChangesTakeEffectWithinASecond(t *testing.T) {
 		if err := st.change(); err != nil {
 			t.Fatalf("%s: %v", st.what, err)
 		}
-		waitFor(t, time.Second, st.what+" applied", st.cond)
+		testutil.Eventually(t, time.Second, st.what+" applied", st.cond)
 		t.Logf("%s applied in %v", st.what, time.Since(t0))
 	}
 	if r := s.Status().DiskReadBytes; r != 0 {
@@ -95,15 +96,13 @@ func TestMissingDataHeldUnavailableNotDownloaded(t *testing.T) {
 
 	b := start(t, testConfig(t, "B"), dbB)
 	for _, r := range []catalog.Torrent{rowB, row2} {
-		waitFor(t, 10*time.Second, "unavailable in catalog", func() bool {
+		testutil.Eventually(t, 10*time.Second, "unavailable in catalog", func() bool {
 			got, err := dbB.TorrentByID(ctx, r.ID)
 			return err == nil && got.Availability == "unavailable" && got.AvailabilityReason != ""
 		})
 	}
-	waitFor(t, 5*time.Second, "two unavailable events", func() bool {
-		var events int
-		err := dbB.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE kind = 'unavailable'`).Scan(&events)
-		return err == nil && events == 2
+	testutil.Eventually(t, 5*time.Second, "two unavailable events", func() bool {
+		return pgtest.Int(t, dbB, `SELECT count(*) FROM events WHERE kind = 'unavailable'`) == 2
 	})
 	time.Sleep(time.Second)
 	if _, ok := b.TorrentStatus(rowB.InfoHash); ok {
@@ -125,7 +124,7 @@ func TestMissingDataHeldUnavailableNotDownloaded(t *testing.T) {
 	if err := dbB.SetAvailability(ctx, rowB.ID, catalog.AvailabilityOf{State: catalog.AvailabilityOK}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, "cleared torrent seeding", inEngine(b, rowB.InfoHash))
+	testutil.Eventually(t, 2*time.Second, "cleared torrent seeding", inEngine(b, rowB.InfoHash))
 	if st := b.Status(); st.DiskWrittenBytes != 0 {
 		t.Fatalf("cleared torrent was downloaded: %+v", st)
 	}
@@ -149,7 +148,7 @@ func TestMagnetFetchesMetadataThenDownloads(t *testing.T) {
 	}
 	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
 	start(t, testConfig(t, "B"), dbB)
-	waitFor(t, 30*time.Second, "metadata in catalog", func() bool {
+	testutil.Eventually(t, 30*time.Second, "metadata in catalog", func() bool {
 		r, err := dbB.TorrentByID(ctx, rowB.ID)
 		if err == nil && r.HasMetainfo() {
 			rowB = r
@@ -161,7 +160,7 @@ func TestMagnetFetchesMetadataThenDownloads(t *testing.T) {
 	if err != nil || len(files) != len(tf.Files) || rowB.PieceCount != tf.PieceCount {
 		t.Fatalf("stored files %v (%v), pieces %d", files, err, rowB.PieceCount)
 	}
-	waitFor(t, 30*time.Second, "magnet download complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	testutil.Eventually(t, 30*time.Second, "magnet download complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, src, dirB)
 }
 
@@ -181,7 +180,7 @@ func TestMarkBadRefetchesPiece(t *testing.T) {
 	rowB := addTorrent(t, dbB, tf, dirB, true)
 	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
 	b := start(t, testConfig(t, "B"), dbB)
-	waitFor(t, 10*time.Second, "B seeding", inEngine(b, rowB.InfoHash))
+	testutil.Eventually(t, 10*time.Second, "B seeding", inEngine(b, rowB.InfoHash))
 	f, err := os.OpenFile(filepath.Join(dirB, "x.bin"), os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +196,7 @@ func TestMarkBadRefetchesPiece(t *testing.T) {
 	if err != nil || !ps.Known.Get(1) || ps.Complete.Get(1) {
 		t.Fatalf("piece 1 not durably not-complete after MarkBad: %v", err)
 	}
-	waitFor(t, 20*time.Second, "piece 1 repaired", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	testutil.Eventually(t, 20*time.Second, "piece 1 repaired", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, src, dirB)
 	// A delivered it: its listen address and the client name of its
 	// extended handshake. Told once.
@@ -219,7 +218,6 @@ func TestMarkBadRefetchesPiece(t *testing.T) {
 // registered (a relative data directory) is left out with one event, even
 // over repeated reconciles, while a good one seeds.
 func TestBadTorrentDoesNotStopOthers(t *testing.T) {
-	ctx := context.Background()
 	db := openDB(t, pgtest.URL(t))
 	root := t.TempDir()
 	tfGood, dirGood := smallTorrent(t, root, "good", 61)
@@ -227,7 +225,7 @@ func TestBadTorrentDoesNotStopOthers(t *testing.T) {
 	good := addTorrent(t, db, tfGood, dirGood, true)
 	bad := addTorrent(t, db, tfBad, "relative/bad", false)
 	s := start(t, testConfig(t, "N"), db)
-	waitFor(t, 10*time.Second, "good torrent seeding", inEngine(s, good.InfoHash))
+	testutil.Eventually(t, 10*time.Second, "good torrent seeding", inEngine(s, good.InfoHash))
 	for range 3 {
 		s.requestFull()
 		time.Sleep(200 * time.Millisecond)
@@ -235,9 +233,8 @@ func TestBadTorrentDoesNotStopOthers(t *testing.T) {
 	if _, ok := s.TorrentStatus(bad.InfoHash); ok {
 		t.Fatal("torrent with a relative data directory is in the engine")
 	}
-	var n int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE kind = 'seeder_add_failed' AND torrent_id = $1`, bad.ID).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("add-failed events: %d (%v), want 1", n, err)
+	if n := pgtest.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'seeder_add_failed' AND torrent_id = $1`, bad.ID); n != 1 {
+		t.Fatalf("add-failed events: %d, want 1", n)
 	}
 }
 
@@ -252,10 +249,10 @@ func TestRememberedPeerDialledAgain(t *testing.T) {
 	rowB := addTorrent(t, dbB, tf, dirB, false)
 	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
 	b := start(t, testConfig(t, "B"), dbB)
-	waitFor(t, 10*time.Second, "B downloading", func() bool { _, ok := b.TorrentStatus(rowB.InfoHash); return ok })
+	testutil.Eventually(t, 10*time.Second, "B downloading", func() bool { _, ok := b.TorrentStatus(rowB.InfoHash); return ok })
 	time.Sleep(time.Second) // B's first dial fails: A does not have the torrent
 	rowA := addTorrent(t, dbA, tf, src, true)
-	waitFor(t, 5*time.Second, "A seeding", inEngine(a, rowA.InfoHash))
-	waitFor(t, 20*time.Second, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	testutil.Eventually(t, 5*time.Second, "A seeding", inEngine(a, rowA.InfoHash))
+	testutil.Eventually(t, 20*time.Second, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, src, dirB)
 }

@@ -8,10 +8,12 @@ package seeder
 import (
 	"errors"
 	"fmt"
-	"github.com/archivd/archivd/internal/heartbeat"
 	"net"
 	"time"
 
+	"github.com/archivd/archivd/internal/heartbeat"
+
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/rs/zerolog"
 )
 
@@ -54,6 +56,9 @@ type Config struct {
 	// Heartbeats gets a beat per loop and one for the engine (the
 	// daemon's watchdog); nil = none.
 	Heartbeats *heartbeat.Monitor
+	// Changes delivers catalog changes; nil = the seeder runs its own
+	// notifier (the daemon shares one between seeder and verify).
+	Changes *catalog.Notifier
 }
 
 func (c *Config) setDefaults() {

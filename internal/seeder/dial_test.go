@@ -15,6 +15,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // peerSockets is a peer listening on TCP and uTP at one loopback port,
@@ -117,12 +118,12 @@ func TestDownloadsUseTCP(t *testing.T) {
 		rowsB = append(rowsB, addTorrent(t, dbB, tf, filepath.Join(t.TempDir(), "data"), false))
 	}
 	a := start(t, testConfig(t, "A"), dbA)
-	waitFor(t, 30*time.Second, "A seeding", func() bool { return a.Status().Seeding == len(rowsA) })
+	testutil.Eventually(t, 30*time.Second, "A seeding", func() bool { return a.Status().Seeding == len(rowsA) })
 	for _, r := range rowsB {
 		seedPeer(t, dbB, r.ID, a.ListenAddr())
 	}
 	b := start(t, testConfig(t, "B"), dbB)
-	waitFor(t, time.Minute, "B complete", func() bool {
+	testutil.Eventually(t, time.Minute, "B complete", func() bool {
 		for _, r := range rowsB {
 			if completeInCatalog(t, dbB, r) != r.PieceCount {
 				return false

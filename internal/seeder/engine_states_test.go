@@ -13,6 +13,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // lockedBuffer is a log sink safe for concurrent writes.
@@ -58,7 +59,7 @@ func TestEngineStatesInCatalogWhileRunning(t *testing.T) {
 		}
 		return st
 	}
-	waitFor(t, 20*time.Second, "engine states in the catalog", func() bool {
+	testutil.Eventually(t, 20*time.Second, "engine states in the catalog", func() bool {
 		st := states()
 		return st[have.ID].State == catalog.EngineSeeding && st[want.ID].State == catalog.EngineDownloading
 	})
@@ -71,11 +72,11 @@ func TestEngineStatesInCatalogWhileRunning(t *testing.T) {
 	if err := db.SetTorrentState(ctx, want.ID, catalog.TorrentPaused); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "the paused torrent's state gone", func() bool {
+	testutil.Eventually(t, 20*time.Second, "the paused torrent's state gone", func() bool {
 		_, ok := states()[want.ID]
 		return !ok
 	})
-	waitFor(t, 20*time.Second, "'every torrent is seeding' logged", func() bool { return logs.count("every torrent is seeding") == 1 })
+	testutil.Eventually(t, 20*time.Second, "'every torrent is seeding' logged", func() bool { return logs.count("every torrent is seeding") == 1 })
 	time.Sleep(3 * stateInterval)
 	if n := logs.count("every torrent is seeding"); n != 1 {
 		t.Fatalf("'every torrent is seeding' logged %d times, want once", n)

@@ -30,11 +30,7 @@ func TestMain(m *testing.M) {
 func openDB(t *testing.T, url string) *catalog.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := catalog.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := pgtest.Open(t, url)
 	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "c"}); err != nil && !errors.Is(err, catalog.ErrExists) {
 		t.Fatal(err)
 	}
@@ -156,18 +152,6 @@ func (r *running) stop(t testing.TB) error {
 	case <-time.After(60 * time.Second):
 		t.Fatal("seeder did not stop within 60s")
 		return nil
-	}
-}
-
-// waitFor polls cond every 20ms until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

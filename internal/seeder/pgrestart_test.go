@@ -8,6 +8,7 @@ import (
 
 	"github.com/archivd/archivd/internal/pgserver"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // ownCluster starts a private PostgreSQL that the test may stop and start.
@@ -38,11 +39,11 @@ func TestPostgresRestartMidTransfer(t *testing.T) {
 	cfg := testConfig(t, "B")
 	cfg.DownloadRate = tf.TotalLength / 6 // about six seconds of transfer
 	b := start(t, cfg, dbB)
-	waitFor(t, time.Minute, "some progress", func() bool { return completeInCatalog(t, dbB, rowB) > 0 })
+	testutil.Eventually(t, time.Minute, "some progress", func() bool { return completeInCatalog(t, dbB, rowB) > 0 })
 	if err := srv.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "status degraded", func() bool { st := b.Status(); return !st.DBOK && st.Degraded != "" })
+	testutil.Eventually(t, 10*time.Second, "status degraded", func() bool { st := b.Status(); return !st.DBOK && st.Degraded != "" })
 	progress := b.Status().DiskWrittenBytes
 	time.Sleep(2 * time.Second)
 	st := b.Status()
@@ -53,18 +54,18 @@ func TestPostgresRestartMidTransfer(t *testing.T) {
 	if _, err := pgserver.Start(ctx, opts); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Minute, "B complete in its catalog", func() bool {
+	testutil.Eventually(t, 2*time.Minute, "B complete in its catalog", func() bool {
 		n, err := dbB.CompletedPieces(ctx, rowB.ID, rowB.PieceCount)
 		return err == nil && n == tf.PieceCount
 	})
-	waitFor(t, 10*time.Second, "status healthy", func() bool { return b.Status().DBOK })
+	testutil.Eventually(t, 10*time.Second, "status healthy", func() bool { return b.Status().DBOK })
 	sameFiles(t, tf, src, dirB)
 	checkRecordedPieces(t, dbB, rowB, tf)
 	// The change listener is back: a pause reaches the engine at once.
 	if err := dbB.SetTorrentState(ctx, rowB.ID, "paused"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "pause after the outage applied", notInEngine(b, rowB.InfoHash))
+	testutil.Eventually(t, time.Second, "pause after the outage applied", notInEngine(b, rowB.InfoHash))
 	if err := b.stop(t); err != nil {
 		t.Fatalf("clean stop after the outage: %v", err)
 	}

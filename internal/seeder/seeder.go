@@ -32,8 +32,8 @@ type Seeder struct {
 	lastClean   bool             // whether the previous stop of this node was clean
 	addErrs     map[int64]string // last error adding a torrent, logged once
 
-	listening atomic.Bool // the LISTEN connection is up
-	listenErr atomic.Value
+	changes    *catalog.Notifier
+	ownChanges bool // changes is the seeder's own: Run runs it
 
 	// Reconcile requests, drained by the reconcile loop.
 	reqMu   sync.Mutex
@@ -116,9 +116,13 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		wake: make(chan struct{}, 1), started: make(chan struct{}),
 		adoptSem: make(chan struct{}, runtime.NumCPU()),
 		largeQ:   make(chan addPrepared, 16), largeQueued: map[int64]bool{}, closed: make(chan struct{}),
-		engineBeat: cfg.Heartbeats.Register("torrent engine", 30*time.Second), listenAddr: firstAddr(cl)}
+		engineBeat: cfg.Heartbeats.Register("torrent engine", 30*time.Second), listenAddr: firstAddr(cl),
+		changes: cfg.Changes}
 	s.maxConns.Store(int64(cfg.MaxConnsPerTorrent))
 	s.maxConnsTotal.Store(int64(cfg.MaxConnsTotal))
+	if s.changes == nil {
+		s.changes, s.ownChanges = db.NewNotifier(cfg.Logger), true
+	}
 	return s, nil
 }
 
@@ -169,10 +173,15 @@ func (s *Seeder) Run(ctx context.Context) error {
 	storeDone := make(chan error, 1)
 	go func() { storeDone <- s.store.Run(storeCtx) }()
 
+	defer s.changes.Subscribe(s.onChange)()
+	loopFns := []func(context.Context){s.reconcileLoop, s.statsLoop, s.engineProbe}
+	if s.ownChanges {
+		loopFns = append(loopFns, func(ctx context.Context) { _ = s.changes.Run(ctx) })
+	}
 	var loops sync.WaitGroup
 	largeDone := make(chan struct{})
 	go func() { defer close(largeDone); s.largeLoop(ctx) }()
-	for _, loop := range []func(context.Context){s.reconcileLoop, s.listenLoop, s.statsLoop, s.engineProbe} {
+	for _, loop := range loopFns {
 		loops.Add(1)
 		go func() { defer loops.Done(); loop(ctx) }()
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
@@ -52,30 +53,21 @@ func TestSIGKILLBeforeCommitHashesNotFetches(t *testing.T) {
 		}
 	}
 	a := start(t, testConfig(t, "A"), dbA)
-	waitFor(t, 30*time.Second, "A seeding", func() bool { ts, ok := a.TorrentStatus(rowA.InfoHash); return ok && ts.State == "seeding" })
+	testutil.Eventually(t, 30*time.Second, "A seeding", func() bool { ts, ok := a.TorrentStatus(rowA.InfoHash); return ok && ts.State == "seeding" })
 	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
 
-	lock, err := dbB.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lock.Rollback(ctx) }()
-	if _, err := lock.Exec(ctx, `LOCK TABLE piece_chunks IN EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	release := pgtest.Hold(t, dbB, `LOCK TABLE piece_chunks IN EXCLUSIVE MODE`)
 	c := startChild(t, "B", urlB, 0)
-	waitFor(t, 2*time.Minute, "B's data on disk", func() bool { return allOnDisk(tf, dirB) })
+	testutil.Eventually(t, 2*time.Minute, "B's data on disk", func() bool { return allOnDisk(tf, dirB) })
 	c.kill(t)
-	if err := lock.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if n := completeInCatalog(t, dbB, rowB); n != 0 {
 		t.Fatalf("%d pieces recorded complete although every commit was held", n)
 	}
 
 	sent := a.Status().UploadedBytes
 	c = startChild(t, "B", urlB, 0)
-	waitFor(t, time.Minute, "B's pieces recorded complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	testutil.Eventually(t, time.Minute, "B's pieces recorded complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	c.term(t)
 	checkRecordedPieces(t, dbB, rowB, tf)
 	if again := a.Status().UploadedBytes - sent; again != 0 {

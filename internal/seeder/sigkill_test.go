@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestSIGKILLDuringDownloadLosesOnlyInFlightPieces runs the downloading
@@ -33,7 +34,7 @@ func TestSIGKILLDuringDownloadLosesOnlyInFlightPieces(t *testing.T) {
 	a := start(t, testConfig(t, "A"), dbA)
 	// B's first dial must find the torrent at A: a handshake A refuses
 	// leaves B waiting for its redial.
-	waitFor(t, 30*time.Second, "A seeding", func() bool { ts, ok := a.TorrentStatus(rowA.InfoHash); return ok && ts.State == "seeding" })
+	testutil.Eventually(t, 30*time.Second, "A seeding", func() bool { ts, ok := a.TorrentStatus(rowA.InfoHash); return ok && ts.State == "seeding" })
 	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
@@ -69,7 +70,7 @@ func TestSIGKILLDuringDownloadLosesOnlyInFlightPieces(t *testing.T) {
 		}
 	}
 	c := startChild(t, "B", urlB, rate)
-	waitFor(t, 2*time.Minute, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	testutil.Eventually(t, 2*time.Minute, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	c.term(t)
 	sameFiles(t, tf, srcA, dirB)
 	checkRecordedPieces(t, dbB, rowB, tf)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // BenchmarkDownloadRepairWatch: node B downloads a 128 MiB two-file
@@ -34,20 +35,18 @@ func BenchmarkDownloadRepairWatch(b *testing.B) {
 				dbA := benchDB(b)
 				rowA := addTorrent(b, dbA, tf, src, true)
 				a := start(b, testConfig(b, "A"), dbA)
-				waitFor(b, 10*time.Second, "A seeding", inEngine(a, rowA.InfoHash))
+				testutil.Eventually(b, 10*time.Second, "A seeding", inEngine(a, rowA.InfoHash))
 				dbB := benchDB(b)
 				rowB := addTorrent(b, dbB, tf, filepath.Join(b.TempDir(), "ds"), false)
 				seedPeer(b, dbB, rowB.ID, a.ListenAddr())
 				if watch == "all" {
-					if _, err := dbB.Pool.Exec(context.Background(), `INSERT INTO findings (torrent_id, piece, kind, state)
-						SELECT $1, p, 'hash_mismatch', 'repairing' FROM generate_series(0, $2 - 1) p`, rowB.ID, tf.PieceCount); err != nil {
-						b.Fatal(err)
-					}
+					pgtest.Exec(b, dbB, `INSERT INTO findings (torrent_id, piece, kind, state)
+						SELECT $1, p, 'hash_mismatch', 'repairing' FROM generate_series(0, $2 - 1) p`, rowB.ID, tf.PieceCount)
 				}
 				b.StartTimer()
 				began := time.Now()
 				s := start(b, testConfig(b, "B"), dbB)
-				waitFor(b, 2*time.Minute, "B complete", func() bool { return completeInCatalog(b, dbB, rowB) == tf.PieceCount })
+				testutil.Eventually(b, 2*time.Minute, "B complete", func() bool { return completeInCatalog(b, dbB, rowB) == tf.PieceCount })
 				took += time.Since(began)
 				runs = append(runs, time.Since(began))
 				b.StopTimer()
@@ -79,11 +78,7 @@ func BenchmarkDownloadRepairWatch(b *testing.B) {
 // benchDB is openDB for benchmarks: a fresh catalog with collection "c".
 func benchDB(b *testing.B) *catalog.DB {
 	b.Helper()
-	db, err := catalog.Open(context.Background(), pgtest.URL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(db.Close)
+	db := pgtest.Open(b, pgtest.URL(b))
 	if _, err := db.CreateCollection(context.Background(), catalog.Collection{Name: "c"}); err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // damage overwrites a few bytes of x.bin inside piece 1 (256 KiB pieces).
@@ -60,12 +61,12 @@ func TestRepairSourceNamesWebSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := start(t, testConfig(t, "W"), db)
-	waitFor(t, 10*time.Second, "seeding", inEngine(s, row.InfoHash))
+	testutil.Eventually(t, 10*time.Second, "seeding", inEngine(s, row.InfoHash))
 	damage(t, dir)
 	if err := s.MarkBad(ctx, row.ID, []int{1}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "piece 1 repaired", func() bool { return completeInCatalog(t, db, row) == tf.PieceCount })
+	testutil.Eventually(t, 20*time.Second, "piece 1 repaired", func() bool { return completeInCatalog(t, db, row) == tf.PieceCount })
 	sameFiles(t, tf, src, dir)
 	if got, want := s.RepairSource(row.ID, 1), "web seed "+srv.URL+"/"; got != want {
 		t.Fatalf("repair source %q, want %q", got, want)
@@ -91,11 +92,9 @@ func TestRepairSourceKnownAfterRestart(t *testing.T) {
 	if err := dbB.StorePieces(ctx, map[int64][]catalog.PieceUpdate{rowB.ID: {{Piece: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dbB.Pool.Exec(ctx, `INSERT INTO findings (torrent_id, piece, kind, state) VALUES ($1, 1, 'hash_mismatch', 'repairing')`, rowB.ID); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, dbB, `INSERT INTO findings (torrent_id, piece, kind, state) VALUES ($1, 1, 'hash_mismatch', 'repairing')`, rowB.ID)
 	b := start(t, testConfig(t, "B"), dbB)
-	waitFor(t, 20*time.Second, "piece 1 repaired", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	testutil.Eventually(t, 20*time.Second, "piece 1 repaired", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, src, dirB)
 	want := fmt.Sprintf("peer %s (%s)", a.ListenAddr(), version.DefaultExtendedHandshakeClientVersion)
 	if got := b.RepairSource(rowB.ID, 1); got != want {

@@ -64,16 +64,16 @@ type TorrentStatus struct {
 // human or scrape rates, not in a tight loop.
 func (s *Seeder) Status() Status {
 	h := s.store.Health()
-	st := Status{DBOK: h.DBOK && s.listening.Load(), PendingPieces: h.Pending,
+	listening, listenErr := s.changes.Listening()
+	st := Status{DBOK: h.DBOK && listening, PendingPieces: h.Pending,
 		DiskReadBytes: s.store.BytesRead(), DiskWrittenBytes: s.store.BytesWritten(),
 		AdoptedPieces: s.adoptedPieces.Load(), AdoptedBytes: s.adoptedBytes.Load()}
 	var why []string
 	if !h.DBOK {
 		why = append(why, fmt.Sprintf("piece states not committing (%d pending): %s", h.Pending, h.LastError))
 	}
-	if !s.listening.Load() {
-		msg, _ := s.listenErr.Load().(string)
-		why = append(why, "catalog change listener down: "+msg)
+	if !listening {
+		why = append(why, fmt.Sprintf("catalog change listener down: %v", listenErr))
 	}
 	st.Degraded = strings.Join(why, "; ")
 	for _, e := range s.entries() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
@@ -93,7 +94,7 @@ func seedArchivd(b *testing.B, tf *torrentfile.Torrent, src string) func() {
 	cfg := testConfig(b, "seed")
 	cfg.Logger = testLogger(b).Level(3) // errors only
 	s := start(b, cfg, db)
-	waitFor(b, 30*time.Second, "archivd seeding", inEngine(s, row.InfoHash))
+	testutil.Eventually(b, 30*time.Second, "archivd seeding", inEngine(s, row.InfoHash))
 	time.Sleep(500 * time.Millisecond) // announced
 	return func() { _ = s.stop(b); db.Close() }
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // startTracker runs opentracker on a free loopback port. Debian builds it
@@ -42,7 +43,7 @@ func startTracker(t *testing.T, infohashes ...[20]byte) string {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitFor(t, 5*time.Second, "tracker listening", func() bool {
+	testutil.Eventually(t, 5*time.Second, "tracker listening", func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
@@ -62,11 +63,11 @@ func TestConfigTrackerFindsPeer(t *testing.T) {
 	cfgA, cfgB := testConfig(t, "A"), testConfig(t, "B")
 	cfgA.Trackers, cfgB.Trackers = []string{tracker}, []string{tracker}
 	a := start(t, cfgA, dbA)
-	waitFor(t, 10*time.Second, "A seeding", inEngine(a, rowA.InfoHash))
+	testutil.Eventually(t, 10*time.Second, "A seeding", inEngine(a, rowA.InfoHash))
 	time.Sleep(500 * time.Millisecond) // let A announce first
 	dirB := filepath.Join(t.TempDir(), "ds")
 	rowB := addTorrent(t, dbB, tf, dirB, false)
 	start(t, cfgB, dbB)
-	waitFor(t, 30*time.Second, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	testutil.Eventually(t, 30*time.Second, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, src, dirB)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // transferSize is the multi-file torrent of the transfer tests.
@@ -34,14 +35,14 @@ func TestTransferBitIdenticalThenCleanRestartReadsNothing(t *testing.T) {
 	rowB := addTorrent(t, dbB, tf, dirB, false)
 
 	a := start(t, testConfig(t, "A"), dbA)
-	waitFor(t, 10*time.Second, "A seeding", func() bool { ts, ok := a.TorrentStatus(rowA.InfoHash); return ok && ts.State == "seeding" })
+	testutil.Eventually(t, 10*time.Second, "A seeding", func() bool { ts, ok := a.TorrentStatus(rowA.InfoHash); return ok && ts.State == "seeding" })
 	if r := a.Status().DiskReadBytes; r != 0 {
 		t.Fatalf("A read %d bytes at start of a verified torrent", r)
 	}
 	seedPeer(t, dbB, rowB.ID, a.ListenAddr())
 
 	b := start(t, testConfig(t, "B"), dbB)
-	waitFor(t, 2*time.Minute, "B complete in its catalog", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	testutil.Eventually(t, 2*time.Minute, "B complete in its catalog", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, srcA, dirB)
 	if err := b.stop(t); err != nil {
 		t.Fatalf("B clean stop: %v", err)
@@ -63,7 +64,7 @@ func TestTransferBitIdenticalThenCleanRestartReadsNothing(t *testing.T) {
 	}
 
 	b2 := start(t, testConfig(t, "B"), dbB)
-	waitFor(t, 10*time.Second, "B seeding after restart", func() bool {
+	testutil.Eventually(t, 10*time.Second, "B seeding after restart", func() bool {
 		ts, ok := b2.TorrentStatus(rowB.InfoHash)
 		return ok && ts.State == "seeding"
 	})

@@ -73,6 +73,9 @@ type Config struct {
 	// it is sampled while scrubbing); the service's scrubs slow down to
 	// BusyRate while it grows faster than BusyUpload. nil = never.
 	Uploaded func() int64
+	// Changes wakes the service when a run is queued; nil = the service
+	// runs its own notifier (the daemon shares one with the seeder).
+	Changes *catalog.Notifier
 
 	// Lease of a claimed job; extended every Lease/3 while working.
 	Lease time.Duration // default 1m

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/verify/clock"
 	"github.com/archivd/archivd/internal/verify/scrub"
@@ -50,11 +49,7 @@ func (r countReader) ReadAt(b []byte, off int64) (int, error) {
 func TestOfflineRunKilledMidRangeResumesRereadingAtMostOneRange(t *testing.T) {
 	url := pgtest.URL(t)
 	ctx := context.Background()
-	db, err := catalog.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := pgtest.Open(t, url)
 	const rangeBytes = 256 << 10
 	fx := addTorrent(t, db, t.TempDir(), "big", 16<<10, 1<<20, 1<<20) // 2 MiB, 8 ranges
 	// The child reads at 512 KiB/s: 4 s for everything, 0.5 s per range.
@@ -66,9 +61,7 @@ func TestOfflineRunKilledMidRangeResumesRereadingAtMostOneRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := func() int64 {
-		var n int64
-		_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM verify_jobs WHERE state = 'done'`).Scan(&n)
-		return n
+		return pgtest.Int(t, db, `SELECT count(*) FROM verify_jobs WHERE state = 'done'`)
 	}
 	for deadline := time.Now().Add(30 * time.Second); done() < 3; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -111,8 +104,7 @@ func TestOfflineRunKilledMidRangeResumesRereadingAtMostOneRange(t *testing.T) {
 	if read.Load() != left || left > fx.T.TotalLength-3*rangeBytes {
 		t.Fatalf("resume read %d bytes, want exactly the %d not committed", read.Load(), left)
 	}
-	var retried int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM verify_jobs WHERE run_id = $1 AND attempts > 1`, runID).Scan(&retried); err != nil || retried > 1 {
-		t.Fatalf("%d ranges were claimed twice, want at most 1 (%v)", retried, err)
+	if retried := pgtest.Int(t, db, `SELECT count(*) FROM verify_jobs WHERE run_id = $1 AND attempts > 1`, runID); retried > 1 {
+		t.Fatalf("%d ranges were claimed twice, want at most 1", retried)
 	}
 }

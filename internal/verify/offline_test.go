@@ -97,9 +97,8 @@ func TestOfflineRunFindsExactlyTheDamagedPiecesOfEachKind(t *testing.T) {
 	if r.BytesPlanned != flipped.T.TotalLength+damaged.T.TotalLength+clean.T.TotalLength || last != r.BytesHashed {
 		t.Fatalf("planned %d, hashed %d, progress %d", r.BytesPlanned, r.BytesHashed, last)
 	}
-	var unverified int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM verify_ranges WHERE last_verified_at IS NULL OR last_run_id <> $1`, runID).Scan(&unverified); err != nil || unverified != 0 {
-		t.Fatalf("%d ranges not recorded verified (%v)", unverified, err)
+	if unverified := pgtest.Int(t, db, `SELECT count(*) FROM verify_ranges WHERE last_verified_at IS NULL OR last_run_id <> $1`, runID); unverified != 0 {
+		t.Fatalf("%d ranges not recorded verified", unverified)
 	}
 	for _, f := range dfs {
 		if f.Kind == "short_file" && f.Piece == 1 && (f.FileIndex != 0 || f.FileOffset != 20_000) {

@@ -5,10 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/verify/clock"
 )
 
@@ -21,22 +20,11 @@ func TestCatalogErrorWhenAWindowOpensIsRetried(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	url := pgtest.URL(t)
-	db, err := catalog.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	if _, err := conn.Exec(ctx, `CREATE SEQUENCE refused;
+	db := pgtest.Open(t, url)
+	pgtest.Exec(t, db, `CREATE SEQUENCE refused;
 		CREATE FUNCTION refuse_run() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN PERFORM nextval('refused'); RAISE EXCEPTION 'test: catalog refuses the write'; END $$;
-		CREATE TRIGGER refuse_run BEFORE INSERT ON verify_runs FOR EACH ROW EXECUTE FUNCTION refuse_run()`); err != nil {
-		t.Fatal(err)
-	}
+		CREATE TRIGGER refuse_run BEFORE INSERT ON verify_runs FOR EACH ROW EXECUTE FUNCTION refuse_run()`)
 	start := time.Date(2026, 11, 24, 0, 59, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
 	cfg := testConfig(t)
@@ -48,11 +36,10 @@ func TestCatalogErrorWhenAWindowOpensIsRetried(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- svc.Run(ctx) }()
-	waitTrue(t, "scheduler and repair loop waiting on the clock", func() bool { return clk.Waiters() >= 2 })
+	testutil.Eventually(t, 30*time.Second, "scheduler and repair loop waiting on the clock", func() bool { return clk.Waiters() >= 2 })
 	clk.Set(start.Add(90 * time.Second)) // the window opens
-	waitTrue(t, "the refused write retried", func() bool {
-		var n int64
-		_ = conn.QueryRow(ctx, "SELECT last_value FROM refused").Scan(&n)
+	testutil.Eventually(t, 30*time.Second, "the refused write retried", func() bool {
+		n := pgtest.Int(t, db, "SELECT last_value FROM refused")
 		select {
 		case err := <-errc:
 			t.Fatalf("the service stopped on a catalog error: %v", err)
@@ -60,26 +47,13 @@ func TestCatalogErrorWhenAWindowOpensIsRetried(t *testing.T) {
 		}
 		return n >= 2
 	})
-	if _, err := conn.Exec(ctx, "DROP TRIGGER refuse_run ON verify_runs"); err != nil {
-		t.Fatal(err)
-	}
-	waitTrue(t, "the window's run queued once the catalog accepts it", func() bool {
+	pgtest.Exec(t, db, "DROP TRIGGER refuse_run ON verify_runs")
+	testutil.Eventually(t, 30*time.Second, "the window's run queued once the catalog accepts it", func() bool {
 		r := lastRun(t, db)
 		return r.ID != 0 && r.Kind == catalog.RunScheduled
 	})
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatalf("Run: %v", err)
-	}
-}
-
-func waitTrue(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

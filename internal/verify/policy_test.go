@@ -23,9 +23,7 @@ func TestCollectionIntervalOverrideDecidesWhatIsDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	hot := addTorrent(t, db, root, "hot", 16<<10, 40_000)
-	if _, err := db.Pool.Exec(ctx, `UPDATE torrents SET collection_id = (SELECT id FROM collections WHERE name = 'hot') WHERE id = $1`, hot.T.ID); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, db, `UPDATE torrents SET collection_id = (SELECT id FROM collections WHERE name = 'hot') WHERE id = $1`, hot.T.ID)
 	cfg := testConfig(t)
 	cfg.Interval = 720 * time.Hour
 	e, err := newEngine(cfg, db)
@@ -37,9 +35,7 @@ func TestCollectionIntervalOverrideDecidesWhatIsDue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Pool.Exec(ctx, `UPDATE verify_ranges SET last_verified_at = now() - interval '48 hours', last_result = 'ok'`); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, db, `UPDATE verify_ranges SET last_verified_at = now() - interval '48 hours', last_result = 'ok'`)
 	runID, err := db.CreateVerifyRun(ctx, "scheduled", []byte(`{}`), "test", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -51,13 +47,7 @@ func TestCollectionIntervalOverrideDecidesWhatIsDue(t *testing.T) {
 	if err := e.plan(ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	var ids []int64
-	rows, _ := db.Pool.Query(ctx, `SELECT DISTINCT torrent_id FROM verify_jobs WHERE run_id = $1`, runID)
-	for rows.Next() {
-		var id int64
-		_ = rows.Scan(&id)
-		ids = append(ids, id)
-	}
+	ids := pgtest.Ints(t, db, `SELECT DISTINCT torrent_id FROM verify_jobs WHERE run_id = $1`, runID)
 	if len(ids) != 1 || ids[0] != hot.T.ID {
 		t.Fatalf("planned torrents %v, want only %d (collection with a 24h interval)", ids, hot.T.ID)
 	}

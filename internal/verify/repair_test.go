@@ -17,18 +17,10 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-func startService(t *testing.T, cfg Config, db *catalog.DB) {
+func startService(t *testing.T, cfg Config, db *catalog.DB) *Service {
 	t.Helper()
 	svc, err := NewService(cfg, db)
 	if err != nil {
@@ -43,6 +35,7 @@ func startService(t *testing.T, cfg Config, db *catalog.DB) {
 			t.Errorf("Run: %v", err)
 		}
 	})
+	return svc
 }
 
 // The repairer here is NOT the swarm: it copies the good bytes back from a
@@ -90,7 +83,7 @@ func TestRepairFollowUpClosesFindingsWhenTestRepairerRewritesGoodBytesFromACopy(
 	if call.torrent != fx.T.ID || !slices.Equal(call.pieces, []int{2, 18}) {
 		t.Fatalf("MarkBad(%d, %v), want pieces 2 and 18", call.torrent, call.pieces)
 	}
-	waitFor(t, "repaired findings", func() bool {
+	testutil.Eventually(t, 30*time.Second, "repaired findings", func() bool {
 		r, err := db.VerifyRunByID(ctx, runID)
 		return err == nil && r.PiecesRepaired == 2
 	})
@@ -170,9 +163,8 @@ func TestMassFailureGuardHoldsRepairWhenDataDirIsGone(t *testing.T) {
 	if err != nil || tor.Availability != "unavailable" || !strings.Contains(tor.AvailabilityReason, "missing") {
 		t.Fatalf("torrent availability %q (%q), %v", tor.Availability, tor.AvailabilityReason, err)
 	}
-	var events int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE torrent_id = $1 AND kind = 'verify_mass_failure'`, fx.T.ID).Scan(&events); err != nil || events != 1 {
-		t.Fatalf("%d mass-failure events (%v)", events, err)
+	if events := pgtest.Int(t, db, `SELECT count(*) FROM events WHERE torrent_id = $1 AND kind = 'verify_mass_failure'`, fx.T.ID); events != 1 {
+		t.Fatalf("%d mass-failure events", events)
 	}
 	if fs := findingsOf(t, db, runID, ok.T.ID); len(fs) != 1 || fs[0].State != "repairing" {
 		t.Fatalf("findings of the healthy torrent %+v, want one repairing", fs)
@@ -239,13 +231,17 @@ func TestQueuedRunStartsAtOnceThroughNotify(t *testing.T) {
 	addTorrent(t, db, t.TempDir(), "n", 16<<10, 40_000)
 	cfg := testConfig(t)
 	cfg.Poll = time.Hour // only the NOTIFY can wake the worker
-	startService(t, cfg, db)
-	time.Sleep(200 * time.Millisecond) // let it LISTEN and go idle
+	svc := startService(t, cfg, db)
+	select { // a run queued from now on is announced
+	case <-svc.Listening():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the service did not LISTEN within 30s")
+	}
 	runID, err := RequestRun(ctx, db, "manual", Scope{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the run to finish", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the run to finish", func() bool {
 		r, err := db.VerifyRunByID(ctx, runID)
 		return err == nil && r.State == "done"
 	})
@@ -265,11 +261,11 @@ func TestRepairWithNoSourceTimesOutAndFindingStaysOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-rep.calls
-	waitFor(t, "the run to finish", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the run to finish", func() bool {
 		r, err := db.VerifyRunByID(ctx, runID)
 		return err == nil && r.State == "done"
 	})
-	waitFor(t, "finding back to open", func() bool {
+	testutil.Eventually(t, 30*time.Second, "finding back to open", func() bool {
 		fs := findingsOf(t, db, runID, fx.T.ID)
 		return len(fs) == 1 && fs[0].State == "open"
 	})
@@ -343,7 +339,7 @@ func TestRepairWithNoRecordedDeliveryIsClosedAsFoundIntact(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-rep.calls
-	waitFor(t, "repaired finding", func() bool {
+	testutil.Eventually(t, 30*time.Second, "repaired finding", func() bool {
 		fs := findingsOf(t, db, runID, fx.T.ID)
 		return len(fs) == 1 && fs[0].State == "repaired"
 	})

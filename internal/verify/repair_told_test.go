@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // onceRepairer tells a piece's source once, then "", as the seeder does.
@@ -44,21 +42,10 @@ func (r *onceRepairer) RepairSource(_ int64, piece int) string {
 func TestRepairSourceSurvivesAFailedCatalogWrite(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.URL(t)
-	db, err := catalog.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
-	if _, err := conn.Exec(ctx, `CREATE FUNCTION refuse_repaired() RETURNS trigger LANGUAGE plpgsql AS $$
+	db := pgtest.Open(t, url)
+	pgtest.Exec(t, db, `CREATE FUNCTION refuse_repaired() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN IF NEW.state = 'repaired' THEN RAISE EXCEPTION 'test: catalog refuses the write'; END IF; RETURN NEW; END $$;
-		CREATE TRIGGER refuse_repaired BEFORE UPDATE ON findings FOR EACH ROW EXECUTE FUNCTION refuse_repaired()`); err != nil {
-		t.Fatal(err)
-	}
+		CREATE TRIGGER refuse_repaired BEFORE UPDATE ON findings FOR EACH ROW EXECUTE FUNCTION refuse_repaired()`)
 	fx := addTorrent(t, db, t.TempDir(), "flaky", 16<<10, 100_000)
 	pristine, err := os.ReadFile(fx.path(0))
 	if err != nil {
@@ -84,10 +71,8 @@ func TestRepairSourceSurvivesAFailedCatalogWrite(t *testing.T) {
 	if fs := findingsOf(t, db, runID, fx.T.ID); len(fs) != 1 || fs[0].State == "repaired" {
 		t.Fatalf("finding recorded despite the trigger: %+v", fs)
 	}
-	if _, err := conn.Exec(ctx, `DROP TRIGGER refuse_repaired ON findings`); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "repaired finding", func() bool {
+	pgtest.Exec(t, db, `DROP TRIGGER refuse_repaired ON findings`)
+	testutil.Eventually(t, 30*time.Second, "repaired finding", func() bool {
 		fs := findingsOf(t, db, runID, fx.T.ID)
 		return len(fs) == 1 && fs[0].State == "repaired"
 	})

@@ -20,6 +20,8 @@ type Service struct {
 	// recheckWake: a torrent id whose catalog row changed, or 0 for all
 	// (RecheckNow); see recheckLoop.
 	recheckWake chan int64
+	changes     *catalog.Notifier
+	ownChanges  bool // changes is the service's own: Run runs it
 }
 
 // NewService checks the config (schedules, timezone, limits) and returns
@@ -36,15 +38,26 @@ func NewService(cfg Config, db *catalog.DB) (*Service, error) {
 		e.busy = newBusyGauge(cfg.Uploaded, time.Now)
 		e.busyLim = scrub.NewLimiter(BusyRate, e.clk)
 	}
-	return &Service{e: e, recheckWake: make(chan int64, 1)}, nil
+	s := &Service{e: e, recheckWake: make(chan int64, 1), changes: cfg.Changes}
+	if s.changes == nil {
+		s.changes, s.ownChanges = db.NewNotifier(cfg.Logger), true
+	}
+	return s, nil
 }
+
+// Listening is closed once the service's catalog change listener is up:
+// a run queued after that wakes the service at once, without a poll.
+func (s *Service) Listening() <-chan struct{} { return s.changes.Ready() }
 
 // Run runs the scheduler, the run worker and the repair follow-up until
 // ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	wake := make(chan struct{}, 1)
-	g.Go(func() error { return s.listen(ctx, wake) })
+	defer s.changes.Subscribe(s.onChange(wake))()
+	if s.ownChanges {
+		g.Go(func() error { return s.changes.Run(ctx) })
+	}
 	g.Go(func() error { return s.scheduleLoop(ctx) })
 	g.Go(func() error { return s.workLoop(ctx, wake) })
 	g.Go(func() error { return s.repairLoop(ctx) })
@@ -54,6 +67,26 @@ func (s *Service) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// onChange wakes the work loop when a run is queued and the re-check loop
+// when a torrent's row changed; a resync (the listener reconnected) wakes
+// the work loop, which reads the queue afresh.
+func (s *Service) onChange(wake chan<- struct{}) func(catalog.Change) {
+	return func(c catalog.Change) {
+		if c.Table == "torrents" && c.ID != 0 {
+			select {
+			case s.recheckWake <- c.ID:
+			default: // a re-check is already pending
+			}
+		}
+		if c.Resync || c.Table == "verify_runs" {
+			select {
+			case wake <- struct{}{}:
+			default: // a wake-up is already pending
+			}
+		}
+	}
 }
 
 func (s *Service) queueScheduled(ctx context.Context) error {

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/archivd/archivd/internal/catalog"
 )
 
@@ -193,7 +191,7 @@ func (s *Store) commit(ctx context.Context) error {
 		}
 	}
 	err := s.store(ctx, ups)
-	if err != nil && isForeignKeyViolation(err) {
+	if errors.Is(err, catalog.ErrTorrentGone) {
 		// A torrent was deleted from the catalog meanwhile: drop its states.
 		if err = s.dropDeleted(ctx, snap); err == nil {
 			err = s.store(ctx, updatesOf(snap))
@@ -265,9 +263,4 @@ func keys(m map[string]struct{}) []string {
 		out = append(out, k)
 	}
 	return out
-}
-
-func isForeignKeyViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23503"
 }

@@ -324,18 +324,6 @@ func corruptPiece(t testing.TB, f *fixture, dataDir string, p int) {
 	t.Fatalf("piece %d not in any file", p)
 }
 
-// eventually polls cond every 10ms until it holds or d passes.
-func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func loadPieces(t testing.TB, db *catalog.DB, f *fixture) catalog.PieceStates {
 	t.Helper()
 	ps, err := db.LoadPieces(context.Background(), f.cat.ID, f.info.NumPieces())

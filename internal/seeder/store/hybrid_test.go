@@ -23,6 +23,7 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/importer"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // ltCreateHybrid makes libtorrent's default torrent (v1+v2 hybrid, BEP 47
@@ -208,7 +209,7 @@ func TestHybridPiecesWrittenAndHashedAcrossPadding(t *testing.T) {
 		}
 	}
 	sameTreeAs(t, f.src, f.row.DataDir)
-	eventually(t, 10*time.Second, "all pieces recorded complete", func() bool {
+	testutil.Eventually(t, 10*time.Second, "all pieces recorded complete", func() bool {
 		ps, err := f.db.LoadPieces(context.Background(), f.row.ID, f.row.PieceCount)
 		return err == nil && ps.Complete.Count(f.row.PieceCount) == f.row.PieceCount
 	})

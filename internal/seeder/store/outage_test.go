@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"github.com/rs/zerolog"
 	"io"
 	"path/filepath"
 	"strings"
@@ -11,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgserver"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // ownServer starts a private PostgreSQL cluster this test may stop.
@@ -61,7 +63,7 @@ func TestOutageKeepsSeedingAndCatchesUp(t *testing.T) {
 	tt.DownloadAll()
 	addPeer(tt, seeder)
 	waitComplete(t, tt, 60*time.Second, seeder)
-	eventually(t, 10*time.Second, "degraded health", func() bool { h := s.Health(); return !h.DBOK && h.Pending == n })
+	testutil.Eventually(t, 10*time.Second, "degraded health", func() bool { h := s.Health(); return !h.DBOK && h.Pending == n })
 	if h := s.Health(); h.LastError == "" {
 		t.Error("degraded health without an error")
 	}
@@ -69,7 +71,7 @@ func TestOutageKeepsSeedingAndCatchesUp(t *testing.T) {
 	// Once a commit of piece bad was attempted, the catalog may record it
 	// complete: from then on it must not be rewritten before a durable
 	// not-complete record.
-	eventually(t, 10*time.Second, "commit attempt of the downloaded pieces", func() bool { return s.torrent(f.ih).mayBeDBComplete(bad) })
+	testutil.Eventually(t, 10*time.Second, "commit attempt of the downloaded pieces", func() bool { return s.torrent(f.ih).mayBeDBComplete(bad) })
 	if err := s.MarkNotComplete(ctx, f.ih, []int{bad}); !errors.Is(err, ErrNotDurable) {
 		t.Fatalf("MarkNotComplete during the outage: got %v, want ErrNotDurable", err)
 	}
@@ -84,7 +86,7 @@ func TestOutageKeepsSeedingAndCatchesUp(t *testing.T) {
 	if _, err := pgserver.Start(ctx, opts); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "pending states committed", func() bool { h := s.Health(); return h.DBOK && h.Pending == 0 })
+	testutil.Eventually(t, 30*time.Second, "pending states committed", func() bool { h := s.Health(); return h.DBOK && h.Pending == 0 })
 	ps := loadPieces(t, db, f)
 	if ps.Known.Count(n) != n || ps.Complete.Count(n) != n-1 || ps.Complete.Get(bad) {
 		t.Fatalf("after the outage: %d known, %d complete, piece %d complete=%v; want %d known, %d complete, not %d",

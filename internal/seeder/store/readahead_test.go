@@ -10,6 +10,7 @@ import (
 
 	g "github.com/anacrolix/generics"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,7 +67,7 @@ func TestFirstBlockReadsThePieceAhead(t *testing.T) {
 	if _, err := ti.PieceWithHash(f.info.Piece(1), g.None[[]byte]()).ReadAt(b, 0); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the last page of piece 1 in the page cache", func() bool { return resident(t, path, 2*pl-1) })
+	testutil.Eventually(t, 5*time.Second, "the last page of piece 1 in the page cache", func() bool { return resident(t, path, 2*pl-1) })
 	if resident(t, path, 3*pl-1) {
 		t.Fatal("piece 2 was read ahead too")
 	}

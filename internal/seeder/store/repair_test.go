@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestMarkNotCompleteDurableThenRefetched: verification reports a rotten
@@ -35,7 +36,7 @@ func TestMarkNotCompleteDurableThenRefetched(t *testing.T) {
 	seeder := newSeeder(t, f)
 	tt.DownloadAll()
 	addPeer(tt, seeder)
-	eventually(t, 10*time.Second, "connection to the seeder", func() bool { return len(tt.PeerConns()) > 0 })
+	testutil.Eventually(t, 10*time.Second, "connection to the seeder", func() bool { return len(tt.PeerConns()) > 0 })
 
 	const bad = 5
 	corruptPiece(t, f, dl, bad)

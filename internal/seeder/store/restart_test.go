@@ -8,6 +8,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestCompletionFromCatalog: recorded complete, recorded not complete and
@@ -58,7 +59,7 @@ func TestUnknownPiecesHashedAndCleanRestartReadsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := s.torrent(f.ih)
-	eventually(t, 30*time.Second, "every piece hashed", func() bool {
+	testutil.Eventually(t, 30*time.Second, "every piece hashed", func() bool {
 		for i := 0; i < n; i++ {
 			if !ts.completion(i).Ok {
 				return false

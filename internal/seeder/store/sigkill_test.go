@@ -17,6 +17,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestSigkillMidDownloadCatalogMatchesDisk kills (SIGKILL) a process
@@ -48,7 +49,7 @@ func TestSigkillMidDownloadCatalogMatchesDisk(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { cmd.Process.Kill() })
-	eventually(t, 60*time.Second, "a third of the pieces committed by the child", func() bool {
+	testutil.Eventually(t, 60*time.Second, "a third of the pieces committed by the child", func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("child exited before it was killed: %v", err)
