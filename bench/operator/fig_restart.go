@@ -10,7 +10,8 @@ import (
 // on fresh catalogs: archivd's first start until every torrent is
 // recorded complete, then a restart after a clean stop until all of them
 // are in the engine complete, once with the torrents imported through a
-// collection's torrent_dir and once added with `archivd add`; libtorrent
+// collection's torrent_dir and once added with `archivd add` (the restart
+// ends at the seeder's "every torrent is seeding" line); libtorrent
 // adds the same torrents without resume data (it checks them) and then
 // again from the resume data it saved.
 func figRestart(b *bench) error {
@@ -69,7 +70,8 @@ func figRestart(b *bench) error {
 }
 
 // restartRound: first start of a fresh node until every torrent is
-// complete, clean stop, restart until all are in the engine complete.
+// recorded complete, clean stop, restart until the seeder logs that
+// every torrent seeds.
 func restartRound(nd *node, n, round int) (first, rest time.Duration, err error) {
 	if err := nd.start(fmt.Sprintf("r%d-first", round)); err != nil {
 		return 0, 0, err

@@ -162,23 +162,16 @@ func (n *node) allComplete(want int, timeout time.Duration) (time.Time, error) {
 	}
 }
 
-// seeding waits for the serve log to show want torrents in the engine
-// with every piece known complete: the first full reconcile that added
-// them all (after a clean stop the engine adds them complete, without
-// hashing), or the seeder's own "all seeding" line where it has one.
+// seeding waits for the seeder's "every torrent is seeding" log line
+// naming at least want torrents (logged once per start, when every
+// torrent in the engine seeds) and returns when it arrived.
 func (n *node) seeding(want int, timeout time.Duration) (time.Time, error) {
 	at, _, err := n.serve.waitLine(n.b.ctx, 0, timeout, func(l string) bool {
 		var m struct {
 			Msg      string `json:"message"`
-			Runnable int    `json:"runnable"`
-			Added    int    `json:"added"`
-			Seeding  int    `json:"seeding"`
+			Torrents int    `json:"torrents"`
 		}
-		if json.Unmarshal([]byte(l), &m) != nil {
-			return false
-		}
-		return (m.Msg == "full reconcile" && m.Runnable >= want && m.Added >= want) ||
-			(strings.Contains(m.Msg, "seeding") && m.Seeding >= want)
+		return json.Unmarshal([]byte(l), &m) == nil && m.Msg == "every torrent is seeding" && m.Torrents >= want
 	})
 	return at, err
 }
