@@ -90,6 +90,7 @@ func (d *Daemon) applyLive(ctx context.Context, old, cfg *config.Config) {
 		}
 	}
 	d.cfg.Store(cfg)
+	d.health.SetConfig(HealthConfig(cfg, d.cli))                      // verify interval and schedules, data_dir
 	for _, wake := range []chan struct{}{d.speedWake, d.intakeWake} { // they read d.cfg
 		select {
 		case wake <- struct{}{}:

@@ -32,8 +32,10 @@ type Daemon struct {
 	HTTP   *httpapi.Server // nil when http.listen is ""
 	Verify *verify.Service // the service started with; a reload may replace it (runVerify)
 	live   *liveSeeder
-	// health evaluates the named checks (status page, metrics, log).
+	// health evaluates the named checks (status page, metrics, log);
+	// cli starts the commands they print.
 	health *health.Evaluator
+	cli    string
 	// embedded is the embedded cluster, supervised while serving; nil
 	// with database.url.
 	embedded *pgserver.Server
@@ -104,7 +106,8 @@ func Run(ctx context.Context, o Options) error {
 	if d.Verify, err = d.newVerify(cfg); err != nil {
 		return err
 	}
-	d.health = health.New(db, nil, HealthConfig(cfg, o.CLI))
+	d.cli = o.CLI
+	d.health = health.New(db, nil, HealthConfig(cfg, d.cli))
 	if cfg.HTTP.Listen != "" {
 		d.HTTP, err = httpapi.New(httpapi.Options{Listen: cfg.HTTP.Listen, TokenFile: cfg.HTTP.TokenFile,
 			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,

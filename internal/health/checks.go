@@ -134,9 +134,9 @@ func (e *Evaluator) Overdue(ctx context.Context) ([]catalog.TorrentRef, error) {
 	now := e.now()
 	cut := map[int64]time.Time{}
 	for _, c := range cs {
-		cut[c.ID] = now.Add(-verify.CollectionInterval(c.VerifyPolicy, e.cfg.Verify.Interval))
+		cut[c.ID] = now.Add(-verify.CollectionInterval(c.VerifyPolicy, e.config().Verify.Interval))
 	}
-	return e.db.OverdueTorrents(ctx, now.Add(-e.cfg.Verify.Interval), cut)
+	return e.db.OverdueTorrents(ctx, now.Add(-e.config().Verify.Interval), cut)
 }
 
 func (e *Evaluator) checkOverdue(ctx context.Context, r *Report) error {

@@ -74,17 +74,17 @@ func (e *Evaluator) checkDisks(roots []string, r *Report) {
 	var full, low []Space
 	for _, s := range Spaces(roots) {
 		switch ratio := s.FreeRatio(); {
-		case ratio < e.cfg.FullRatio:
+		case ratio < e.config().FullRatio:
 			full = append(full, s)
-		case ratio < e.cfg.LowSpaceRatio:
+		case ratio < e.config().LowSpaceRatio:
 			low = append(low, s)
 		}
 	}
 	if len(full) > 0 {
-		r.add(e.spaceCheck(DiskFull, Err, full, fmt.Sprintf("less than %.0f%% free: downloads and repairs fail", e.cfg.FullRatio*100)))
+		r.add(e.spaceCheck(DiskFull, Err, full, fmt.Sprintf("less than %.0f%% free: downloads and repairs fail", e.config().FullRatio*100)))
 	}
 	if len(low) > 0 {
-		r.add(e.spaceCheck(DataRootLowSpace, Warn, low, fmt.Sprintf("less than %.0f%% free", e.cfg.LowSpaceRatio*100)))
+		r.add(e.spaceCheck(DataRootLowSpace, Warn, low, fmt.Sprintf("less than %.0f%% free", e.config().LowSpaceRatio*100)))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -34,12 +35,23 @@ type Config struct {
 type Evaluator struct {
 	db  *catalog.DB
 	err error // why db is nil
-	cfg Config
+	cfg atomic.Pointer[Config]
 }
 
 // New returns an evaluator over db. db may be nil when the catalog could
 // not be opened: openErr then says why, and CATALOG_DEGRADED says so.
 func New(db *catalog.DB, openErr error, cfg Config) *Evaluator {
+	if db == nil && openErr == nil {
+		openErr = fmt.Errorf("no catalog")
+	}
+	e := &Evaluator{db: db, err: openErr}
+	e.SetConfig(cfg)
+	return e
+}
+
+// SetConfig replaces the configuration (a reload); evaluations in
+// progress finish with the old one.
+func (e *Evaluator) SetConfig(cfg Config) {
 	if cfg.LowSpaceRatio == 0 {
 		cfg.LowSpaceRatio = 0.10
 	}
@@ -55,17 +67,17 @@ func New(db *catalog.DB, openErr error, cfg Config) *Evaluator {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if db == nil && openErr == nil {
-		openErr = fmt.Errorf("no catalog")
-	}
-	return &Evaluator{db: db, err: openErr, cfg: cfg}
+	e.cfg.Store(&cfg)
 }
 
-func (e *Evaluator) now() time.Time { return e.cfg.Now() }
+// config is the configuration in force.
+func (e *Evaluator) config() *Config { return e.cfg.Load() }
+
+func (e *Evaluator) now() time.Time { return e.config().Now() }
 
 // cmd renders an archivd command line.
 func (e *Evaluator) cmd(args ...string) string {
-	return e.cfg.CLI + " " + strings.Join(args, " ")
+	return e.config().CLI + " " + strings.Join(args, " ")
 }
 
 func (e *Evaluator) catalogErr(err error) Check {
@@ -106,5 +118,5 @@ func (e *Evaluator) checkCatalog(ctx context.Context, r *Report) bool {
 
 // NextWindow is when the next scheduled scrub window opens after now.
 func (e *Evaluator) NextWindow(now time.Time) (time.Time, error) {
-	return verify.NextWindow(e.cfg.Verify, now)
+	return verify.NextWindow(e.config().Verify, now)
 }

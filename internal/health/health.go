@@ -147,7 +147,7 @@ func (e *Evaluator) Evaluate(ctx context.Context) Report {
 			r.add(e.catalogErr(err))
 		}
 	}
-	e.checkDisks(append(roots, e.cfg.DataDir), &r)
+	e.checkDisks(append(roots, e.config().DataDir), &r)
 	sortChecks(r.Checks)
 	return r
 }

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/testutil"
+	"github.com/archivd/archivd/internal/verify"
 	"golang.org/x/sys/unix"
 )
 
@@ -124,5 +126,33 @@ func TestSeverityJSONRoundTrips(t *testing.T) {
 		if err := back.UnmarshalJSON(b); err != nil || back != s {
 			t.Fatalf("%s -> %s -> %v %v", s, b, back, err)
 		}
+	}
+}
+
+func TestSetConfigTakesEffectOnTheNextEvaluation(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := ctxT(t)
+	_, err := db.CreateCollection(ctx, catalog.Collection{Name: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ih [20]byte
+	ih[0] = 1
+	_, err = db.AddTorrent(ctx, catalog.NewTorrent{Collection: "c", InfoHash: ih, Name: "t", Metainfo: []byte("d4:infode"),
+		PieceLength: 1 << 14, PieceCount: 4, TotalLength: 4 << 14, DataDir: t.TempDir(),
+		Files: []catalog.File{{Path: "t", Length: 4 << 14}}, Verified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ev := New(db, nil, Config{DataDir: dir}) // interval 720h: nothing overdue
+	if rep := ev.Evaluate(ctx); rep.Status != OK {
+		t.Fatalf("default interval: %+v", rep)
+	}
+	later := time.Now().Add(time.Hour)
+	ev.SetConfig(Config{DataDir: dir, Verify: verify.Config{Interval: time.Minute}, Now: func() time.Time { return later }})
+	if c, ok := ev.Evaluate(ctx).Raised(PiecesNotVerified); !ok || c.Count != 1 {
+		t.Fatalf("interval of a minute an hour later: %+v", c)
 	}
 }
