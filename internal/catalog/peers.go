@@ -65,12 +65,3 @@ func (db *DB) PeersOf(ctx context.Context, ids []int64, perTorrent int) (map[int
 	}
 	return out, nil
 }
-
-// ForgetOldPeers deletes peers not seen since before.
-func (db *DB) ForgetOldPeers(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM peers WHERE last_seen_at < $1`, before)
-	if err != nil {
-		return 0, fmt.Errorf("catalog: forget old peers: %w", err)
-	}
-	return tag.RowsAffected(), nil
-}

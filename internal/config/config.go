@@ -23,6 +23,8 @@ type Config struct {
 	Seeder   SeederConfig   `key:"seeder"`
 	Verify   VerifyConfig   `key:"verify"`
 	HTTP     HTTPConfig     `key:"http"`
+	// Retention bounds the catalog tables that only grow (events, runs...).
+	Retention RetentionConfig `key:"retention"`
 
 	// Collections declared by the file (see CollectionConfig). Not a flat
 	// key: no environment variable or flag sets it.
@@ -141,7 +143,8 @@ func Default() Config {
 			RangeBytes:       GiB,
 			MassFailureRatio: 0.2,
 		},
-		HTTP: HTTPConfig{Listen: "127.0.0.1:8571"},
+		HTTP:      HTTPConfig{Listen: "127.0.0.1:8571"},
+		Retention: defaultRetention(),
 	}
 }
 

@@ -123,6 +123,8 @@ func Run(ctx context.Context, o Options) error {
 func (d *Daemon) run(ctx context.Context, o Options) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.changes.Run(gctx) })
+	ret := &retention{db: d.DB, cfg: func() config.RetentionConfig { return d.Config().Retention }, log: d.log, now: time.Now}
+	g.Go(func() error { ret.run(gctx); return nil })
 	g.Go(func() error {
 		d.live.running.Store(true)
 		defer d.live.running.Store(false)
