@@ -66,6 +66,7 @@ func (s *Store) markComplete(ts *torrentState, p int) error {
 	}
 	ts.set(p, true, true)
 	s.queueLocked(ts, p, true)
+	s.noteGenLocked(ts, p)
 	if s.nPending >= 4096 && s.health.DBOK {
 		select {
 		case s.kick <- struct{}{}:
@@ -73,6 +74,18 @@ func (s *Store) markComplete(ts *torrentState, p int) error {
 		}
 	}
 	return nil
+}
+
+// noteGenLocked remembers the generation of piece p's files when its data
+// is first written (or, for data found on disk, when it is marked
+// complete); s.mu must be held. sameGen compares at commit.
+func (s *Store) noteGenLocked(ts *torrentState, p int) {
+	if ts.hashedGen == nil {
+		ts.hashedGen = map[int]uint64{}
+	}
+	if _, ok := ts.hashedGen[p]; !ok {
+		ts.hashedGen[p] = ts.genOf(p)
+	}
 }
 
 // MarkNotComplete records pieces of a registered torrent as not complete,
@@ -91,6 +104,13 @@ func (s *Store) MarkNotComplete(ctx context.Context, infohash [20]byte, pieces [
 			return fmt.Errorf("seeder store: mark piece %d of %s not complete: the torrent has %d pieces", p, ts.name, ts.n)
 		}
 	}
+	// The scrub may have found their files deleted, replaced or moved: the
+	// pieces are rewritten through descriptors opened on the paths again.
+	for _, p := range pieces {
+		for _, fe := range ts.pieceFiles(p) {
+			s.files.forget(ts, fe)
+		}
+	}
 	return s.markNotComplete(ctx, ts, pieces, true)
 }
 
@@ -100,9 +120,12 @@ func (s *Store) MarkNotComplete(ctx context.Context, infohash [20]byte, pieces [
 // record joins the next group commit: a fresh download hashes every
 // piece once and fails, and one transaction per piece would be slow.
 func (s *Store) markNotComplete(ctx context.Context, ts *torrentState, pieces []int, always bool) error {
+	s.mu.Lock()
 	for _, p := range pieces {
 		ts.set(p, true, false) // not served from now on
+		delete(ts.hashedGen, p)
 	}
+	s.mu.Unlock()
 	// Decide under commitMu: a commit in flight may be recording one of
 	// these pieces complete right now.
 	s.commitMu.Lock()

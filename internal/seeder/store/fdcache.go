@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"os"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // fdCache keeps up to max files open, least recently used closed first.
@@ -36,15 +38,23 @@ func newFDCache(max int) *fdCache {
 
 // get returns an open handle for a file of a torrent; release it after use.
 // With create, the file (and its directories) are created when missing and
-// created lists directories whose entries changed.
+// created lists directories whose entries changed. A cached descriptor
+// whose file has been unlinked (deleted, or replaced by a rename over it)
+// is dropped and the path opened again: reads and writes never go to a
+// file that is no longer in the tree.
 func (c *fdCache) get(ts *torrentState, fe *fileEntry, create bool) (h *handle, created []string, err error) {
 	key := fdKey{ts, fe.index}
 	c.mu.Lock()
 	if h := c.byKey[key]; h != nil {
-		h.refs++
-		c.lru.MoveToFront(h.elem)
-		c.mu.Unlock()
-		return h, nil, nil
+		if unlinked(h.f) {
+			c.dropLocked(h)
+			fe.gen.Add(1)
+		} else {
+			h.refs++
+			c.lru.MoveToFront(h.elem)
+			c.mu.Unlock()
+			return h, nil, nil
+		}
 	}
 	c.mu.Unlock()
 	f, created, err := openFile(ts.dataDir, fe.parts, create)
@@ -90,6 +100,23 @@ func (c *fdCache) dropLocked(h *handle) {
 	if h.refs == 0 {
 		h.f.Close()
 	}
+}
+
+// unlinked reports whether f's file has no name left (fstat link count 0).
+func unlinked(f *os.File) bool {
+	var st unix.Stat_t
+	return unix.Fstat(int(f.Fd()), &st) == nil && st.Nlink == 0
+}
+
+// forget drops the cached descriptor of a file, if any, so that the next
+// use opens its path again, and counts a new generation of the file.
+func (c *fdCache) forget(ts *torrentState, fe *fileEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h := c.byKey[fdKey{ts, fe.index}]; h != nil {
+		c.dropLocked(h)
+	}
+	fe.gen.Add(1)
 }
 
 // closeTorrent closes every file of a torrent (when it is dropped).

@@ -99,7 +99,8 @@ func (s *Store) writeFile(ts *torrentState, fe *fileEntry, b []byte, off int64) 
 // createEmptyFiles creates the torrent's zero-length files, which no
 // piece write would ever create.
 func (s *Store) createEmptyFiles(ts *torrentState) error {
-	for _, fe := range ts.files {
+	for i := range ts.files {
+		fe := &ts.files[i]
 		if fe.length != 0 {
 			continue
 		}

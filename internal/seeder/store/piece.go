@@ -57,6 +57,9 @@ func (p *piece) WriteAt(b []byte, off int64) (int, error) {
 	if p.s.onWrite != nil {
 		p.s.onWrite(p.ts.id, p.index)
 	}
+	p.s.mu.Lock()
+	p.s.noteGenLocked(p.ts, p.index)
+	p.s.mu.Unlock()
 	return p.s.writeAt(p.ts, b, p.off+off)
 }
 

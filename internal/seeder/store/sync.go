@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -27,6 +29,10 @@ func (s *Store) syncAll(snap map[int64]*pendingTorrent, dirs map[string]struct{}
 	for _, pt := range snap {
 		for p, complete := range pt.pieces {
 			if !complete {
+				continue
+			}
+			if err := s.sameGen(pt.ts, p); err != nil {
+				s.lose(pt, p, err)
 				continue
 			}
 			for _, fe := range pt.ts.pieceFiles(p) {
@@ -92,9 +98,28 @@ func (s *Store) syncFiles(files []fileKey) map[fileKey]error {
 	return failed
 }
 
+// sameGen checks that piece p's files are the ones the engine hashed it
+// through: no descriptor of them was found stale since (hashedGen).
+func (s *Store) sameGen(ts *torrentState, p int) error {
+	s.mu.Lock()
+	want, ok := ts.hashedGen[p]
+	delete(ts.hashedGen, p)
+	s.mu.Unlock()
+	if ok && want != ts.genOf(p) {
+		return fmt.Errorf("seeder store: piece %d of %s: %w", p, ts.name, errFileChanged)
+	}
+	return nil
+}
+
+// errFileChanged: a file was deleted, replaced or moved while its pieces
+// were written or waited to be recorded.
+var errFileChanged = errors.New("a file of the piece was deleted, replaced or moved since it was written")
+
 // syncFile fdatasyncs one file. Linux reports a writeback error to every
 // descriptor of the file that has not seen it, so a fresh descriptor
-// (after the cached one was closed) is as good as the writer's.
+// (after the cached one was closed) is as good as the writer's. The
+// descriptor must still be the file at the path: data written to a file
+// deleted, replaced or moved away is not the torrent's data.
 func (s *Store) syncFile(ts *torrentState, fe *fileEntry) error {
 	h, _, err := s.files.get(ts, fe, false)
 	if err != nil {
@@ -104,8 +129,33 @@ func (s *Store) syncFile(ts *torrentState, fe *fileEntry) error {
 	if err := unix.Fdatasync(int(h.f.Fd())); err != nil {
 		return fmt.Errorf("seeder store: sync %s of %s: %w", fe.rel, ts.name, err)
 	}
+	if err := atPath(ts, fe, h.f); err != nil {
+		s.files.forget(ts, fe)
+		return fmt.Errorf("seeder store: sync %s of %s: %w", fe.rel, ts.name, err)
+	}
 	if s.onSync != nil {
 		s.onSync(filepath.Join(ts.dataDir, fe.rel))
+	}
+	return nil
+}
+
+// atPath checks that f is the file at fe's path (same device and inode),
+// opened again without following links.
+func atPath(ts *torrentState, fe *fileEntry, f *os.File) error {
+	cur, _, err := openFile(ts.dataDir, fe.parts, false)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errFileChanged, err)
+	}
+	defer cur.Close()
+	var a, b unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &a); err != nil {
+		return err
+	}
+	if err := unix.Fstat(int(cur.Fd()), &b); err != nil {
+		return err
+	}
+	if a.Dev != b.Dev || a.Ino != b.Ino {
+		return errFileChanged
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/anacrolix/torrent/storage"
 
@@ -43,6 +44,20 @@ type torrentState struct {
 	// engine is told they are not complete, and does not hash them, until
 	// Adopted records the result.
 	adopting catalog.Bits
+	// hashedGen: for pieces written or marked complete and not yet
+	// committed, the generations of their files (genOf) at the first write
+	// (or the mark). Guarded by Store.mu.
+	hashedGen map[int]uint64
+}
+
+// genOf sums the generations of piece p's files: it changes when any of
+// them was found replaced, deleted or moved (generations only grow).
+func (ts *torrentState) genOf(p int) uint64 {
+	var g uint64
+	for _, fe := range ts.pieceFiles(p) {
+		g += fe.gen.Load()
+	}
+	return g
 }
 
 // fileEntry is one file of a torrent, with its path split into checked
@@ -53,6 +68,11 @@ type fileEntry struct {
 	parts  []string
 	offset int64
 	length int64
+	// gen counts the descriptors of this file the store found stale
+	// (unlinked, replaced or moved under it) and dropped: data hashed
+	// through an earlier descriptor may not be at the path (see
+	// markComplete and syncAll).
+	gen atomic.Uint64
 }
 
 // Register sets a torrent's data directory and files and loads its piece
