@@ -311,6 +311,13 @@ func (s *Seeder) addOne(ctx context.Context, p addPrepared) (bool, error) {
 	s.running[p.row.ID] = e
 	delete(s.addErrs, p.row.ID)
 	s.mu.Unlock()
+	if p.row.Availability == catalog.AvailabilityDegraded {
+		// A write fault of an earlier run: this one writes afresh, and
+		// marks it again if writing still fails.
+		if _, err := s.db.ClearAvailability(ctx, p.row.ID, catalog.AvailabilityDegraded); err != nil {
+			return true, err
+		}
+	}
 	return true, nil
 }
 

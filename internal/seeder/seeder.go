@@ -49,8 +49,8 @@ type Seeder struct {
 	adoptSem                    chan struct{}
 	adoptedPieces, adoptedBytes atomic.Int64
 
-	// writeErrLog is log, sampled: a failing disk reports every chunk.
-	writeErrLog zerolog.Logger
+	// faults: torrents whose writes fail (disk full...), see writefault.go.
+	faults *writeFaults
 
 	// peerMem: peers whose connection closed, dialled again by MarkBad.
 	peerMem *peerMemory
@@ -100,8 +100,9 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		return nil, fmt.Errorf("seeder: no catalog given")
 	}
 	log := cfg.Logger.With().Str("component", "seeder").Logger()
+	var self *Seeder // the store's write hook reaches the Seeder made below
 	st, err := store.New(store.Options{DB: db, Logger: cfg.Logger, CommitInterval: cfg.CommitInterval, MaxPending: cfg.MaxPendingPieces,
-		Heartbeats: cfg.Heartbeats})
+		Heartbeats: cfg.Heartbeats, OnWritten: func(id int64) { self.onWritten(id) }})
 	if err != nil {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}
@@ -111,7 +112,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Seeder{cfg: cfg, db: db, log: log, lim: lim, writeErrLog: sampledLogger(log), store: st, client: cl, peerMem: peers, sources: sources,
+	s := &Seeder{cfg: cfg, db: db, log: log, lim: lim, faults: newWriteFaults(), store: st, client: cl, peerMem: peers, sources: sources,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
 		wake: make(chan struct{}, 1), started: make(chan struct{}),
 		adoptSem: make(chan struct{}, runtime.NumCPU()),
@@ -123,6 +124,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	if s.changes == nil {
 		s.changes, s.ownChanges = db.NewNotifier(cfg.Logger), true
 	}
+	self = s
 	return s, nil
 }
 
@@ -174,7 +176,7 @@ func (s *Seeder) Run(ctx context.Context) error {
 	go func() { storeDone <- s.store.Run(storeCtx) }()
 
 	defer s.changes.Subscribe(s.onChange)()
-	loopFns := []func(context.Context){s.reconcileLoop, s.statsLoop, s.engineProbe}
+	loopFns := []func(context.Context){s.reconcileLoop, s.statsLoop, s.engineProbe, s.faultLoop}
 	if s.ownChanges {
 		loopFns = append(loopFns, func(ctx context.Context) { _ = s.changes.Run(ctx) })
 	}

@@ -2,29 +2,56 @@ package seeder
 
 import (
 	"errors"
-	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/seeder/store"
-	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 )
 
-// onWriteError handles a chunk the engine could not write. The engine's
-// default handler turns data download off for the torrent for good, which
-// would leave it incomplete until a restart. Instead: a write the store
-// refused because the piece's not-complete record is not yet durable (the
-// catalog is away) is simply fetched again later; any other failure (disk
-// full, I/O error) is logged, at most a few times a minute, and the piece,
-// incomplete, is fetched again.
+// onWriteError handles a chunk the engine could not write (the engine
+// calls it on a goroutine of its own). The engine's default handler turns
+// data download off for the torrent for good, which would leave it
+// incomplete until a restart. Instead: a write the store refused because
+// the piece's not-complete record is not yet durable (the catalog is away)
+// is simply fetched again later; any other failure (disk full, quota,
+// read-only file system, I/O error) is a write fault: the fault loop makes
+// the torrent degraded, suspends its downloads and retries with backoff.
 func (s *Seeder) onWriteError(row catalog.Torrent, err error) {
 	if errors.Is(err, store.ErrNotDurable) {
 		s.log.Debug().Err(err).Str("torrent", row.HexHash()).Msg("write refused until the catalog records the piece not complete")
 		return
 	}
-	s.writeErrLog.Error().Err(err).Str("name", row.Name).Str("torrent", row.HexHash()).Msg("writing received data failed")
+	s.faults.report(faultEvent{id: row.ID, cause: writeCause(err), err: err})
 }
 
-// sampledLogger limits a noisy message to a burst per period.
-func sampledLogger(l zerolog.Logger) zerolog.Logger {
-	return l.Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Minute})
+// onWritten is told by the store of every chunk written: the first one of
+// a degraded torrent ends its write fault.
+func (s *Seeder) onWritten(torrentID int64) {
+	if s.faults.n.Load() == 0 {
+		return
+	}
+	s.faults.mu.Lock()
+	f := s.faults.byID[torrentID]
+	ok := f != nil && !f.ending
+	if ok {
+		f.ending = true
+	}
+	s.faults.mu.Unlock()
+	if ok {
+		s.faults.report(faultEvent{id: torrentID, ok: true})
+	}
+}
+
+// writeCause names the availability cause of a failed write.
+func writeCause(err error) catalog.AvailabilityCause {
+	switch {
+	case errors.Is(err, unix.ENOSPC):
+		return catalog.CauseDiskFull
+	case errors.Is(err, unix.EDQUOT):
+		return catalog.CauseQuotaExceeded
+	case errors.Is(err, unix.EROFS):
+		return catalog.CauseReadOnly
+	default:
+		return catalog.CauseWriteIOError
+	}
 }

@@ -60,7 +60,11 @@ func (p *piece) WriteAt(b []byte, off int64) (int, error) {
 	p.s.mu.Lock()
 	p.s.noteGenLocked(p.ts, p.index)
 	p.s.mu.Unlock()
-	return p.s.writeAt(p.ts, b, p.off+off)
+	n, err := p.s.writeAt(p.ts, b, p.off+off)
+	if err == nil && p.s.onWritten != nil {
+		p.s.onWritten(p.ts.id)
+	}
+	return n, err
 }
 
 // WriteTo streams the whole piece (the engine hashes through this).

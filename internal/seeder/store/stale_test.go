@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // piecesOf lists the pieces file i of f touches (none for an empty file).
@@ -55,7 +56,7 @@ func TestFilesDeletedReplacedOrMovedUnderASeedingTorrentAreRewrittenAtTheirPaths
 	seeder := newSeeder(t, f)
 	tt.DownloadAll()
 	addPeer(tt, seeder)
-	eventually(t, 10*time.Second, "connection to the seeder", func() bool { return len(tt.PeerConns()) > 0 })
+	testutil.Eventually(t, 10*time.Second, "connection to the seeder", func() bool { return len(tt.PeerConns()) > 0 })
 
 	path := func(i int) string { return filepath.Join(dl, filepath.FromSlash(f.fs[i].Path)) }
 	// Files in torrent order: d0/f0.bin d0/f2.bin d0/f4.bin d0/f6.bin d1/...

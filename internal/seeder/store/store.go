@@ -68,6 +68,10 @@ type Options struct {
 	MaxBackoff time.Duration
 	// Heartbeats gets the commit loop's beat (the daemon's watchdog); nil = none.
 	Heartbeats *heartbeat.Monitor
+	// OnWritten, if set, is called after every chunk written without
+	// error (the seeder ends a torrent's write fault with it). It must be
+	// cheap and must not block.
+	OnWritten func(torrentID int64)
 }
 
 // Health is the store's view of the catalog.
@@ -120,6 +124,8 @@ type Store struct {
 	onSync  func(path string)
 	onStore func(updates map[int64][]catalog.PieceUpdate)
 	onWrite func(torrentID int64, piece int)
+	// onWritten: Options.OnWritten.
+	onWritten func(torrentID int64)
 }
 
 // New returns a Store. It does not touch the catalog until Register.
@@ -156,6 +162,7 @@ func New(o Options) (*Store, error) {
 		dirtyDirs:  map[string]struct{}{},
 		health:     Health{DBOK: true, Since: time.Now()},
 		kick:       make(chan struct{}, 1),
+		onWritten:  o.OnWritten,
 	}, nil
 }
 

@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
+)
+
+// mountTmpfs mounts a tmpfs of size (mount(8) syntax) at a new directory,
+// unmounted when the test ends. Root only.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := filepath.Join(t.TempDir(), "small")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+func countLines(log, substr string) int {
+	n := 0
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDiskFullIsAStateWithAnAutomaticWayBack: B downloads a 25 MB dataset
+// into an 8 MB file system. The disk filling up makes the torrent degraded
+// (cause disk_full, shown by `archivd show`) with one log line, not a line
+// per failed chunk; once the file system has room again (grown by the
+// test), the download resumes by itself, completes, and the torrent is ok.
+func TestDiskFullIsAStateWithAnAutomaticWayBack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, uint64(time.Now().UnixNano())))
+	small := mountTmpfs(t, "8m")
+	tracker := startTracker(t)
+	a := newInstance(t, "a", tracker.url, "")
+	b := newInstance(t, "b", tracker.url, "")
+	src := makeDataset(t, a.dir, rng)
+	tfile := filepath.Join(a.dir, "dataset.torrent")
+	a.cli(0, "collection", "create", "science")
+	a.cli(0, "add", "-c", "science", src, "--out", tfile, "--piece-length", "256KiB")
+	var tj availJSON
+	a.cliJSON(&tj, "show", "dataset")
+	tracker.allow(tj.InfoHash)
+	b.cli(0, "collection", "create", "science", "--data-root", small)
+	b.cli(0, "add", "-c", "science", tfile)
+	a.start()
+	b.start()
+
+	testutil.Eventually(t, 2*time.Minute, "B degraded by a full disk", func() bool {
+		b.cliJSON(&tj, "show", "dataset")
+		return tj.Availability == "degraded"
+	})
+	if tj.AvailabilityCause != "disk_full" || !strings.Contains(tj.AvailabilityReason, "no space left") {
+		t.Fatalf("B show: %+v, want degraded by disk_full naming the error", tj)
+	}
+	// Let it retry a few times against the full disk.
+	time.Sleep(15 * time.Second)
+	log := b.log.String()
+	if n := countLines(log, "torrent degraded"); n != 1 {
+		t.Errorf("%d 'torrent degraded' lines, want 1 per state change", n)
+	}
+	errLines := countLines(log, `"level":"error"`)
+	t.Logf("error lines while the disk was full: %d", errLines)
+	if errLines > 300 {
+		t.Errorf("%d error lines while the disk was full: a flood", errLines)
+	}
+
+	if out, err := exec.Command("mount", "-o", "remount,size=64m", small).CombinedOutput(); err != nil {
+		t.Fatalf("grow tmpfs: %v: %s", err, out)
+	}
+	testutil.Eventually(t, 4*time.Minute, "B complete and ok after the disk has room", func() bool {
+		b.cliJSON(&tj, "show", "dataset")
+		return tj.PiecesComplete == tj.PieceCount && tj.Availability == "ok"
+	})
+	if n := countLines(b.log.String(), "writing its data works"); n != 1 {
+		t.Errorf("%d 'writing its data works' lines, want 1", n)
+	}
+	a.stop()
+	b.stop()
+}
