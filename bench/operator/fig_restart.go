@@ -11,7 +11,8 @@ import (
 // recorded complete, then a restart after a clean stop until all of them
 // are in the engine complete, once with the torrents imported through a
 // collection's torrent_dir and once added with `archivd add` (the restart
-// ends at the seeder's "every torrent is seeding" line); libtorrent
+// ends when the serve log shows them all seeding, see node.seeding);
+// libtorrent
 // adds the same torrents without resume data (it checks them) and then
 // again from the resume data it saved.
 func figRestart(b *bench) error {

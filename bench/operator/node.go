@@ -162,16 +162,25 @@ func (n *node) allComplete(want int, timeout time.Duration) (time.Time, error) {
 	}
 }
 
-// seeding waits for the seeder's "every torrent is seeding" log line
-// naming at least want torrents (logged once per start, when every
-// torrent in the engine seeds) and returns when it arrived.
+// seeding waits until the serve log shows want torrents seeding: the
+// seeder's "every torrent is seeding" line naming at least want torrents,
+// or the first full reconcile that added them all (after a clean stop the
+// engine adds them complete, without hashing). The seeding line alone is
+// not enough: it is logged once, when every torrent in the engine seeds,
+// and after a restart of 1,000 it came when 897 had been added.
 func (n *node) seeding(want int, timeout time.Duration) (time.Time, error) {
 	at, _, err := n.serve.waitLine(n.b.ctx, 0, timeout, func(l string) bool {
 		var m struct {
 			Msg      string `json:"message"`
 			Torrents int    `json:"torrents"`
+			Runnable int    `json:"runnable"`
+			Added    int    `json:"added"`
 		}
-		return json.Unmarshal([]byte(l), &m) == nil && m.Msg == "every torrent is seeding" && m.Torrents >= want
+		if json.Unmarshal([]byte(l), &m) != nil {
+			return false
+		}
+		return (m.Msg == "every torrent is seeding" && m.Torrents >= want) ||
+			(m.Msg == "full reconcile" && m.Runnable >= want && m.Added >= want)
 	})
 	return at, err
 }
