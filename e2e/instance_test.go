@@ -52,6 +52,8 @@ type instance struct {
 	done   chan error
 	log    *syncBuffer
 	http   int // port of /metrics, /healthz, /readyz
+	// env is added to the environment of every archivd this instance runs.
+	env []string
 }
 
 // syncBuffer is a bytes.Buffer the daemon's output goroutine writes while
@@ -129,7 +131,7 @@ func (in *instance) cleanup() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if s, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(in.dir, "postgres")}); err == nil {
+	if s, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(in.dir, "postgres"), NoInit: true}); err == nil {
 		_ = s.Stop(ctx)
 	}
 	if in.t.Failed() && in.log != nil {
@@ -152,6 +154,7 @@ func (in *instance) run(args ...string) (string, string, int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"--config", in.config}, args...)...)
+	cmd.Env = append(os.Environ(), in.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -191,6 +194,7 @@ func (in *instance) start() {
 	}
 	from := len(in.log.String()) // the buffer keeps earlier runs' output
 	cmd := exec.Command(bin, "--config", in.config, "serve")
+	cmd.Env = append(os.Environ(), in.env...)
 	cmd.Stdout, cmd.Stderr = in.log, in.log
 	if err := cmd.Start(); err != nil {
 		in.t.Fatal(err)
