@@ -56,7 +56,7 @@ func (s *Seeder) adopt(ctx context.Context, e *entry, files []catalog.File, piec
 	}
 	e.t.DownloadAll()
 	s.log.Info().Str("torrent", e.row.HexHash()).Str("name", e.row.Name).Int("good", good).Int("bad", bad).
-		Dur("took", time.Since(start)).Msg("data on disk hashed and adopted")
+		Int64("took_ms", time.Since(start).Milliseconds()).Msg("data on disk hashed and adopted")
 }
 
 // hashAdopted scrubs the runs of consecutive pieces and records each

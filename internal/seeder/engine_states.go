@@ -77,7 +77,7 @@ func (s *Seeder) publishStates(ctx context.Context) {
 	// only some of the catalog's torrents.
 	all := s.startedDone() && len(es) > 0 && seeding == len(es)
 	if all && !s.allSeeding {
-		s.log.Info().Int("torrents", seeding).Dur("since_start", time.Since(s.runStart)).Msg("every torrent is seeding")
+		s.log.Info().Int("torrents", seeding).Int64("since_start_ms", time.Since(s.runStart).Milliseconds()).Msg("every torrent is seeding")
 	}
 	s.allSeeding = all
 }
