@@ -10,3 +10,7 @@ CREATE TABLE torrent_dir_files (
     infohash      bytea NOT NULL CHECK (length(infohash) = 20),
     PRIMARY KEY (collection_id, path)
 );
+
+---- create above / drop below ----
+
+DROP TABLE torrent_dir_files;

@@ -20,3 +20,13 @@ ALTER TABLE torrents ADD CONSTRAINT torrents_availability_check
     CHECK (availability IN ('ok', 'unavailable', 'degraded'));
 ALTER TABLE torrents ADD CONSTRAINT torrents_availability_cause_ok
     CHECK ((availability = 'ok') = (availability_cause = ''));
+
+---- create above / drop below ----
+
+-- Degraded torrents were seeding: they go back to 'ok' (the cause is lost).
+UPDATE torrents SET availability = 'ok' WHERE availability = 'degraded';
+ALTER TABLE torrents DROP CONSTRAINT torrents_availability_cause_ok;
+ALTER TABLE torrents DROP CONSTRAINT torrents_availability_check;
+ALTER TABLE torrents ADD CONSTRAINT torrents_availability_check
+    CHECK (availability IN ('ok', 'unavailable'));
+ALTER TABLE torrents DROP COLUMN availability_cause;

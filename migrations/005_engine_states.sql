@@ -10,3 +10,7 @@ CREATE TABLE engine_states (
     since      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX engine_states_node_idx ON engine_states (node_id);
+
+---- create above / drop below ----
+
+DROP TABLE engine_states;
