@@ -21,6 +21,7 @@ if [ "$mode" = test ]; then
   command -v ip >/dev/null || need+=(iproute2)
   command -v chromium >/dev/null || need+=(chromium)
   command -v promtool >/dev/null || need+=(prometheus)  # promtool: metrics, alert rules and their unit tests
+  command -v ansible-playbook >/dev/null || need+=(ansible-core)  # the example role in deploy/ansible is run by a test
   /usr/bin/python3 -c 'import libtorrent' 2>/dev/null || need+=(python3-libtorrent)
 fi
 if [ ${#need[@]} -gt 0 ]; then

@@ -2,11 +2,14 @@ package pgserver
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // postmaster reads the postmaster's PID from postmaster.pid and reports
@@ -38,4 +41,48 @@ func processRuns(pid int, comm string) bool {
 	}
 	state := stat[end+2]
 	return string(stat[open+1:end]) == comm && state != 'Z' && state != 'X'
+}
+
+// waitForOrphans waits (up to limit) until no live process works in the
+// data directory any more: when a postmaster is killed, its backends
+// (checkpointer, walwriter, ...) notice and exit a moment later, and until
+// they have, a new postmaster refuses to start ("pre-existing shared
+// memory block is still in use"). Every postgres process of a cluster has
+// the data directory as its working directory.
+func (s *Server) waitForOrphans(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		pid := s.orphan()
+		if pid == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("embedded postgres: process %d of an earlier postmaster still works in %s after %v", pid, s.dataDir, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// orphan returns the PID of a live postgres process whose working
+// directory is the data directory, or 0.
+func (s *Server) orphan() int {
+	dirs := []string{s.dataDir}
+	if real, err := filepath.EvalSymlinks(s.dataDir); err == nil && real != s.dataDir {
+		dirs = append(dirs, real)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if cwd, err := os.Readlink(filepath.Join(p, "cwd")); err == nil && slices.Contains(dirs, cwd) && processRuns(pid, "postgres") {
+			return pid
+		}
+	}
+	return 0
 }

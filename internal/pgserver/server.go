@@ -182,6 +182,9 @@ func (s *Server) start(ctx context.Context) error {
 	// postgres would refuse to start over it.
 	// The socket's lock file names the same dead postmaster; the socket
 	// directory is the cluster's own.
+	if err := s.waitForOrphans(ctx, 30*time.Second); err != nil {
+		return err
+	}
 	sock := filepath.Join(s.opts.Dir, ".s.PGSQL."+strconv.Itoa(s.opts.Port))
 	for _, stale := range []string{filepath.Join(s.dataDir, "postmaster.pid"), sock + ".lock", sock} {
 		if err := os.Remove(stale); err != nil && !os.IsNotExist(err) {

@@ -117,3 +117,23 @@ func connects(url string) bool {
 	}
 	return err == nil
 }
+
+// TestOrphanFindsTheClusterProcesses: the processes of a running cluster
+// are found by their working directory (what start waits for after a
+// postmaster was killed), and none once it stopped.
+func TestOrphanFindsTheClusterProcesses(t *testing.T) {
+	ctx := context.Background()
+	s, err := Start(ctx, Options{Dir: testDir(t), Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid := s.orphan(); pid == 0 {
+		t.Fatal("no process found working in the data directory of a running cluster")
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.waitForOrphans(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
