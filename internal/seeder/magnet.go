@@ -11,6 +11,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/anacrolix/torrent/storage"
 
+	"github.com/archivd/archivd/internal/backoff"
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
@@ -92,20 +93,20 @@ func (s *Seeder) fetchMetadata(ctx context.Context, e *entry) {
 		return
 	case <-e.t.GotInfo():
 	}
-	for backoff := time.Second; ; backoff = min(2*backoff, time.Minute) {
+	r := backoff.Retry{Backoff: backoff.Backoff{Min: time.Second, Max: time.Minute},
+		Log: s.log.With().Str("torrent", e.row.HexHash()).Logger(), What: "store fetched magnet metadata"}
+	for {
 		err := s.storeMetadata(ctx, e)
 		if err == nil {
+			r.OK()
 			break
 		}
 		if errors.Is(err, errBadMetadata) {
 			s.refuseMetadata(ctx, e, err)
 			return
 		}
-		s.log.Error().Err(err).Str("torrent", e.row.HexHash()).Int64("retry_in_ms", backoff.Milliseconds()).Msg("metadata fetched but not stored")
-		select {
-		case <-ctx.Done():
+		if backoff.Sleep(ctx, r.Fail(err)) != nil {
 			return
-		case <-time.After(backoff):
 		}
 	}
 	s.log.Info().Str("torrent", e.row.HexHash()).Str("name", e.t.Name()).Msg("magnet metadata stored")
