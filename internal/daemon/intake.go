@@ -127,9 +127,12 @@ func (d *Daemon) reportBad(ctx context.Context, coll catalog.Collection, f impor
 		return
 	}
 	bad[f.Path] = now
+	// The event first, then the line: whoever reads the line finds the
+	// event in the catalog.
+	err := d.DB.AddCollectionEvent(ctx, coll.ID, "torrent_dir_file_refused", f.Err.Error(), map[string]any{"file": f.Path})
+	if err != nil && ctx.Err() == nil {
+		d.log.Error().Err(err).Str("collection", coll.Name).Str("file", f.Path).Msg("intake: record event of a refused file")
+	}
 	d.log.Error().Err(f.Err).Str("collection", coll.Name).Str("file", f.Path).
 		Msg("intake: torrent not imported; left alone until the file changes")
-	if err := d.DB.AddCollectionEvent(ctx, coll.ID, "torrent_dir_file_refused", f.Err.Error(), map[string]any{"file": f.Path}); err != nil {
-		d.log.Error().Err(err).Msg("intake: record event")
-	}
 }
