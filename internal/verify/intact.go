@@ -83,11 +83,18 @@ func syncFile(root *os.Root, rel string) error {
 	return nil
 }
 
-// sourcesOf names who repaired the intact pieces that had a finding.
-func (e *engine) sourcesOf(torrentID int64, intact []int, flagged map[int]bool) map[int]string {
+// sourcesOf names who repaired the pieces of open findings that read good
+// now: recorded complete again by the repair (the usual case) or not.
+// Asking only for pieces not recorded complete credited a repair the
+// store had already committed to "found intact on re-check".
+func (e *engine) sourcesOf(torrentID int64, flagged map[int]bool, bad []catalog.VerifyFinding) map[int]string {
+	failed := make(map[int]bool, len(bad))
+	for _, b := range bad {
+		failed[b.Piece] = true
+	}
 	out := map[int]string{}
-	for _, p := range intact {
-		if flagged[p] {
+	for p := range flagged {
+		if !failed[p] {
 			out[p] = e.repairSource(torrentID, p)
 		}
 	}

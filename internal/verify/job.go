@@ -68,7 +68,7 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 		return err
 	}
 	res := catalog.VerifyJobResult{BytesHashed: sum.BytesHashed, PiecesChecked: int64(v.checked), Bad: v.bad,
-		Sources: e.sourcesOf(j.TorrentID, v.intact, v.flagged)}
+		Sources: e.sourcesOf(j.TorrentID, v.flagged, v.bad)}
 	for _, b := range res.Bad {
 		e.log.Warn().Int64("torrent_id", j.TorrentID).Int("piece", b.Piece).Str("kind", string(b.Kind)).
 			Str("file", b.FilePath).Int64("offset", b.FileOffset).Msg("verify: bad piece")
