@@ -108,7 +108,7 @@ func (s *Store) MarkNotComplete(ctx context.Context, infohash [20]byte, pieces [
 	// pieces are rewritten through descriptors opened on the paths again.
 	for _, p := range pieces {
 		for _, fe := range ts.pieceFiles(p) {
-			s.files.forget(ts, fe)
+			s.files.drop(ts, fe)
 		}
 	}
 	return s.markNotComplete(ctx, ts, pieces, true)

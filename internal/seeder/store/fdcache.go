@@ -119,6 +119,29 @@ func (c *fdCache) forget(ts *torrentState, fe *fileEntry) {
 	fe.gen.Add(1)
 }
 
+// drop drops the cached descriptor of a file, if any, so that the next
+// use opens its path again. Unlike forget it counts a new generation only
+// when the descriptor was no longer the file at its path (deleted,
+// replaced or moved away): the pieces written through it are then not
+// recorded complete, while pieces sharing a file that is still in place
+// (a neighbour of a piece marked not complete) keep their write.
+func (c *fdCache) drop(ts *torrentState, fe *fileEntry) {
+	c.mu.Lock()
+	h := c.byKey[fdKey{ts, fe.index}]
+	if h == nil {
+		c.mu.Unlock()
+		return
+	}
+	h.refs++ // kept open for the check below
+	c.dropLocked(h)
+	c.mu.Unlock()
+	moved := unlinked(h.f) || atPath(ts, fe, h.f) != nil
+	c.release(h)
+	if moved {
+		fe.gen.Add(1)
+	}
+}
+
 // closeTorrent closes every file of a torrent (when it is dropped).
 func (c *fdCache) closeTorrent(ts *torrentState) {
 	c.mu.Lock()
