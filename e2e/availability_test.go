@@ -55,8 +55,7 @@ func TestUnavailableTorrentComesBackEveryWay(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, uint64(time.Now().UnixNano())))
 	a := newInstance(t, "a", "http://127.0.0.1:9/announce", "  per_torrent_metrics: true\n")
 	src := makeDataset(t, a.dir, rng)
-	a.cli(0, "collection", "create", "science")
-	a.cli(0, "add", "-c", "science", src, "--piece-length", "256KiB")
+	a.adopt("science", src, "256KiB", "")
 	var tj availJSON
 	a.cliJSON(&tj, "show", "dataset")
 	a.start()

@@ -51,13 +51,8 @@ func BenchmarkRedownloadAfterSIGKILLAtHalf(b *testing.B) {
 		dst := newInstance(b, "b", tracker.url, "")
 		src := makeBigDataset(b, a.dir, 8, 128<<20)
 		tfile := filepath.Join(a.dir, "big.torrent")
-		a.cli(0, "collection", "create", "c")
-		a.cli(0, "add", "-c", "c", src, "--out", tfile, "--piece-length", "4MiB")
-		var ta torrentJSON
-		a.cliJSON(&ta, "show", "big")
-		tracker.allow(ta.InfoHash)
-		dst.cli(0, "collection", "create", "c", "--data-root", filepath.Join(dst.dir, "data"))
-		dst.cli(0, "add", "-c", "c", tfile)
+		tracker.allow(a.adopt("c", src, "4MiB", tfile).InfoHash)
+		dst.importTorrent("c", filepath.Join(dst.dir, "data"), tfile)
 		size := float64(int64(8) * 128 << 20)
 
 		b.ResetTimer()

@@ -57,13 +57,9 @@ func TestDiskFullIsAStateWithAnAutomaticWayBack(t *testing.T) {
 	b := newInstance(t, "b", tracker.url, "")
 	src := makeDataset(t, a.dir, rng)
 	tfile := filepath.Join(a.dir, "dataset.torrent")
-	a.cli(0, "collection", "create", "science")
-	a.cli(0, "add", "-c", "science", src, "--out", tfile, "--piece-length", "256KiB")
+	tracker.allow(a.adopt("science", src, "256KiB", tfile).InfoHash)
+	b.importTorrent("science", small, tfile)
 	var tj availJSON
-	a.cliJSON(&tj, "show", "dataset")
-	tracker.allow(tj.InfoHash)
-	b.cli(0, "collection", "create", "science", "--data-root", small)
-	b.cli(0, "add", "-c", "science", tfile)
 	a.start()
 	b.start()
 

@@ -142,18 +142,14 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 	// A adopts a dataset where it lies and writes the .torrent.
 	src := makeDataset(t, a.dir, rng)
 	tfile := filepath.Join(a.dir, "dataset.torrent")
-	a.cli(0, "collection", "create", "science")
-	a.cli(0, "add", "-c", "science", src, "--out", tfile, "--piece-length", "256KiB")
-	var ta torrentJSON
-	a.cliJSON(&ta, "show", "dataset")
+	ta := a.adopt("science", src, "256KiB", tfile)
 	if ta.PiecesComplete != ta.PieceCount || ta.PieceCount == 0 {
 		t.Fatalf("A: created torrent not recorded verified: %+v", ta)
 	}
 	tracker.allow(ta.InfoHash)
 
 	// B imports the .torrent into an empty collection directory.
-	b.cli(0, "collection", "create", "science", "--data-root", filepath.Join(b.dir, "data"))
-	b.cli(0, "add", "-c", "science", tfile)
+	b.importTorrent("science", filepath.Join(b.dir, "data"), tfile)
 	a.start()
 	b.start()
 

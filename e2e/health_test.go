@@ -63,8 +63,7 @@ func TestHealthChecksAndScrubControlWithARealDaemon(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, uint64(time.Now().UnixNano())))
 	a := newInstance(t, "h", "http://127.0.0.1:9/announce", "verify:\n  rate: 4MiB\n  range_bytes: 1MiB\n")
 	src := makeDataset(t, a.dir, rng)
-	a.cli(0, "collection", "create", "science")
-	a.cli(0, "add", "-c", "science", src, "--piece-length", "256KiB")
+	a.adopt("science", src, "256KiB", "")
 	a.start()
 	if out := a.cli(0, "health"); out != "HEALTH_OK\n" {
 		t.Fatalf("fresh daemon: %s", out)

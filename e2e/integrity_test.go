@@ -47,11 +47,7 @@ func (in *instance) show(name string) torrentJSON {
 // second run exits 0.
 func TestVerifyStaysRedWhileDamageIsOnDisk(t *testing.T) {
 	t.Parallel()
-	a := newInstance(t, "red", "http://127.0.0.1:1/announce", "")
-	dir := filepath.Join(a.dir, "tree")
-	integrityTree(t, dir)
-	a.cli(0, "collection", "create", "c")
-	a.cli(0, "add", "-c", "c", dir, "--piece-length", "16KiB")
+	a, dir := newTreeInstance(t, "red")
 	a.start()
 	flip(t, filepath.Join(dir, "d0", "f2.bin"), 20_000)
 	for i := range 2 {
@@ -75,11 +71,7 @@ func TestVerifyStaysRedWhileDamageIsOnDisk(t *testing.T) {
 // issue 10: the piece stays incomplete (source "unknown").
 func TestAHandFixIsRecordedComplete(t *testing.T) {
 	t.Parallel()
-	a := newInstance(t, "fix", "http://127.0.0.1:1/announce", "")
-	dir := filepath.Join(a.dir, "tree")
-	integrityTree(t, dir)
-	a.cli(0, "collection", "create", "c")
-	a.cli(0, "add", "-c", "c", dir, "--piece-length", "16KiB")
+	a, dir := newTreeInstance(t, "fix")
 	a.start()
 	victim := filepath.Join(dir, "d0", "f2.bin")
 	flip(t, victim, 20_000)
@@ -126,8 +118,7 @@ func TestVerifyOfflineJudgesAFreshImport(t *testing.T) {
 	if err := os.WriteFile(tfile, tor.Raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a.cli(0, "collection", "create", "c", "--data-root", root)
-	a.cli(0, "add", "-c", "c", tfile)
+	a.importTorrent("c", root, tfile)
 	if tj := a.show("tree"); tj.PiecesComplete != 0 {
 		t.Fatalf("a fresh import records %d pieces complete", tj.PiecesComplete)
 	}
@@ -146,11 +137,7 @@ func TestVerifyOfflineJudgesAFreshImport(t *testing.T) {
 // times. Fails on main before issue 10: one row per piece per run.
 func TestScrubsOfAMissingDirectoryAddNoRows(t *testing.T) {
 	t.Parallel()
-	a := newInstance(t, "gone", "http://127.0.0.1:1/announce", "")
-	dir := filepath.Join(a.dir, "tree")
-	integrityTree(t, dir)
-	a.cli(0, "collection", "create", "c")
-	a.cli(0, "add", "-c", "c", dir, "--piece-length", "16KiB")
+	a, dir := newTreeInstance(t, "gone")
 	if err := os.Rename(dir, dir+".away"); err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +166,7 @@ func TestScrubsOfAMissingDirectoryAddNoRows(t *testing.T) {
 // --wait waits for ever, status says nothing is queued.
 func TestVerifyWaitWithoutADaemonFailsAtOnce(t *testing.T) {
 	t.Parallel()
-	a := newInstance(t, "nodaemon", "http://127.0.0.1:1/announce", "")
-	dir := filepath.Join(a.dir, "tree")
-	integrityTree(t, dir)
-	a.cli(0, "collection", "create", "c")
-	a.cli(0, "add", "-c", "c", dir, "--piece-length", "16KiB")
+	a, _ := newTreeInstance(t, "nodaemon")
 	start := time.Now()
 	_, errs, code := a.run("verify", "--wait", "--timeout", "2m")
 	lines := strings.Split(strings.TrimSpace(errs), "\n")

@@ -1,40 +1,16 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/anacrolix/torrent/bencode"
-	"github.com/anacrolix/torrent/metainfo"
+	"github.com/archivd/archivd/internal/testutil"
 )
-
-// writeLargeTorrent writes a valid single-file torrent of n 16 KiB pieces
-// with random piece hashes (its data is never read: the import is fresh).
-func writeLargeTorrent(t *testing.T, path string, n int) {
-	t.Helper()
-	pieces := make([]byte, 20*n)
-	if _, err := rand.Read(pieces); err != nil {
-		t.Fatal(err)
-	}
-	info, err := bencode.Marshal(metainfo.Info{Name: "large", PieceLength: 16 << 10, Length: int64(n) << 14, Pieces: pieces})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bencode.Marshal(metainfo.MetaInfo{InfoBytes: info})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestLargeTorrentDoesNotHoldBackReadinessOrStop: a torrent of a million
 // pieces (20 MB info dict; 5 million are measured in docs/BENCHMARKS.md)
@@ -46,7 +22,7 @@ func writeLargeTorrent(t *testing.T, path string, n int) {
 func TestLargeTorrentDoesNotHoldBackReadinessOrStop(t *testing.T) {
 	in := newInstance(t, "large", "http://127.0.0.1:1/announce", "")
 	path := filepath.Join(in.dir, "large.torrent")
-	writeLargeTorrent(t, path, 1_000_000)
+	testutil.WriteLargeTorrent(t, path, 1_000_000)
 	in.cli(0, "collection", "create", "c", "--data-root", filepath.Join(in.dir, "data"))
 	in.cli(0, "add", "-c", "c", path)
 	began := time.Now()

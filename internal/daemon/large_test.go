@@ -2,17 +2,13 @@ package daemon
 
 import (
 	"context"
-	"crypto/rand"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/anacrolix/torrent/bencode"
-	"github.com/anacrolix/torrent/metainfo"
-
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/importer"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestLargeTorrentIsAddedOffTheStartPath: with a torrent of a million
@@ -26,7 +22,7 @@ func TestLargeTorrentIsAddedOffTheStartPath(t *testing.T) {
 	dir := stateDir(t)
 	cfg := testConfig(dir)
 	path := filepath.Join(t.TempDir(), "large.torrent")
-	writeLargeTorrent(t, path, 1_000_000)
+	testutil.WriteLargeTorrent(t, path, 1_000_000)
 	// Import first, with a daemon that has no torrents.
 	var large catalog.Torrent
 	err := serve(t, Options{Config: cfg}, func(d *Daemon) {
@@ -74,26 +70,5 @@ func TestLargeTorrentIsAddedOffTheStartPath(t *testing.T) {
 		t.Logf("stopped %v after cancel", time.Since(stop))
 	case <-time.After(15 * time.Second):
 		t.Fatal("not stopped 15 s after its context ended")
-	}
-}
-
-// writeLargeTorrent writes a valid single-file torrent of n 16 KiB pieces
-// with random piece hashes (its data is never read: the import is fresh).
-func writeLargeTorrent(t *testing.T, path string, n int) {
-	t.Helper()
-	pieces := make([]byte, 20*n)
-	if _, err := rand.Read(pieces); err != nil {
-		t.Fatal(err)
-	}
-	info, err := bencode.Marshal(metainfo.Info{Name: "large", PieceLength: 16 << 10, Length: int64(n) << 14, Pieces: pieces})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bencode.Marshal(metainfo.MetaInfo{InfoBytes: info})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

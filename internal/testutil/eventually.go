@@ -1,5 +1,5 @@
 // Package testutil is what tests of several packages share: the one way
-// to wait for a condition.
+// to wait for a condition, and builders of test data.
 package testutil
 
 import (
