@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -27,16 +28,72 @@ var ErrExists = errors.New("already exists")
 // no other package speaks to PostgreSQL.
 type DB struct {
 	pool *pgxpool.Pool
+	// session is the connection config of the Notifier's LISTEN session
+	// (Options.SessionURL, else the pool's).
+	session *pgx.ConnConfig
+	// poll > 0: the Notifier polls the change log instead of LISTENing.
+	poll time.Duration
+}
+
+// PoolMode names what sits in front of Options.URL.
+type PoolMode string
+
+const (
+	// PoolSession: PostgreSQL itself, or a pooler in session mode: the
+	// pool caches prepared statements per connection (pgx's default).
+	PoolSession PoolMode = "session"
+	// PoolTransaction: a pooler in transaction mode (PgBouncer
+	// pool_mode=transaction): consecutive transactions of one pgx
+	// connection may reach different server sessions, so no named
+	// prepared statement is kept (pgx QueryExecModeCacheDescribe: an
+	// unnamed statement per query, only the descriptions cached) and no
+	// session state is used.
+	PoolTransaction PoolMode = "transaction"
+)
+
+// Options says how to reach the catalog.
+type Options struct {
+	// URL serves every query; with several hosts and
+	// target_session_attrs=read-write each new connection finds the
+	// primary, so the catalog follows a failover without a restart.
+	URL string
+	// SessionURL is a direct connection (no pooler in transaction mode)
+	// for the Notifier's LISTEN session; "" = URL.
+	SessionURL string
+	// PoolMode of the pooler in front of URL; "" = PoolSession.
+	PoolMode PoolMode
+	// Poll > 0: the Notifier reads the change log every Poll instead of
+	// LISTENing (for setups where LISTEN is not available).
+	Poll time.Duration
 }
 
 // Open connects to the catalog at url. It does not check the schema: call
 // CheckSchema (serve) or Migrate (migrate).
 func Open(ctx context.Context, url string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	return OpenWith(ctx, Options{URL: url})
+}
+
+// OpenWith connects to the catalog as o says.
+func OpenWith(ctx context.Context, o Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: parse database url: %w", redactErr(err))
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "archivd"
+	switch o.PoolMode {
+	case "", PoolSession:
+	case PoolTransaction:
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+	default:
+		return nil, fmt.Errorf("catalog: pool mode %q is not session or transaction", o.PoolMode)
+	}
+	session := cfg.ConnConfig.Copy()
+	if o.SessionURL != "" {
+		if session, err = pgx.ParseConfig(o.SessionURL); err != nil {
+			return nil, fmt.Errorf("catalog: parse database session url: %w", redactErr(err))
+		}
+		session.RuntimeParams["application_name"] = "archivd"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: connect: %w", err)
@@ -45,7 +102,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("catalog: connect to %s: %w", cfg.ConnConfig.Host, err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, session: session, poll: o.Poll}, nil
 }
 
 // Close closes the pool.

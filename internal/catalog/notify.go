@@ -28,10 +28,13 @@ type Change struct {
 }
 
 // Notifier delivers catalog changes: one dedicated session connection
-// LISTENs (a pooled one would be lost to the pool, and a transaction-mode
-// PgBouncer cannot LISTEN), reconnecting with internal/backoff while the
-// database is away. Subscribers' functions run on the notifier's goroutine
-// and must not block.
+// (Options.SessionURL, else the pool's URL) LISTENs (a pooled one would be
+// lost to the pool, and a transaction-mode PgBouncer cannot LISTEN),
+// reconnecting with internal/backoff while the database is away. With
+// Options.Poll set it LISTENs nowhere: it reads the change log
+// (catalog_changes) through the pool every Poll instead, and delivers the
+// same changes. Subscribers' functions run on the notifier's goroutine and
+// must not block.
 type Notifier struct {
 	db   *DB
 	log  zerolog.Logger
@@ -72,7 +75,12 @@ func (n *Notifier) Subscribe(fn func(Change)) (unsubscribe func()) {
 	}
 }
 
-// Ready is closed once the notifier first listens: a change committed
+// Polling reports whether the notifier polls the change log instead of
+// LISTENing (Options.Poll).
+func (n *Notifier) Polling() bool { return n.db.poll > 0 }
+
+// Ready is closed once the notifier first listens (or has read its first
+// position in the change log): a change committed
 // after that is delivered (tests wait on it instead of sleeping).
 func (n *Notifier) Ready() <-chan struct{} { return n.ready }
 
@@ -86,8 +94,12 @@ func (n *Notifier) Listening() (bool, error) {
 
 // Run listens until ctx ends; it returns nil then.
 func (n *Notifier) Run(ctx context.Context) error {
+	once := n.listenOnce
+	if n.db.poll > 0 {
+		once = n.pollOnce
+	}
 	for ctx.Err() == nil {
-		connected, err := n.listenOnce(ctx)
+		connected, err := once(ctx)
 		if ctx.Err() != nil {
 			break
 		}
@@ -109,7 +121,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 // listenOnce connects, LISTENs and delivers notifications until the
 // connection fails.
 func (n *Notifier) listenOnce(ctx context.Context) (connected bool, err error) {
-	conn, err := pgx.ConnectConfig(ctx, n.db.pool.Config().ConnConfig.Copy())
+	conn, err := pgx.ConnectConfig(ctx, n.db.session.Copy())
 	if err != nil {
 		return false, fmt.Errorf("catalog: connect to LISTEN: %w", err)
 	}
@@ -133,6 +145,32 @@ func (n *Notifier) listenOnce(ctx context.Context) (connected bool, err error) {
 			continue
 		}
 		n.deliver(c)
+	}
+}
+
+// pollOnce reads the change log every poll interval and delivers what was
+// committed since the previous read, until a read fails.
+func (n *Notifier) pollOnce(ctx context.Context) (connected bool, err error) {
+	var cur changeCursor
+	if _, err := n.db.readChanges(ctx, &cur); err != nil {
+		return false, err
+	}
+	n.setUp()
+	t := time.NewTicker(n.db.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-t.C:
+		}
+		changes, err := n.db.readChanges(ctx, &cur)
+		if err != nil {
+			return true, err
+		}
+		for _, c := range changes {
+			n.deliver(c)
+		}
 	}
 }
 

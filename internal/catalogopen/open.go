@@ -51,6 +51,10 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	session, err := o.Config.SessionURL()
+	if err != nil {
+		return nil, err
+	}
 	c := &Catalog{log: o.Logger}
 	if url == "" {
 		if c.Embedded, err = startEmbedded(ctx, o); err != nil {
@@ -58,7 +62,11 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 		}
 		url = c.Embedded.URL("archivd")
 	}
-	if c.DB, err = catalog.Open(ctx, url); err != nil {
+	co := catalog.Options{URL: url, SessionURL: session, PoolMode: catalog.PoolMode(o.Config.Database.PoolMode)}
+	if !o.Config.Database.Listen {
+		co.Poll = o.Config.Database.PollInterval
+	}
+	if c.DB, err = catalog.OpenWith(ctx, co); err != nil {
 		c.stopEmbedded()
 		return nil, err
 	}

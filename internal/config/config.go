@@ -47,6 +47,18 @@ type DatabaseConfig struct {
 	PasswordFile   string `key:"password_file"`    // password read from this file, injected into URL
 	AutoMigrate    bool   `key:"auto_migrate"`     // serve applies pending migrations instead of refusing
 	EmbeddedBinDir string `key:"embedded_bin_dir"` // "" = auto-detect initdb/pg_ctl
+	// SessionURL is a direct connection to PostgreSQL (no pooler in
+	// transaction mode) for the one LISTEN session; "" = URL. The
+	// password of PasswordFile is injected into it too.
+	SessionURL string `key:"session_url"`
+	// PoolMode is what sits in front of URL: "session" (PostgreSQL
+	// itself, or a pooler in session mode) or "transaction" (PgBouncer
+	// pool_mode=transaction: no prepared statements are kept).
+	PoolMode string `key:"pool_mode"`
+	// Listen: the daemon LISTENs for catalog changes; false = it polls
+	// the change log every PollInterval (no LISTEN anywhere).
+	Listen       bool          `key:"listen"`
+	PollInterval time.Duration `key:"poll_interval"` // with listen: false
 }
 
 // NetworkConfig configures the BitTorrent engine's networking.
@@ -118,6 +130,7 @@ type HTTPConfig struct {
 func Default() Config {
 	return Config{
 		StateDir: "./state",
+		Database: DatabaseConfig{PoolMode: "session", Listen: true, PollInterval: 2 * time.Second},
 		Log:      LogConfig{Level: "info", Format: "auto"},
 		Network: NetworkConfig{
 			ListenHost:         "127.0.0.1",

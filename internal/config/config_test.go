@@ -126,6 +126,12 @@ func TestLoadErrorsNameKeyAndValue(t *testing.T) {
 		{"bad env value", "", []string{"ARCHIVD_NETWORK_DHT=maybe"}, `config: environment: ARCHIVD_NETWORK_DHT (network.dht): "maybe" is not true or false`},
 		{"public http without token", "http:\n  listen: 0.0.0.0:80\n", nil, `config: http.listen: "0.0.0.0:80" is not loopback: set http.token_file`},
 		{"password file with embedded", "database:\n  password_file: /x\n", nil, "config: database.password_file: \"/x\" is set but database.url is empty"},
+		{"session url with embedded", "database:\n  session_url: postgres://db/a\n", nil, `config: database.session_url: "postgres://db/a" is set but database.url is empty`},
+		{"bad pool mode", "database:\n  url: postgres://db/a\n  pool_mode: statement\n", nil, `config: database.pool_mode: "statement" is not session or transaction`},
+		{"transaction pool listening without session url", "database:\n  url: postgres://pgb/a\n  pool_mode: transaction\n", nil,
+			"config: database.session_url: is empty, but database.pool_mode is transaction and database.listen is true"},
+		{"poll interval", "database:\n  listen: false\n  poll_interval: 5m\n", nil, "config: database.poll_interval: 5m0s is not between 100ms and 1m"},
+		{"bad session url", "database:\n  url: postgres://db/a\n  session_url: db\n", nil, `config: database.session_url: "db" is not a postgres:// URL or a key=value connection string`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ func (c *Config) Redacted() Config {
 	r.Network.Trackers = append([]string(nil), c.Network.Trackers...)
 	r.Verify.Schedules = append([]string(nil), c.Verify.Schedules...)
 	r.Database.URL = redactURL(c.Database.URL)
+	r.Database.SessionURL = redactURL(c.Database.SessionURL)
 	r.Verify.WebhookURL = redactURL(c.Verify.WebhookURL)
 	return r
 }
@@ -51,25 +52,35 @@ func redactURL(raw string) string {
 // DatabaseURL returns the database URL with the password read from
 // PasswordFile (trailing newline dropped) injected; "" means embedded.
 func (c *Config) DatabaseURL() (string, error) {
+	return c.withPassword("database.url", c.Database.URL)
+}
+
+// SessionURL returns database.session_url with the password injected as
+// for DatabaseURL; "" means the session connection uses DatabaseURL.
+func (c *Config) SessionURL() (string, error) {
+	return c.withPassword("database.session_url", c.Database.SessionURL)
+}
+
+func (c *Config) withPassword(key, raw string) (string, error) {
 	d := c.Database
-	if d.URL == "" || d.PasswordFile == "" {
-		return d.URL, nil
+	if raw == "" || d.PasswordFile == "" {
+		return raw, nil
 	}
-	raw, err := os.ReadFile(d.PasswordFile)
+	pwRaw, err := os.ReadFile(d.PasswordFile)
 	if err != nil {
 		return "", errorf("database.password_file: read %s: %v", d.PasswordFile, unwrapPathErr(err))
 	}
-	pw := strings.TrimRight(string(raw), "\r\n")
+	pw := strings.TrimRight(string(pwRaw), "\r\n")
 	if pw == "" {
 		return "", errorf("database.password_file: %s is empty", d.PasswordFile)
 	}
-	if !strings.Contains(d.URL, "://") {
+	if !strings.Contains(raw, "://") {
 		esc := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(pw)
-		return fmt.Sprintf("%s password='%s'", d.URL, esc), nil
+		return fmt.Sprintf("%s password='%s'", raw, esc), nil
 	}
-	u, err := url.Parse(d.URL)
+	u, err := url.Parse(raw)
 	if err != nil {
-		return "", errorf("database.url: not a valid URL")
+		return "", errorf("%s: not a valid URL", key)
 	}
 	user := "archivd"
 	if u.User != nil {

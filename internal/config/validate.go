@@ -56,16 +56,41 @@ func (c *Config) validateDatabase() error {
 		if d.PasswordFile != "" {
 			return errorf("database.password_file: %q is set but database.url is empty (the embedded database needs no password)", d.PasswordFile)
 		}
+		if d.SessionURL != "" {
+			return errorf("database.session_url: %q is set but database.url is empty (the embedded database needs no session url)", redactURL(d.SessionURL))
+		}
+	}
+	if err := checkDatabaseURL("database.url", d.URL); err != nil {
+		return err
+	}
+	if err := checkDatabaseURL("database.session_url", d.SessionURL); err != nil {
+		return err
+	}
+	if !slices.Contains([]string{"session", "transaction"}, d.PoolMode) {
+		return errorf("database.pool_mode: %q is not session or transaction", d.PoolMode)
+	}
+	if d.PoolMode == "transaction" && d.Listen && d.SessionURL == "" {
+		return errorf("database.session_url: is empty, but database.pool_mode is transaction and database.listen is true: " +
+			"LISTEN needs a direct connection (set database.session_url to PostgreSQL itself, or database.listen: false)")
+	}
+	if d.PollInterval < 100*time.Millisecond || d.PollInterval > time.Minute {
+		return errorf("database.poll_interval: %s is not between 100ms and 1m", d.PollInterval)
+	}
+	return nil
+}
+
+func checkDatabaseURL(key, raw string) error {
+	if raw == "" {
 		return nil
 	}
-	if strings.HasPrefix(d.URL, "postgres://") || strings.HasPrefix(d.URL, "postgresql://") {
-		if _, err := url.Parse(d.URL); err != nil {
-			return errorf("database.url: %q is not a valid URL", redactURL(d.URL))
+	if strings.HasPrefix(raw, "postgres://") || strings.HasPrefix(raw, "postgresql://") {
+		if _, err := url.Parse(raw); err != nil {
+			return errorf("%s: %q is not a valid URL", key, redactURL(raw))
 		}
 		return nil
 	}
-	if !strings.Contains(d.URL, "=") {
-		return errorf("database.url: %q is not a postgres:// URL or a key=value connection string", redactURL(d.URL))
+	if !strings.Contains(raw, "=") {
+		return errorf("%s: %q is not a postgres:// URL or a key=value connection string", key, redactURL(raw))
 	}
 	return nil
 }

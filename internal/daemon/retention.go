@@ -58,6 +58,7 @@ func (r *retention) prune(ctx context.Context) error {
 		{"verify_jobs", c.VerifyJobs > 0, func() (int64, error) { return r.db.PruneVerifyJobs(ctx, before(c.VerifyJobs), c.Batch) }},
 		{"verify_runs", c.VerifyRuns > 0, func() (int64, error) { return r.db.PruneVerifyRuns(ctx, c.VerifyRuns, c.Batch) }},
 		{"findings", c.Findings > 0, func() (int64, error) { return r.db.PruneFindings(ctx, before(c.Findings), c.Batch) }},
+		{"catalog_changes", c.Batch > 0, func() (int64, error) { return r.db.PruneChanges(ctx, c.Batch) }},
 		{"peers", c.Peers > 0, func() (int64, error) { return r.db.ForgetOldPeers(ctx, before(c.Peers), c.Batch) }},
 	}
 	ev, deleted := r.log.Info(), int64(0)

@@ -198,6 +198,13 @@ func Hold(t testing.TB, db *catalog.DB, sql string, args ...any) (release func()
 	return rawsql.Hold(t, urlOf(t, db), sql, args...)
 }
 
+// HoldCommit runs sql in a transaction kept open until commit, which
+// commits it, on the database of db.
+func HoldCommit(t testing.TB, db *catalog.DB, sql string, args ...any) (commit func()) {
+	t.Helper()
+	return rawsql.HoldCommit(t, urlOf(t, db), sql, args...)
+}
+
 func urlOf(t testing.TB, db *catalog.DB) string {
 	t.Helper()
 	u, ok := urls.Load(db)

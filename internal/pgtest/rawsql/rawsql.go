@@ -103,3 +103,37 @@ func Hold(t testing.TB, url, sql string, args ...any) (release func()) {
 	t.Cleanup(release)
 	return release
 }
+
+// HoldCommit runs sql in a transaction kept open until commit is called,
+// which commits it (the end of t rolls it back if commit was not called).
+func HoldCommit(t testing.TB, url, sql string, args ...any) (commit func()) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("rawsql: connect: %v", err)
+	}
+	tx, err := c.Begin(ctx)
+	if err == nil {
+		_, err = tx.Exec(ctx, sql, args...)
+	}
+	if err != nil {
+		c.Close(ctx)
+		t.Fatalf("rawsql: %s: %v", sql, err)
+	}
+	var once sync.Once
+	end := func(commit bool) {
+		once.Do(func() {
+			if commit {
+				if err := tx.Commit(ctx); err != nil {
+					t.Errorf("rawsql: commit %s: %v", sql, err)
+				}
+			} else {
+				_ = tx.Rollback(ctx)
+			}
+			_ = c.Close(ctx)
+		})
+	}
+	t.Cleanup(func() { end(false) })
+	return func() { end(true) }
+}
