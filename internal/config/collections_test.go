@@ -17,6 +17,7 @@ func loadYAML(t *testing.T, body string) (*Config, error) {
 }
 
 func TestCollectionsAreDeclaredInTheFile(t *testing.T) {
+	t.Parallel()
 	c, err := loadYAML(t, `collections:
   - name: maps
     description: Map tiles
@@ -47,6 +48,7 @@ prune_collections: true
 }
 
 func TestCollectionsErrorsNameTheEntry(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"collections:\n  - name: a\n    torrentdir: /x\n":           `field torrentdir not found`,
 		"collections:\n  - name: 'bad name'\n":                      `collections[0].name: "bad name" is not a collection name`,

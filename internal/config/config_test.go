@@ -23,6 +23,7 @@ func writeFile(t *testing.T, body string) string {
 }
 
 func TestDefaultValidates(t *testing.T) {
+	t.Parallel()
 	c := Default()
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
@@ -30,6 +31,7 @@ func TestDefaultValidates(t *testing.T) {
 }
 
 func TestExampleFilesValidate(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"archivd.example.yaml", "archivd.production.yaml"} {
 		if _, err := Load(filepath.Join("..", "..", "configs", name), nil, nil); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -40,6 +42,7 @@ func TestExampleFilesValidate(t *testing.T) {
 // The example documents every key with its default: it must list each key
 // explicitly and loading it must give exactly Default().
 func TestExampleDocumentsEveryKeyWithItsDefault(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join("..", "..", "configs", "archivd.example.yaml")
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -68,6 +71,7 @@ func TestExampleDocumentsEveryKeyWithItsDefault(t *testing.T) {
 }
 
 func TestProductionExampleSettings(t *testing.T) {
+	t.Parallel()
 	c, err := Load(filepath.Join("..", "..", "configs", "archivd.production.yaml"), nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +83,7 @@ func TestProductionExampleSettings(t *testing.T) {
 }
 
 func TestPrecedenceFileEnvFlags(t *testing.T) {
+	t.Parallel()
 	p := writeFile(t, "network:\n  listen_port: 7000\n  upload_rate: 1MiB\nlog:\n  level: debug\n")
 	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
 	fs.String("log-level", "", "")
@@ -103,6 +108,7 @@ func TestPrecedenceFileEnvFlags(t *testing.T) {
 }
 
 func TestLoadErrorsNameKeyAndValue(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, file string
 		env        []string
@@ -152,6 +158,7 @@ func TestLoadErrorsNameKeyAndValue(t *testing.T) {
 }
 
 func TestMissingFile(t *testing.T) {
+	t.Parallel()
 	_, err := Load("/nonexistent/archivd.yaml", nil, nil)
 	if err == nil || err.Error() != "config: read /nonexistent/archivd.yaml: no such file or directory" {
 		t.Fatalf("got %v", err)
@@ -159,6 +166,7 @@ func TestMissingFile(t *testing.T) {
 }
 
 func TestEmptyFileKeepsDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := Load(writeFile(t, ""), nil, nil)
 	if err != nil || !reflect.DeepEqual(*c, Default()) {
 		t.Fatalf("got %+v, %v", c, err)
@@ -166,6 +174,7 @@ func TestEmptyFileKeepsDefaults(t *testing.T) {
 }
 
 func TestRedactedAndDatabaseURL(t *testing.T) {
+	t.Parallel()
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte("s3cr:et\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -197,6 +206,7 @@ func TestRedactedAndDatabaseURL(t *testing.T) {
 }
 
 func TestByteSize(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]ByteSize{"123": 123, "10MiB": 10 * MiB, "1GB": 1e9, "512KiB": 512 * KiB, "1.5 GiB": 3 * GiB / 2, "0": 0} {
 		got, err := ParseByteSize(in)
 		if err != nil || got != want {
@@ -217,6 +227,7 @@ func TestByteSize(t *testing.T) {
 }
 
 func TestYAMLRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := Default()
 	c.Network.Trackers = []string{"http://127.0.0.1:1/announce"}
 	c.Seeder.CommitInterval = 250 * time.Millisecond
@@ -231,6 +242,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 }
 
 func TestFlagKey(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"state-dir": "state_dir", "database.url": "database.url", "log-level": "log.level", "log.format": "log.format"} {
 		if got, ok := FlagKey(in); !ok || got != want {
 			t.Errorf("%s -> %s %v", in, got, ok)

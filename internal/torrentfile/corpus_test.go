@@ -12,6 +12,7 @@ import (
 // torrents (mktorrent, libtorrent v1/v2/hybrid, Create) must parse, bad-* and
 // truncated-* must be refused.
 func TestFuzzSeedsClassified(t *testing.T) {
+	t.Parallel()
 	paths, err := filepath.Glob("testdata/fuzz/FuzzParse/*")
 	if err != nil || len(paths) < 10 {
 		t.Fatalf("seed corpus missing: %v %v", paths, err)

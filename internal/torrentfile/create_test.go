@@ -34,6 +34,7 @@ func makeNestedTree(t *testing.T, dir string) map[string]int {
 }
 
 func TestCreateNestedTreeOrderOffsetsAndDeterminism(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	files := makeNestedTree(t, dir)
 	var calls, last, lastTotal int64
@@ -73,6 +74,7 @@ func TestCreateNestedTreeOrderOffsetsAndDeterminism(t *testing.T) {
 }
 
 func TestCreatePieceHashesMatchData(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	makeNestedTree(t, dir)
 	tor, err := Create(context.Background(), CreateOptions{Path: dir, PieceLength: 32 << 10})
@@ -96,6 +98,7 @@ func TestCreatePieceHashesMatchData(t *testing.T) {
 }
 
 func TestCreateSingleFile(t *testing.T) {
+	t.Parallel()
 	parent := t.TempDir()
 	p := filepath.Join(parent, "one.bin")
 	writeFile(t, p, bytes.Repeat([]byte("x"), 70_000))
@@ -129,6 +132,7 @@ func TestCreateDotPathIsNamedAfterTheDirectory(t *testing.T) {
 }
 
 func TestCreateRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("symlink inside", func(t *testing.T) {
 		dir := t.TempDir()
@@ -214,6 +218,7 @@ func wantErr(t *testing.T, err error, want string) {
 // yield a torrent whose lengths and hashes disagree. The change is made with
 // real file operations between the two phases of Create.
 func TestCreateDetectsFileChangedAfterListing(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, want string
 		change     func(path string) error
@@ -247,6 +252,7 @@ func TestCreateDetectsFileChangedAfterListing(t *testing.T) {
 }
 
 func TestCreateCancelled(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeRandomTree(t, dir, 4, 16<<20) // 64 MiB: 8 batches of 8 MiB
 	ctx, cancel := context.WithCancel(context.Background())
@@ -267,6 +273,7 @@ func TestCreateCancelled(t *testing.T) {
 }
 
 func TestChoosePieceLength(t *testing.T) {
+	t.Parallel()
 	const K, M, G = 1 << 10, 1 << 20, 1 << 30
 	for _, c := range []struct{ total, want int64 }{
 		{1, 256 * K}, {64 * M, 256 * K}, {512 * M, 256 * K}, {2 * G, 1 * M},

@@ -12,6 +12,7 @@ import (
 // parent/<file>, where libtorrent itself finds every piece (a v2 file tree
 // is always a dictionary, which the library reads as a directory).
 func TestLibtorrentSingleFileV2LivesInParent(t *testing.T) {
+	t.Parallel()
 	py := "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import libtorrent").Run(); err != nil {
 		t.Skipf("python3-libtorrent not available: %v", err)

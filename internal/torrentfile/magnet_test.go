@@ -9,6 +9,7 @@ import (
 const testHex = "45f332b64efb479509e7237cbcb0563265cb741b"
 
 func TestParseMagnetAccepts(t *testing.T) {
+	t.Parallel()
 	want, _ := hex.DecodeString(testHex)
 	for _, uri := range []string{
 		"magnet:?xt=urn:btih:" + testHex + "&dn=My+Data&tr=http%3A%2F%2F127.0.0.1%3A6969%2Fannounce&tr=udp://127.0.0.1:6969&ws=http://127.0.0.1/ws/",
@@ -30,6 +31,7 @@ func TestParseMagnetAccepts(t *testing.T) {
 }
 
 func TestParseMagnetRejects(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ uri, want string }{
 		{"http://example/?xt=urn:btih:" + testHex, `scheme is "http"`},
 		{"magnet:?dn=x", "no xt=urn:btih: infohash"},

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseRejectsWithOneLineErrorNamingTheProblem(t *testing.T) {
+	t.Parallel()
 	valid := encodeTorrentDict(t, v1Info())
 	with := func(k string, v any) []byte {
 		info := v1Info()
@@ -84,6 +85,7 @@ func TestParseRejectsWithOneLineErrorNamingTheProblem(t *testing.T) {
 }
 
 func TestParseAcceptsValidHandBuiltTorrents(t *testing.T) {
+	t.Parallel()
 	tor, err := Parse(encodeTorrentDict(t, multiInfo(file(10, "a", "x"), file(0, "a", "y"), file(100, "b"))))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +114,7 @@ func TestParseAcceptsValidHandBuiltTorrents(t *testing.T) {
 }
 
 func TestParseSingleFileDataDirIsParent(t *testing.T) {
+	t.Parallel()
 	tor, err := Parse(encodeTorrentDict(t, v1Info()))
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +128,7 @@ func TestParseSingleFileDataDirIsParent(t *testing.T) {
 }
 
 func TestLoadErrorNamesThePath(t *testing.T) {
+	t.Parallel()
 	p := t.TempDir() + "/bad.torrent"
 	writeFile(t, p, []byte("d4:infoi3ee"))
 	_, err := Load(p)

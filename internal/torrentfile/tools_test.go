@@ -16,6 +16,7 @@ import (
 // multi-file) and checks the files, and that Create gives the same infohash
 // for the same data and piece length.
 func TestMktorrentRoundTrip(t *testing.T) {
+	t.Parallel()
 	mk := requireTool(t, "mktorrent")
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "data")
@@ -58,6 +59,7 @@ func TestMktorrentRoundTrip(t *testing.T) {
 // TestLibtorrentHybridParses creates a hybrid v1+v2 torrent with libtorrent
 // 2.x and checks both infohashes and the file layout.
 func TestLibtorrentHybridParses(t *testing.T) {
+	t.Parallel()
 	py := "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import libtorrent").Run(); err != nil {
 		t.Skipf("python3-libtorrent not available: %v", err)
@@ -94,6 +96,7 @@ print(str(ih.v1), str(ih.v2))`
 // torrent made by Create, with no network use (no trackers, DHT, LPD or
 // PEX): intact data verifies completely; one flipped byte makes it fail.
 func TestAria2VerifiesCreatedTorrent(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "aria2c")
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "data")

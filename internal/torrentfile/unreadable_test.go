@@ -19,6 +19,7 @@ const helperEnv = "ARCHIVD_TORRENTFILE_CREATE_AS_USER"
 // 65534 (nobody), where the permission check is real, and Create runs there
 // (TestCreateHelperProcess); as a normal user Create runs in-process.
 func TestCreateRefusesUnreadableFile(t *testing.T) {
+	t.Parallel()
 	base, err := os.MkdirTemp("", "torrentfile-unreadable-")
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +73,7 @@ func runAsNobody(t *testing.T, base, dir string) string {
 // TestCreateHelperProcess is not a test by itself: it is the child process
 // of TestCreateRefusesUnreadableFile.
 func TestCreateHelperProcess(t *testing.T) {
+	t.Parallel()
 	dir := os.Getenv(helperEnv)
 	if dir == "" {
 		t.Skip("helper process for TestCreateRefusesUnreadableFile")

@@ -9,6 +9,7 @@ import (
 // at least busySample, and idle again when it stops growing; between
 // samples it keeps its answer.
 func TestBusyGaugeFollowsTheUploadRate(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1e9, 0)
 	var up int64
 	g := newBusyGauge(func() int64 { return up }, func() time.Time { return now })
@@ -34,6 +35,7 @@ func TestBusyGaugeFollowsTheUploadRate(t *testing.T) {
 // The daemon's service watches the seeder's upload counter when given one
 // (and its scrubs then ask it); RunOffline's engine never does.
 func TestServiceWatchesUploads(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Uploaded = func() int64 { return 0 }
 	s, err := NewService(cfg, nil)

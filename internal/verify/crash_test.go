@@ -47,6 +47,7 @@ func (r countReader) ReadAt(b []byte, off int64) (int, error) {
 }
 
 func TestOfflineRunKilledMidRangeResumesRereadingAtMostOneRange(t *testing.T) {
+	t.Parallel()
 	url := pgtest.URL(t)
 	ctx := context.Background()
 	db := pgtest.Open(t, url)

@@ -18,6 +18,7 @@ import (
 // scrub has opened one (it would wait 10 s, and fail the test, if the
 // devices were read one after the other). Every piece is still hashed once.
 func TestRunReadsDevicesInParallel(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	root := t.TempDir()

@@ -11,6 +11,7 @@ import (
 )
 
 func TestJobLeaseIsTakenOverOnlyAfterItExpires(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	fx := addTorrent(t, db, t.TempDir(), "leased", 16<<10, 40_000)

@@ -41,6 +41,7 @@ func piecesIn(fs []catalog.VerifyFinding) int {
 }
 
 func TestOfflineRunFindsExactlyTheDamagedPiecesOfEachKind(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	root := t.TempDir()
@@ -111,6 +112,7 @@ func TestOfflineRunFindsExactlyTheDamagedPiecesOfEachKind(t *testing.T) {
 // (nothing on disk, pieces recorded not complete or never) is not bitrot:
 // no finding, no mass-failure hold, the torrent stays available.
 func TestPiecesNotRecordedCompleteAreNoFindings(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	fx := addTorrent(t, db, t.TempDir(), "fresh", 16<<10, 100_000)

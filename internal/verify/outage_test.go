@@ -17,6 +17,7 @@ import (
 // accepts the write the run is queued. It used to return the error,
 // which ended the whole daemon.
 func TestCatalogErrorWhenAWindowOpensIsRetried(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	url := pgtest.URL(t)

@@ -14,6 +14,7 @@ import (
 // verified two days ago; with the default 30-day interval nothing is due,
 // but the collection whose policy says 24h is.
 func TestCollectionIntervalOverrideDecidesWhatIsDue(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	root := t.TempDir()

@@ -43,6 +43,7 @@ func startService(t *testing.T, cfg Config, db *catalog.DB) *Service {
 // seeder's re-download. The end-to-end repair through the real seeder is
 // tested by the daemon's tests once the seeder lands.
 func TestRepairFollowUpClosesFindingsWhenTestRepairerRewritesGoodBytesFromACopy(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	root := t.TempDir()
@@ -127,6 +128,7 @@ func TestRepairFollowUpClosesFindingsWhenTestRepairerRewritesGoodBytesFromACopy(
 }
 
 func TestMassFailureGuardHoldsRepairWhenDataDirIsGone(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	fx := addTorrent(t, db, t.TempDir(), "gone", 16<<10, 100_000)
@@ -172,6 +174,7 @@ func TestMassFailureGuardHoldsRepairWhenDataDirIsGone(t *testing.T) {
 }
 
 func TestMassFailureGuardHoldsRepairAboveRatio(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	fx := addTorrent(t, db, t.TempDir(), "rotten", 16<<10, 160_000) // 10 pieces
 	for p := range 3 {
@@ -195,6 +198,7 @@ func TestMassFailureGuardHoldsRepairAboveRatio(t *testing.T) {
 }
 
 func TestReportRendersEveryFormat(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	fx := addTorrent(t, db, t.TempDir(), "r<&>", 16<<10, 50_000)
 	fx.flip(t, 100)
@@ -226,6 +230,7 @@ func TestReportRendersEveryFormat(t *testing.T) {
 }
 
 func TestQueuedRunStartsAtOnceThroughNotify(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	addTorrent(t, db, t.TempDir(), "n", 16<<10, 40_000)
@@ -248,6 +253,7 @@ func TestQueuedRunStartsAtOnceThroughNotify(t *testing.T) {
 }
 
 func TestRepairWithNoSourceTimesOutAndFindingStaysOpen(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	fx := addTorrent(t, db, t.TempDir(), "nosource", 16<<10, 100_000)
@@ -320,6 +326,7 @@ func (r *recordingRepairer) RepairSource(int64, int) string { return "" }
 // rewrites the file itself) is closed as found intact on re-check, not
 // with a made-up source.
 func TestRepairWithNoRecordedDeliveryIsClosedAsFoundIntact(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
 	fx := addTorrent(t, db, t.TempDir(), "silent", 16<<10, 100_000)

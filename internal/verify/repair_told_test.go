@@ -40,6 +40,7 @@ func (r *onceRepairer) RepairSource(_ int64, piece int) string {
 // connection would fail the write) after the seeder has told the source;
 // the next attempt still records the source, not "unknown".
 func TestRepairSourceSurvivesAFailedCatalogWrite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.URL(t)
 	db := pgtest.Open(t, url)

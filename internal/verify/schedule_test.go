@@ -11,6 +11,7 @@ import (
 )
 
 func TestWindowsFollowTimezoneAndMaxRun(t *testing.T) {
+	t.Parallel()
 	w, err := newWindows([]string{"0 1 * * *", "30 13 * * 6"}, "Europe/Berlin", 2*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +78,7 @@ func drive(t *testing.T, clk *clock.Fake, step time.Duration, until time.Time, c
 }
 
 func TestScheduledRunStopsAtWindowEndAndResumesNextWindow(t *testing.T) {
+	t.Parallel()
 	db := pgtest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -61,6 +61,7 @@ func splits(data []byte) [][][]byte {
 // piece) and piece layer hashes (longer files, last piece partial)
 // against libtorrent's, with the data split into parts in several ways.
 func TestMerkleRootMatchesLibtorrent(t *testing.T) {
+	t.Parallel()
 	const pl = 64 << 10
 	m := &merkler{}
 	for _, c := range ltV2 {
@@ -89,6 +90,7 @@ func TestMerkleRootMatchesLibtorrent(t *testing.T) {
 // data in the same parts (a hybrid's zeros) is not hashed into the v2
 // root, while the SHA-1 fed alongside sees every byte, in order.
 func TestMerkleRootIgnoresBytesPastLenButFeedsAll(t *testing.T) {
+	t.Parallel()
 	m := &merkler{}
 	data := append(ltData(16385), make([]byte, 49151)...)
 	want1 := sha1.Sum(data)
@@ -105,6 +107,7 @@ func TestMerkleRootIgnoresBytesPastLenButFeedsAll(t *testing.T) {
 }
 
 func TestLeavesFor(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int64]int{1: 1, LeafSize: 1, LeafSize + 1: 2, 3 * LeafSize: 4, 4 * LeafSize: 4, 5*LeafSize - 1: 8} {
 		if got := leavesFor(n); got != want {
 			t.Errorf("leavesFor(%d) = %d, want %d", n, got, want)

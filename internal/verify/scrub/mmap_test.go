@@ -35,6 +35,7 @@ func (r shrinkingReader) Map(off, n int64) ([]byte, func(), error) {
 }
 
 func TestScrubMappedFileTruncatedUnderneathIsIOErrorNotACrash(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 100_000)
 	open := func(dir string) (Opener, error) {
 		o, err := DirOpener(dir)
@@ -47,6 +48,7 @@ func TestScrubMappedFileTruncatedUnderneathIsIOErrorNotACrash(t *testing.T) {
 }
 
 func TestScrubPreadAndMapAgree(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 100_000, 3, 77_777)
 	flipByte(t, tg, 50_000)
 	a := scrubAll(t, tg, Options{Map: true})

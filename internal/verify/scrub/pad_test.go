@@ -15,6 +15,7 @@ import (
 // A torrent whose info has a BEP 47 padding file checks clean whether the
 // catalog lists the padding file or leaves it out.
 func TestFromTorrentPlacesPaddingFilesFromTheInfo(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const pl = 16 << 10
 	a := make([]byte, 10_000)

@@ -101,6 +101,7 @@ func flipByte(t *testing.T, tg *Target, off int64) {
 func sortSearch(tg *Target, off int64) int { return (&scrubber{t: tg}).fileAt(off) }
 
 func TestScrubCleanDataAllPiecesOK(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 100_000, 0, 3, 250_001, 16<<10)
 	for _, bs := range []int64{1, 64 << 10, 8 << 20} {
 		s := scrubAll(t, tg, Options{BlockSize: bs, Workers: 3})
@@ -114,6 +115,7 @@ func TestScrubCleanDataAllPiecesOK(t *testing.T) {
 }
 
 func TestScrubFindsExactlyTheFlippedPieces(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 100_000, 7, 250_001, 33_000)
 	rng := rand.New(rand.NewPCG(7, 7))
 	want := map[int]bool{}
@@ -135,6 +137,7 @@ func TestScrubFindsExactlyTheFlippedPieces(t *testing.T) {
 }
 
 func TestScrubTruncatedFileIsShortFile(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 100_000, 50_000)
 	// Cut file 0 at 40,000 bytes: pieces 2..6 (bytes 32768..114687) are
 	// short; piece 6 spans into file 1 and must be short too, not ok.
@@ -153,6 +156,7 @@ func TestScrubTruncatedFileIsShortFile(t *testing.T) {
 }
 
 func TestScrubDeletedFileIsMissingFile(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 100_000, 50_000, 30_000)
 	if err := os.Remove(filepath.Join(tg.DataDir, tg.Files[1].Path)); err != nil {
 		t.Fatal(err)
@@ -165,6 +169,7 @@ func TestScrubDeletedFileIsMissingFile(t *testing.T) {
 }
 
 func TestScrubMissingDataDirIsMissingFiles(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 40_000)
 	tg.DataDir = filepath.Join(tg.DataDir, "gone")
 	s := scrubAll(t, tg, Options{})
@@ -202,6 +207,7 @@ func (r faultReader) ReadAt(b []byte, off int64) (int, error) {
 }
 
 func TestScrubInjectedEIOMarksOnlyThatPieceAndGoesOn(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 100_000, 50_000)
 	open := func(dir string) (Opener, error) {
 		o, err := DirOpener(dir)
@@ -218,6 +224,7 @@ func TestScrubInjectedEIOMarksOnlyThatPieceAndGoesOn(t *testing.T) {
 }
 
 func TestScrubDirectoryOrFIFOInPlaceOfFileIsIOError(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 40_000, 40_000, 40_000)
 	p1 := filepath.Join(tg.DataDir, tg.Files[1].Path)
 	p2 := filepath.Join(tg.DataDir, tg.Files[2].Path)
@@ -252,6 +259,7 @@ func TestScrubDirectoryOrFIFOInPlaceOfFileIsIOError(t *testing.T) {
 }
 
 func TestScrubRefusesSymlinkOutOfDataDir(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 40_000)
 	outside := filepath.Join(t.TempDir(), "secret")
 	p := filepath.Join(tg.DataDir, tg.Files[0].Path)
@@ -272,6 +280,7 @@ func TestScrubRefusesSymlinkOutOfDataDir(t *testing.T) {
 }
 
 func TestScrubRateLimitWithinTenPercent(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 1<<20)
 	clk := clock.NewAutoFake(time.Unix(1e9, 0))
 	const rate = 256 << 10 // 1 MiB at 256 KiB/s = 4 s of fake time
@@ -285,6 +294,7 @@ func TestScrubRateLimitWithinTenPercent(t *testing.T) {
 }
 
 func TestScrubRangeAndBadArguments(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 100_000)
 	s, err := Scrub(context.Background(), tg, 2, 3, Options{})
 	if err != nil || s.PiecesChecked != 3 || s.BytesHashed != 3*16<<10 {
@@ -301,6 +311,7 @@ func TestScrubRangeAndBadArguments(t *testing.T) {
 }
 
 func TestScrubPaddingFilesAreZerosNotMissingFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	const pl = 16 << 10
 	a := make([]byte, 20_000)

@@ -141,6 +141,7 @@ var v2ScrubOptions = map[string]Options{
 // leaves, the scrub finds exactly those pieces, as hash mismatches in the
 // right files, and libtorrent's own check misses exactly the same pieces.
 func TestScrubV2AndHybridFindExactlyTheDamagedPieces(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"v2", "hybrid"} {
 		t.Run(kind, func(t *testing.T) {
 			f := newV2Fixture(t, kind)
@@ -195,6 +196,7 @@ func checkV2Findings(t *testing.T, f *v2Fixture, bad []Result, kind string) {
 // if both its SHA-1 and its SHA-256 match; a wrong hash of either kind
 // alone (as a torrent whose halves disagree would have) is a finding.
 func TestScrubHybridEitherHashMismatchIsAFinding(t *testing.T) {
+	t.Parallel()
 	f := newV2Fixture(t, "hybrid")
 	tg := *f.tg
 	tg.Hashes = slices.Clone(tg.Hashes)
@@ -219,6 +221,7 @@ func TestScrubHybridEitherHashMismatchIsAFinding(t *testing.T) {
 // the catalog says; if its rows are not the torrent's v2 layout, piece
 // numbers would point at the wrong data, so the target is refused.
 func TestFromTorrentV2RefusesCatalogRowsThatDisagree(t *testing.T) {
+	t.Parallel()
 	f := newV2Fixture(t, "v2")
 	files := slices.Clone(f.files)
 	files[1].Offset++

@@ -50,6 +50,7 @@ func (o *recordingOpener) Open(rel string) (Reader, error) {
 // nice-19 threads; the caller's thread, and a foreground scrub, keep the
 // normal priority.
 func TestBackgroundScrubYields(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 64<<10, 300<<10, 200<<10)
 	for _, bg := range []bool{true, false} {
 		rec := &recordingOpener{t: t}
@@ -98,6 +99,7 @@ func TestBackgroundScrubYields(t *testing.T) {
 // While Busy says true, reads wait for BusyLimiter (1 MiB at 256 KiB/s:
 // 4 s of clock time); once it says false they do not wait at all.
 func TestBusyScrubReadsAtTheBusyRate(t *testing.T) {
+	t.Parallel()
 	tg := makeData(t, 16<<10, 1<<20)
 	const rate = 256 << 10
 	for _, busy := range []bool{true, false} {
