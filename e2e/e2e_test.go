@@ -59,19 +59,7 @@ func makeDataset(t testing.TB, root string, rng *rand.Rand) string {
 		"readme.txt": 1234, "empty": 0, "a/part-000.bin": 9<<20 + 17, "a/part-001.bin": 7 << 20,
 		"a/b/deep.bin": 5<<20 + 4095, "c/tail.bin": 3<<20 + 1,
 	}
-	for name, size := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		b := make([]byte, size)
-		for i := range b {
-			b[i] = byte(rng.Uint32())
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeRandomTree(t, dir, rng, files)
 	return dir
 }
 

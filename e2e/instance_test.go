@@ -52,8 +52,11 @@ type instance struct {
 	done   chan error
 	log    *syncBuffer
 	http   int // port of /metrics, /healthz, /readyz
-	// env is added to the environment of every archivd this instance runs.
-	env []string
+	port   int // BitTorrent listen port
+	// env is added to the environment of every archivd this instance runs;
+	// serveEnv to that of serve only (NOTIFY_SOCKET, WATCHDOG_USEC).
+	env      []string
+	serveEnv []string
 }
 
 // syncBuffer is a bytes.Buffer the daemon's output goroutine writes while
@@ -87,6 +90,21 @@ func freePort(t testing.TB) int {
 
 func newInstance(t testing.TB, name, tracker string, extra string) *instance {
 	t.Helper()
+	return newInstanceOpts(t, name, instanceOpts{tracker: tracker, extra: extra})
+}
+
+// instanceOpts are the settings newInstanceOpts varies; the zero value is
+// an embedded catalog, listening on 127.0.0.1, announcing to no tracker.
+type instanceOpts struct {
+	tracker string // announce URL added to every torrent; "" = none
+	dbURL   string // an external catalog; "" = the embedded PostgreSQL
+	host    string // network.listen_host; "" = 127.0.0.1
+	network string // more network keys, "key: value" lines
+	extra   string // more top-level sections
+}
+
+func newInstanceOpts(t testing.TB, name string, o instanceOpts) *instance {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "archivd-e2e-"+name+"-")
 	if err != nil {
 		t.Fatal(err)
@@ -95,27 +113,41 @@ func newInstance(t testing.TB, name, tracker string, extra string) *instance {
 		t.Fatal(err)
 	}
 	in := &instance{t: t, name: name, dir: dir, config: filepath.Join(dir, "archivd.yaml"), http: freePort(t)}
+	trackers := "[]"
+	if o.tracker != "" {
+		trackers = fmt.Sprintf("[%q]", o.tracker)
+	}
+	if o.host == "" {
+		o.host = "127.0.0.1"
+	}
+	var network strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(o.network), "\n") {
+		if l != "" {
+			network.WriteString("  " + strings.TrimSpace(l) + "\n")
+		}
+	}
+	in.port = freePort(t)
 	cfg := fmt.Sprintf(`state_dir: %s
 node_id: %s
 log:
   level: debug
   format: json
 database:
-  url: ""
+  url: %q
   auto_migrate: true
 network:
-  listen_host: 127.0.0.1
+  listen_host: %s
   listen_port: %d
   dht: false
   pex: false
   port_forwarding: false
-  trackers: [%q]
-seeder:
+  trackers: %s
+%sseeder:
   commit_interval: 100ms
   reconcile_interval: 5s
 http:
   listen: 127.0.0.1:%d
-%s`, dir, name, freePort(t), tracker, in.http, extra)
+%s`, dir, name, o.dbURL, o.host, in.port, trackers, network.String(), in.http, o.extra)
 	if err := os.WriteFile(in.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +226,7 @@ func (in *instance) start() {
 	}
 	from := len(in.log.String()) // the buffer keeps earlier runs' output
 	cmd := exec.Command(bin, "--config", in.config, "serve")
-	cmd.Env = append(os.Environ(), in.env...)
+	cmd.Env = append(append(os.Environ(), in.env...), in.serveEnv...)
 	cmd.Stdout, cmd.Stderr = in.log, in.log
 	if err := cmd.Start(); err != nil {
 		in.t.Fatal(err)

@@ -9,8 +9,10 @@ Loopback only: no DHT, LSD, UPnP, NAT-PMP; PEX off per torrent; listens on
            v1+v2 hybrid (BEP 52, with BEP 47 pad files in the v1 part).
   check    {"mode":"check","torrent":F,"save_path":D}
            hash the files (force recheck) and print the result, exit.
-  seed     {"mode":"seed","torrent":F,"save_path":D,"port":N}
-           check, then seed until killed; prints status lines.
+  seed     {"mode":"seed","torrent":F,"save_path":D,"port":N,"peers":[...]}
+           check, then seed until killed; prints status lines; dials
+           the optional peers every 5 s (a seed that is told where the
+           leecher is: no tracker needed).
   download {"mode":"download","torrent":F,"save_path":D,"port":N,"peers":["127.0.0.1:P"]}
            download, print status lines, exit 0 when every piece is had.
 
@@ -24,7 +26,9 @@ Optional "tcp_only": true turns uTP off (benchmarks); "no_tracker": true
 drops the torrent's trackers, so a leecher talks only to the peers it is
 given (benchmarks: two leechers must not feed each other); "host":
 "127.0.0.N" binds the session to another loopback address (transmission
-takes one connection per peer address).
+takes one connection per peer address); "upload_rate_limit" and
+"download_rate_limit" (bytes/s, 0 = none) pace the session so that a
+transfer lasts (outage tests).
 
 Every line printed is one JSON object; the last one of check/download
 carries "done": true.
@@ -36,8 +40,11 @@ import time
 import libtorrent as lt
 
 
-def session(port, tcp_only=False, host="127.0.0.1"):
+def session(port, tcp_only=False, host="127.0.0.1", a=None):
+    a = a or {}
     s = lt.session({
+        "upload_rate_limit": a.get("upload_rate_limit", 0),
+        "download_rate_limit": a.get("download_rate_limit", 0),
         "outgoing_interfaces": host,
         "enable_outgoing_utp": not tcp_only,
         "enable_incoming_utp": not tcp_only,
@@ -116,19 +123,27 @@ def check(a):
 
 
 def seed(a):
-    s = session(a["port"], a.get("tcp_only", False))
+    s = session(a["port"], a.get("tcp_only", False), a.get("host", "127.0.0.1"), a)
     h = add(s, a)
+    n = 0
     while True:
         status(h)
+        if n % 10 == 0:
+            connect(h, a)
+        n += 1
         time.sleep(0.5)
 
 
-def download(a):
-    s = session(a["port"], a.get("tcp_only", False), a.get("host", "127.0.0.1"))
-    h = add(s, a)
+def connect(h, a):
     for p in a.get("peers", []):
         host, port = p.rsplit(":", 1)
         h.connect_peer((host, int(port)))
+
+
+def download(a):
+    s = session(a["port"], a.get("tcp_only", False), a.get("host", "127.0.0.1"), a)
+    h = add(s, a)
+    connect(h, a)
     n = 0
     while True:
         st = status(h) if n % 5 == 0 else h.status()
@@ -137,9 +152,7 @@ def download(a):
             status(h, done=True)
             return
         if n % 20 == 0:
-            for p in a.get("peers", []):
-                host, port = p.rsplit(":", 1)
-                h.connect_peer((host, int(port)))
+            connect(h, a)
         time.sleep(0.1)
 
 
