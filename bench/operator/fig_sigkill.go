@@ -100,6 +100,7 @@ func (b *bench) killArchivdAtHalf(s *dataSet, pieces, round int) (float64, error
 		return 0, fmt.Errorf("downloader's torrent: %v (%d)", err, len(ts))
 	}
 	var c int
+	began := time.Now()
 	for end := time.Now().Add(10 * time.Minute); c*2 < pieces; time.Sleep(20 * time.Millisecond) {
 		if c, err = n.db.CompletedPieces(b.ctx, ts[0].ID, pieces); err != nil {
 			return 0, err
@@ -111,6 +112,11 @@ func (b *bench) killArchivdAtHalf(s *dataSet, pieces, round int) (float64, error
 	if err := n.serve.stop(syscall.SIGKILL, 10*time.Second); err != nil {
 		return 0, err
 	}
+	fmt.Printf("ROUND %d downloader: half in %.2f s (%.0f MB/s, start included)\n", round, time.Since(began).Seconds(),
+		float64(c)*float64(s.size)/float64(pieces)/time.Since(began).Seconds()/1e6)
+	if err := b.printKillScan(s, n, ts[0].ID, pieces, round); err != nil {
+		return 0, err
+	}
 	if err := n.start(fmt.Sprintf("dl-r%d-b", round)); err != nil {
 		return 0, err
 	}
@@ -119,6 +125,35 @@ func (b *bench) killArchivdAtHalf(s *dataSet, pieces, round int) (float64, error
 	}
 	_ = os.RemoveAll(dl)
 	return float64(c) / float64(pieces), n.stop()
+}
+
+// printKillScan prints what the killed downloader left on disk and in
+// its catalog (pieces recorded complete, written, partly written).
+func (b *bench) printKillScan(s *dataSet, n *node, id int64, pieces, round int) error {
+	c, err := n.db.CompletedPieces(b.ctx, id, pieces)
+	if err != nil {
+		return err
+	}
+	var files []string
+	var sizes []int64
+	for _, f := range s.files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(s.root, f)
+		if err != nil {
+			return err
+		}
+		files = append(files, filepath.Join(b.path(n.name, "dl"), rel))
+		sizes = append(sizes, st.Size())
+	}
+	data, err := pieceData(files, sizes, 4<<20)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("ROUND %d at the kill: %s\n", round, killScan(data, 4<<20, c))
+	return nil
 }
 
 // killLTAtHalf: the same with a libtorrent downloader.

@@ -97,6 +97,11 @@ type SeederConfig struct {
 	CommitInterval    time.Duration `key:"commit_interval"`    // group commit of piece completion
 	MaxPendingPieces  int           `key:"max_pending_pieces"` // completions held in memory while the DB is away
 	ReconcileInterval time.Duration `key:"reconcile_interval"` // full catalog reconcile, a safety net for missed NOTIFYs
+	// MaxUnverified bounds the bytes of pieces being downloaded (requested,
+	// partly received or waiting for their hash) over all torrents; the
+	// engine takes at least one piece at a time. A kill loses what is in
+	// them: the engine cannot resume a partly written piece.
+	MaxUnverified ByteSize `key:"max_unverified"`
 }
 
 // VerifyConfig is the scrub policy.
@@ -147,6 +152,7 @@ func Default() Config {
 			CommitInterval:    200 * time.Millisecond,
 			MaxPendingPieces:  1000000,
 			ReconcileInterval: time.Minute,
+			MaxUnverified:     8 * MiB,
 		},
 		Verify: VerifyConfig{
 			Schedules:        []string{"0 1 * * *"},

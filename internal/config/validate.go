@@ -187,6 +187,9 @@ func (c *Config) validateSeeder() error {
 	if s.MaxPendingPieces < 1 {
 		return errorf("seeder.max_pending_pieces: %d must be at least 1", s.MaxPendingPieces)
 	}
+	if s.MaxUnverified < 0 {
+		return errorf("seeder.max_unverified: %s must not be negative", s.MaxUnverified)
+	}
 	if s.ReconcileInterval < time.Second {
 		return errorf("seeder.reconcile_interval: %s must be at least 1s", s.ReconcileInterval)
 	}

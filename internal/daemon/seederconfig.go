@@ -17,8 +17,8 @@ func (d *Daemon) seederConfig(cfg *config.Config) (seeder.Config, error) {
 		MaxConnsPerTorrent: n.MaxConnsPerTorrent, MaxHalfOpen: n.MaxHalfOpen, MaxConnsTotal: n.MaxConnsTotal,
 		AnnounceIP: n.AnnounceIP, Encryption: n.Encryption,
 		CommitInterval: cfg.Seeder.CommitInterval, MaxPendingPieces: cfg.Seeder.MaxPendingPieces,
-		ReconcileInterval: cfg.Seeder.ReconcileInterval,
-		NodeID:            cfg.ResolvedNodeID(), Logger: d.log,
+		ReconcileInterval: cfg.Seeder.ReconcileInterval, MaxUnverifiedBytes: int64(cfg.Seeder.MaxUnverified),
+		NodeID: cfg.ResolvedNodeID(), Logger: d.log,
 	}
 	if n.Interface != "" {
 		addr, err := seeder.InterfaceAddr(n.Interface)

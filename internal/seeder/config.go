@@ -43,6 +43,14 @@ type Config struct {
 	CommitInterval    time.Duration // group commit of piece completion; 0 = 200ms
 	MaxPendingPieces  int           // completions held while the DB is away; 0 = 1,000,000
 	ReconcileInterval time.Duration // full catalog reconcile; 0 = 1m
+	// MaxUnverifiedBytes bounds the pieces being downloaded at once over
+	// all torrents (the engine's MaxUnverifiedBytes; at least one piece);
+	// 0 = the engine's default, 64 MiB. What a kill costs: the engine
+	// refetches a partly written piece whole, and it takes the chunks of
+	// the pieces in this window in random order (and anacrolix seeds serve
+	// requests in random order), so every piece of the window is partly
+	// written at any time.
+	MaxUnverifiedBytes int64
 
 	// StatsInterval is how often transfer totals and peers are written to
 	// the catalog; 0 = 30s. They are also written at a clean stop.
@@ -90,8 +98,8 @@ func (c *Config) validate() error {
 	if c.AnnounceIP != "" && net.ParseIP(c.AnnounceIP) == nil {
 		errs = append(errs, fmt.Errorf("seeder: announce ip %q is not an IP address", c.AnnounceIP))
 	}
-	if c.MaxConnsPerTorrent < 0 || c.MaxHalfOpen < 0 || c.MaxPendingPieces < 0 || c.MaxConnsTotal < 0 {
-		errs = append(errs, errors.New("seeder: connection and pending limits must not be negative"))
+	if c.MaxConnsPerTorrent < 0 || c.MaxHalfOpen < 0 || c.MaxPendingPieces < 0 || c.MaxConnsTotal < 0 || c.MaxUnverifiedBytes < 0 {
+		errs = append(errs, errors.New("seeder: connection, pending and unverified limits must not be negative"))
 	}
 	if c.CommitInterval < 0 || c.ReconcileInterval < 0 || c.StatsInterval < 0 {
 		errs = append(errs, errors.New("seeder: intervals must not be negative"))

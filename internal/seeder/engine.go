@@ -35,6 +35,9 @@ func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemor
 	cc.Callbacks.PeerConnClosed = peers.closed
 	cc.Callbacks.ReceivedUsefulData = append(cc.Callbacks.ReceivedUsefulData, sources.received)
 	cc.DefaultStorage = st
+	if cfg.MaxUnverifiedBytes > 0 {
+		cc.MaxUnverifiedBytes = cfg.MaxUnverifiedBytes
+	}
 	cc.Slogger = engineSlogger(cfg)
 	// Always our own limiters (unlimited = rate.Inf): SetLimits adjusts them.
 	cc.UploadRateLimiter, cc.DownloadRateLimiter = lim.up, lim.down
