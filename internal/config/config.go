@@ -17,6 +17,7 @@ type Config struct {
 	StateDir string         `key:"state_dir"` // holds the embedded PostgreSQL (StateDir/postgres) and the default data dir
 	DataDir  string         `key:"data_dir"`  // "" = StateDir/data; torrents get their own directory below it
 	NodeID   string         `key:"node_id"`   // "" = hostname
+	Node     NodeConfig     `key:"node"`      // what this node tells the others (a shared catalog)
 	Log      LogConfig      `key:"log"`
 	Database DatabaseConfig `key:"database"`
 	Network  NetworkConfig  `key:"network"`
@@ -136,6 +137,7 @@ func Default() Config {
 	return Config{
 		StateDir: "./state",
 		Database: DatabaseConfig{PoolMode: "session", Listen: true, PollInterval: 2 * time.Second},
+		Node:     NodeConfig{Tags: []string{}},
 		Log:      LogConfig{Level: "info", Format: "auto"},
 		Network: NetworkConfig{
 			ListenHost:         "127.0.0.1",

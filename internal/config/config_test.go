@@ -131,6 +131,15 @@ func TestLoadErrorsNameKeyAndValue(t *testing.T) {
 		{"unknown env", "", []string{"ARCHIVD_NETWORK_LISTEN_PROT=1"}, "config: environment: ARCHIVD_NETWORK_LISTEN_PROT names no configuration key"},
 		{"bad env value", "", []string{"ARCHIVD_NETWORK_DHT=maybe"}, `config: environment: ARCHIVD_NETWORK_DHT (network.dht): "maybe" is not true or false`},
 		{"public http without token", "http:\n  listen: 0.0.0.0:80\n", nil, `config: http.listen: "0.0.0.0:80" is not loopback: set http.token_file`},
+		{"node zone", "node:\n  zone: \"eu west\"\n", nil, `config: node.zone: "eu west" is not a zone`},
+		{"node tag", "node:\n  tags: [ssd, \"a b\"]\n", nil, `config: node.tags: "a b" is not a tag`},
+		{"node tag twice", "node:\n  tags: [ssd, ssd]\n", nil, `config: node.tags: "ssd" is listed twice`},
+		{"node tags not a list", "node:\n  tags: ssd\n", nil, "config: FILE:2: node.tags: must be a list"},
+		{"node name", "node:\n  name: \" x\"\n", nil, `config: node.name: " x" is not a node name`},
+		{"advertise no port", "node:\n  advertise_address: 10.0.0.1\n", nil, `config: node.advertise_address: "10.0.0.1" is not host:port`},
+		{"advertise port", "node:\n  advertise_address: 10.0.0.1:0\n", nil, `config: node.advertise_address: "10.0.0.1:0": port "0" is not 1-65535`},
+		{"advertise unspecified", "node:\n  advertise_address: 0.0.0.0:6881\n", nil, `config: node.advertise_address: "0.0.0.0:6881": 0.0.0.0 is not an address another node can dial`},
+		{"node env tags", "", []string{"ARCHIVD_NODE_TAGS=ok,b@d"}, `config: node.tags: "b@d" is not a tag`},
 		{"password file with embedded", "database:\n  password_file: /x\n", nil, "config: database.password_file: \"/x\" is set but database.url is empty"},
 		{"session url with embedded", "database:\n  session_url: postgres://db/a\n", nil, `config: database.session_url: "postgres://db/a" is set but database.url is empty`},
 		{"bad pool mode", "database:\n  url: postgres://db/a\n  pool_mode: statement\n", nil, `config: database.pool_mode: "statement" is not session or transaction`},
@@ -250,5 +259,17 @@ func TestFlagKey(t *testing.T) {
 	}
 	if _, ok := FlagKey("json"); ok {
 		t.Error("json is not a key")
+	}
+}
+
+func TestNodeKeysLoad(t *testing.T) {
+	p := writeFile(t, "node:\n  name: store one\n  zone: eu-west.1\n  tags: [ssd, \"rack=r4\"]\n  advertise_address: \"[::1]:6881\"\n")
+	c, err := Load(p, []string{"ARCHIVD_NODE_ZONE=eu-east"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := NodeConfig{Name: "store one", Zone: "eu-east", Tags: []string{"ssd", "rack=r4"}, AdvertiseAddress: "[::1]:6881"}
+	if !reflect.DeepEqual(c.Node, want) {
+		t.Fatalf("node: %+v, want %+v", c.Node, want)
 	}
 }

@@ -17,6 +17,7 @@ func FuzzLoadConfig(f *testing.F) {
 		}
 	}
 	f.Add([]byte("network:\n  listen_port: 70000\n"))
+	f.Add([]byte("node:\n  zone: z1\n  tags: [ssd, \"rack=r4\"]\n  advertise_address: \"h:1\"\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		p := filepath.Join(dir, "c.yaml")

@@ -15,6 +15,7 @@ var liveKeys = []string{
 	"network.upload_rate", "network.download_rate", "network.max_conns_per_torrent", "network.alt_",
 	"network.max_conns_total", "network.blocklist_file",
 	"verify.", "http.token_file", "prune_collections",
+	"node.", // nodeInfo reads the config in force at every heartbeat
 }
 
 func isLive(key string) bool {

@@ -153,7 +153,10 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	select {
 	case <-d.Seeder.Started():
 		// The seeder recorded the node's start: from now on it is live.
-		g.Go(func() error { d.heartbeat(gctx, d.Config().ResolvedNodeID(), catalog.NodeHeartbeat); return nil })
+		g.Go(func() error {
+			d.heartbeat(gctx, d.Config().ResolvedNodeID(), o.Version, catalog.NodeHeartbeat)
+			return nil
+		})
 		notify("READY=1")
 		d.log.Info().Str("version", o.Version).Str("listen", d.Seeder.ListenAddr()).Msg("archivd serving")
 		if o.Ready != nil {
