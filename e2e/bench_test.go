@@ -46,12 +46,12 @@ func makeBigDataset(b testing.TB, root string, files int, each int64) string {
 //	unshare --net sh -c 'ip link set lo up && go test -run "^$" -bench RedownloadAfterSIGKILL -benchtime 1x -count 3 ./e2e/'
 func BenchmarkRedownloadAfterSIGKILLAtHalf(b *testing.B) {
 	for range b.N {
-		tracker := startTracker(b)
-		a := newInstance(b, "a", tracker.url, "")
-		dst := newInstance(b, "b", tracker.url, "")
+		tracker := testutil.StartTracker(b)
+		a := newInstance(b, "a", tracker.URL, "")
+		dst := newInstance(b, "b", tracker.URL, "")
 		src := makeBigDataset(b, a.dir, 8, 128<<20)
 		tfile := filepath.Join(a.dir, "big.torrent")
-		tracker.allow(a.adopt("c", src, "4MiB", tfile).InfoHash)
+		tracker.Allow(b, a.adopt("c", src, "4MiB", tfile).InfoHash)
 		dst.importTorrent("c", filepath.Join(dst.dir, "data"), tfile)
 		size := float64(int64(8) * 128 << 20)
 

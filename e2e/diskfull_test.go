@@ -52,12 +52,12 @@ func countLines(log, substr string) int {
 func TestDiskFullIsAStateWithAnAutomaticWayBack(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, uint64(time.Now().UnixNano())))
 	small := mountTmpfs(t, "8m")
-	tracker := startTracker(t)
-	a := newInstance(t, "a", tracker.url, "")
-	b := newInstance(t, "b", tracker.url, "")
+	tracker := testutil.StartTracker(t)
+	a := newInstance(t, "a", tracker.URL, "")
+	b := newInstance(t, "b", tracker.URL, "")
 	src := makeDataset(t, a.dir, rng)
 	tfile := filepath.Join(a.dir, "dataset.torrent")
-	tracker.allow(a.adopt("science", src, "256KiB", tfile).InfoHash)
+	tracker.Allow(t, a.adopt("science", src, "256KiB", tfile).InfoHash)
 	b.importTorrent("science", small, tfile)
 	var tj availJSON
 	a.start()

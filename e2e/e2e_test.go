@@ -119,10 +119,10 @@ func flip(t testing.TB, path string, at int64) {
 
 func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
-	tracker := startTracker(t)
+	tracker := testutil.StartTracker(t)
 	verifyCfg := "verify:\n  schedules: [\"@every 10s\"]\n  max_run: 0s\n  interval: 1s\n  range_bytes: 4MiB\n  report_dir: %s\n"
-	a := newInstance(t, "a", tracker.url, "")
-	b := newInstance(t, "b", tracker.url, "")
+	a := newInstance(t, "a", tracker.URL, "")
+	b := newInstance(t, "b", tracker.URL, "")
 	if err := os.WriteFile(b.config, append(mustRead(t, b.config), fmt.Sprintf(verifyCfg, filepath.Join(b.dir, "reports"))...), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 	if ta.PiecesComplete != ta.PieceCount || ta.PieceCount == 0 {
 		t.Fatalf("A: created torrent not recorded verified: %+v", ta)
 	}
-	tracker.allow(ta.InfoHash)
+	tracker.Allow(t, ta.InfoHash)
 
 	// B imports the .torrent into an empty collection directory.
 	b.importTorrent("science", filepath.Join(b.dir, "data"), tfile)

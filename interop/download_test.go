@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestArchivdDownloadsFromTransmissionAndRepairs: transmission seeds a
@@ -204,13 +206,9 @@ func (a *archivd) repairInPlaceWith(name string, s show, want map[string]string,
 	if h.afterHandOver != nil {
 		h.afterHandOver()
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for a.show(name).OpenFindings != 0 || fmt.Sprint(hashTree(t, s.DataDir)) != fmt.Sprint(want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("piece %d not repaired within 2 minutes", piece)
-		}
-		time.Sleep(time.Second)
-	}
+	testutil.Eventually(t, 2*time.Minute, fmt.Sprintf("piece %d repaired", piece), func() bool {
+		return a.show(name).OpenFindings == 0 && fmt.Sprint(hashTree(t, s.DataDir)) == fmt.Sprint(want)
+	})
 	a.stop()
 	sameTree(t, "archivd after repair", want, s.DataDir)
 	var rep struct {

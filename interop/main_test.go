@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -95,23 +96,23 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// waitFor polls cond every 200ms until it returns true or timeout passes;
-// cond's last message is reported on timeout.
+// waitFor is testutil.Eventually for a cond that also tells the state it
+// saw: its last message is logged when the wait times out.
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()
-	end := time.Now().Add(timeout)
 	var msg string
-	for {
+	done := false
+	defer func() {
+		if !done {
+			t.Logf("%s: last seen: %s", what, msg)
+		}
+	}()
+	testutil.Eventually(t, timeout, what, func() bool {
 		var ok bool
 		ok, msg = cond()
-		if ok {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("%s: not done after %s (last: %s)", what, timeout, msg)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return ok
+	})
+	done = true
 }
 
 // proc is a started client process, killed by PID at cleanup; its output

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // tracker is a running opentracker on 127.0.0.1. Debian builds it in
@@ -64,14 +67,25 @@ func (tr *tracker) allow(t *testing.T, torrent string) {
 	tr.allowHash(t, mi.HashInfoBytes().HexString())
 }
 
-func (tr *tracker) allowHash(t *testing.T, hex string) {
+func (tr *tracker) allowHash(t *testing.T, infohash string) {
 	t.Helper()
-	tr.have = append(tr.have, hex)
+	tr.have = append(tr.have, infohash)
 	if err := os.WriteFile(tr.list, []byte(strings.Join(tr.have, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := tr.proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatalf("opentracker: reload access list: %v", err)
 	}
-	time.Sleep(300 * time.Millisecond) // the list is re-read by a worker thread
+	// The list is re-read by a worker thread: wait until announces are taken.
+	ih, err := hex.DecodeString(infohash)
+	if err != nil || len(ih) != 20 {
+		t.Fatalf("allow %q: not a hex info hash", infohash)
+	}
+	testutil.Eventually(t, 10*time.Second, "opentracker taking announces of "+infohash, func() bool {
+		ok, err := testutil.TrackerAllows(tr.URL, [20]byte(ih))
+		if err != nil {
+			t.Fatalf("announce to opentracker: %v", err)
+		}
+		return ok
+	})
 }

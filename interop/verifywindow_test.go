@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestFreshImportNotHeldByOpenVerifyWindow: a torrent imported into an
@@ -28,15 +30,19 @@ func TestFreshImportNotHeldByOpenVerifyWindow(t *testing.T) {
 	a.run("collection", "create", "v")
 	a.run("add", "-c", "v", tor)
 	a.start()
-	// No seeder yet: give the verify run that starts with the daemon time
-	// to plan and work the torrent.
-	end := time.Now().Add(10 * time.Second)
-	for time.Now().Before(end) {
-		if s := a.show("tree9"); s.Availability != "ok" {
-			t.Fatalf("fresh import (no data yet, nothing recorded complete) was made %q by the verify run: "+
-				"a download in progress is not a missing mount", s.Availability)
+	// No seeder yet: the verify run that starts with the daemon plans and
+	// works the torrent.
+	db := a.catalog()
+	testutil.Eventually(t, time.Minute, "the window's first verify run finished", func() bool {
+		runs, err := db.VerifyRuns(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		return len(runs) == 1 && runs[0].FinishedAt != nil
+	})
+	if s := a.show("tree9"); s.Availability != "ok" {
+		t.Fatalf("fresh import (no data yet, nothing recorded complete) was made %q by the verify run: "+
+			"a download in progress is not a missing mount", s.Availability)
 	}
 	ltSeed(t, ctx, tor, seedDir, freePort(t))
 	s := a.waitComplete("tree9", 90*time.Second)

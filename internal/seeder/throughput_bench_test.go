@@ -32,9 +32,8 @@ func BenchmarkSeedThroughput(b *testing.B) {
 	parent := b.TempDir()
 	src := filepath.Join(parent, "ds")
 	writeData(b, src, 9, map[string]int64{"a.bin": 120 << 20, "sub/b.bin": 60<<20 + 12345, "sub/deep/c.bin": 20 << 20})
-	port := freePort(b)
-	tracker := fmt.Sprintf("http://127.0.0.1:%d/announce", port)
-	tf, err := torrentfile.Create(context.Background(), torrentfile.CreateOptions{Path: src, PieceLength: 1 << 20, Trackers: []string{tracker}})
+	tracker := testutil.StartTracker(b)
+	tf, err := torrentfile.Create(context.Background(), torrentfile.CreateOptions{Path: src, PieceLength: 1 << 20, Trackers: []string{tracker.URL}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,10 +41,10 @@ func BenchmarkSeedThroughput(b *testing.B) {
 	if err := os.WriteFile(tpath, tf.Raw, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	runTracker(b, port, tf.InfoHash)
+	tracker.Allow(b, fmt.Sprintf("%x", tf.InfoHash))
 	for _, leecher := range []string{"aria2c", "libtorrent"} {
 		b.Run("seed=archivd/leecher="+leecher, func(b *testing.B) {
-			stop := seedArchivd(b, tf, src)
+			stop := seedArchivd(b, tracker, tf, src)
 			defer stop()
 			b.SetBytes(tf.TotalLength)
 			b.ResetTimer()
@@ -69,20 +68,7 @@ func freePort(b testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func runTracker(b *testing.B, port int, ih [20]byte) {
-	dir := b.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "whitelist"), []byte(fmt.Sprintf("%x\n", ih)), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command("opentracker", "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-P", fmt.Sprint(port), "-d", dir, "-w", "whitelist")
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	time.Sleep(300 * time.Millisecond)
-}
-
-func seedArchivd(b *testing.B, tf *torrentfile.Torrent, src string) func() {
+func seedArchivd(b *testing.B, tracker *testutil.Tracker, tf *torrentfile.Torrent, src string) func() {
 	db, err := catalog.Open(context.Background(), pgtest.URL(b))
 	if err != nil {
 		b.Fatal(err)
@@ -95,7 +81,7 @@ func seedArchivd(b *testing.B, tf *torrentfile.Torrent, src string) func() {
 	cfg.Logger = testLogger(b).Level(3) // errors only
 	s := start(b, cfg, db)
 	testutil.Eventually(b, 30*time.Second, "archivd seeding", inEngine(s, row.InfoHash))
-	time.Sleep(500 * time.Millisecond) // announced
+	tracker.WaitSeeders(b, tf.InfoHash, 1, 30*time.Second)
 	return func() { _ = s.stop(b); db.Close() }
 }
 

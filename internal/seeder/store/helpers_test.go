@@ -23,6 +23,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -186,22 +187,20 @@ func waitComplete(t testing.TB, tt *torrent.Torrent, d time.Duration, peers ...*
 // re-adding the given peers when it has no connection.
 func waitPiece(t testing.TB, tt *torrent.Torrent, p int, d time.Duration, peers ...*torrent.Client) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for i := 0; ; i++ {
+	redial := time.Now().Add(time.Second)
+	testutil.Eventually(t, d, fmt.Sprintf("piece %d of %s complete", p, tt.Name()), func() bool {
 		st := tt.PieceState(p)
 		if st.Complete && !st.Hashing && !st.QueuedForHash && !st.Marking {
-			return
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("piece %d of %s not complete after %v", p, tt.Name(), d)
-		}
-		if i%100 == 99 && len(tt.PeerConns()) == 0 {
+		if time.Now().After(redial) && len(tt.PeerConns()) == 0 {
+			redial = time.Now().Add(time.Second)
 			for _, c := range peers {
 				addPeer(tt, c)
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 func newStore(t testing.TB, db *catalog.DB) *Store {

@@ -1,0 +1,31 @@
+package testutil
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestTrackerTakesOnlyAllowedHashes: a hash not in the whitelist is
+// refused; after Allow it is taken, and a seeder's announce is counted.
+func TestTrackerTakesOnlyAllowedHashes(t *testing.T) {
+	t.Parallel()
+	listed, other := [20]byte{1}, [20]byte{2}
+	tr := StartTracker(t, listed)
+	if ok, err := TrackerAllows(tr.URL, other); err != nil || ok {
+		t.Fatalf("a hash not in the whitelist: allowed %v, %v", ok, err)
+	}
+	tr.Allow(t, fmt.Sprintf("%x", other))
+	if n, err := TrackerSeeders(tr.URL, other); err != nil || n != 0 {
+		t.Fatalf("seeders before any seeder announced: %d, %v", n, err)
+	}
+	seed := tr.URL + "?info_hash=%02" + "%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00%00" +
+		"&peer_id=-ARCHIVDTEST-seed000&port=2&uploaded=0&downloaded=0&left=0&event=started&compact=1"
+	var r struct {
+		Failure string `bencode:"failure reason"`
+	}
+	if err := trackerGet(seed, &r); err != nil || r.Failure != "" {
+		t.Fatalf("seeder's announce: %v %q", err, r.Failure)
+	}
+	tr.WaitSeeders(t, other, 1, 10*time.Second)
+}
