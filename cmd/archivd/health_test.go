@@ -15,6 +15,7 @@ import (
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/health"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/verify"
 	"github.com/rs/zerolog"
 )
@@ -204,23 +205,18 @@ func (h *healthEnv) runService(t *testing.T) {
 // waitRunsDone waits until no verify run is queued or running.
 func (h *healthEnv) waitRunsDone(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		var runs []catalog.VerifyRun
+	testutil.Eventually(t, 30*time.Second, "no verify run queued or running", func() bool {
 		runs, err := h.db.VerifyRuns(ctxT(t), 5)
 		if err != nil {
 			t.Fatal(err)
 		}
-		busy := false
 		for _, r := range runs {
-			busy = busy || r.State == "queued" || r.State == "running"
+			if r.State == "queued" || r.State == "running" {
+				return false
+			}
 		}
-		if !busy {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("verify runs not done in 30s")
+		return true
+	})
 }
 
 func TestHealthOverdueAndScrubBehindRaisedAndClearedByVerify(t *testing.T) {
@@ -241,23 +237,17 @@ func TestHealthOverdueAndScrubBehindRaisedAndClearedByVerify(t *testing.T) {
 
 	// Pieces never verified since they were added, longer ago than the
 	// interval (3s): overdue.
-	var over health.Check
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		rep := h.health(t)
-		if _, ok := rep.Raised(health.PiecesNotVerified); ok {
-			over = mustRaise(t, rep, health.PiecesNotVerified, health.Warn, ih)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not overdue after 20s: %+v", rep)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	var rep health.Report
+	testutil.Eventually(t, 20*time.Second, "pieces not verified raised", func() bool {
+		rep = h.health(t)
+		_, ok := rep.Raised(health.PiecesNotVerified)
+		return ok
+	})
+	over := mustRaise(t, rep, health.PiecesNotVerified, health.Warn, ih)
 	h.runService(t)
 	h.runSuggested(t, over)
 	h.waitRunsDone(t)
-	rep := h.health(t)
+	rep = h.health(t)
 	mustClear(t, rep, health.PiecesNotVerified)
 	mustRaise(t, rep, health.ScrubBehindSchedule, health.Warn) // a run of one torrent does not catch up
 	h.runSuggested(t, behind)

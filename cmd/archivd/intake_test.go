@@ -9,6 +9,7 @@ import (
 
 	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/pgtest/rawsql"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 func countLines(p *serveProc, msg string) int {
@@ -50,7 +51,9 @@ func TestTorrentDirIsWatched(t *testing.T) {
 	if _, err := f.Write(raw[:len(raw)/2]); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond) // a slow writer; the watcher must not act on it
+	// Not a wait: the pause of a slow writer, longer than the settle time,
+	// is what is under test (the watcher must not act on the half file).
+	time.Sleep(700 * time.Millisecond)
 	if _, err := f.Write(raw[len(raw)/2:]); err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +82,7 @@ func TestTorrentDirIsWatched(t *testing.T) {
 		t.Fatalf("malformed file reported %d times before it changed", n)
 	}
 	writeFile(t, bad, "still not bencode, longer")
-	deadline := time.Now().Add(30 * time.Second)
-	for countLines(p, refused) != 2 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Eventually(t, 30*time.Second, "the changed malformed file reported", func() bool { return countLines(p, refused) >= 2 })
 	if n := countLines(p, refused); n != 2 {
 		t.Fatalf("changed malformed file: reported %d times in all, want 2", n)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 var (
@@ -107,22 +110,30 @@ func (p *serveProc) lines() []map[string]any {
 // (nil = any) holds, and returns it.
 func (p *serveProc) waitLine(t *testing.T, msg string, ok func(map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	var found map[string]any
+	done := false
+	defer func() {
+		if !done {
+			t.Logf("serve's log:\n%s", p.log.String())
+		}
+	}()
+	testutil.Eventually(t, 60*time.Second, fmt.Sprintf("log line %q", msg), func() bool {
 		for _, l := range p.lines() {
 			if l["message"] == msg && (ok == nil || ok(l)) {
-				return l
+				found = l
+				return true
 			}
 		}
 		select {
 		case err := <-p.done:
 			p.done <- err
 			t.Fatalf("serve exited (%v) before logging %q:\n%s", err, msg, p.log.String())
-		case <-time.After(100 * time.Millisecond):
+		default:
 		}
-	}
-	t.Fatalf("no log line %q within 60s:\n%s", msg, p.log.String())
-	return nil
+		return false
+	})
+	done = true
+	return found
 }
 
 // stop sends SIGTERM and requires a clean exit.
