@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/verify/clock"
 	"github.com/archivd/archivd/internal/verify/scrub"
 )
@@ -64,13 +65,14 @@ func TestOfflineRunKilledMidRangeResumesRereadingAtMostOneRange(t *testing.T) {
 	done := func() int64 {
 		return pgtest.Int(t, db, `SELECT count(*) FROM verify_jobs WHERE state = 'done'`)
 	}
-	for deadline := time.Now().Add(30 * time.Second); done() < 3; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			_ = child.Process.Kill()
-			t.Fatal("child did not finish 3 ranges in 30 s")
-		}
-	}
-	time.Sleep(100 * time.Millisecond) // into the next range
+	t.Cleanup(func() { _ = child.Process.Kill() })
+	testutil.Eventually(t, 30*time.Second, "the child's first 3 ranges done", func() bool { return done() >= 3 })
+	// Into the next range: the child has claimed it (its progress is
+	// recorded only when a range is done, so the kill lands somewhere in
+	// its first half second).
+	testutil.Eventually(t, 30*time.Second, "the child into its 4th range", func() bool {
+		return pgtest.Int(t, db, `SELECT count(*) FROM verify_jobs WHERE state = 'running'`) >= 1
+	})
 	if err := child.Process.Signal(os.Kill); err != nil {
 		t.Fatal(err)
 	}

@@ -44,8 +44,9 @@ func TestRepairSourceSurvivesAFailedCatalogWrite(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.URL(t)
 	db := pgtest.Open(t, url)
-	pgtest.Exec(t, db, `CREATE FUNCTION refuse_repaired() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN IF NEW.state = 'repaired' THEN RAISE EXCEPTION 'test: catalog refuses the write'; END IF; RETURN NEW; END $$;
+	pgtest.Exec(t, db, `CREATE SEQUENCE refused;
+		CREATE FUNCTION refuse_repaired() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.state = 'repaired' THEN PERFORM nextval('refused'); RAISE EXCEPTION 'test: catalog refuses the write'; END IF; RETURN NEW; END $$;
 		CREATE TRIGGER refuse_repaired BEFORE UPDATE ON findings FOR EACH ROW EXECUTE FUNCTION refuse_repaired()`)
 	fx := addTorrent(t, db, t.TempDir(), "flaky", 16<<10, 100_000)
 	pristine, err := os.ReadFile(fx.path(0))
@@ -68,7 +69,10 @@ func TestRepairSourceSurvivesAFailedCatalogWrite(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the repair source was never asked")
 	}
-	time.Sleep(50 * time.Millisecond) // a few more refused attempts
+	// A few more refused attempts (a sequence is not rolled back).
+	testutil.Eventually(t, 30*time.Second, "three refused writes of the repair", func() bool {
+		return pgtest.Int(t, db, `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM refused`) >= 3
+	})
 	if fs := findingsOf(t, db, runID, fx.T.ID); len(fs) != 1 || fs[0].State == "repaired" {
 		t.Fatalf("finding recorded despite the trigger: %+v", fs)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/verify/clock"
 )
 
@@ -61,20 +62,20 @@ func lastRun(t *testing.T, db *catalog.DB) catalog.VerifyRun {
 	return r
 }
 
-// drive advances the fake clock in steps (letting the service work between
-// them in real time) until cond holds or the fake time passes until.
-func drive(t *testing.T, clk *clock.Fake, step time.Duration, until time.Time, cond func() bool) {
+// drive advances the fake clock a step at each check of testutil.Eventually
+// (letting the service work between them in real time) until cond holds;
+// the fake time stops at until.
+func drive(t *testing.T, clk *clock.Fake, step time.Duration, until time.Time, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met by fake time %s", clk.Now())
+	testutil.Eventually(t, 90*time.Second, what, func() bool {
+		if cond() {
+			return true
 		}
 		if clk.Now().Before(until) {
 			clk.Advance(step)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 func TestScheduledRunStopsAtWindowEndAndResumesNextWindow(t *testing.T) {
@@ -102,7 +103,7 @@ func TestScheduledRunStopsAtWindowEndAndResumesNextWindow(t *testing.T) {
 	first := func() bool { r := lastRun(t, db); return r.ID == 1 && r.State == "cancelled" }
 	// Small steps: the service works in real time between them, and a
 	// loaded machine must not let the window pass before it gets going.
-	drive(t, clk, 5*time.Second, start.Add(3*time.Hour), first)
+	drive(t, clk, 5*time.Second, start.Add(3*time.Hour), "the first run cut by its window", first)
 	r1 := lastRun(t, db)
 	open, end := start.Add(time.Minute), start.Add(61*time.Minute)
 	if r1.Kind != "scheduled" || r1.StartedAt.Before(open) || r1.StartedAt.After(open.Add(10*time.Minute)) ||
@@ -115,16 +116,18 @@ func TestScheduledRunStopsAtWindowEndAndResumesNextWindow(t *testing.T) {
 	if r1.BytesHashed < 64<<10 || r1.BytesHashed > 6*64<<10 {
 		t.Fatalf("first window hashed %d bytes", r1.BytesHashed)
 	}
-	// Nothing runs between windows.
-	clk.Set(start.Add(12 * time.Hour))
-	time.Sleep(50 * time.Millisecond)
-	clk.Set(start.Add(24 * time.Hour))
-	time.Sleep(50 * time.Millisecond)
+	// Nothing runs between windows: each time the fake clock jumps, the
+	// scheduler and the repair loop (its only waiters between runs) have
+	// looked at the new time once they wait on the clock again.
+	for _, at := range []time.Duration{12 * time.Hour, 24 * time.Hour} {
+		clk.Set(start.Add(at))
+		testutil.Eventually(t, 30*time.Second, "scheduler and repair loop waiting on the clock again", func() bool { return clk.Waiters() >= 2 })
+	}
 	if r := lastRun(t, db); r.ID != 1 {
 		t.Fatalf("run between windows: %+v", r)
 	}
 	second := func() bool { r := lastRun(t, db); return r.ID == 2 && r.State == "done" }
-	drive(t, clk, 5*time.Second, start.Add(27*time.Hour), second)
+	drive(t, clk, 5*time.Second, start.Add(27*time.Hour), "the second run done", second)
 	r2 := lastRun(t, db)
 	if r2.BytesHashed != fx.T.TotalLength-r1.BytesHashed || r2.BytesPlanned != r2.BytesHashed {
 		t.Fatalf("second window hashed %d (planned %d), want the %d left", r2.BytesHashed, r2.BytesPlanned, fx.T.TotalLength-r1.BytesHashed)
