@@ -14,6 +14,7 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/pgserver"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/rs/zerolog"
 )
 
@@ -97,16 +98,10 @@ func TestEmbeddedDefaultKeepsTheCatalogAcrossRestarts(t *testing.T) {
 			t.Errorf("collection from the first run: %v", err)
 		}
 		// The seeder records its node's start in the catalog.
-		deadline := time.Now().Add(30 * time.Second)
-		started := false
-		for !started && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
+		testutil.Eventually(t, 30*time.Second, "the seeder recording its start", func() bool {
 			_, err := d.DB.NodeCleanStop(context.Background(), cfg.ResolvedNodeID())
-			started = err == nil
-		}
-		if !started {
-			t.Error("the seeder did not record its start within 30s")
-		}
+			return err == nil
+		})
 	})
 	if err != nil {
 		t.Fatalf("second run: %v", err)
@@ -193,13 +188,10 @@ func TestEmbeddedPostmasterKilledIsRestarted(t *testing.T) {
 			t.Fatal(err)
 		}
 		pidFile := filepath.Join(dir, "postgres", "data", "postmaster.pid")
-		deadline := time.Now().Add(90 * time.Second) // crash recovery on a busy machine
-		for !catalogBack(d, pidFile, pid) {
-			if time.Now().After(deadline) {
-				t.Fatal("the catalog is not back 90s after its postmaster was killed")
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		// 90 s: crash recovery on a busy machine.
+		testutil.Eventually(t, 90*time.Second, "the catalog back after its postmaster was killed", func() bool {
+			return catalogBack(d, pidFile, pid)
+		})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 func getJSON(t *testing.T, url string, v any) int {
@@ -144,15 +145,11 @@ func TestThroughputSamplesTransferRates(t *testing.T) {
 	var out struct {
 		Samples []httpapi.Sample
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	// 5 samples kept, the oldest taken after 0.5s: the ring has wrapped.
+	testutil.Eventually(t, 10*time.Second, "the throughput ring wrapped", func() bool {
 		getJSON(t, "http://"+s.Addr()+"/api/v1/throughput", &out)
-		if len(out.Samples) == 5 && out.Samples[0].UploadedB > 5e6 {
-			break // 5 samples kept, the oldest taken after 0.5s: the ring has wrapped
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("throughput ring never wrapped: %+v", out.Samples)
-		}
-	}
+		return len(out.Samples) == 5 && out.Samples[0].UploadedB > 5e6
+	})
 	for i, smp := range out.Samples {
 		if i > 0 && !smp.At.After(out.Samples[i-1].At) {
 			t.Errorf("samples not in time order: %+v", out.Samples)

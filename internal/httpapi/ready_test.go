@@ -10,6 +10,7 @@ import (
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/pgserver"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // ownCluster starts a private PostgreSQL this test may stop and start,
@@ -60,17 +61,10 @@ func TestReadyzFollowsPostgreSQLStopAndStart(t *testing.T) {
 
 	_, err := pgserver.Start(ctx, pgserver.Options{Dir: srv.Dir(), Fast: true})
 	must(t, err)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testutil.Eventually(t, 30*time.Second, "/readyz ready after PostgreSQL returned", func() bool {
 		code, body = get(t, nil, base+"/readyz", "")
-		if code == 200 && body == "ready\n" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz 30s after PostgreSQL returned: %d %s", code, body)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return code == 200 && body == "ready\n"
+	})
 	if _, body := get(t, nil, base+"/metrics", ""); metric(t, body, "archivd_catalog_up") != 1 {
 		t.Errorf("catalog_up not back to 1 after PostgreSQL returned")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // chromium returns the headless browser, skipping the test when it is
@@ -76,7 +77,12 @@ func TestStatusPageRendersInHeadlessChromium(t *testing.T) {
 		}
 	}()
 	defer func() { close(stop); <-fed }()
-	time.Sleep(2 * time.Second)
+	// Enough samples (one each 100 ms) for the throughput chart.
+	testutil.Eventually(t, 30*time.Second, "20 throughput samples", func() bool {
+		var out struct{ Samples []httpapi.Sample }
+		getJSON(t, "http://"+s.Addr()+"/api/v1/throughput", &out)
+		return len(out.Samples) >= 20
+	})
 	url := "http://" + s.Addr() + "/"
 
 	dom := runChromium(t, bin, url, "--dump-dom")

@@ -2,6 +2,7 @@ package pgserver
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 )
@@ -58,13 +60,7 @@ func TestZombiePostmasterIsNotARunningCluster(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for procField(pid, 3) != "Z" {
-		if time.Now().After(deadline) {
-			t.Fatalf("postmaster %d not a zombie after 30s (state %q)", pid, procField(pid, 3))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, 30*time.Second, fmt.Sprintf("postmaster %d a zombie", pid), func() bool { return procField(pid, 3) == "Z" })
 	if syscall.Kill(pid, 0) != nil {
 		t.Fatal("kill(pid, 0) fails on the zombie: the test proves nothing")
 	}
@@ -93,16 +89,10 @@ func TestSuperviseRestartsAKilledPostmaster(t *testing.T) {
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if pid, alive := s.postmaster(); alive && pid != old && connects(s.URL("postgres")) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("killed postmaster not restarted within 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Eventually(t, 30*time.Second, "the killed postmaster restarted", func() bool {
+		pid, alive := s.postmaster()
+		return alive && pid != old && connects(s.URL("postgres"))
+	})
 	exec1(t, s.URL("postgres"), "SELECT 1")
 }
 

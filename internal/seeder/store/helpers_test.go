@@ -168,16 +168,22 @@ func waitComplete(t testing.TB, tt *torrent.Torrent, d time.Duration, peers ...*
 				}
 			}
 		case <-deadline:
-			if os.Getenv("STORE_DEBUG") != "" {
-				var sb strings.Builder
-				for i := 0; i < tt.NumPieces(); i++ {
-					fmt.Fprintf(&sb, "piece %d: %+v\n", i, tt.PieceState(i))
+			// What a stall looks like from here (a stall's cause was
+			// not found once: see TestSigkillMidDownloadCatalogMatchesDisk).
+			var sb strings.Builder
+			for i := 0; i < tt.NumPieces(); i++ {
+				if st := tt.PieceState(i); !st.Complete {
+					fmt.Fprintf(&sb, "piece %d: %+v\n", i, st)
 				}
-				for _, pc := range tt.PeerConns() {
-					fmt.Fprintf(&sb, "conn %v\n", pc)
-				}
-				t.Log(sb.String())
 			}
+			for _, pc := range tt.PeerConns() {
+				fmt.Fprintf(&sb, "conn %v\n", pc)
+			}
+			fmt.Fprintf(&sb, "torrent stats: %+v\n", tt.Stats())
+			for _, p := range peers {
+				fmt.Fprintf(&sb, "peer %d bans %v\n", p.LocalPort(), p.BadPeerIPs())
+			}
+			t.Log(sb.String())
 			t.Fatalf("torrent %s not complete after %v: %d of %d bytes", tt.Name(), d, tt.BytesCompleted(), tt.Length())
 		}
 	}

@@ -73,6 +73,11 @@ func TestSigkillMidDownloadCatalogMatchesDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := newClient(t, s.ClientImpl())
+	t.Cleanup(func() {
+		if t.Failed() { // a ban of 127.0.0.1 (smart ban ignores Trusted) would stall it for good
+			t.Logf("the restarted downloader bans %v", cl.BadPeerIPs())
+		}
+	})
 	tt, err := cl.AddTorrent(f.mi)
 	if err != nil {
 		t.Fatal(err)
