@@ -70,6 +70,22 @@ func TestDiskFullIsAStateWithAnAutomaticWayBack(t *testing.T) {
 	if tj.AvailabilityCause != "disk_full" || !strings.Contains(tj.AvailabilityReason, "no space left") {
 		t.Fatalf("B show: %+v, want degraded by disk_full naming the error", tj)
 	}
+	// The health check follows the real fault: TORRENT_DEGRADED, ERR, and
+	// its printed command shows the full file system.
+	h := b.waitHealth("TORRENT_DEGRADED", true, time.Minute)
+	if sev, _ := raised(h, "TORRENT_DEGRADED"); sev != "ERR" {
+		t.Errorf("TORRENT_DEGRADED severity %s, want ERR for a full disk", sev)
+	}
+	for _, c := range h.Checks {
+		if c.Code != "TORRENT_DEGRADED" {
+			continue
+		}
+		f := strings.Fields(c.Command)
+		out, err := exec.Command(f[0], f[1:]...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), small) || !strings.Contains(string(out), "100%") {
+			t.Errorf("TORRENT_DEGRADED command %q: %v: %s (want the full tmpfs)", c.Command, err, out)
+		}
+	}
 	// Let it retry a few times against the full disk.
 	time.Sleep(15 * time.Second)
 	log := b.log.String()
@@ -89,6 +105,7 @@ func TestDiskFullIsAStateWithAnAutomaticWayBack(t *testing.T) {
 		b.cliJSON(&tj, "show", "dataset")
 		return tj.PiecesComplete == tj.PieceCount && tj.Availability == "ok"
 	})
+	b.waitHealth("TORRENT_DEGRADED", false, time.Minute)
 	if n := countLines(b.log.String(), "writing its data works"); n != 1 {
 		t.Errorf("%d 'writing its data works' lines, want 1", n)
 	}

@@ -219,6 +219,10 @@ func (h *healthEnv) waitRunsDone(t *testing.T) {
 	})
 }
 
+// The cut run is written as the verify service records it; a real daemon
+// whose windows are too short raises it in e2e
+// TestHealthChecksRaisedAndClearedByRealEvents, which also raises
+// DAMAGE_OPEN by bitrot and clears it by a repair from a real peer.
 func TestHealthOverdueAndScrubBehindRaisedAndClearedByVerify(t *testing.T) {
 	t.Parallel()
 	h := newHealthEnv(t, "  interval: 3s\n")
@@ -301,6 +305,8 @@ func flipByte(t *testing.T, p string, off int64) {
 
 // The seeder marks a torrent degraded when its writes fail and ok when a
 // write works again (internal/seeder); the check follows the catalog.
+// Here the states are written directly to cover the severities; a real
+// full disk raises and clears it in e2e TestDiskFullIsAStateWithAnAutomaticWayBack.
 func TestHealthTorrentDegradedFollowsTheSeedersAvailability(t *testing.T) {
 	t.Parallel()
 	h := newHealthEnv(t, "")

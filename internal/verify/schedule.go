@@ -27,10 +27,23 @@ func newWindows(specs []string, tz string, maxRun time.Duration) (*windows, erro
 		if err != nil {
 			return nil, fmt.Errorf("verify: schedule %q: %w", spec, err)
 		}
+		if every, ok := s.(cron.ConstantDelaySchedule); ok {
+			s = everySchedule{every.Delay}
+		}
 		w.scheds = append(w.scheds, s)
 	}
 	return w, nil
 }
+
+// everySchedule is "@every D" on a fixed grid: openings at the multiples
+// of D (since Go's zero time). cron's own ConstantDelaySchedule counts D
+// from whatever time it is asked about, so no opening ever lay in the
+// past: with max_run shorter than D, current found no open window, no
+// scheduled run was ever claimed, and a queued run was added at each
+// opening ("@every 24h" with the default max_run of 6h never scrubbed).
+type everySchedule struct{ d time.Duration }
+
+func (e everySchedule) Next(t time.Time) time.Time { return t.Truncate(e.d).Add(e.d) }
 
 // next returns the first window opening strictly after t.
 func (w *windows) next(t time.Time) time.Time {

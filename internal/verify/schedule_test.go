@@ -53,6 +53,46 @@ func TestWindowsFollowTimezoneAndMaxRun(t *testing.T) {
 	}
 }
 
+// "@every D" opens windows on a grid of D: one is open for max_run after
+// each opening, whatever time the windows are asked about (cron's own
+// @every counted D from the time asked, so with max_run < D no window was
+// ever open and scheduled runs were never claimed).
+func TestEveryScheduleOpensWindowsOnAGrid(t *testing.T) {
+	t.Parallel()
+	w, err := newWindows([]string{"@every 8s"}, "UTC", 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC) // a multiple of 8 s
+	if got := w.next(base.Add(time.Second)); !got.Equal(base.Add(8 * time.Second)) {
+		t.Fatalf("next after base+1s: %s", got)
+	}
+	for _, c := range []struct {
+		at   time.Duration
+		open bool
+	}{{0, true}, {2500 * time.Millisecond, true}, {3 * time.Second, false}, {7 * time.Second, false}, {8 * time.Second, true}, {10 * time.Second, true}} {
+		end, open := w.current(base.Add(c.at))
+		if open != c.open {
+			t.Errorf("at +%v: open %v, want %v", c.at, open, c.open)
+		}
+		if open && !end.Equal(base.Add(c.at).Truncate(8*time.Second).Add(3*time.Second)) {
+			t.Errorf("at +%v: window ends %s", c.at, end)
+		}
+	}
+	// Longer than max_run: "@every 24h" with the default max_run of 6h.
+	w, err = newWindows([]string{"@every 24h"}, "UTC", 6*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC).Truncate(24 * time.Hour)
+	if _, open := w.current(day.Add(time.Hour)); !open {
+		t.Error("@every 24h, max_run 6h: no window open an hour after an opening")
+	}
+	if _, open := w.current(day.Add(7 * time.Hour)); open {
+		t.Error("@every 24h, max_run 6h: a window open 7 h after its opening")
+	}
+}
+
 func lastRun(t *testing.T, db *catalog.DB) catalog.VerifyRun {
 	t.Helper()
 	r, err := db.VerifyRunByID(context.Background(), 0)
