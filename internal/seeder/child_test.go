@@ -72,7 +72,7 @@ func reportAllSeeding(ctx context.Context, s *Seeder, n int) {
 			fmt.Printf("ALLSEEDING %d %d\n", time.Since(childStart).Milliseconds(), rssKiB(os.Getpid()))
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // the child's sampling of its own status, the measurement's resolution
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
@@ -138,6 +139,15 @@ func start(t testing.TB, cfg Config, db *catalog.DB) *running {
 	go func() { r.done <- s.Run(ctx) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
+}
+
+// reconcileFully asks for a full reconcile and waits until one that began
+// after the request has ended: whatever it would change has changed.
+func (r *running) reconcileFully(t testing.TB) {
+	t.Helper()
+	want := r.fullBegun.Load() + 1
+	r.requestFull()
+	testutil.Eventually(t, 30*time.Second, "a full reconcile", func() bool { return r.fullEnded.Load() >= want })
 }
 
 func (r *running) stop(t testing.TB) error {

@@ -75,7 +75,9 @@ func (s *Seeder) reconcileLoop(ctx context.Context) {
 		ids, full := s.takeRequests()
 		var err error
 		if full {
+			s.fullBegun.Add(1)
 			err = s.reconcileAll(ctx)
+			s.fullEnded.Add(1)
 			s.startedOnce.Do(func() { close(s.started) })
 		} else {
 			err = s.reconcileIDs(ctx, ids)

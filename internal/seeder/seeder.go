@@ -87,6 +87,9 @@ type Seeder struct {
 	// started is closed when the first full reconcile has run (Started).
 	started     chan struct{}
 	startedOnce sync.Once
+	// fullBegun and fullEnded count full reconciles (fullReconciled):
+	// a test waits for one that began after its change.
+	fullBegun, fullEnded atomic.Int64
 }
 
 // New creates the store and the engine (which starts listening at once,

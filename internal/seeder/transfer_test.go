@@ -68,7 +68,7 @@ func TestTransferBitIdenticalThenCleanRestartReadsNothing(t *testing.T) {
 		ts, ok := b2.TorrentStatus(rowB.InfoHash)
 		return ok && ts.State == "seeding"
 	})
-	time.Sleep(500 * time.Millisecond)
+	b2.reconcileFully(t) // the start is over: whatever it would read, it has read
 	st := b2.Status()
 	if st.DiskReadBytes != 0 || !st.LastStopClean {
 		t.Fatalf("after a clean stop B read %d bytes at start (last stop clean: %v)", st.DiskReadBytes, st.LastStopClean)
