@@ -129,6 +129,9 @@ type HTTPConfig struct {
 	TLSCert           string `key:"tls_cert"`
 	TLSKey            string `key:"tls_key"`
 	PerTorrentMetrics bool   `key:"per_torrent_metrics"` // per-torrent series: label cardinality grows with the catalog
+	// DebugPprof serves Go's profiles (net/http/pprof) under /debug/pprof/,
+	// behind the same token as the rest.
+	DebugPprof bool `key:"debug_pprof"`
 }
 
 // Default returns the configuration used when nothing is set: safe for a

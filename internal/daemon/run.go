@@ -111,7 +111,8 @@ func Run(ctx context.Context, o Options) error {
 	if cfg.HTTP.Listen != "" {
 		d.HTTP, err = httpapi.New(httpapi.Options{Listen: cfg.HTTP.Listen, TokenFile: cfg.HTTP.TokenFile,
 			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,
-			DB: db, Live: d.live, Version: o.Version, Logger: log, Counters: counters,
+			DebugPprof: cfg.HTTP.DebugPprof,
+			DB:         db, Live: d.live, Version: o.Version, Logger: log, Counters: counters,
 			Health: d.health, NodeID: cfg.ResolvedNodeID()})
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strconv"
 
@@ -27,6 +28,13 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/throughput", s.handleThroughput)
 	mux.HandleFunc("GET /{$}", s.handleStatus)
 	mux.HandleFunc("GET /torrents/{ref}", s.handleTorrentPage)
+	if s.o.DebugPprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return s.withAccessLog(s.withAuth(mux))
 }
 

@@ -38,13 +38,14 @@ type TorrentLive struct {
 	Complete, Pieces     int
 }
 
-// Options configures the server; the first five fields come from the
+// Options configures the server; the first six fields come from the
 // config's http section.
 type Options struct {
 	Listen            string // host:port; port 0 = any free port
 	TokenFile         string // bearer token file; required unless Listen is loopback
 	TLSCert, TLSKey   string // both or neither; PEM files
 	PerTorrentMetrics bool   // per-torrent series (label cardinality grows with the catalog)
+	DebugPprof        bool   // net/http/pprof under /debug/pprof/
 	// RequireToken forces bearer-token checks even on a loopback address.
 	// New sets it for non-loopback addresses.
 	RequireToken bool
