@@ -59,7 +59,7 @@ data_dir: %q
 log: {level: info, format: json}
 database: {url: %q, auto_migrate: true}
 network: {listen_host: 127.0.0.1, listen_port: %d, dht: false, pex: false, port_forwarding: false, trackers: %s}
-http: {listen: "127.0.0.1:%d"}
+http: {listen: "127.0.0.1:%d", debug_pprof: true}
 verify: {%s}
 collections: %s
 `, b.path(n.name, "state"), b.path(n.name, "data"), n.url, n.port, tj, n.http, verify, cj)
