@@ -2,8 +2,10 @@ package daemon
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -83,6 +85,7 @@ func TestConfigCollectionsAreReconciledAtStartAndOnSIGHUP(t *testing.T) {
 }
 
 func TestPruneRemovesOnlyUndeclaredConfigCollections(t *testing.T) {
+	sd := notifySocket(t)
 	root := t.TempDir()
 	cfg := testConfig(stateDir(t))
 	dir := filepath.Join(root, "torrents")
@@ -113,8 +116,11 @@ func TestPruneRemovesOnlyUndeclaredConfigCollections(t *testing.T) {
 			}
 		}
 		hup() // undeclared but prune_collections false: kept
-		testutil.Eventually(t, 20*time.Second, "first reload", func() bool { return d.Config() == &kept })
-		time.Sleep(200 * time.Millisecond)
+		sd.wait(t, "RELOADING=1")
+		sd.wait(t, "READY=1") // the reload is done, collections included
+		if d.Config() != &kept {
+			t.Fatal("the first reload did not apply its configuration")
+		}
 		if _, err := d.DB.Collection(ctx, "gone"); err != nil {
 			t.Fatalf("collection removed without prune_collections: %v", err)
 		}
@@ -132,5 +138,57 @@ func TestPruneRemovesOnlyUndeclaredConfigCollections(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// sdNotify receives what the daemon tells systemd (NOTIFY_SOCKET).
+type sdNotify struct{ msgs chan string }
+
+// notifySocket points NOTIFY_SOCKET at a socket of the test's (so the
+// test must not run in parallel).
+func notifySocket(t *testing.T) *sdNotify {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sd") // short: a socket path has at most 107 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "notify")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	t.Setenv("NOTIFY_SOCKET", path)
+	n := &sdNotify{msgs: make(chan string, 64)}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			k, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case n.msgs <- string(buf[:k]):
+			default: // nobody waits for it
+			}
+		}
+	}()
+	return n
+}
+
+// wait waits for a message holding state, dropping those before it.
+func (n *sdNotify) wait(t *testing.T, state string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case m := <-n.msgs:
+			if strings.Contains(m, state) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the daemon did not notify %s within 30 s", state)
+		}
 	}
 }
