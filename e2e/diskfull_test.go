@@ -86,7 +86,9 @@ func TestDiskFullIsAStateWithAnAutomaticWayBack(t *testing.T) {
 			t.Errorf("TORRENT_DEGRADED command %q: %v: %s (want the full tmpfs)", c.Command, err, out)
 		}
 	}
-	// Let it retry a few times against the full disk.
+	// Not a wait for a state: the period over which no log flood may come,
+	// two retries against the full disk (backoff 5 s, then about 10 s),
+	// whose only trace is engine lines that are not to be counted on.
 	time.Sleep(15 * time.Second)
 	log := b.log.String()
 	if n := countLines(log, "torrent degraded"); n != 1 {

@@ -143,6 +143,7 @@ func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
 
 	// SIGKILL B three times while it downloads; every restart resumes.
 	for i := 0; i < 3; i++ {
+		// Not a wait: the random moment of the kill is what is under test.
 		time.Sleep(time.Duration(300+rng.IntN(900)) * time.Millisecond)
 		b.kill()
 		b.start()

@@ -120,16 +120,19 @@ func TestHealthChecksAndScrubControlWithARealDaemon(t *testing.T) {
 		return len(st.Runs) == 1 && st.Runs[0].BytesHashed > 0
 	})
 	a.cli(0, "verify", "pause")
-	time.Sleep(1500 * time.Millisecond)
+	// The daemon's word that its scrub stopped; then bytes hashed stay put
+	// while /metrics is scraped and the CLI asks again.
+	testutil.Eventually(t, 30*time.Second, "the daemon logging the pause", func() bool {
+		return strings.Contains(a.log.String(), `"message":"verify run paused by the operator"`)
+	})
 	a.cliJSON(&st, "verify", "status")
 	before := st.Runs[0].BytesHashed
-	time.Sleep(2 * time.Second)
+	if !strings.Contains(a.scrape(), "archivd_verify_run_paused 1") {
+		t.Error("/metrics: archivd_verify_run_paused is not 1")
+	}
 	a.cliJSON(&st, "verify", "status")
 	if st.Runs[0].PausedAt == nil || st.Runs[0].BytesHashed != before {
 		t.Fatalf("paused run: %+v, hashed %d before", st.Runs[0], before)
-	}
-	if !strings.Contains(a.scrape(), "archivd_verify_run_paused 1") {
-		t.Error("/metrics: archivd_verify_run_paused is not 1")
 	}
 	a.cli(0, "verify", "resume")
 	testutil.Eventually(t, 30*time.Second, "scrub hashing again", func() bool {
