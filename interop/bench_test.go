@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // benchSize: ARCHIVD_INTEROP_BENCH_MB (default 256) MiB of data.
@@ -208,11 +210,27 @@ func seedNamed(seeds []benchSeed, name string) (benchSeed, bool) {
 func startBenchSeeds(t *testing.T, ctx context.Context, base, seedDir string, tcpOnly bool) []benchSeed {
 	t.Helper()
 	var seeds []benchSeed
+	var announced []func() // waits for a seed's first announce
 	own := func() (string, *tracker) {
 		tk := startTracker(t, ctx)
 		tor := withTracker(t, base, tk.URL)
 		tk.allow(t, tor)
 		return tor, tk
+	}
+	seededBy := func(tor string, tk *tracker) {
+		mi, err := metainfo.LoadFromFile(tor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		announced = append(announced, func() {
+			testutil.Eventually(t, 30*time.Second, "a seeder announced to "+tk.URL, func() bool {
+				n, err := testutil.TrackerSeeders(tk.URL, mi.HashInfoBytes())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n >= 1
+			})
+		})
 	}
 
 	want := benchSeeds()
@@ -220,7 +238,8 @@ func startBenchSeeds(t *testing.T, ctx context.Context, base, seedDir string, tc
 		t.Fatal("ARCHIVD_INTEROP_BENCH_SEEDS: libtorrent is needed (the download half of the run uses it)")
 	}
 	if want["archivd"] {
-		tor, _ := own()
+		tor, tk := own()
+		seededBy(tor, tk)
 		a := newArchivd(t, ctx)
 		a.run("collection", "create", "--data-root", seedDir, "b")
 		a.run("add", "-c", "b", tor)
@@ -229,7 +248,8 @@ func startBenchSeeds(t *testing.T, ctx context.Context, base, seedDir string, tc
 		seeds = append(seeds, benchSeed{"archivd", tor, a.port})
 	}
 
-	tor, _ := own()
+	tor, tk := own()
+	seededBy(tor, tk)
 	port := freePort(t)
 	ltSeedOpts(t, ctx, map[string]any{"torrent": tor, "save_path": seedDir, "port": port, "tcp_only": tcpOnly})
 	seeds = append(seeds, benchSeed{"libtorrent", tor, port})
@@ -242,7 +262,9 @@ func startBenchSeeds(t *testing.T, ctx context.Context, base, seedDir string, tc
 		tr.waitAnnounced(id, 30*time.Second)
 		seeds = append(seeds, benchSeed{"transmission", tor, tr.Port})
 	}
-	time.Sleep(time.Second) // archivd's and libtorrent's first announces
+	for _, wait := range announced { // archivd's and libtorrent's first announces
+		wait()
+	}
 	return seeds
 }
 

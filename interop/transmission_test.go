@@ -199,6 +199,10 @@ func (tr *transmission) waitComplete(id int, timeout time.Duration) trTorrent {
 func (tr *transmission) verify(id int, timeout time.Duration) trTorrent {
 	tr.t.Helper()
 	tr.call("torrent-verify", map[string]any{"ids": []int{id}}, nil)
+	// Kept: transmission queues the check on its event thread and reports
+	// nothing that tells "not begun yet" from "done" (a small torrent's
+	// check may pass between two polls), so the status is read after a
+	// pause. Weak: a check that has not begun reads as done.
 	time.Sleep(300 * time.Millisecond)
 	var s trTorrent
 	waitFor(tr.t, "transmission verify", timeout, func() (bool, string) {
