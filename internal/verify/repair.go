@@ -13,7 +13,8 @@ import (
 	"github.com/archivd/archivd/internal/verify/scrub"
 )
 
-// afterRun decides per torrent of a run what happens to its new findings:
+// afterRun decides per torrent of a run what happens to the findings it
+// read bad (new ones, and ones being repaired that are still bad):
 // held (mass failure or data dir gone: repairing would re-download the
 // whole torrent over data that may only be unmounted), or handed to the
 // Repairer, or left open when there is none.
@@ -41,8 +42,12 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 	if err != nil {
 		return err
 	}
+	// Findings being repaired that this run read bad again are handed over
+	// again: their pieces may be recorded complete already (the repair
+	// delivered, then the data was damaged again before the follow-up
+	// closed the finding), and only MarkBad records them not complete.
 	found, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{RunID: runID, TorrentID: t.ID,
-		States: []catalog.FindingState{catalog.FindingOpen}})
+		States: []catalog.FindingState{catalog.FindingOpen, catalog.FindingRepairing}})
 	if err != nil {
 		return err
 	}

@@ -354,3 +354,42 @@ func TestRepairWithNoRecordedDeliveryIsClosedAsFoundIntact(t *testing.T) {
 		t.Fatalf("repair source %q, want %q", f.RepairSource, catalog.SourceFoundIntact)
 	}
 }
+
+// TestARepairingFindingReadBadAgainIsHandedOverAgain: a run that reads
+// the range of a finding being repaired bad again hands it to the seeder
+// again. Found by the e2e lifecycle test: a repair delivered a piece (the
+// store recorded it complete), its file was deleted before the follow-up
+// closed the finding, and the next run updated the finding without
+// MarkBad, so the piece stayed recorded complete over missing data.
+func TestARepairingFindingReadBadAgainIsHandedOverAgain(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	fx := addTorrent(t, db, t.TempDir(), "again", 16<<10, 100_000)
+	fx.flip(t, 20_000) // piece 1
+	rep := &recordingRepairer{calls: make(chan markBad, 4)} // marks, but nothing fetches
+	cfg := testConfig(t)
+	cfg.Repairer, cfg.Poll, cfg.RepairPoll = rep, 10*time.Millisecond, 10*time.Millisecond
+	startService(t, cfg, db)
+	for i := range 2 {
+		runID, err := RequestRun(ctx, db, "manual", Scope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case c := <-rep.calls:
+			if !slices.Equal(c.pieces, []int{1}) {
+				t.Fatalf("run %d: MarkBad %v, want [1]", i+1, c.pieces)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("run %d read piece 1 bad and did not hand it to the seeder", i+1)
+		}
+		testutil.Eventually(t, 30*time.Second, "the run to finish", func() bool {
+			r, err := db.VerifyRunByID(ctx, runID)
+			return err == nil && r.State == "done"
+		})
+		fs := findingsOf(t, db, runID, fx.T.ID)
+		if len(fs) != 1 || fs[0].State != catalog.FindingRepairing {
+			t.Fatalf("run %d: findings %+v, want one being repaired", i+1, fs)
+		}
+	}
+}
