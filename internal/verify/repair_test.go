@@ -365,7 +365,7 @@ func TestARepairingFindingReadBadAgainIsHandedOverAgain(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	fx := addTorrent(t, db, t.TempDir(), "again", 16<<10, 100_000)
-	fx.flip(t, 20_000) // piece 1
+	fx.flip(t, 20_000)                                      // piece 1
 	rep := &recordingRepairer{calls: make(chan markBad, 4)} // marks, but nothing fetches
 	cfg := testConfig(t)
 	cfg.Repairer, cfg.Poll, cfg.RepairPoll = rep, 10*time.Millisecond, 10*time.Millisecond
