@@ -20,14 +20,7 @@ func TestUncleanStopRedoesOnlyUncommittedWork(t *testing.T) {
 	copyTree(t, f, dl)
 	ctx := context.Background()
 	s := newStore(t, db) // Run is never started: only explicit commits reach the catalog
-	if err := s.Register(ctx, f.cat, f.fs); err != nil {
-		t.Fatal(err)
-	}
-	cl := newClient(t, s.ClientImpl())
-	tt, err := cl.AddTorrent(f.mi)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl, tt := addToEngine(t, s, f)
 	waitComplete(t, tt, 30*time.Second)
 	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -53,14 +46,7 @@ func TestUncleanStopRedoesOnlyUncommittedWork(t *testing.T) {
 
 	s2 := newStore(t, db)
 	runStore(t, s2)
-	if err := s2.Register(ctx, f.cat, f.fs); err != nil {
-		t.Fatal(err)
-	}
-	cl2 := newClient(t, s2.ClientImpl())
-	tt2, err := cl2.AddTorrent(f.mi)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tt2 := addToEngine(t, s2, f)
 	tt2.DownloadAll()
 	addPeer(tt2, seeder)
 	waitComplete(t, tt2, 30*time.Second, seeder)

@@ -339,3 +339,37 @@ func loadPieces(t testing.TB, db *catalog.DB, f *fixture) catalog.PieceStates {
 }
 
 func nullHash() g.Option[[]byte] { return g.None[[]byte]() }
+
+// addToEngine registers f with s and adds it to a new engine client on s
+// (closed when the test ends); it returns the client and the torrent.
+func addToEngine(t testing.TB, s *Store, f *fixture) (*torrent.Client, *torrent.Torrent) {
+	t.Helper()
+	if err := s.Register(context.Background(), f.cat, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	cl := newClient(t, s.ClientImpl())
+	tt, err := cl.AddTorrent(f.mi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl, tt
+}
+
+// inPlace makes a torrent named name whose data is in place at dl,
+// registered with a running store whose engine holds it complete (every
+// file read), every completion committed.
+func inPlace(t testing.TB, name string) (*catalog.DB, *fixture, string, *Store, *torrent.Torrent) {
+	t.Helper()
+	db := pgtest.New(t)
+	dl := filepath.Join(t.TempDir(), "dl")
+	f := makeTorrent(t, db, name, multiFileSizes, dl)
+	copyTree(t, f, dl)
+	s := newStore(t, db)
+	runStore(t, s)
+	_, tt := addToEngine(t, s, f)
+	waitComplete(t, tt, 30*time.Second)
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db, f, dl, s, tt
+}

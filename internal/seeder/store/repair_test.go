@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/testutil"
 )
 
@@ -14,25 +12,8 @@ import (
 // piece; the catalog says not complete as soon as MarkNotComplete
 // returns, and the engine fetches the piece again from its peer.
 func TestMarkNotCompleteDurableThenRefetched(t *testing.T) {
-	db := pgtest.New(t)
-	dl := filepath.Join(t.TempDir(), "dl")
-	f := makeTorrent(t, db, "rot", multiFileSizes, dl)
-	copyTree(t, f, dl)
+	db, f, dl, s, tt := inPlace(t, "rot")
 	ctx := context.Background()
-	s := newStore(t, db)
-	runStore(t, s)
-	if err := s.Register(ctx, f.cat, f.fs); err != nil {
-		t.Fatal(err)
-	}
-	cl := newClient(t, s.ClientImpl())
-	tt, err := cl.AddTorrent(f.mi)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitComplete(t, tt, 30*time.Second)
-	if err := s.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
 	seeder := newSeeder(t, f)
 	tt.DownloadAll()
 	addPeer(tt, seeder)

@@ -97,14 +97,7 @@ func TestUnknownPiecesHashedAndCleanRestartReadsNothing(t *testing.T) {
 	// Clean restart: nothing is read.
 	s2 := newStore(t, db)
 	runStore(t, s2)
-	if err := s2.Register(ctx, f.cat, f.fs); err != nil {
-		t.Fatal(err)
-	}
-	cl2 := newClient(t, s2.ClientImpl())
-	tt2, err := cl2.AddTorrent(f.mi)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tt2 := addToEngine(t, s2, f)
 	waitComplete(t, tt2, 10*time.Second)
 	// Not a wait for a state: a window for a wrong re-hash to show; a hash
 	// that should not happen signals nothing.

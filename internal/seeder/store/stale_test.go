@@ -34,25 +34,8 @@ func piecesOf(f *fixture, i int) []int {
 // store had open before, and recorded complete only when the data there
 // hashes.
 func TestFilesDeletedReplacedOrMovedUnderASeedingTorrentAreRewrittenAtTheirPaths(t *testing.T) {
-	db := pgtest.New(t)
-	dl := filepath.Join(t.TempDir(), "dl")
-	f := makeTorrent(t, db, "stale", multiFileSizes, dl)
-	copyTree(t, f, dl)
+	db, f, dl, s, tt := inPlace(t, "stale") // every file is read: its descriptor is cached
 	ctx := context.Background()
-	s := newStore(t, db)
-	runStore(t, s)
-	if err := s.Register(ctx, f.cat, f.fs); err != nil {
-		t.Fatal(err)
-	}
-	cl := newClient(t, s.ClientImpl())
-	tt, err := cl.AddTorrent(f.mi)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitComplete(t, tt, 30*time.Second) // every file is read: its descriptor is cached
-	if err := s.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
 	seeder := newSeeder(t, f)
 	tt.DownloadAll()
 	addPeer(tt, seeder)

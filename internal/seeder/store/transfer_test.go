@@ -93,14 +93,7 @@ func testTransfer(t *testing.T, maxOpen int) {
 	log := observe(s, func(id int64) *torrentState { return s.byIDForTest(id) })
 	runStore(t, s)
 	seeder := newSeeder(t, f)
-	if err := s.Register(context.Background(), f.cat, f.fs); err != nil {
-		t.Fatal(err)
-	}
-	cl := newClient(t, s.ClientImpl())
-	tt, err := cl.AddTorrent(f.mi)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tt := addToEngine(t, s, f)
 	tt.DownloadAll()
 	addPeer(tt, seeder)
 	waitComplete(t, tt, 60*time.Second, seeder)
