@@ -65,6 +65,8 @@ Configuration: defaults < --config file < ARCHIVD_* environment < flags.
 		newVerifyCmd(a),
 		newReportCmd(a),
 		newHealthCmd(a),
+		newNodeCmd(a),
+		newFleetCmd(a),
 		newManCmd(a),
 	)
 	refuseUnknownCommands(root)

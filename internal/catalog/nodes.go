@@ -266,27 +266,28 @@ var ErrNodeUp = errors.New("node is up")
 // rows (torrents, replicas) still refer to.
 var ErrNodeInUse = errors.New("node still holds data")
 
-// SetNodeAdmin sets node id's admin state (with the operator's reason) and
-// returns the state it had. Setting the state it has changes nothing.
-func (db *DB) SetNodeAdmin(ctx context.Context, id string, state NodeAdmin, reason string) (prev NodeAdmin, err error) {
+// SetNodeAdmin moves node id's admin state from from to to (with the
+// operator's reason) and returns the state it found: from when it changed
+// it; anything else when it changed nothing (to: already there).
+func (db *DB) SetNodeAdmin(ctx context.Context, id string, from, to NodeAdmin, reason string) (found NodeAdmin, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT admin_state FROM nodes WHERE id = $1 FOR UPDATE`, id).Scan(&prev); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT admin_state FROM nodes WHERE id = $1 FOR UPDATE`, id).Scan(&found); err != nil {
 			return err
 		}
-		if prev == state {
+		if found != from || from == to {
 			return nil
 		}
 		_, err := tx.Exec(ctx, `UPDATE nodes SET admin_state = $2, admin_state_at = now(), admin_reason = $3 WHERE id = $1`,
-			id, string(state), reason)
+			id, string(to), reason)
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("catalog: node %q: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("catalog: set admin state of node %q to %s: %w", id, state, err)
+		return "", fmt.Errorf("catalog: set admin state of node %q to %s: %w", id, to, err)
 	}
-	return prev, nil
+	return found, nil
 }
 
 // ForgetNode deletes a node that is down and holds nothing: it refuses
@@ -327,4 +328,38 @@ func (db *DB) ForgetNode(ctx context.Context, id string) error {
 		return fmt.Errorf("catalog: forget node %q: %w", id, err)
 	}
 	return nil
+}
+
+// NodeCounts counts nodes by what an operator asks first. A node counts
+// once in Up or Down and, besides, in each admin state and Out it is in.
+type NodeCounts struct {
+	Total       int `json:"total"`
+	Up          int `json:"up"`
+	Down        int `json:"down"`
+	Draining    int `json:"draining"`
+	Maintenance int `json:"maintenance"`
+	Out         int `json:"out"`
+}
+
+// CountNodes counts ns.
+func CountNodes(ns []Node) NodeCounts {
+	var c NodeCounts
+	for _, n := range ns {
+		c.Total++
+		if n.Up {
+			c.Up++
+		} else {
+			c.Down++
+		}
+		switch n.Admin {
+		case NodeDraining:
+			c.Draining++
+		case NodeMaintenance:
+			c.Maintenance++
+		}
+		if n.Out {
+			c.Out++
+		}
+	}
+	return c
 }

@@ -58,19 +58,23 @@ func TestNodeUpDownByTheCatalogsClock(t *testing.T) {
 		t.Fatalf("unknown node: %v", err)
 	}
 
-	prev, err := db.SetNodeAdmin(ctx, "n1", catalog.NodeMaintenance, "disk swap")
+	prev, err := db.SetNodeAdmin(ctx, "n1", catalog.NodeActive, catalog.NodeMaintenance, "disk swap")
 	if err != nil || prev != catalog.NodeActive {
 		t.Fatalf("maintenance: %v %v", prev, err)
+	}
+	// From a state it is not in: nothing changes.
+	if prev, err := db.SetNodeAdmin(ctx, "n1", catalog.NodeDraining, catalog.NodeActive, ""); err != nil || prev != catalog.NodeMaintenance {
+		t.Fatalf("undrain of a node in maintenance: %v %v", prev, err)
 	}
 	ns, err := db.Nodes(ctx)
 	if err != nil || len(ns) != 1 || ns[0].Admin != catalog.NodeMaintenance || ns[0].AdminReason != "disk swap" ||
 		ns[0].AdminAt == nil || ns[0].Status() != "down, maintenance" {
 		t.Fatalf("nodes after maintenance: %+v, %v", ns, err)
 	}
-	if _, err := db.SetNodeAdmin(ctx, "nope", catalog.NodeDraining, ""); !errors.Is(err, catalog.ErrNotFound) {
+	if _, err := db.SetNodeAdmin(ctx, "nope", catalog.NodeActive, catalog.NodeDraining, ""); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("admin state of an unknown node: %v", err)
 	}
-	if _, err := db.SetNodeAdmin(ctx, "n1", "bogus", ""); err == nil {
+	if _, err := db.SetNodeAdmin(ctx, "n1", catalog.NodeMaintenance, "bogus", ""); err == nil {
 		t.Fatal("an admin state the schema does not know was accepted")
 	}
 }

@@ -314,3 +314,12 @@ func (db *DB) ExistingTorrents(ctx context.Context, ids []int64) (map[int64]bool
 	}
 	return out, nil
 }
+
+// TorrentTotals counts the torrents not removed and their bytes.
+func (db *DB) TorrentTotals(ctx context.Context) (n, bytes int64, err error) {
+	err = db.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(total_length), 0)::bigint FROM torrents WHERE state <> 'removed'`).Scan(&n, &bytes)
+	if err != nil {
+		return 0, 0, fmt.Errorf("catalog: count torrents: %w", err)
+	}
+	return n, bytes, nil
+}

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
-	"golang.org/x/sys/unix"
+	"github.com/archivd/archivd/internal/health"
 )
 
 // nodeInfo is what this node tells the other nodes, from the config in
@@ -57,7 +56,8 @@ func (d *Daemon) recordDataRoots(ctx context.Context, node string) error {
 
 // dataRoots lists this node's data roots (data_dir and every collection's
 // data_root) with the capacity and free space of the filesystem holding
-// each: the nearest existing directory's, for a root not created yet.
+// each (health.Spaces: the nearest existing directory's, for a root not
+// created yet; a root that cannot be read is left out).
 func (d *Daemon) dataRoots(ctx context.Context) ([]catalog.NodeDataRoot, error) {
 	dirs := []string{d.Config().ResolvedDataDir()}
 	cs, err := d.DB.Collections(ctx)
@@ -69,43 +69,17 @@ func (d *Daemon) dataRoots(ctx context.Context) ([]catalog.NodeDataRoot, error) 
 			dirs = append(dirs, c.DataRoot)
 		}
 	}
-	var roots []catalog.NodeDataRoot
-	seen := map[string]bool{}
-	for _, dir := range dirs {
-		abs, err := filepath.Abs(dir)
-		if err != nil || seen[abs] {
-			continue
+	for i, dir := range dirs {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dirs[i] = abs
 		}
-		seen[abs] = true
-		roots = append(roots, statRoot(abs))
+	}
+	var roots []catalog.NodeDataRoot
+	for _, s := range health.Spaces(dirs) {
+		for _, r := range s.Roots {
+			roots = append(roots, catalog.NodeDataRoot{Path: r, Device: strconv.FormatUint(s.Device, 10),
+				CapacityBytes: int64(s.Size), FreeBytes: int64(s.Avail)})
+		}
 	}
 	return roots, nil
-}
-
-// statRoot reads the filesystem holding dir (or its nearest existing
-// parent); Error says why it could not.
-func statRoot(dir string) catalog.NodeDataRoot {
-	r := catalog.NodeDataRoot{Path: dir}
-	p := dir
-	for {
-		var st unix.Stat_t
-		err := unix.Stat(p, &st)
-		if err == nil {
-			var fs unix.Statfs_t
-			if err := unix.Statfs(p, &fs); err != nil {
-				r.Error = fmt.Sprintf("statfs %s: %v", p, err)
-				return r
-			}
-			r.Device = strconv.FormatUint(st.Dev, 10)
-			r.CapacityBytes = int64(fs.Blocks) * fs.Bsize
-			r.FreeBytes = int64(fs.Bavail) * fs.Bsize
-			return r
-		}
-		parent := filepath.Dir(p)
-		if err != unix.ENOENT || parent == p {
-			r.Error = fmt.Sprintf("stat %s: %v", p, err)
-			return r
-		}
-		p = parent
-	}
 }

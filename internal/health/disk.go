@@ -17,6 +17,8 @@ type Space struct {
 	Roots []string `json:"roots"` // the data roots on it
 	Avail uint64   `json:"avail_bytes"`
 	Size  uint64   `json:"size_bytes"`
+	// Device identifies the file system (st_dev).
+	Device uint64 `json:"-"`
 }
 
 // FreeRatio is the share of the file system still available.
@@ -50,7 +52,7 @@ func Spaces(roots []string) []Space {
 			continue
 		}
 		byDev[dev] = len(out)
-		out = append(out, Space{Roots: []string{root}, Avail: fs.Bavail * uint64(fs.Bsize), Size: fs.Blocks * uint64(fs.Bsize)})
+		out = append(out, Space{Roots: []string{root}, Device: dev, Avail: fs.Bavail * uint64(fs.Bsize), Size: fs.Blocks * uint64(fs.Bsize)})
 	}
 	return out
 }

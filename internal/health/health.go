@@ -65,12 +65,13 @@ const (
 	DataRootLowSpace    = "DATA_ROOT_LOW_SPACE"
 	CatalogDegraded     = "CATALOG_DEGRADED"
 	ScrubBehindSchedule = "SCRUB_BEHIND_SCHEDULE"
-	codesCount          = 9
+	FleetFlagsSet       = "FLEETFLAGS_SET"
+	codesCount          = 10
 )
 
 // Codes lists every check code, in the order they are evaluated.
 var Codes = [codesCount]string{CatalogDegraded, TorrentUnavailable, TorrentDegraded, RepairHeld, DamageOpen, DiskFull,
-	DataRootLowSpace, PiecesNotVerified, ScrubBehindSchedule}
+	DataRootLowSpace, PiecesNotVerified, ScrubBehindSchedule, FleetFlagsSet}
 
 // Check is one raised check.
 type Check struct {
@@ -136,6 +137,7 @@ func (e *Evaluator) Evaluate(ctx context.Context) Report {
 	if catalogOK {
 		for _, step := range []func(context.Context, *Report) error{
 			e.checkUnavailable, e.checkDegraded, e.checkHeld, e.checkDamage, e.checkOverdue, e.checkScrubBehind,
+			e.checkFleetFlags,
 		} {
 			if err := step(ctx, &r); err != nil {
 				r.add(e.catalogErr(err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -97,6 +98,12 @@ func (s *Service) queueScheduled(ctx context.Context) error {
 	if len(unfinished) > 0 {
 		return nil // the window's work continues in that run
 	}
+	if noscrub, err := s.e.db.FleetFlagIsSet(ctx, catalog.FlagNoScrub); err != nil || noscrub {
+		if noscrub {
+			s.e.log.Warn().Msg("verify window opened: fleet flag noscrub is set: no scheduled run in this window ('archivd fleet unset noscrub'; 'archivd verify' still runs)")
+		}
+		return err
+	}
 	id, err := s.e.db.CreateVerifyRun(ctx, catalog.RunScheduled, []byte(`{}`), s.e.cfg.NodeID, s.e.clk.Now())
 	if err != nil {
 		return err
@@ -112,6 +119,15 @@ func (s *Service) workOnce(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	noscrub, err := e.db.FleetFlagIsSet(ctx, catalog.FlagNoScrub)
+	if err != nil {
+		return false, err
+	}
+	if noscrub && open {
+		// Scheduled runs left running do not start again while noscrub
+		// is set (one executing now runs on: it is not started).
+		running = slices.DeleteFunc(running, func(r catalog.VerifyRun) bool { return r.Kind == catalog.RunScheduled })
+	}
 	if len(running) > 0 {
 		// One run at a time: the caller comes back for the next.
 		r := running[0]
@@ -124,7 +140,7 @@ func (s *Service) workOnce(ctx context.Context) (bool, error) {
 		return true, s.finishRun(ctx, r, end, false)
 	}
 	kinds := []catalog.RunKind{catalog.RunManual}
-	if open {
+	if open && !noscrub {
 		kinds = append(kinds, catalog.RunScheduled)
 	}
 	r, ok, err := e.db.ClaimVerifyRun(ctx, kinds, e.cfg.NodeID, e.clk.Now())

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/human"
+	"github.com/spf13/cobra"
+)
+
+func newFleetCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "fleet",
+		Short: "Fleet status and the fleet-wide flags noout, norebalance, norecover, noscrub",
+		Long: `The nodes of a shared catalog form a fleet. Flags hold back what the fleet
+does by itself, while set (shown by 'archivd health' as FLEETFLAGS_SET,
+on the status page and in /metrics):
+  noout        no down node is marked out automatically
+  norebalance  placement moves no data for balance
+  norecover    lost replicas are not recreated
+  noscrub      scheduled scrubs do not start (manual 'archivd verify' still runs)
+Way out of each: archivd fleet unset FLAG.`,
+	}
+	cmd.AddCommand(newFleetFlagCmd(a, "set"), newFleetFlagCmd(a, "unset"), newFleetStatusCmd(a))
+	return cmd
+}
+
+type fleetFlagOptions struct {
+	Flag   string
+	Action string // set | unset
+	Reason string
+}
+
+func newFleetFlagCmd(a *app, action string) *cobra.Command {
+	o := fleetFlagOptions{Action: action}
+	cmd := &cobra.Command{
+		Use:   action + " FLAG",
+		Short: map[string]string{"set": "Set a fleet flag (noout, norebalance, norecover, noscrub)", "unset": "Clear a fleet flag"}[action],
+		Args:  exactArgs(1, "a FLAG (noout, norebalance, norecover, noscrub)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Flag = args[0]
+			return runFleetFlag(cmd.Context(), a, o)
+		},
+	}
+	if action == "set" {
+		cmd.Flags().StringVar(&o.Reason, "reason", "", "why, shown while the flag is set")
+	}
+	return cmd
+}
+
+func runFleetFlag(ctx context.Context, a *app, o fleetFlagOptions) error {
+	what := "fleet " + o.Action
+	flag, err := catalog.ParseFleetFlag(o.Flag)
+	if err != nil {
+		return usageErrorf("%s: %v", what, err)
+	}
+	return a.withCatalog(ctx, what, func(db *catalog.DB) error {
+		if o.Action == "unset" {
+			was, err := db.UnsetFleetFlag(ctx, flag)
+			if err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			if !was {
+				a.printf("%s: was not set\n", flag)
+			} else {
+				a.printf("%s: unset\n", flag)
+			}
+			return nil
+		}
+		was, err := db.SetFleetFlag(ctx, flag, operator(), o.Reason)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if was {
+			a.printf("%s: already set (way out: %s fleet unset %s)\n", flag, a.cliPrefix(), flag)
+		} else {
+			a.printf("%s: set (way out: %s fleet unset %s)\n", flag, a.cliPrefix(), flag)
+		}
+		return nil
+	})
+}
+
+// operator names who sets a flag: user@host.
+func operator() string {
+	name := "?"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return name + "@" + host
+}
+
+type fleetStatusOptions struct{ JSON bool }
+
+func newFleetStatusCmd(a *app) *cobra.Command {
+	var o fleetStatusOptions
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Nodes up, down, draining, in maintenance and out; flags set; space; data at risk",
+		Args:  exactArgs(0, "no arguments"),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runFleetStatus(cmd.Context(), a, o) },
+	}
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+// fleetStatus is what 'fleet status --json' prints.
+type fleetStatus struct {
+	Nodes         catalog.NodeCounts     `json:"nodes"`
+	Flags         []catalog.FleetFlagSet `json:"flags"`
+	CapacityBytes int64                  `json:"capacity_bytes"` // of the nodes up
+	FreeBytes     int64                  `json:"free_bytes"`
+	Down          []catalog.Node         `json:"down"` // the nodes down, with how long
+	Torrents      int64                  `json:"torrents"`
+	StoredBytes   int64                  `json:"stored_bytes"`
+	// Copies says what is known of copies per torrent.
+	Copies string `json:"copies"`
+}
+
+func runFleetStatus(ctx context.Context, a *app, o fleetStatusOptions) error {
+	return a.withCatalog(ctx, "fleet status", func(db *catalog.DB) error {
+		st, err := readFleetStatus(ctx, db)
+		if err != nil {
+			return fmt.Errorf("fleet status: %w", err)
+		}
+		if o.JSON {
+			return printJSON(a.stdout, st)
+		}
+		c := st.Nodes
+		a.printf("nodes:    %d: %d up, %d down; %d draining, %d in maintenance, %d out\n",
+			c.Total, c.Up, c.Down, c.Draining, c.Maintenance, c.Out)
+		for _, n := range st.Down {
+			a.printf("  down:   %s (%s), last seen %s\n", n.ID, n.Status(), seen(n))
+		}
+		if len(st.Flags) == 0 {
+			a.printf("flags:    none set\n")
+		}
+		for _, f := range st.Flags {
+			a.printf("flag:     %s set %s by %s%s (way out: %s fleet unset %s)\n", f.Flag, stampTime(f.SetAt), orDash(f.SetBy),
+				reasonSuffix(f.Reason), a.cliPrefix(), f.Flag)
+		}
+		a.printf("space:    %s free of %s on the nodes up\n", human.Bytes(st.FreeBytes), human.Bytes(st.CapacityBytes))
+		a.printf("torrents: %d (%s)\n", st.Torrents, human.Bytes(st.StoredBytes))
+		a.printf("copies:   %s\n", st.Copies)
+		return nil
+	})
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return ": " + r
+}
+
+func readFleetStatus(ctx context.Context, db *catalog.DB) (fleetStatus, error) {
+	var st fleetStatus
+	ns, err := db.Nodes(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Nodes = catalog.CountNodes(ns)
+	st.Down = []catalog.Node{}
+	for _, n := range ns {
+		if n.Up {
+			st.CapacityBytes += n.CapacityBytes
+			st.FreeBytes += n.FreeBytes
+		} else {
+			st.Down = append(st.Down, n)
+		}
+	}
+	if st.Flags, err = db.SetFleetFlags(ctx); err != nil {
+		return st, err
+	}
+	if st.Flags == nil {
+		st.Flags = []catalog.FleetFlagSet{}
+	}
+	if st.Torrents, st.StoredBytes, err = db.TorrentTotals(ctx); err != nil {
+		return st, err
+	}
+	st.Copies = "not tracked: this catalog keeps no per-replica state yet"
+	return st, nil
+}
