@@ -62,7 +62,7 @@ func TestNoScrubHoldsScheduledRuns(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- svc.Run(ctx) }()
 	// The window opens: the scheduler sees the flag and queues nothing.
-	drive(t, clk, 5*time.Second, start.Add(2*time.Minute), func() bool {
+	drive(t, clk, 5*time.Second, start.Add(2*time.Minute), "the scheduler refusing the window", func() bool {
 		select {
 		case <-seen:
 			return true
@@ -90,14 +90,14 @@ func TestNoScrubHoldsScheduledRuns(t *testing.T) {
 		}
 		return r.State
 	}
-	drive(t, clk, time.Second, start.Add(30*time.Minute), func() bool { return runState(manual) == catalog.RunDone })
+	drive(t, clk, time.Second, start.Add(30*time.Minute), "the manual run done", func() bool { return runState(manual) == catalog.RunDone })
 	if st := runState(held); st != catalog.RunQueued {
 		t.Fatalf("scheduled run %d is %s while noscrub is set, want queued", held, st)
 	}
 	if _, err := db.UnsetFleetFlag(ctx, catalog.FlagNoScrub); err != nil {
 		t.Fatal(err)
 	}
-	drive(t, clk, time.Second, start.Add(50*time.Minute), func() bool { return runState(held) == catalog.RunDone })
+	drive(t, clk, time.Second, start.Add(50*time.Minute), "the held scheduled run done", func() bool { return runState(held) == catalog.RunDone })
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatalf("Run: %v", err)
