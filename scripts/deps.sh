@@ -16,6 +16,7 @@ if [ "$mode" = test ]; then
   command -v aria2c >/dev/null || need+=(aria2)
   command -v opentracker >/dev/null || need+=(opentracker)
   command -v mktorrent >/dev/null || need+=(mktorrent)
+  command -v pgbouncer >/dev/null || need+=(pgbouncer)  # e2e: daemon and CLI through a transaction-mode pooler
   command -v openssl >/dev/null || need+=(openssl)
   command -v unshare >/dev/null || need+=(util-linux)
   command -v ip >/dev/null || need+=(iproute2)

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +40,11 @@ type Options struct {
 	// NoInit refuses to create a cluster: with none in Dir, Start returns
 	// ErrNoCluster and creates nothing (read-only commands).
 	NoInit bool
+	// TCP also listens on 127.0.0.1:Port (tests: a pooler in front of
+	// the cluster, streaming replication). The embedded default never does.
+	TCP bool
+	// Settings are extra server settings (name -> value), for tests.
+	Settings map[string]string
 }
 
 // ErrNoCluster is returned by Start with NoInit when Dir holds no cluster.
@@ -162,7 +169,7 @@ func (s *Server) running(context.Context) (bool, error) {
 
 func (s *Server) serverOptions() string {
 	o := []string{
-		"-c listen_addresses=''",
+		"-c listen_addresses=" + map[bool]string{false: "''", true: "127.0.0.1"}[s.opts.TCP],
 		"-c unix_socket_directories='" + s.opts.Dir + "'",
 		"-c port=" + strconv.Itoa(s.opts.Port),
 		"-c max_connections=200",
@@ -172,6 +179,9 @@ func (s *Server) serverOptions() string {
 	}
 	if s.opts.Fast {
 		o = append(o, "-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off")
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.opts.Settings)) {
+		o = append(o, "-c "+k+"='"+s.opts.Settings[k]+"'")
 	}
 	return strings.Join(o, " ")
 }
