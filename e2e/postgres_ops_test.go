@@ -188,11 +188,11 @@ func (in *instance) waitComplete(name string, within time.Duration) torrentJSON 
 // direct connection: the daemon seeds a torrent to a peer and works a
 // verify run, and the catalog traffic went through the pooler.
 func TestPgBouncerTransactionModeRunsDaemonAndCLI(t *testing.T) {
-	tracker := startTracker(t)
+	tracker := testutil.StartTracker(t)
 	pg := tcpCluster(t, nil)
 	pgPort := portOf(t, pg)
 	bouncer := startPgbouncer(t, pg, pgPort)
-	a := newInstance(t, "a", tracker.url, "")
+	a := newInstance(t, "a", tracker.URL, "")
 	a.env = []string{
 		fmt.Sprintf("ARCHIVD_DATABASE_URL=postgres://archivd@127.0.0.1:%d/archivd", bouncer),
 		"ARCHIVD_DATABASE_SESSION_URL=" + pg.TCPURL("archivd"),
@@ -208,9 +208,9 @@ func TestPgBouncerTransactionModeRunsDaemonAndCLI(t *testing.T) {
 	if ta.PiecesComplete != ta.PieceCount || ta.PieceCount == 0 {
 		t.Fatalf("a: added torrent not recorded complete: %+v", ta)
 	}
-	tracker.allow(ta.InfoHash)
+	tracker.Allow(t, ta.InfoHash)
 	a.start()
-	b := newInstance(t, "b", tracker.url, "")
+	b := newInstance(t, "b", tracker.URL, "")
 	b.importTorrent("science", filepath.Join(b.dir, "data"), tfile)
 	b.start()
 	tb := b.waitComplete("dataset", 4*time.Minute)
@@ -246,8 +246,8 @@ func TestPgBouncerTransactionModeRunsDaemonAndCLI(t *testing.T) {
 // (the seeder's full reconcile is set to an hour, so only the change log
 // can tell it), and a verify run is claimed and done.
 func TestPollOnlyDaemonSeedsAddedTorrentAndClaimsRuns(t *testing.T) {
-	tracker := startTracker(t)
-	a := newInstance(t, "a", tracker.url, "  per_torrent_metrics: true\n")
+	tracker := testutil.StartTracker(t)
+	a := newInstance(t, "a", tracker.URL, "  per_torrent_metrics: true\n")
 	a.env = []string{"ARCHIVD_DATABASE_LISTEN=false", "ARCHIVD_DATABASE_POLL_INTERVAL=500ms", "ARCHIVD_SEEDER_RECONCILE_INTERVAL=1h"}
 	a.cli(0, "collection", "create", "science")
 	a.start()
@@ -255,9 +255,9 @@ func TestPollOnlyDaemonSeedsAddedTorrentAndClaimsRuns(t *testing.T) {
 	tfile := filepath.Join(a.dir, "dataset.torrent")
 	a.cli(0, "add", "-c", "science", src, "--piece-length", "256KiB", "--out", tfile)
 	ta := a.show("dataset")
-	tracker.allow(ta.InfoHash)
+	tracker.Allow(t, ta.InfoHash)
 	testutil.Eventually(t, time.Minute, "a seeds the torrent added after its start", func() bool { return a.inEngine(ta.InfoHash) })
-	b := newInstance(t, "b", tracker.url, "")
+	b := newInstance(t, "b", tracker.URL, "")
 	b.importTorrent("science", filepath.Join(b.dir, "data"), tfile)
 	b.start()
 	tb := b.waitComplete("dataset", 4*time.Minute)
