@@ -181,12 +181,20 @@ func TestHealthUnavailableHeldAndDamageRaisedAndClearedByTheirCommands(t *testin
 
 // runService runs the daemon's verify service on the catalog until the
 // test ends, as `archivd serve` would.
-func (h *healthEnv) runService(t *testing.T) {
+func (h *healthEnv) runService(t *testing.T) { h.runServiceWith(t, nil) }
+
+// runServiceWith is runService with the service's configuration tuned;
+// it returns the service's log.
+func (h *healthEnv) runServiceWith(t *testing.T, tune func(*verify.Config)) *serviceLog {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Verify.Schedules, cfg.Verify.MaxRun = []string{"0 0 1 1 *"}, time.Minute
-	vc := verify.ConfigFrom(&cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel))
+	log := &serviceLog{}
+	vc := verify.ConfigFrom(&cfg, zerolog.New(log).Level(zerolog.InfoLevel))
 	vc.Poll = 50 * time.Millisecond
+	if tune != nil {
+		tune(&vc)
+	}
 	svc, err := verify.NewService(vc, h.db)
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +207,11 @@ func (h *healthEnv) runService(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("verify service: %v", err)
 		}
+		if t.Failed() {
+			t.Logf("verify service log:\n%s", log.String())
+		}
 	})
+	return log
 }
 
 // waitRunsDone waits until no verify run is queued or running.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,38 +8,17 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
-	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/testutil"
 	"github.com/archivd/archivd/internal/verify"
-	"github.com/rs/zerolog"
 )
 
 // startSlowService runs the daemon's verify service hashing at rate
 // bytes/s, one piece per range, with a quick control poll.
 func (h *healthEnv) startSlowService(t *testing.T, rate int64) *serviceLog {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Verify.Schedules, cfg.Verify.MaxRun = []string{"0 0 1 1 *"}, time.Minute
-	log := &serviceLog{}
-	vc := verify.ConfigFrom(&cfg, zerolog.New(log).Level(zerolog.InfoLevel))
-	vc.Poll, vc.ControlPoll, vc.Rate, vc.RangeBytes = 50*time.Millisecond, 100*time.Millisecond, rate, 1
-	svc, err := verify.NewService(vc, h.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("verify service: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("verify service log:\n%s", log.String())
-		}
+	return h.runServiceWith(t, func(vc *verify.Config) {
+		vc.ControlPoll, vc.Rate, vc.RangeBytes = 100*time.Millisecond, rate, 1
 	})
-	return log
 }
 
 // serviceLog is the verify service's log, which the test reads for the
