@@ -72,3 +72,45 @@ func TestLargeTorrentIsAddedOffTheStartPath(t *testing.T) {
 		t.Fatal("not stopped 15 s after its context ended")
 	}
 }
+
+// TestLargeTorrentPausedDuringItsAddLeavesTheEngine: a torrent of a
+// million pieces paused while the large-add loop takes it in leaves the
+// engine as soon as its add is done, not at the next full reconcile (an
+// hour here). Before, the pause's reconcile found nothing running to drop
+// and the add then put the paused torrent in the engine.
+func TestLargeTorrentPausedDuringItsAddLeavesTheEngine(t *testing.T) {
+	dir := stateDir(t)
+	cfg := testConfig(dir)
+	cfg.Seeder.ReconcileInterval = time.Hour
+	path := filepath.Join(t.TempDir(), "large.torrent")
+	testutil.WriteLargeTorrent(t, path, 1_000_000)
+	var large catalog.Torrent
+	err := serve(t, Options{Config: cfg}, func(d *Daemon) {
+		ctx := context.Background()
+		coll, err := d.DB.CreateCollection(ctx, catalog.Collection{Name: "c"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if large, _, err = importer.ImportFile(ctx, d.DB, filepath.Join(dir, "data"), coll, path, "cli"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serve(t, Options{Config: cfg}, func(d *Daemon) {
+		// At READY the add is queued or running (it takes seconds).
+		pending := d.Seeder.LargeAddsPending()
+		if err := d.DB.SetTorrentState(context.Background(), large.ID, catalog.TorrentPaused); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("paused with %d large add(s) pending", pending)
+		testutil.Eventually(t, time.Minute, "the paused large torrent's add done and the torrent out of the engine", func() bool {
+			_, in := d.Seeder.TorrentStatus(large.InfoHash)
+			return d.Seeder.LargeAddsPending() == 0 && !in
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,7 +2,10 @@ package seeder
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
 )
 
 // largePieces: a torrent with more pieces is added to the engine off the
@@ -55,23 +58,72 @@ func (s *Seeder) largeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case p := <-s.largeQ:
-			start := time.Now()
-			s.largeAdding.Store(true)
-			s.engineBeat.Wait() // see engineProbe
-			ok, err := s.addOne(ctx, p)
-			s.largeAdding.Store(false)
-			s.mu.Lock()
-			delete(s.largeQueued, p.row.ID)
-			s.mu.Unlock()
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn().Err(err).Str("torrent", p.row.HexHash()).Msg("large torrent not added: retried at the next full reconcile")
-			}
-			if ok {
-				s.log.Info().Str("torrent", p.row.HexHash()).Str("name", p.row.Name).Int("pieces", p.row.PieceCount).
-					Int64("took_ms", time.Since(start).Milliseconds()).Msg("large torrent added to the engine")
-			}
+			s.addLarge(ctx, p)
 		}
 	}
+}
+
+// addLarge adds one large torrent unless it stopped being runnable while
+// it waited in the queue, and drops it again at once if it stopped being
+// runnable during the add: a pause (or removal) then found nothing to drop
+// (the torrent was not running yet), and without this check the torrent
+// stayed in the engine until the next full reconcile. The catalog is read
+// before and after the add; when it does not answer, the torrent is added
+// and kept (the full reconcile after the outage covers it).
+func (s *Seeder) addLarge(ctx context.Context, p addPrepared) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.largeQueued, p.row.ID)
+		s.mu.Unlock()
+	}()
+	log := s.log.With().Str("torrent", p.row.HexHash()).Int64("torrent_id", p.row.ID).Logger()
+	if !s.stillRunnable(ctx, p.row.ID) {
+		log.Info().Msg("large torrent paused, removed or unavailable while queued: not added")
+		return
+	}
+	start := time.Now()
+	s.largeAdding.Store(true)
+	s.engineBeat.Wait() // see engineProbe
+	ok, err := s.addOne(ctx, p)
+	s.largeAdding.Store(false)
+	if err != nil && ctx.Err() == nil {
+		log.Warn().Err(err).Msg("large torrent not added: retried at the next full reconcile")
+	}
+	if !ok {
+		return
+	}
+	log.Info().Str("name", p.row.Name).Int("pieces", p.row.PieceCount).
+		Int64("took_ms", time.Since(start).Milliseconds()).Msg("large torrent added to the engine")
+	if s.stillRunnable(ctx, p.row.ID) {
+		return
+	}
+	s.mu.Lock()
+	e := s.running[p.row.ID]
+	s.mu.Unlock()
+	if e != nil {
+		s.drop(ctx, e, "paused, removed or unavailable in the catalog during its add")
+	}
+}
+
+// stillRunnable reads the torrent's state again; true when the catalog
+// says it should run or cannot say.
+func (s *Seeder) stillRunnable(ctx context.Context, id int64) bool {
+	r, err := s.db.TorrentByID(ctx, id)
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		return false
+	case err != nil:
+		return true
+	}
+	return runnable(r)
+}
+
+// LargeAddsPending counts the large torrents queued for, or being added
+// by, the large-add loop.
+func (s *Seeder) LargeAddsPending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.largeQueued)
 }
 
 // closeEngine closes the engine, waiting at most engineCloseWait; it

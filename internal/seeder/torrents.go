@@ -25,6 +25,9 @@ type entry struct {
 	// (adopt.go): cancelled and waited for by drop.
 	cancelAdopt context.CancelFunc
 	adoptDone   chan struct{}
+	// dropped: drop has begun (under Seeder.mu); a second drop of the same
+	// entry (the large-add loop and a reconcile at once) does nothing.
+	dropped bool
 
 	// Transfer counters already added to the catalog totals, and the last
 	// sample for rates. Owned by the stats loop (under Seeder.mu).
@@ -147,6 +150,11 @@ func addPeers(t *torrent.Torrent, peers []catalog.Peer) {
 // forgets it.
 func (s *Seeder) drop(ctx context.Context, e *entry, why string) {
 	s.mu.Lock()
+	if e.dropped {
+		s.mu.Unlock()
+		return
+	}
+	e.dropped = true
 	if s.running[e.row.ID] == e {
 		delete(s.running, e.row.ID)
 	}
