@@ -26,6 +26,7 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	inPrivateMounts()
 	dir, err := os.MkdirTemp("", "archivd-e2e-bin-")
 	if err != nil {
 		panic(err)
@@ -39,6 +40,25 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// inPrivateMounts runs the test binary again, as root, in a mount
+// namespace of its own: the file systems the tests mount (mountTmpfs) are
+// then seen by this run only and vanish with it, however it ends. Without
+// root or unshare(1) the tests run where they are.
+func inPrivateMounts() {
+	const env = "E2E_PRIVATE_MOUNTS" // not ARCHIVD_*: the nodes inherit the environment
+	if os.Geteuid() != 0 || os.Getenv(env) != "" {
+		return
+	}
+	unshare, err := exec.LookPath("unshare")
+	self, err2 := os.Executable()
+	if err != nil || err2 != nil {
+		return
+	}
+	args := append([]string{"unshare", "--mount", "--propagation", "private", "--", self}, os.Args[1:]...)
+	err = syscall.Exec(unshare, args, append(os.Environ(), env+"=1"))
+	fmt.Fprintf(os.Stderr, "e2e: run in a private mount namespace: %v (running in this one)\n", err)
 }
 
 // instance is one archivd node: its own state dir, embedded PostgreSQL,
