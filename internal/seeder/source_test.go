@@ -94,6 +94,12 @@ func TestRepairSourceKnownAfterRestart(t *testing.T) {
 	}
 	pgtest.Exec(t, dbB, `INSERT INTO findings (torrent_id, piece, kind, state) VALUES ($1, 1, 'hash_mismatch', 'repairing')`, rowB.ID)
 	b := start(t, testConfig(t, "B"), dbB)
+	t.Cleanup(func() {
+		if t.Failed() { // it stalled once in 3 under -race: what B's engine saw
+			ts, ok := b.TorrentStatus(rowB.InfoHash)
+			t.Logf("B's torrent (in the engine: %v): %+v; B: %+v", ok, ts, b.Status())
+		}
+	})
 	testutil.Eventually(t, 20*time.Second, "piece 1 repaired", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, src, dirB)
 	want := fmt.Sprintf("peer %s (%s)", a.ListenAddr(), version.DefaultExtendedHandshakeClientVersion)
