@@ -73,9 +73,11 @@ func (s *Seeder) publishStates(ctx context.Context) {
 	}
 	s.statesFailing = false
 	s.published = now
-	// Only after the first full reconcile: before it, the engine holds
-	// only some of the catalog's torrents.
-	all := s.startedDone() && len(es) > 0 && seeding == len(es)
+	// Only after a full reconcile that added every runnable torrent it
+	// found (before it, the engine holds only some of the catalog's
+	// torrents; a failed one closes started all the same), and not while
+	// large torrents wait to be added off the reconcile loop.
+	all := s.startedDone() && s.fullOK.Load() && !s.largePending() && len(es) > 0 && seeding == len(es)
 	if all && !s.allSeeding {
 		s.log.Info().Int("torrents", seeding).Int64("since_start_ms", time.Since(s.runStart).Milliseconds()).Msg("every torrent is seeding")
 	}

@@ -49,6 +49,13 @@ func (s *Seeder) largeQueuedOrAdding(id int64) bool {
 	return s.largeQueued[id]
 }
 
+// largePending: large torrents are queued or being added.
+func (s *Seeder) largePending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.largeQueued) > 0
+}
+
 // largeLoop adds large torrents one at a time. While an add runs, the
 // engine probe does not take the engine's lock (it would wait for the
 // add) and counts the engine alive.

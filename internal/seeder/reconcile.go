@@ -141,6 +141,7 @@ func (s *Seeder) reconcileAll(ctx context.Context) error {
 		s.drop(ctx, e, "no longer runnable in the catalog")
 	}
 	added, err := s.apply(ctx, want)
+	s.fullOK.Store(err == nil)
 	s.log.Info().Int("runnable", len(want)).Int("added", added).Int("dropped", len(gone)).
 		Int("unavailable", unavailable).Int64("took_ms", time.Since(start).Milliseconds()).Msg("full reconcile")
 	return err

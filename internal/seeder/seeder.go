@@ -67,6 +67,9 @@ type Seeder struct {
 	published     map[int64]catalog.EngineState
 	allSeeding    bool
 	statesFailing bool
+	// fullOK: the last full reconcile added every runnable torrent it
+	// found (a failed one closes started all the same).
+	fullOK atomic.Bool
 	runStart      time.Time
 
 	// Large torrents are added by largeLoop (large.go): the queue, the
