@@ -69,8 +69,8 @@ type Seeder struct {
 	statesFailing bool
 	// fullOK: the last full reconcile added every runnable torrent it
 	// found (a failed one closes started all the same).
-	fullOK atomic.Bool
-	runStart      time.Time
+	fullOK   atomic.Bool
+	runStart time.Time
 
 	// Large torrents are added by largeLoop (large.go): the queue, the
 	// ids queued or being added (under mu), whether an add runs.
