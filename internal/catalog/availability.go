@@ -61,25 +61,26 @@ type AvailabilityOf struct {
 	Reason string
 }
 
-// SetAvailability records a torrent's availability. An ok state clears
-// cause and reason.
+// SetAvailability records the availability of this node's replica of a
+// torrent. An ok state clears cause and reason.
 func (db *DB) SetAvailability(ctx context.Context, id int64, a AvailabilityOf) error {
 	if a.State == AvailabilityOK {
 		a.Cause, a.Reason = CauseNone, ""
 	}
-	if _, err := db.pool.Exec(ctx, `UPDATE torrents SET availability = $2, availability_cause = $3,
-		availability_reason = $4, updated_at = now() WHERE id = $1`,
-		id, string(a.State), string(a.Cause), a.Reason); err != nil {
+	if _, err := db.pool.Exec(ctx, `UPDATE replicas SET availability = $2, availability_cause = $3,
+		availability_reason = $4, updated_at = now() WHERE torrent_id = $1 AND node_id = $5`,
+		id, string(a.State), string(a.Cause), a.Reason, db.NodeID()); err != nil {
 		return fmt.Errorf("catalog: set availability of torrent %d to %s: %w", id, a.State, err)
 	}
 	return nil
 }
 
-// ClearAvailability sets a torrent back to ok if it is in state from, and
+// ClearAvailability sets this node's replica of a torrent back to ok if it is in state from, and
 // reports whether it was (another process may have cleared it first).
 func (db *DB) ClearAvailability(ctx context.Context, id int64, from Availability) (bool, error) {
-	tag, err := db.pool.Exec(ctx, `UPDATE torrents SET availability = 'ok', availability_cause = '',
-		availability_reason = '', updated_at = now() WHERE id = $1 AND availability = $2`, id, string(from))
+	tag, err := db.pool.Exec(ctx, `UPDATE replicas SET availability = 'ok', availability_cause = '',
+		availability_reason = '', updated_at = now() WHERE torrent_id = $1 AND node_id = $3 AND availability = $2`,
+		id, string(from), db.NodeID())
 	if err != nil {
 		return false, fmt.Errorf("catalog: clear availability of torrent %d: %w", id, err)
 	}

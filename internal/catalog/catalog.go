@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,12 @@ var ErrExists = errors.New("already exists")
 
 // DB is the catalog: a pgx pool plus the queries. The pool stays inside:
 // no other package speaks to PostgreSQL.
+//
+// A handle knows the node it speaks for (BindNode): per-replica state
+// (piece state, availability, data location, transfer totals, verification
+// progress, findings, engine state) is read and written for that node's
+// replicas. An unbound handle speaks for the unclaimed node "", whose rows
+// the first node that starts claims (StartNode).
 type DB struct {
 	pool *pgxpool.Pool
 	// session is the connection config of the Notifier's LISTEN session
@@ -33,6 +40,7 @@ type DB struct {
 	session *pgx.ConnConfig
 	// poll > 0: the Notifier polls the change log instead of LISTENing.
 	poll time.Duration
+	node atomic.Pointer[string]
 }
 
 // PoolMode names what sits in front of Options.URL.
@@ -65,6 +73,26 @@ type Options struct {
 	// Poll > 0: the Notifier reads the change log every Poll instead of
 	// LISTENing (for setups where LISTEN is not available).
 	Poll time.Duration
+}
+
+// BindNode makes the handle speak for node id (the daemon's and the CLI's
+// config node_id). The seeder and verification bind the handle they are
+// given to their node.
+func (db *DB) BindNode(id string) { db.node.Store(&id) }
+
+// ForNode returns a handle on the same pool that speaks for node id.
+func (db *DB) ForNode(id string) *DB {
+	n := &DB{pool: db.pool, session: db.session, poll: db.poll}
+	n.BindNode(id)
+	return n
+}
+
+// NodeID is the node this handle speaks for ("" when unbound).
+func (db *DB) NodeID() string {
+	if p := db.node.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Open connects to the catalog at url. It does not check the schema: call

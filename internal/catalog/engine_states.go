@@ -50,7 +50,7 @@ func (db *DB) SetEngineStates(ctx context.Context, node string, changed map[int6
 		_, err := tx.Exec(ctx, `INSERT INTO engine_states (torrent_id, node_id, state)
 			SELECT d.id, $1, d.state FROM unnest($2::bigint[], $3::text[]) AS d(id, state)
 			JOIN torrents t ON t.id = d.id
-			ON CONFLICT (torrent_id) DO UPDATE SET node_id = EXCLUDED.node_id, state = EXCLUDED.state, since = now()`,
+			ON CONFLICT (torrent_id, node_id) DO UPDATE SET state = EXCLUDED.state, since = now()`,
 			node, ids, states)
 		return err
 	})
@@ -70,18 +70,20 @@ func (db *DB) ClearEngineStates(ctx context.Context, node string) error {
 }
 
 // EngineStates returns the engine state of every torrent some node
-// records, by torrent id, in one query. Only nodes that have not recorded
+// records (this node's where it runs the torrent too), by torrent id, in one query. Only nodes that have not recorded
 // a clean stop count; a node killed without one leaves its states until
 // it starts again (NodeSeen tells how fresh they are).
 // With ids, only those torrents are read.
 func (db *DB) EngineStates(ctx context.Context, ids ...int64) (map[int64]TorrentEngineState, error) {
 	q := `SELECT e.torrent_id, e.state, e.node_id, e.since, n.last_seen_at
 		FROM engine_states e JOIN nodes n ON n.id = e.node_id WHERE NOT n.clean_stop`
-	var args []any
+	args := []any{db.NodeID()}
 	if len(ids) > 0 {
-		q += ` AND e.torrent_id = ANY($1)`
+		q += ` AND e.torrent_id = ANY($2)`
 		args = append(args, ids)
 	}
+	// Several nodes may run a torrent: this node's state comes last and wins.
+	q += ` ORDER BY e.node_id = $1, e.node_id`
 	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: read engine states: %w", err)

@@ -32,6 +32,8 @@ type VerifyFinding struct {
 	StateChangedAt time.Time    `json:"state_changed_at"`
 	RepairedAt     *time.Time   `json:"repaired_at,omitempty"`
 	RepairSource   string       `json:"repair_source,omitempty"`
+	// Node is the node whose replica it is.
+	Node string `json:"node"`
 }
 
 // Range is the finding's pieces as text: "7" or "7-12".
@@ -55,13 +57,13 @@ func (f VerifyFinding) Pieces() []int {
 
 const findingCols = `id, coalesce(run_id, 0), coalesce(last_run_id, 0), torrent_id, piece, piece_count, coalesce(file_index, -1),
 	file_path, coalesce(file_offset, 0), kind, detail, state, detected_at, last_seen_at, seen_count, state_changed_at,
-	repaired_at, repair_source`
+	repaired_at, repair_source, node_id`
 
 func scanFinding(r pgx.Row) (VerifyFinding, error) {
 	var v VerifyFinding
 	return v, r.Scan(&v.ID, &v.RunID, &v.LastRunID, &v.TorrentID, &v.Piece, &v.PieceCount, &v.FileIndex, &v.FilePath,
 		&v.FileOffset, &v.Kind, &v.Detail, &v.State, &v.DetectedAt, &v.LastSeenAt, &v.SeenCount, &v.StateChangedAt,
-		&v.RepairedAt, &v.RepairSource)
+		&v.RepairedAt, &v.RepairSource, &v.Node)
 }
 
 // VerifyJobResult is what a finished job stores.
@@ -95,12 +97,13 @@ func (db *DB) CompleteVerifyJob(ctx context.Context, j VerifyJob, owner string, 
 			return ErrLeaseLost
 		}
 		closed, err = observe(ctx, tx, FindingObservation{RunID: j.RunID, TorrentID: j.TorrentID, First: j.First, Count: j.Count,
-			Bad: res.Bad, Sources: res.Sources, Touch: true}, now)
+			Bad: res.Bad, Sources: res.Sources, Touch: true, node: db.NodeID()}, now)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE verify_ranges SET last_verified_at = $4, last_result = $5, last_run_id = $6
-			WHERE torrent_id = $1 AND first_piece = $2 AND piece_count = $3`, j.TorrentID, j.First, j.Count, now, result, j.RunID); err != nil {
+			WHERE torrent_id = $1 AND node_id = $7 AND first_piece = $2 AND piece_count = $3`,
+			j.TorrentID, j.First, j.Count, now, result, j.RunID, db.NodeID()); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE verify_runs SET bytes_hashed = bytes_hashed + $2, pieces_checked = pieces_checked + $3,
@@ -125,9 +128,9 @@ type VerifyFindingFilter struct {
 // VerifyFindings lists findings by torrent and piece.
 func (db *DB) VerifyFindings(ctx context.Context, f VerifyFindingFilter) ([]VerifyFinding, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+findingCols+` FROM findings
-		WHERE ($1 = 0 OR run_id = $1 OR last_run_id = $1) AND ($2 = 0 OR torrent_id = $2)
+		WHERE ($1 = 0 OR run_id = $1 OR last_run_id = $1) AND ($2 = 0 OR (torrent_id = $2 AND node_id = $5))
 			AND (coalesce(cardinality($3::text[]), 0) = 0 OR state = ANY($3))
-		ORDER BY torrent_id, piece, id LIMIT nullif($4, 0)`, f.RunID, f.TorrentID, f.States, f.Limit)
+		ORDER BY torrent_id, piece, id LIMIT nullif($4, 0)`, f.RunID, f.TorrentID, f.States, f.Limit, db.NodeID())
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list findings: %w", err)
 	}
@@ -240,7 +243,8 @@ func (db *DB) FindingViews(ctx context.Context, f FindingFilterView) ([]FindingV
 // OpenFindingCount counts a torrent's findings (ranges) that are not repaired.
 func (db *DB) OpenFindingCount(ctx context.Context, torrentID int64) (int, error) {
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM findings WHERE torrent_id = $1 AND state <> 'repaired'`, torrentID).Scan(&n)
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM findings WHERE torrent_id = $1 AND node_id = $2 AND state <> 'repaired'`,
+		torrentID, db.NodeID()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("catalog: count findings of torrent %d: %w", torrentID, err)
 	}
@@ -251,7 +255,8 @@ func (db *DB) OpenFindingCount(ctx context.Context, torrentID int64) (int, error
 // torrent that an open (not repaired) finding covers.
 func (db *DB) OpenFindingPieces(ctx context.Context, torrentID int64, first, count int) (map[int]bool, error) {
 	rows, err := db.pool.Query(ctx, `SELECT p FROM findings, generate_series(greatest(piece, $2), least(piece + piece_count, $3) - 1) AS p
-		WHERE torrent_id = $1 AND state <> 'repaired' AND piece < $3 AND piece + piece_count > $2`, torrentID, first, first+count)
+		WHERE torrent_id = $1 AND node_id = $4 AND state <> 'repaired' AND piece < $3 AND piece + piece_count > $2`,
+		torrentID, first, first+count, db.NodeID())
 	if err != nil {
 		return nil, fmt.Errorf("catalog: open findings of torrent %d: %w", torrentID, err)
 	}

@@ -23,12 +23,15 @@ type FindingObservation struct {
 	// Touch records the sighting on ranges still bad (last_seen_at,
 	// seen_count, last_run_id): runs do, the repair follow-up does not.
 	Touch bool
+	// node is the replica's node (the handle's).
+	node string
 }
 
 // ObserveFindings applies an observation on its own (the repair
 // follow-up); it returns the ranges it closed.
 func (db *DB) ObserveFindings(ctx context.Context, o FindingObservation, now time.Time) ([]VerifyFinding, error) {
 	var closed []VerifyFinding
+	o.node = db.NodeID()
 	err := db.inTx(ctx, func(tx pgx.Tx) (err error) {
 		closed, err = observe(ctx, tx, o, now)
 		return err
@@ -46,8 +49,8 @@ func (db *DB) ObserveFindings(ctx context.Context, o FindingObservation, now tim
 // consecutive pieces with one cause). It returns the closed ranges.
 func observe(ctx context.Context, tx pgx.Tx, o FindingObservation, now time.Time) ([]VerifyFinding, error) {
 	lo, hi := o.First, o.First+o.Count
-	rows, err := tx.Query(ctx, `SELECT `+findingCols+` FROM findings WHERE torrent_id = $1 AND state <> 'repaired'
-		AND piece < $3 AND piece + piece_count > $2 ORDER BY piece FOR UPDATE`, o.TorrentID, lo, hi)
+	rows, err := tx.Query(ctx, `SELECT `+findingCols+` FROM findings WHERE torrent_id = $1 AND node_id = $4 AND state <> 'repaired'
+		AND piece < $3 AND piece + piece_count > $2 ORDER BY piece FOR UPDATE`, o.TorrentID, lo, hi, o.node)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +188,7 @@ func insertNewRanges(ctx context.Context, tx pgx.Tx, o FindingObservation, bad m
 		for j < len(ps) && ps[j] == ps[j-1]+1 && bad[ps[j]].Kind == r.Kind {
 			j++
 		}
-		r.TorrentID, r.RunID, r.LastRunID, r.PieceCount, r.State = o.TorrentID, o.RunID, o.RunID, j-i, FindingOpen
+		r.TorrentID, r.RunID, r.LastRunID, r.PieceCount, r.State, r.Node = o.TorrentID, o.RunID, o.RunID, j-i, FindingOpen, o.node
 		r.DetectedAt, r.LastSeenAt, r.StateChangedAt, r.SeenCount = now, now, now, 1
 		if err := insertFinding(ctx, tx, r); err != nil {
 			return err
@@ -202,10 +205,10 @@ func insertFinding(ctx context.Context, tx pgx.Tx, f VerifyFinding) error {
 		idx, off = &f.FileIndex, &f.FileOffset
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO findings (run_id, last_run_id, torrent_id, piece, piece_count, file_index, file_path,
-		file_offset, kind, detail, state, detected_at, last_seen_at, seen_count, state_changed_at, repaired_at, repair_source)
-		VALUES (nullif($1, 0), nullif($2, 0), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		file_offset, kind, detail, state, detected_at, last_seen_at, seen_count, state_changed_at, repaired_at, repair_source, node_id)
+		VALUES (nullif($1, 0), nullif($2, 0), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		f.RunID, f.LastRunID, f.TorrentID, f.Piece, f.PieceCount, idx, f.FilePath, off, f.Kind, f.Detail, f.State,
-		f.DetectedAt, f.LastSeenAt, f.SeenCount, f.StateChangedAt, f.RepairedAt, f.RepairSource)
+		f.DetectedAt, f.LastSeenAt, f.SeenCount, f.StateChangedAt, f.RepairedAt, f.RepairSource, f.Node)
 	if err != nil {
 		return fmt.Errorf("store finding of pieces %d+%d: %w", f.Piece, f.PieceCount, err)
 	}

@@ -30,15 +30,17 @@ type TorrentRef struct {
 	Since *time.Time `json:"since,omitempty"`
 }
 
-const refCols = `t.id, t.name, encode(t.infohash, 'hex'), c.name, t.data_dir`
+const refCols = `t.id, t.name, encode(t.infohash, 'hex'), c.name, coalesce(rp.data_dir, t.data_dir)`
 
-const refFrom = ` FROM torrents t JOIN collections c ON c.id = t.collection_id`
+// refFrom joins this node's replicas (parameter $1): health is the node's.
+const refFrom = ` FROM torrents t JOIN collections c ON c.id = t.collection_id
+	JOIN replicas rp ON rp.torrent_id = t.id AND rp.node_id = $1`
 
 // UnavailableTorrents lists torrents (not removed) whose data is marked
 // unavailable, with the reason.
 func (db *DB) UnavailableTorrents(ctx context.Context) ([]TorrentRef, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+refCols+`, t.availability_reason, 0::bigint, t.total_length, t.updated_at`+refFrom+`
-		WHERE t.state <> 'removed' AND t.availability = 'unavailable' ORDER BY t.name, t.id`)
+	rows, err := db.pool.Query(ctx, `SELECT `+refCols+`, rp.availability_reason, 0::bigint, t.total_length, rp.updated_at`+refFrom+`
+		WHERE t.state <> 'removed' AND rp.availability = 'unavailable' ORDER BY t.name, t.id`, db.NodeID())
 	return collectRefs(rows, err, "list unavailable torrents")
 }
 
@@ -46,9 +48,9 @@ func (db *DB) UnavailableTorrents(ctx context.Context) ([]TorrentRef, error) {
 // but cannot write (disk full, quota, read-only, I/O error), with the
 // cause in Reason's first word ("disk_full: ...").
 func (db *DB) DegradedTorrents(ctx context.Context) ([]TorrentRef, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+refCols+`, t.availability_cause || ': ' || t.availability_reason, 0::bigint,
-		t.total_length, t.updated_at`+refFrom+`
-		WHERE t.state <> 'removed' AND t.availability = 'degraded' ORDER BY t.name, t.id`)
+	rows, err := db.pool.Query(ctx, `SELECT `+refCols+`, rp.availability_cause || ': ' || rp.availability_reason, 0::bigint,
+		t.total_length, rp.updated_at`+refFrom+`
+		WHERE t.state <> 'removed' AND rp.availability = 'degraded' ORDER BY t.name, t.id`, db.NodeID())
 	return collectRefs(rows, err, "list degraded torrents")
 }
 
@@ -57,9 +59,9 @@ func (db *DB) DegradedTorrents(ctx context.Context) ([]TorrentRef, error) {
 func (db *DB) TorrentsWithFindings(ctx context.Context, states []string) ([]TorrentRef, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+refCols+`,
 		string_agg(DISTINCT f.kind || ' (' || f.state || ')', ', '), sum(f.piece_count), 0::bigint, min(f.detected_at)`+refFrom+`
-		JOIN findings f ON f.torrent_id = t.id
-		WHERE t.state <> 'removed' AND f.state = ANY($1)
-		GROUP BY t.id, c.name ORDER BY t.name, t.id`, states)
+		JOIN findings f ON f.torrent_id = t.id AND f.node_id = rp.node_id
+		WHERE t.state <> 'removed' AND f.state = ANY($2)
+		GROUP BY t.id, c.name, rp.data_dir ORDER BY t.name, t.id`, db.NodeID(), states)
 	return collectRefs(rows, err, fmt.Sprintf("list torrents with findings %v", states))
 }
 
@@ -74,20 +76,22 @@ func (db *DB) OverdueTorrents(ctx context.Context, def time.Time, cutoffs map[in
 	for id, c := range cutoffs {
 		ids, cuts = append(ids, id), append(cuts, c)
 	}
-	rows, err := db.pool.Query(ctx, `WITH pol AS (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]) AS p(collection_id, cutoff)),
-	tt AS (SELECT t.*, coalesce(p.cutoff, $3) AS cutoff FROM torrents t LEFT JOIN pol p ON p.collection_id = t.collection_id
-		WHERE t.state <> 'removed' AND coalesce(t.piece_count, 0) > 0),
+	rows, err := db.pool.Query(ctx, `WITH pol AS (SELECT * FROM unnest($2::bigint[], $3::timestamptz[]) AS p(collection_id, cutoff)),
+	tt AS (SELECT t.*, coalesce(p.cutoff, $4) AS cutoff FROM torrents t LEFT JOIN pol p ON p.collection_id = t.collection_id
+		WHERE t.state <> 'removed' AND coalesce(t.piece_count, 0) > 0
+			AND EXISTS (SELECT 1 FROM replicas rp WHERE rp.torrent_id = t.id AND rp.node_id = $1)),
 	od AS (
 		SELECT tt.id, sum(r.piece_count)::bigint AS pieces,
 			sum(least(r.piece_count * tt.piece_length, tt.total_length - r.first_piece::bigint * tt.piece_length))::bigint AS bytes,
 			min(coalesce(r.last_verified_at, tt.added_at)) AS oldest
-		FROM tt JOIN verify_ranges r ON r.torrent_id = tt.id
+		FROM tt JOIN verify_ranges r ON r.torrent_id = tt.id AND r.node_id = $1
 		WHERE coalesce(r.last_verified_at, tt.added_at) < tt.cutoff GROUP BY tt.id
 		UNION ALL
 		SELECT tt.id, tt.piece_count, tt.total_length, tt.added_at FROM tt
-		WHERE tt.added_at < tt.cutoff AND NOT EXISTS (SELECT 1 FROM verify_ranges r WHERE r.torrent_id = tt.id))
+		WHERE tt.added_at < tt.cutoff AND NOT EXISTS (SELECT 1 FROM verify_ranges r WHERE r.torrent_id = tt.id AND r.node_id = $1))
 	SELECT `+refCols+`, '', od.pieces, od.bytes, od.oldest FROM od JOIN torrents t ON t.id = od.id
-		JOIN collections c ON c.id = t.collection_id ORDER BY od.oldest, t.id`, ids, cuts, def)
+		JOIN collections c ON c.id = t.collection_id JOIN replicas rp ON rp.torrent_id = t.id AND rp.node_id = $1
+		ORDER BY od.oldest, t.id`, db.NodeID(), ids, cuts, def)
 	return collectRefs(rows, err, "list torrents overdue for verification")
 }
 
@@ -110,7 +114,8 @@ func collectRefs(rows pgx.Rows, err error, what string) ([]TorrentRef, error) {
 // torrent's data directory (the caller groups them by file system).
 func (db *DB) DataRoots(ctx context.Context) ([]string, error) {
 	rows, err := db.pool.Query(ctx, `SELECT data_root FROM collections WHERE data_root <> ''
-		UNION SELECT regexp_replace(t.data_dir, '/[^/]+/?$', '') FROM torrents t WHERE t.state <> 'removed'`)
+		UNION SELECT regexp_replace(r.data_dir, '/[^/]+/?$', '') FROM torrents t
+			JOIN replicas r ON r.torrent_id = t.id AND r.node_id = $1 WHERE t.state <> 'removed'`, db.NodeID())
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list data roots: %w", err)
 	}
@@ -186,15 +191,18 @@ type ScrubTotals struct {
 func (db *DB) ScrubTotals(ctx context.Context) (ScrubTotals, error) {
 	var st ScrubTotals
 	err := db.pool.QueryRow(ctx, `SELECT
-		(SELECT coalesce(sum(total_length), 0)::bigint FROM torrents WHERE state <> 'removed'),
+		(SELECT coalesce(sum(t.total_length), 0)::bigint FROM torrents t JOIN replicas rp ON rp.torrent_id = t.id AND rp.node_id = $1
+			WHERE t.state <> 'removed'),
 		(SELECT coalesce(sum(least(t.total_length, c.n * t.piece_length)), 0)::bigint FROM torrents t
-			JOIN (SELECT torrent_id, sum(bit_count(complete)) AS n FROM piece_chunks GROUP BY torrent_id) c ON c.torrent_id = t.id
+			JOIN (SELECT torrent_id, sum(bit_count(complete)) AS n FROM piece_chunks WHERE node_id = $1 GROUP BY torrent_id) c
+			ON c.torrent_id = t.id
 			WHERE t.state <> 'removed'),
 		(SELECT min(v) FROM (
 			SELECT coalesce(r.last_verified_at, t.added_at) AS v FROM verify_ranges r JOIN torrents t ON t.id = r.torrent_id
-				WHERE t.state <> 'removed'
-			UNION ALL SELECT t.added_at FROM torrents t WHERE t.state <> 'removed' AND coalesce(t.piece_count, 0) > 0
-				AND NOT EXISTS (SELECT 1 FROM verify_ranges r WHERE r.torrent_id = t.id)) x)`).
+				WHERE t.state <> 'removed' AND r.node_id = $1
+			UNION ALL SELECT t.added_at FROM torrents t JOIN replicas rp ON rp.torrent_id = t.id AND rp.node_id = $1
+				WHERE t.state <> 'removed' AND coalesce(t.piece_count, 0) > 0
+				AND NOT EXISTS (SELECT 1 FROM verify_ranges r WHERE r.torrent_id = t.id AND r.node_id = $1)) x)`, db.NodeID()).
 		Scan(&st.StoredBytes, &st.CompleteBytes, &st.OldestVerified)
 	if err != nil {
 		return ScrubTotals{}, fmt.Errorf("catalog: read scrub totals: %w", err)

@@ -11,7 +11,7 @@ import (
 )
 
 // StartNode records that node id starts: it creates the row if needed,
-// clears clean_stop and returns whether the previous stop was clean (a
+// clears clean_stop, claims the unclaimed replicas (see claimUnowned) and returns whether the previous stop was clean (a
 // node never seen before counts as clean: it has nothing in flight).
 func (db *DB) StartNode(ctx context.Context, id, hostname string) (lastStopClean bool, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
@@ -25,6 +25,10 @@ func (db *DB) StartNode(ctx context.Context, id, hostname string) (lastStopClean
 			VALUES ($1, $2, now(), now(), false)
 			ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, started_at = now(),
 				last_seen_at = now(), clean_stop = false`, id, hostname)
+		if err != nil {
+			return err
+		}
+		_, err = claimUnowned(ctx, tx, id)
 		return err
 	})
 	if err != nil {

@@ -165,17 +165,18 @@ func writeAllComplete(ctx context.Context, tx pgx.Tx, id int64, n int) error {
 // ForgetPieces makes the given pieces unknown again (they will be hashed
 // before they are trusted), e.g. those in flight at an unclean stop.
 func (db *DB) ForgetPieces(ctx context.Context, torrentID int64, pieces []int) error {
-	return db.inTx(ctx, func(tx pgx.Tx) error { return forgetPieces(ctx, tx, torrentID, pieces) })
+	return db.inTx(ctx, func(tx pgx.Tx) error { return forgetPieces(ctx, tx, db.NodeID(), torrentID, pieces) })
 }
 
-func forgetPieces(ctx context.Context, tx pgx.Tx, torrentID int64, pieces []int) error {
+func forgetPieces(ctx context.Context, tx pgx.Tx, node string, torrentID int64, pieces []int) error {
 	byChunk := map[int][]int{}
 	for _, p := range pieces {
 		byChunk[p/ChunkPieces] = append(byChunk[p/ChunkPieces], p%ChunkPieces)
 	}
 	for c, ps := range byChunk {
 		var known Bits
-		err := tx.QueryRow(ctx, `SELECT known FROM piece_chunks WHERE torrent_id = $1 AND chunk = $2 FOR UPDATE`, torrentID, c).Scan(&known)
+		err := tx.QueryRow(ctx, `SELECT known FROM piece_chunks WHERE torrent_id = $1 AND node_id = $3 AND chunk = $2 FOR UPDATE`,
+			torrentID, c, node).Scan(&known)
 		if err == pgx.ErrNoRows {
 			continue
 		}
@@ -185,8 +186,8 @@ func forgetPieces(ctx context.Context, tx pgx.Tx, torrentID int64, pieces []int)
 		for _, i := range ps {
 			known.Set(i, false)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE piece_chunks SET known = $3, updated_at = now() WHERE torrent_id = $1 AND chunk = $2`,
-			torrentID, c, []byte(known)); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE piece_chunks SET known = $3, updated_at = now() WHERE torrent_id = $1 AND node_id = $4 AND chunk = $2`,
+			torrentID, c, []byte(known), node); err != nil {
 			return fmt.Errorf("catalog: forget pieces of torrent %d: %w", torrentID, err)
 		}
 	}

@@ -20,11 +20,13 @@ type Placement struct {
 	OwnsDir bool
 }
 
-// Placements lists the placement of every torrent not removed.
+// Placements lists the placement of every torrent not removed: where
+// this node keeps it, or where it was added when this node holds no replica.
 func (db *DB) Placements(ctx context.Context) ([]Placement, error) {
-	rows, err := db.pool.Query(ctx, `SELECT t.id, t.name, c.name, t.infohash, t.data_dir,
+	rows, err := db.pool.Query(ctx, `SELECT t.id, t.name, c.name, t.infohash, coalesce(r.data_dir, t.data_dir),
 		NOT coalesce((SELECT count(*) = 1 AND bool_and(f.path = t.name) FROM torrent_files f WHERE f.torrent_id = t.id), false)
-		FROM torrents t JOIN collections c ON c.id = t.collection_id WHERE t.state <> 'removed'`)
+		FROM torrents t JOIN collections c ON c.id = t.collection_id
+		LEFT JOIN replicas r ON r.torrent_id = t.id AND r.node_id = $1 WHERE t.state <> 'removed'`, db.NodeID())
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list torrent placements: %w", err)
 	}

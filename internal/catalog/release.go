@@ -19,14 +19,14 @@ import (
 // was unavailable and how many findings were released.
 func (db *DB) ReleaseTorrent(ctx context.Context, id int64) (wasUnavailable bool, released int64, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE torrents SET availability = 'ok', availability_cause = '', availability_reason = '', updated_at = now()
-			WHERE id = $1 AND availability = 'unavailable'`, id)
+		tag, err := tx.Exec(ctx, `UPDATE replicas SET availability = 'ok', availability_cause = '', availability_reason = '', updated_at = now()
+			WHERE torrent_id = $1 AND node_id = $2 AND availability = 'unavailable'`, id, db.NodeID())
 		if err != nil {
 			return err
 		}
 		wasUnavailable = tag.RowsAffected() > 0
 		rows, err := tx.Query(ctx, `UPDATE findings SET state = 'open', state_changed_at = now()
-			WHERE torrent_id = $1 AND state = 'held' RETURNING piece, piece_count`, id)
+			WHERE torrent_id = $1 AND node_id = $2 AND state = 'held' RETURNING piece, piece_count`, id, db.NodeID())
 		if err != nil {
 			return err
 		}
@@ -41,7 +41,7 @@ func (db *DB) ReleaseTorrent(ctx context.Context, id int64) (wasUnavailable bool
 		}); err != nil {
 			return err
 		}
-		return forgetPieces(ctx, tx, id, pieces)
+		return forgetPieces(ctx, tx, db.NodeID(), id, pieces)
 	})
 	if err != nil {
 		return false, 0, fmt.Errorf("catalog: release torrent %d: %w", id, err)

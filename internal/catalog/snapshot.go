@@ -28,10 +28,10 @@ func (db *DB) OpsSnapshot(ctx context.Context) (OpsStats, error) {
 	var byState map[string]int
 	err := db.pool.QueryRow(ctx, `SELECT
 		(SELECT coalesce(jsonb_object_agg(s, n), '{}') FROM (
-			SELECT CASE WHEN availability = 'unavailable' THEN 'unavailable' ELSE state END AS s, count(*) AS n
-			FROM torrents WHERE state <> 'removed' GROUP BY 1) x),
-		(SELECT count(*) FROM findings WHERE state <> 'repaired'),
-		(SELECT max(finished_at) FROM verify_runs WHERE state = 'done')`).Scan(&byState, &st.FindingsOpen, &st.LastSuccessfulVerify)
+			SELECT CASE WHEN r.availability = 'unavailable' THEN 'unavailable' ELSE t.state END AS s, count(*) AS n
+			FROM torrents t JOIN replicas r ON r.torrent_id = t.id AND r.node_id = $1 WHERE t.state <> 'removed' GROUP BY 1) x),
+		(SELECT count(*) FROM findings WHERE state <> 'repaired' AND node_id = $1),
+		(SELECT max(finished_at) FROM verify_runs WHERE state = 'done')`, db.NodeID()).Scan(&byState, &st.FindingsOpen, &st.LastSuccessfulVerify)
 	if err != nil {
 		return OpsStats{}, fmt.Errorf("catalog: read status counts: %w", err)
 	}

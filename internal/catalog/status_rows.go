@@ -34,13 +34,15 @@ type TorrentRow struct {
 // TorrentRows lists every torrent not removed.
 func (db *DB) TorrentRows(ctx context.Context) ([]TorrentRow, error) {
 	rows, err := db.pool.Query(ctx, `SELECT t.id, t.name, encode(t.infohash, 'hex'), c.name, t.state, c.state,
-		t.availability, t.availability_reason, coalesce(t.total_length, 0), coalesce(t.piece_count, 0),
-		coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p WHERE p.torrent_id = t.id), 0)::bigint,
-		(SELECT count(*) FROM findings f WHERE f.torrent_id = t.id AND f.state <> 'repaired'),
+		coalesce(rp.availability, 'ok'), coalesce(rp.availability_reason, ''), coalesce(t.total_length, 0), coalesce(t.piece_count, 0),
+		coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p WHERE p.torrent_id = t.id AND p.node_id = $1), 0)::bigint,
+		(SELECT count(*) FROM findings f WHERE f.torrent_id = t.id AND f.node_id = $1 AND f.state <> 'repaired'),
 		(SELECT CASE WHEN bool_and(r.last_verified_at IS NOT NULL) THEN min(r.last_verified_at) END
-			FROM verify_ranges r WHERE r.torrent_id = t.id),
-		t.uploaded_bytes, t.added_at
-		FROM torrents t JOIN collections c ON c.id = t.collection_id WHERE t.state <> 'removed' ORDER BY c.name, t.name, t.id`)
+			FROM verify_ranges r WHERE r.torrent_id = t.id AND r.node_id = $1),
+		coalesce(rp.uploaded_bytes, 0), t.added_at
+		FROM torrents t JOIN collections c ON c.id = t.collection_id
+		LEFT JOIN replicas rp ON rp.torrent_id = t.id AND rp.node_id = $1
+		WHERE t.state <> 'removed' ORDER BY c.name, t.name, t.id`, db.NodeID())
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list torrent rows: %w", err)
 	}

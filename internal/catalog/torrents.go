@@ -25,6 +25,9 @@ type Torrent struct {
 	PieceLength        int64             `json:"piece_length"`
 	PieceCount         int               `json:"piece_count"`
 	TotalLength        int64             `json:"total_length"`
+	// DataDir, Availability*, Uploaded, Downloaded and CompletedAt are
+	// the replica of the handle's node (DataDir: the torrent's as added
+	// when the node holds no replica).
 	DataDir            string            `json:"data_dir"`
 	State              TorrentState      `json:"state"`
 	Availability       Availability      `json:"availability"`
@@ -38,6 +41,10 @@ type Torrent struct {
 	AddedAt            time.Time         `json:"added_at"`
 	UpdatedAt          time.Time         `json:"updated_at"`
 	CompletedAt        *time.Time        `json:"completed_at,omitempty"`
+	// Local: the handle's node holds a replica (the torrent belongs on it).
+	Local bool `json:"local"`
+	// Node is the node whose replica the fields above describe.
+	Node string `json:"node"`
 	// CollectionState is the state of the torrent's collection: a torrent
 	// runs only when both are active.
 	CollectionState TorrentState `json:"collection_state"`
@@ -51,10 +58,16 @@ func (t Torrent) HasMetainfo() bool { return t.Metainfo != nil }
 
 const torrentCols = `t.id, t.collection_id, c.name, t.infohash, t.infohash_v2, t.name, coalesce(t.magnet, ''),
 	t.metainfo, coalesce(t.piece_length, 0), coalesce(t.piece_count, 0), coalesce(t.total_length, 0),
-	t.data_dir, t.state, t.availability, t.availability_cause, t.availability_reason, t.trackers, t.web_seeds, t.source,
-	t.uploaded_bytes, t.downloaded_bytes, t.added_at, t.updated_at, t.completed_at, c.state`
+	coalesce(r.data_dir, t.data_dir), t.state, coalesce(r.availability, 'ok'), coalesce(r.availability_cause, ''),
+	coalesce(r.availability_reason, ''), t.trackers, t.web_seeds, t.source,
+	coalesce(r.uploaded_bytes, 0), coalesce(r.downloaded_bytes, 0), t.added_at, greatest(t.updated_at, r.updated_at),
+	r.completed_at, r.node_id IS NOT NULL, c.state`
 
-const torrentFrom = ` FROM torrents t JOIN collections c ON c.id = t.collection_id`
+// torrentFrom joins this node's replica; the node is parameter $n.
+func torrentFrom(n int) string {
+	return fmt.Sprintf(` FROM torrents t JOIN collections c ON c.id = t.collection_id
+	LEFT JOIN replicas r ON r.torrent_id = t.id AND r.node_id = $%d`, n)
+}
 
 func scanTorrent(row pgx.Row) (Torrent, error) {
 	var t Torrent
@@ -62,7 +75,7 @@ func scanTorrent(row pgx.Row) (Torrent, error) {
 	err := row.Scan(&t.ID, &t.CollectionID, &t.Collection, &ih, &t.InfoHashV2, &t.Name, &t.Magnet,
 		&t.Metainfo, &t.PieceLength, &t.PieceCount, &t.TotalLength,
 		&t.DataDir, &t.State, &t.Availability, &t.AvailabilityCause, &t.AvailabilityReason, &t.Trackers, &t.WebSeeds, &t.Source,
-		&t.Uploaded, &t.Downloaded, &t.AddedAt, &t.UpdatedAt, &t.CompletedAt, &t.CollectionState)
+		&t.Uploaded, &t.Downloaded, &t.AddedAt, &t.UpdatedAt, &t.CompletedAt, &t.Local, &t.CollectionState)
 	copy(t.InfoHash[:], ih)
 	return t, err
 }
@@ -136,8 +149,11 @@ func (db *DB) AddTorrent(ctx context.Context, n NewTorrent) (Torrent, error) {
 		if err := insertFiles(ctx, tx, id, n.Files); err != nil {
 			return err
 		}
+		if err := insertReplica(ctx, tx, id, db.NodeID(), n.DataDir); err != nil {
+			return err
+		}
 		if n.Verified && n.Metainfo != nil {
-			return writeAllComplete(ctx, tx, id, n.PieceCount)
+			return writeAllComplete(ctx, tx, id, db.NodeID(), n.PieceCount)
 		}
 		return nil
 	})
@@ -168,7 +184,8 @@ func (db *DB) SetMetainfo(ctx context.Context, id int64, name string, metainfo [
 
 // TorrentByID returns one torrent.
 func (db *DB) TorrentByID(ctx context.Context, id int64) (Torrent, error) {
-	t, err := scanTorrent(db.pool.QueryRow(ctx, `SELECT `+torrentCols+torrentFrom+` WHERE t.id = $1`, id))
+	t, err := scanTorrent(db.pool.QueryRow(ctx, `SELECT `+torrentCols+torrentFrom(2)+` WHERE t.id = $1`, id, db.NodeID()))
+	t.Node = db.NodeID()
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Torrent{}, fmt.Errorf("catalog: torrent %d: %w", id, ErrNotFound)
 	}
@@ -181,10 +198,10 @@ func (db *DB) TorrentByID(ctx context.Context, id int64) (Torrent, error) {
 // TorrentByRef finds a torrent by infohash (40 hex digits, or a unique
 // prefix of at least 8) or by name (which must be unique).
 func (db *DB) TorrentByRef(ctx context.Context, ref string) (Torrent, error) {
-	q := `SELECT ` + torrentCols + torrentFrom + ` WHERE t.state <> 'removed' AND (t.name = $1`
-	args := []any{ref}
+	q := `SELECT ` + torrentCols + torrentFrom(2) + ` WHERE t.state <> 'removed' AND (t.name = $1`
+	args := []any{ref, db.NodeID()}
 	if isHexPrefix(ref) {
-		q += ` OR encode(t.infohash, 'hex') LIKE $2`
+		q += ` OR encode(t.infohash, 'hex') LIKE $3`
 		args = append(args, strings.ToLower(ref)+"%")
 	}
 	rows, err := db.pool.Query(ctx, q+`) LIMIT 2`, args...)
@@ -202,6 +219,7 @@ func (db *DB) TorrentByRef(ctx context.Context, ref string) (Torrent, error) {
 		}
 		return Torrent{}, fmt.Errorf("catalog: torrent %q: %w", ref, ErrNotFound)
 	case 1:
+		ts[0].Node = db.NodeID()
 		return ts[0], nil
 	default:
 		return Torrent{}, fmt.Errorf("catalog: torrent %q is ambiguous: name it by its full infohash", ref)
@@ -224,21 +242,26 @@ func isHex(s string) bool {
 // TorrentFilter narrows Torrents. Zero values match everything but removed.
 type TorrentFilter struct {
 	Collection string
-	// Runnable: only torrents that should run in the engine (torrent and
-	// collection active).
+	// Runnable: only torrents that should run in this node's engine
+	// (torrent and collection active, a replica on this node).
 	Runnable bool
+	// Local: only torrents with a replica on this node.
+	Local bool
 }
 
 // Torrents lists torrents ordered by collection and name.
 func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) {
-	q := `SELECT ` + torrentCols + torrentFrom + ` WHERE t.state <> 'removed'`
-	var args []any
+	q := `SELECT ` + torrentCols + torrentFrom(1) + ` WHERE t.state <> 'removed'`
+	args := []any{db.NodeID()}
 	if f.Collection != "" {
 		args = append(args, f.Collection)
 		q += fmt.Sprintf(` AND c.name = $%d`, len(args))
 	}
 	if f.Runnable {
 		q += ` AND t.state = 'active' AND c.state = 'active'`
+	}
+	if f.Runnable || f.Local {
+		q += ` AND r.node_id IS NOT NULL`
 	}
 	rows, err := db.pool.Query(ctx, q+` ORDER BY c.name, t.name, t.id`, args...)
 	if err != nil {
@@ -247,6 +270,9 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Torrent, error) { return scanTorrent(r) })
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list torrents: %w", err)
+	}
+	for i := range ts {
+		ts[i].Node = db.NodeID()
 	}
 	return ts, nil
 }
@@ -267,7 +293,7 @@ func (db *DB) DeleteTorrent(ctx context.Context, id int64) error {
 	return nil
 }
 
-// Transfer is a delta of a torrent's transfer totals.
+// Transfer is a delta of the transfer totals of this node's replica of a torrent.
 type Transfer struct {
 	TorrentID int64
 	Up, Down  int64
@@ -284,10 +310,10 @@ func (db *DB) AddTransfers(ctx context.Context, ts []Transfer) error {
 	for i, t := range ts {
 		ids[i], ups[i], downs[i] = t.TorrentID, t.Up, t.Down
 	}
-	if _, err := db.pool.Exec(ctx, `UPDATE torrents t SET uploaded_bytes = t.uploaded_bytes + d.up,
-		downloaded_bytes = t.downloaded_bytes + d.down
-		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(id, up, down) WHERE t.id = d.id`,
-		ids, ups, downs); err != nil {
+	if _, err := db.pool.Exec(ctx, `UPDATE replicas r SET uploaded_bytes = r.uploaded_bytes + d.up,
+		downloaded_bytes = r.downloaded_bytes + d.down
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(id, up, down) WHERE r.torrent_id = d.id AND r.node_id = $4`,
+		ids, ups, downs, db.NodeID()); err != nil {
 		return fmt.Errorf("catalog: add transfer totals of %d torrents: %w", len(ts), err)
 	}
 	return nil

@@ -39,7 +39,7 @@ func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) error {
 		if err := res.Close(); err != nil {
 			return err
 		}
-		return copyFilesAndPieces(ctx, tx, ns, ids)
+		return copyFilesAndPieces(ctx, tx, ns, ids, db.NodeID())
 	})
 	if err != nil {
 		return fmt.Errorf("catalog: add %d torrents: %w", len(ns), err)
@@ -47,9 +47,10 @@ func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) error {
 	return nil
 }
 
-func copyFilesAndPieces(ctx context.Context, tx pgx.Tx, ns []NewTorrent, ids []int64) error {
-	var files, chunks [][]any
+func copyFilesAndPieces(ctx context.Context, tx pgx.Tx, ns []NewTorrent, ids []int64, node string) error {
+	var files, chunks, replicas [][]any
 	for i, n := range ns {
+		replicas = append(replicas, []any{ids[i], node, n.DataDir})
 		for _, f := range n.Files {
 			files = append(files, []any{ids[i], f.Index, f.Path, f.Length, f.Offset})
 		}
@@ -62,14 +63,18 @@ func copyFilesAndPieces(ctx context.Context, tx pgx.Tx, ns []NewTorrent, ids []i
 			for j := range cnt {
 				bits.Set(j, true)
 			}
-			chunks = append(chunks, []any{ids[i], c, []byte(bits), []byte(bits)})
+			chunks = append(chunks, []any{ids[i], node, c, []byte(bits), []byte(bits)})
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"torrent_files"}, []string{"torrent_id", "idx", "path", "length", "offset"},
 		pgx.CopyFromRows(files)); err != nil {
 		return fmt.Errorf("store files: %w", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"piece_chunks"}, []string{"torrent_id", "chunk", "known", "complete"},
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"replicas"}, []string{"torrent_id", "node_id", "data_dir"},
+		pgx.CopyFromRows(replicas)); err != nil {
+		return fmt.Errorf("store replicas: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"piece_chunks"}, []string{"torrent_id", "node_id", "chunk", "known", "complete"},
 		pgx.CopyFromRows(chunks)); err != nil {
 		return fmt.Errorf("record pieces complete: %w", err)
 	}

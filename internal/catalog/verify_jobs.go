@@ -20,16 +20,16 @@ func (db *DB) EnsureVerifyRanges(ctx context.Context, torrentID int64, pieceCoun
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var n, bad int
 		err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE first_piece % $2 <> 0 OR
-			piece_count <> least($2, $3 - first_piece)) FROM verify_ranges WHERE torrent_id = $1`,
-			torrentID, perRange, pieceCount).Scan(&n, &bad)
+			piece_count <> least($2, $3 - first_piece)) FROM verify_ranges WHERE torrent_id = $1 AND node_id = $4`,
+			torrentID, perRange, pieceCount, db.NodeID()).Scan(&n, &bad)
 		if err != nil || (n == want && bad == 0) {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM verify_ranges WHERE torrent_id = $1`, torrentID); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM verify_ranges WHERE torrent_id = $1 AND node_id = $2`, torrentID, db.NodeID()); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO verify_ranges (torrent_id, first_piece, piece_count)
-			SELECT $1, f, least($2, $3 - f) FROM generate_series(0, $3 - 1, $2) AS f`, torrentID, perRange, pieceCount)
+		_, err = tx.Exec(ctx, `INSERT INTO verify_ranges (torrent_id, node_id, first_piece, piece_count)
+			SELECT $1, $4, f, least($2, $3 - f) FROM generate_series(0, $3 - 1, $2) AS f`, torrentID, perRange, pieceCount, db.NodeID())
 		return err
 	})
 	if err != nil {
@@ -48,11 +48,11 @@ func (db *DB) PlanVerifyJobs(ctx context.Context, runID int64, torrentIDs []int6
 	err := db.pool.QueryRow(ctx, `WITH ins AS (
 		INSERT INTO verify_jobs (run_id, torrent_id, first_piece, piece_count)
 		SELECT $1, r.torrent_id, r.first_piece, r.piece_count FROM verify_ranges r
-		WHERE r.torrent_id = ANY($2) AND ($3::timestamptz IS NULL OR r.last_verified_at IS NULL OR r.last_verified_at < $3)
+		WHERE r.torrent_id = ANY($2) AND r.node_id = $4 AND ($3::timestamptz IS NULL OR r.last_verified_at IS NULL OR r.last_verified_at < $3)
 		ORDER BY r.last_verified_at NULLS FIRST, r.torrent_id, r.first_piece
 		RETURNING torrent_id, first_piece, piece_count)
 		SELECT count(*), coalesce(sum(least(ins.piece_count * t.piece_length, t.total_length - ins.first_piece * t.piece_length)), 0)
-		FROM ins JOIN torrents t ON t.id = ins.torrent_id`, runID, torrentIDs, dueBefore).Scan(&jobs, &bytes)
+		FROM ins JOIN torrents t ON t.id = ins.torrent_id`, runID, torrentIDs, dueBefore, db.NodeID()).Scan(&jobs, &bytes)
 	if err != nil {
 		return 0, 0, fmt.Errorf("catalog: plan verify run %d: %w", runID, err)
 	}

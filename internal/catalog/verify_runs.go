@@ -59,12 +59,15 @@ func (db *DB) CreateVerifyRun(ctx context.Context, kind RunKind, scope []byte, n
 	return id, nil
 }
 
-// ClaimVerifyRun takes the oldest queued run of one of kinds for nodeID
+// ClaimVerifyRun takes the oldest queued run of one of kinds for nodeID:
+// a run requested for that node (the CLI requests runs for its config's
+// node, the one whose replicas it verifies) or for no node in particular
 // (claim-then-commit: the row is locked with SKIP LOCKED and set running
 // in one statement, so two daemons never start the same run).
 func (db *DB) ClaimVerifyRun(ctx context.Context, kinds []RunKind, nodeID string, now time.Time) (VerifyRun, bool, error) {
 	r, err := scanVerifyRun(db.pool.QueryRow(ctx, `UPDATE verify_runs r SET state = 'running', started_at = $3, node_id = $2
-		WHERE r.id = (SELECT id FROM verify_runs WHERE state = 'queued' AND kind = ANY($1) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		WHERE r.id = (SELECT id FROM verify_runs WHERE state = 'queued' AND kind = ANY($1)
+			AND (node_id IS NULL OR node_id = $2) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
 		RETURNING `+verifyRunCols, kinds, nodeID, now))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return VerifyRun{}, false, nil
@@ -91,11 +94,11 @@ func (db *DB) VerifyRunByID(ctx context.Context, id int64) (VerifyRun, error) {
 	return r, nil
 }
 
-// UnfinishedVerifyRuns lists runs left running (by a crashed process or
-// the current one) of the given kinds, oldest first.
-func (db *DB) UnfinishedVerifyRuns(ctx context.Context, kinds []RunKind) ([]VerifyRun, error) {
+// UnfinishedVerifyRuns lists this node's runs left running (by a crashed
+// process or the current one) of the given kinds, oldest first.
+func (db *DB) UnfinishedVerifyRuns(ctx context.Context, kinds []RunKind, nodeID string) ([]VerifyRun, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
-		WHERE r.state = 'running' AND r.kind = ANY($1) ORDER BY r.id`, kinds)
+		WHERE r.state = 'running' AND r.kind = ANY($1) AND r.node_id = $2 ORDER BY r.id`, kinds, nodeID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list unfinished verify runs: %w", err)
 	}

@@ -70,6 +70,7 @@ func Open(ctx context.Context, o Options) (*Catalog, error) {
 		c.stopEmbedded()
 		return nil, err
 	}
+	c.DB.BindNode(o.Config.ResolvedNodeID())
 	return c, nil
 }
 

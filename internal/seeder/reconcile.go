@@ -115,6 +115,9 @@ func (s *Seeder) requeue(ids []int64) {
 // torrents of the catalog.
 func (s *Seeder) reconcileAll(ctx context.Context) error {
 	start := time.Now()
+	if _, err := s.db.ClaimUnowned(ctx); err != nil {
+		return err
+	}
 	rows, err := s.db.Torrents(ctx, catalog.TorrentFilter{Runnable: true})
 	if err != nil {
 		return err
@@ -164,7 +167,7 @@ func (s *Seeder) reconcileIDs(ctx context.Context, ids []int64) error {
 		e := s.running[id]
 		s.mu.Unlock()
 		if e != nil {
-			s.drop(ctx, e, "paused, removed or unavailable in the catalog")
+			s.drop(ctx, e, "paused, removed, unavailable or no longer placed on this node in the catalog")
 		}
 	}
 	_, err := s.apply(ctx, want)
@@ -172,7 +175,7 @@ func (s *Seeder) reconcileIDs(ctx context.Context, ids []int64) error {
 }
 
 func runnable(t catalog.Torrent) bool {
-	return t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability.Runnable()
+	return t.Local && t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability.Runnable()
 }
 
 // apply adds the wanted torrents that are not running and replaces

@@ -105,6 +105,14 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	if db == nil {
 		return nil, fmt.Errorf("seeder: no catalog given")
 	}
+	// The engine runs this node's replicas: the handle speaks for it.
+	switch db.NodeID() {
+	case "":
+		db.BindNode(cfg.NodeID)
+	case cfg.NodeID:
+	default:
+		return nil, fmt.Errorf("seeder: catalog handle speaks for node %q, not %q", db.NodeID(), cfg.NodeID)
+	}
 	log := cfg.Logger.With().Str("component", "seeder").Logger()
 	var self *Seeder // the store's write hook reaches the Seeder made below
 	st, err := store.New(store.Options{DB: db, Logger: cfg.Logger, CommitInterval: cfg.CommitInterval, MaxPending: cfg.MaxPendingPieces,

@@ -40,8 +40,8 @@ func BenchmarkDownloadRepairWatch(b *testing.B) {
 				rowB := addTorrent(b, dbB, tf, filepath.Join(b.TempDir(), "ds"), false)
 				seedPeer(b, dbB, rowB.ID, a.ListenAddr())
 				if watch == "all" {
-					pgtest.Exec(b, dbB, `INSERT INTO findings (torrent_id, piece, kind, state)
-						SELECT $1, p, 'hash_mismatch', 'repairing' FROM generate_series(0, $2 - 1) p`, rowB.ID, tf.PieceCount)
+					pgtest.Exec(b, dbB, `INSERT INTO findings (torrent_id, piece, kind, state, node_id)
+						SELECT $1, p, 'hash_mismatch', 'repairing', $3 FROM generate_series(0, $2 - 1) p`, rowB.ID, tf.PieceCount, dbB.NodeID())
 				}
 				b.StartTimer()
 				began := time.Now()

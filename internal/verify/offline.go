@@ -58,7 +58,7 @@ func RunOffline(ctx context.Context, db *catalog.DB, cfg Config, scope Scope, pr
 
 // offlineRun finds an unfinished offline run of the same scope, or starts one.
 func (e *engine) offlineRun(ctx context.Context, scope []byte) (catalog.VerifyRun, bool, error) {
-	runs, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunOffline})
+	runs, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunOffline}, e.cfg.NodeID)
 	if err != nil {
 		return catalog.VerifyRun{}, false, err
 	}

@@ -36,7 +36,7 @@ func parseScope(b []byte) (Scope, error) {
 func resolve(ctx context.Context, db *catalog.DB, s Scope, skipUnavailable bool) ([]catalog.Torrent, error) {
 	var ts []catalog.Torrent
 	if s.empty() {
-		all, err := db.Torrents(ctx, catalog.TorrentFilter{})
+		all, err := db.Torrents(ctx, catalog.TorrentFilter{Local: true})
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +46,7 @@ func resolve(ctx context.Context, db *catalog.DB, s Scope, skipUnavailable bool)
 		if _, err := db.Collection(ctx, c); err != nil {
 			return nil, fmt.Errorf("verify: scope collection %q: %w", c, err)
 		}
-		cts, err := db.Torrents(ctx, catalog.TorrentFilter{Collection: c})
+		cts, err := db.Torrents(ctx, catalog.TorrentFilter{Collection: c, Local: true})
 		if err != nil {
 			return nil, err
 		}
@@ -56,6 +56,9 @@ func resolve(ctx context.Context, db *catalog.DB, s Scope, skipUnavailable bool)
 		t, err := db.TorrentByRef(ctx, ref)
 		if err != nil {
 			return nil, fmt.Errorf("verify: scope torrent %q: %w", ref, err)
+		}
+		if !t.Local {
+			return nil, fmt.Errorf("verify: scope torrent %q has no replica on node %q: verify it on a node that holds it", ref, db.NodeID())
 		}
 		ts = append(ts, t)
 	}
@@ -80,5 +83,5 @@ func RequestRun(ctx context.Context, db *catalog.DB, kind catalog.RunKind, scope
 	if err != nil {
 		return 0, fmt.Errorf("verify: encode scope: %w", err)
 	}
-	return db.CreateVerifyRun(ctx, kind, b, "", time.Now())
+	return db.CreateVerifyRun(ctx, kind, b, db.NodeID(), time.Now())
 }

@@ -91,7 +91,7 @@ func (s *Service) onChange(wake chan<- struct{}) func(catalog.Change) {
 }
 
 func (s *Service) queueScheduled(ctx context.Context) error {
-	unfinished, err := s.e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled})
+	unfinished, err := s.e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled}, s.e.cfg.NodeID)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (s *Service) queueScheduled(ctx context.Context) error {
 func (s *Service) workOnce(ctx context.Context) (bool, error) {
 	e := s.e
 	end, open := e.win.current(e.clk.Now())
-	running, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled, catalog.RunManual})
+	running, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled, catalog.RunManual}, e.cfg.NodeID)
 	if err != nil {
 		return false, err
 	}
