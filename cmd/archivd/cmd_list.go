@@ -39,10 +39,10 @@ func runList(ctx context.Context, a *app, o listOptions) error {
 		}
 		rows := make([]string, len(views))
 		for i, v := range views {
-			rows[i] = fmt.Sprintf("%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s", v.Name, shortHash(v.Torrent), v.Collection,
-				human.Bytes(v.TotalLength), v.CompletePct, v.EffectiveState, v.Availability)
+			rows[i] = fmt.Sprintf("%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s", v.Name, shortHash(v.Torrent), v.Collection,
+				human.Bytes(v.TotalLength), v.CompletePct, v.EffectiveState, v.availabilityText(), nodesText(v.Nodes))
 		}
-		return table(a.stdout, "NAME\tINFOHASH\tCOLLECTION\tSIZE\tCOMPLETE\tSTATE\tAVAILABILITY", rows)
+		return table(a.stdout, "NAME\tINFOHASH\tCOLLECTION\tSIZE\tCOMPLETE\tSTATE\tAVAILABILITY\tNODES", rows)
 	})
 }
 
@@ -68,9 +68,14 @@ func listViews(ctx context.Context, db *catalog.DB, collection string) ([]torren
 	if err != nil {
 		return nil, err
 	}
+	nodes, err := db.ReplicaNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
 	views := make([]torrentView, 0, len(ts))
 	for _, t := range ts {
 		v := viewWith(t, pieces[t.ID])
+		v.Nodes = nodes[t.ID]
 		if st, ok := engine[t.ID]; ok {
 			v.Engine = &st
 		}

@@ -26,6 +26,8 @@ type showView struct {
 	// at stop); Live counts those seen within livePeerWindow.
 	Peers     []catalog.Peer `json:"peers"`
 	LivePeers int            `json:"live_peers"`
+	// Replicas: every node's copy (the fields above are this node's).
+	Replicas []catalog.Replica `json:"replicas"`
 }
 
 // livePeerWindow: a peer seen this recently is counted as connected (the
@@ -75,6 +77,12 @@ func loadShowView(ctx context.Context, db *catalog.DB, ref string) (showView, er
 		return showView{}, err
 	}
 	v := showView{torrentView: tv}
+	if v.Replicas, err = db.Replicas(ctx, t.ID); err != nil {
+		return v, err
+	}
+	for _, r := range v.Replicas {
+		v.Nodes = append(v.Nodes, r.Node)
+	}
 	if v.Files, err = db.Files(ctx, t.ID); err != nil {
 		return v, err
 	}
@@ -137,6 +145,9 @@ func printShow(a *app, v showView) {
 	if v.AvailabilityReason != "" {
 		avail += " (" + v.AvailabilityReason + ")"
 	}
+	if !v.Local {
+		avail = "no replica on this node (" + orDash(v.Node) + ")"
+	}
 	a.printf("availability:  %s\ndata dir:      %s\n", avail, v.DataDir)
 	if !v.HasMetainfo() {
 		a.printf("metadata:      not fetched yet (magnet %s)\n", v.Magnet)
@@ -153,5 +164,27 @@ func printShow(a *app, v showView) {
 	}
 	a.printf("files:\n")
 	_ = table(a.stdout, "INDEX\tPATH\tBYTES", rows)
+	printReplicas(a, v)
 	printFindings(a, v)
+}
+
+func printReplicas(a *app, v showView) {
+	rows := make([]string, len(v.Replicas))
+	for i, r := range v.Replicas {
+		avail := string(r.Availability)
+		if r.AvailabilityCause != "" {
+			avail += " (" + string(r.AvailabilityCause) + ")"
+		}
+		node := r.Node
+		if node == "" {
+			node = "(unclaimed)"
+		}
+		if node == v.Node {
+			node += " (this node)"
+		}
+		rows[i] = fmt.Sprintf("%s\t%s\t%d/%d\t%s\t%s\t%s", node, avail, r.PiecesComplete, v.PieceCount,
+			human.Bytes(r.Uploaded), orDash(r.LastScrub), r.DataDir)
+	}
+	a.printf("replicas:\n")
+	_ = table(a.stdout, "NODE\tAVAILABILITY\tCOMPLETE\tUPLOADED\tLAST SCRUB\tDATA DIR", rows)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
 )
@@ -20,6 +21,25 @@ type torrentView struct {
 	// (seeding, checking, downloading, fetching_metadata); absent when no
 	// running daemon has it.
 	Engine *catalog.TorrentEngineState `json:"engine,omitempty"`
+	// Nodes holding a replica. The availability, pieces, data dir and
+	// totals above are this node's replica's (Local false: it holds none).
+	Nodes []string `json:"nodes"`
+}
+
+// availabilityText is the availability column: this node's replica's, or
+// "elsewhere" when this node holds none.
+func (v torrentView) availabilityText() string {
+	if !v.Local {
+		return "elsewhere"
+	}
+	return string(v.Availability)
+}
+
+func nodesText(nodes []string) string {
+	if len(nodes) == 0 {
+		return "-"
+	}
+	return strings.Join(nodes, ",")
 }
 
 func viewOf(ctx context.Context, db *catalog.DB, t catalog.Torrent) (torrentView, error) {

@@ -116,3 +116,22 @@ func (db *DB) ClaimUnowned(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// ReplicaNodes lists, per torrent, the nodes that hold a replica of it.
+func (db *DB) ReplicaNodes(ctx context.Context) (map[int64][]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT torrent_id, array_agg(node_id ORDER BY node_id) FROM replicas GROUP BY torrent_id`)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list replica nodes: %w", err)
+	}
+	out := map[int64][]string{}
+	var id int64
+	var nodes []string
+	_, err = pgx.ForEachRow(rows, []any{&id, &nodes}, func() error {
+		out[id] = append([]string(nil), nodes...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list replica nodes: %w", err)
+	}
+	return out, nil
+}

@@ -32,6 +32,7 @@ func TestSIGKILLBeforeCommitHashesNotFetches(t *testing.T) {
 	tf := makeTorrent(t, srcA, pieceLen)
 	urlB := pgtest.URL(t)
 	dbA, dbB := openDB(t, pgtest.URL(t)), openDB(t, urlB)
+	dbB.BindNode("B") // the child's node: this handle reads B's replica
 	rowA := addTorrent(t, dbA, tf, srcA, true)
 	rowB := addTorrent(t, dbB, tf, dirB, false)
 	// As a fresh download leaves it: every piece recorded not complete, and

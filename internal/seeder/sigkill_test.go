@@ -30,6 +30,7 @@ func TestSIGKILLDuringDownloadLosesOnlyInFlightPieces(t *testing.T) {
 	tf := makeTorrent(t, srcA, pieceLen)
 	urlB := pgtest.URL(t)
 	dbA, dbB := openDB(t, pgtest.URL(t)), openDB(t, urlB)
+	dbB.BindNode("B") // the child's node: this handle reads B's replica
 	rowA := addTorrent(t, dbA, tf, srcA, true)
 	rowB := addTorrent(t, dbB, tf, dirB, false)
 	a := start(t, testConfig(t, "A"), dbA)

@@ -88,6 +88,7 @@ func TestOfflineRunKilledMidRangeResumesRereadingAtMostOneRange(t *testing.T) {
 	// process looks at it from 2 minutes later instead of waiting.
 	var read atomic.Int64
 	cfg := testConfig(t)
+	cfg.NodeID = "child" // the node restarts: its own unfinished run is resumed
 	cfg.RangeBytes, cfg.Clock, cfg.Open = rangeBytes, clock.Offset{By: 2 * time.Minute}, countingOpener(&read)
 	runID, err := RunOffline(ctx, db, cfg, Scope{}, nil)
 	if err != nil {
