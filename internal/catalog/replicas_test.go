@@ -9,14 +9,14 @@ import (
 	"github.com/archivd/archivd/internal/pgtest"
 )
 
-// oldCatalog fills a catalog at schema version 7 (one state per torrent)
+// oldCatalog fills a catalog at the schema version before replicas (one state per torrent)
 // as the code of that version wrote it: a torrent unavailable with its
 // totals, two pieces complete, a verified range, an open finding, an
 // engine state and a queued run. With node, the nodes table has that one
 // node (a catalog a daemon served); without, none (only `add` ran).
 func oldCatalog(t *testing.T, db *catalog.DB, node string) int64 {
 	t.Helper()
-	migrateTo(t, db, 7)
+	migrateTo(t, db, beforeReplicas)
 	if node != "" {
 		pgtest.Exec(t, db, `INSERT INTO nodes (id, hostname, last_seen_at, clean_stop) VALUES ($1, 'h', now(), true)`, node)
 	}
@@ -37,6 +37,9 @@ func oldCatalog(t *testing.T, db *catalog.DB, node string) int64 {
 	pgtest.Exec(t, db, `INSERT INTO verify_runs (kind, scope) VALUES ('manual', '{}')`)
 	return id
 }
+
+// beforeReplicas is the schema version before migrations/010_replicas.sql.
+const beforeReplicas = 9
 
 // checkCarried: node's view of the torrent is everything the old catalog held.
 func checkCarried(t *testing.T, db *catalog.DB, id int64) {
@@ -103,7 +106,7 @@ func TestReplicasMigrationCarriesASingleNodeCatalogOver(t *testing.T) {
 		t.Fatalf("n2 claimed n1's run (%v, %v)", ok, err)
 	}
 
-	migrateTo(t, db, 7)
+	migrateTo(t, db, beforeReplicas)
 	if n := pgtest.Int(t, db, `SELECT count(*) FROM torrents WHERE id = $1 AND availability = 'unavailable'
 		AND availability_cause = 'data_missing' AND uploaded_bytes = 1234 AND downloaded_bytes = 567`, id); n != 1 {
 		t.Fatal("after rolling back, the torrent row lost its availability or totals")

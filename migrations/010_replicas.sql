@@ -43,11 +43,13 @@ SELECT t.id, coalesce(t.node_id, (SELECT node FROM carry_over)), t.data_dir, t.a
 FROM torrents t;
 
 -- Replica changes the daemons act on wake them as a change of the torrent.
+-- (NOTIFY, and a catalog_changes row for daemons that poll).
 CREATE FUNCTION archivd_notify_replica() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    rid bigint := CASE WHEN TG_OP = 'DELETE' THEN OLD.torrent_id ELSE NEW.torrent_id END;
 BEGIN
-    PERFORM pg_notify('archivd_catalog', json_build_object(
-        'table', 'torrents', 'op', 'UPDATE',
-        'id', CASE WHEN TG_OP = 'DELETE' THEN OLD.torrent_id ELSE NEW.torrent_id END)::text);
+    PERFORM pg_notify('archivd_catalog', json_build_object('table', 'torrents', 'op', 'UPDATE', 'id', rid)::text);
+    INSERT INTO catalog_changes (tbl, op, row_id) VALUES ('torrents', 'UPDATE', rid);
     RETURN NULL;
 END $$;
 CREATE TRIGGER replicas_notify_insert_delete AFTER INSERT OR DELETE ON replicas
