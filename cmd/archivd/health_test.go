@@ -38,6 +38,8 @@ func newHealthEnv(t *testing.T, extra string) *healthEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
+	// The daemon of this host: the node the CLI speaks for (no node_id set).
+	db.BindNode((&config.Config{}).ResolvedNodeID())
 	h.db = db
 	return h
 }

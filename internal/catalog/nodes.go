@@ -308,12 +308,12 @@ func (db *DB) ForgetNode(ctx context.Context, id string) error {
 		if up {
 			return ErrNodeUp
 		}
-		var torrents int64
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM torrents WHERE node_id = $1`, id).Scan(&torrents); err != nil {
+		var replicas int64
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM replicas WHERE node_id = $1`, id).Scan(&replicas); err != nil {
 			return err
 		}
-		if torrents > 0 {
-			return fmt.Errorf("%w: %d torrents name it as their node", ErrNodeInUse, torrents)
+		if replicas > 0 {
+			return fmt.Errorf("%w: it holds %d replicas", ErrNodeInUse, replicas)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM engine_states WHERE node_id = $1`, id); err != nil {
 			return err

@@ -98,15 +98,16 @@ func TestForgetNodeRefusesAnUpNodeAndOneStillReferredTo(t *testing.T) {
 		t.Fatal(err)
 	}
 	pgtest.Exec(t, db, `INSERT INTO collections (name) VALUES ('c')`)
-	pgtest.Exec(t, db, `INSERT INTO torrents (collection_id, infohash, data_dir, node_id)
-		VALUES ((SELECT id FROM collections), decode(repeat('ab', 20), 'hex'), '/srv/a/t', 'n1')`)
+	pgtest.Exec(t, db, `INSERT INTO torrents (collection_id, infohash, data_dir)
+		VALUES ((SELECT id FROM collections), decode(repeat('ab', 20), 'hex'), '/srv/a/t')`)
+	pgtest.Exec(t, db, `INSERT INTO replicas (torrent_id, node_id, data_dir) SELECT id, 'n1', data_dir FROM torrents`)
 	if err := db.ForgetNode(ctx, "n1"); !errors.Is(err, catalog.ErrNodeInUse) {
-		t.Fatalf("forget a node a torrent names: %v, want ErrNodeInUse", err)
+		t.Fatalf("forget a node holding a replica: %v, want ErrNodeInUse", err)
 	}
 	if n := pgtest.Int(t, db, `SELECT count(*) FROM nodes`); n != 1 {
 		t.Fatalf("refused forget changed nodes: %d rows", n)
 	}
-	pgtest.Exec(t, db, `UPDATE torrents SET node_id = NULL`)
+	pgtest.Exec(t, db, `DELETE FROM replicas`)
 	if err := db.ForgetNode(ctx, "n1"); err != nil {
 		t.Fatal(err)
 	}
