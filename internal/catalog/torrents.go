@@ -14,17 +14,17 @@ import (
 // Torrent is one torrent of the catalog. Metainfo is nil (and the piece
 // fields zero) for a magnet whose metadata has not been fetched yet.
 type Torrent struct {
-	ID                 int64             `json:"id"`
-	CollectionID       int64             `json:"collection_id"`
-	Collection         string            `json:"collection"`
-	InfoHash           [20]byte          `json:"-"`
-	InfoHashV2         []byte            `json:"-"`
-	Name               string            `json:"name"`
-	Magnet             string            `json:"magnet,omitempty"`
-	Metainfo           []byte            `json:"-"`
-	PieceLength        int64             `json:"piece_length"`
-	PieceCount         int               `json:"piece_count"`
-	TotalLength        int64             `json:"total_length"`
+	ID           int64    `json:"id"`
+	CollectionID int64    `json:"collection_id"`
+	Collection   string   `json:"collection"`
+	InfoHash     [20]byte `json:"-"`
+	InfoHashV2   []byte   `json:"-"`
+	Name         string   `json:"name"`
+	Magnet       string   `json:"magnet,omitempty"`
+	Metainfo     []byte   `json:"-"`
+	PieceLength  int64    `json:"piece_length"`
+	PieceCount   int      `json:"piece_count"`
+	TotalLength  int64    `json:"total_length"`
 	// DataDir, Availability*, Uploaded, Downloaded and CompletedAt are
 	// the replica of the handle's node (DataDir: the torrent's as added
 	// when the node holds no replica).
