@@ -56,7 +56,7 @@ type PieceUpdate struct {
 // LoadPieces reads the recorded state of a torrent's n pieces in one query.
 func (db *DB) LoadPieces(ctx context.Context, torrentID int64, n int) (PieceStates, error) {
 	ps := PieceStates{N: n, Known: NewBits(n), Complete: NewBits(n)}
-	rows, err := db.pool.Query(ctx, `SELECT chunk, known, complete FROM piece_chunks WHERE torrent_id = $1`, torrentID)
+	rows, err := db.pool.Query(ctx, `SELECT chunk, known, complete FROM piece_chunks WHERE torrent_id = $1 AND node_id = $2`, torrentID, db.NodeID())
 	if err != nil {
 		return ps, fmt.Errorf("catalog: load piece state of torrent %d: %w", torrentID, err)
 	}
@@ -90,7 +90,7 @@ func (db *DB) StorePieces(ctx context.Context, updates map[int64][]PieceUpdate) 
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		for _, id := range ids {
-			if err := storeTorrentPieces(ctx, tx, id, updates[id]); err != nil {
+			if err := storeTorrentPieces(ctx, tx, id, db.NodeID(), updates[id]); err != nil {
 				return err
 			}
 		}
@@ -105,7 +105,7 @@ func (db *DB) StorePieces(ctx context.Context, updates map[int64][]PieceUpdate) 
 	return nil
 }
 
-func storeTorrentPieces(ctx context.Context, tx pgx.Tx, id int64, ups []PieceUpdate) error {
+func storeTorrentPieces(ctx context.Context, tx pgx.Tx, id int64, node string, ups []PieceUpdate) error {
 	byChunk := map[int][]PieceUpdate{}
 	for _, u := range ups {
 		byChunk[u.Piece/ChunkPieces] = append(byChunk[u.Piece/ChunkPieces], u)
@@ -117,8 +117,8 @@ func storeTorrentPieces(ctx context.Context, tx pgx.Tx, id int64, ups []PieceUpd
 	sort.Ints(chunks)
 	for _, c := range chunks {
 		var known, complete Bits
-		err := tx.QueryRow(ctx, `SELECT known, complete FROM piece_chunks WHERE torrent_id = $1 AND chunk = $2 FOR UPDATE`,
-			id, c).Scan(&known, &complete)
+		err := tx.QueryRow(ctx, `SELECT known, complete FROM piece_chunks WHERE torrent_id = $1 AND node_id = $3 AND chunk = $2 FOR UPDATE`,
+			id, c, node).Scan(&known, &complete)
 		if err != nil && err != pgx.ErrNoRows {
 			return fmt.Errorf("torrent %d chunk %d: %w", id, c, err)
 		}
@@ -128,9 +128,9 @@ func storeTorrentPieces(ctx context.Context, tx pgx.Tx, id int64, ups []PieceUpd
 			known.Set(i, true)
 			complete.Set(i, u.Complete)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO piece_chunks (torrent_id, chunk, known, complete) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (torrent_id, chunk) DO UPDATE SET known = EXCLUDED.known, complete = EXCLUDED.complete, updated_at = now()`,
-			id, c, []byte(known), []byte(complete)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete) VALUES ($1, $5, $2, $3, $4)
+			ON CONFLICT (torrent_id, node_id, chunk) DO UPDATE SET known = EXCLUDED.known, complete = EXCLUDED.complete, updated_at = now()`,
+			id, c, []byte(known), []byte(complete), node); err != nil {
 			return fmt.Errorf("torrent %d chunk %d: %w", id, c, err)
 		}
 	}
@@ -147,15 +147,15 @@ func grow(b Bits, n int) Bits {
 }
 
 // writeAllComplete records all n pieces of a new torrent as complete.
-func writeAllComplete(ctx context.Context, tx pgx.Tx, id int64, n int) error {
+func writeAllComplete(ctx context.Context, tx pgx.Tx, id int64, node string, n int) error {
 	for c := 0; c*ChunkPieces < n; c++ {
 		cnt := min(ChunkPieces, n-c*ChunkPieces)
 		bits := NewBits(cnt)
 		for i := range cnt {
 			bits.Set(i, true)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO piece_chunks (torrent_id, chunk, known, complete) VALUES ($1, $2, $3, $3)`,
-			id, c, []byte(bits)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete) VALUES ($1, $4, $2, $3, $3)`,
+			id, c, []byte(bits), node); err != nil {
 			return fmt.Errorf("record pieces complete: %w", err)
 		}
 	}
@@ -219,7 +219,8 @@ func (db *DB) LoadPiecesOf(ctx context.Context, counts map[int64]int) (map[int64
 		ids = append(ids, id)
 		out[id] = PieceStates{N: n, Known: NewBits(n), Complete: NewBits(n)}
 	}
-	rows, err := db.pool.Query(ctx, `SELECT torrent_id, chunk, known, complete FROM piece_chunks WHERE torrent_id = ANY($1)`, ids)
+	rows, err := db.pool.Query(ctx, `SELECT torrent_id, chunk, known, complete FROM piece_chunks WHERE torrent_id = ANY($1) AND node_id = $2`,
+		ids, db.NodeID())
 	if err != nil {
 		return nil, fmt.Errorf("catalog: load piece state of %d torrents: %w", len(ids), err)
 	}
