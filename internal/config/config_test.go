@@ -273,3 +273,31 @@ func TestNodeKeysLoad(t *testing.T) {
 		t.Fatalf("node: %+v, want %+v", c.Node, want)
 	}
 }
+
+// The session URL gets the password file's password as database.url
+// does (also with several hosts), and is redacted for printing.
+func TestSessionURLGetsPasswordAndIsRedacted(t *testing.T) {
+	t.Parallel()
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("s3cr:et\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Default()
+	c.Database.URL = "postgres://archivd@db1:5432,db2:5432/archivd?target_session_attrs=read-write"
+	c.Database.SessionURL = "postgres://archivd:inline@db1:5432/archivd"
+	c.Database.PasswordFile = pw
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.DatabaseURL()
+	if err != nil || u != "postgres://archivd:s3cr%3Aet@db1:5432,db2:5432/archivd?target_session_attrs=read-write" {
+		t.Fatalf("DatabaseURL %q %v", u, err)
+	}
+	s, err := c.SessionURL()
+	if err != nil || s != "postgres://archivd:s3cr%3Aet@db1:5432/archivd" {
+		t.Fatalf("SessionURL %q %v", s, err)
+	}
+	if r := c.Redacted(); r.Database.SessionURL != "postgres://archivd:REDACTED@db1:5432/archivd" {
+		t.Fatalf("redacted session url %q", r.Database.SessionURL)
+	}
+}
