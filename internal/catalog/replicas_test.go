@@ -2,6 +2,8 @@ package catalog_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +142,68 @@ func TestReplicasOfACatalogNoNodeServedGoToTheFirstNodeToStart(t *testing.T) {
 		t.Fatalf("second node holds %+v (%v), want no replica", tor, err)
 	}
 	checkCarried(t, first, id)
+}
+
+// TestReplicaPeersAreTheOtherUpNodesHoldingTheTorrent: a node learns the
+// BitTorrent addresses of the other up nodes holding a torrent it holds,
+// the one whose replica passed its last scrub first; a stopped node, a
+// node without the torrent and the node itself are not named.
+func TestReplicaPeersAreTheOtherUpNodesHoldingTheTorrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range []string{"a", "b", "c", "d", "e"} {
+		h := db.ForNode(n)
+		if _, err := h.StartNode(ctx, n, "h"); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.HeartbeatNode(ctx, n, catalog.NodeInfo{BTAddr: fmt.Sprintf("127.0.0.%d:6881", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := db.ForNode("a")
+	tor, err := a.AddTorrent(ctx, newTorrent("c", 7, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := a.AddTorrent(ctx, newTorrent("c", 8, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"b", "c", "d"} {
+		if _, err := db.ForNode(n).AddReplica(ctx, tor.ID, "/srv/"+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ForNode("e").AddReplica(ctx, other.ID, "/srv/e"); err != nil {
+		t.Fatal(err)
+	}
+	// c's replica passed its last scrub, b's failed, d is stopped.
+	for n, res := range map[string]string{"b": "failed", "c": "ok"} {
+		h := db.ForNode(n)
+		if err := h.EnsureVerifyRanges(ctx, tor.ID, 4, 4); err != nil {
+			t.Fatal(err)
+		}
+		pgtest.Exec(t, db, `UPDATE verify_ranges SET last_verified_at = now(), last_result = $2 WHERE node_id = $1`, n, res)
+	}
+	if err := db.StopNode(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := a.ReplicaPeers(ctx, []int64{tor.ID, other.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps[tor.ID] {
+		got = append(got, p.Source+"@"+p.Addr)
+	}
+	if want := "replica:c@127.0.0.3:6881 replica:b@127.0.0.2:6881"; strings.Join(got, " ") != want || len(ps[other.ID]) != 1 {
+		t.Fatalf("a's replica peers of %d: %v, of %d: %v; want %s, and e for the other", tor.ID, got, other.ID, ps[other.ID], want)
+	}
+	if ps, err := db.ForNode("e").ReplicaPeers(ctx, []int64{tor.ID}); err != nil || len(ps) != 0 {
+		t.Fatalf("e, holding no replica of the torrent, got %v (%v)", ps, err)
+	}
 }

@@ -225,7 +225,7 @@ func (s *Seeder) addMany(ctx context.Context, rows []catalog.Torrent) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	peers, err := s.db.PeersOf(ctx, ids, maxPeersPerTorrent)
+	peers, err := s.knownPeers(ctx, ids)
 	if err != nil {
 		return 0, err
 	}

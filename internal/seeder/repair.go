@@ -43,8 +43,8 @@ func (s *Seeder) MarkBad(ctx context.Context, torrentID int64, pieces []int) err
 	// A complete torrent may have parted from every peer: dial the ones it
 	// knew again, so that the pieces have a source.
 	known := s.peerMem.of(e.row.ID, e.row.InfoHash)
-	if fromDB, err := s.db.PeersOf(ctx, []int64{e.row.ID}, maxPeersPerTorrent); err == nil {
-		known = append(known, fromDB[e.row.ID]...)
+	if fromDB, err := s.knownPeers(ctx, []int64{e.row.ID}); err == nil {
+		known = append(fromDB[e.row.ID], known...)
 	}
 	addPeers(e.t, known)
 	return nil

@@ -214,7 +214,7 @@ func (s *Seeder) redialPeers(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	peers, err := s.db.PeersOf(ctx, ids, maxPeersPerTorrent)
+	peers, err := s.knownPeers(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("read peers to dial again: %w", err)
 	}
