@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 	"github.com/spf13/cobra"
 )
 
@@ -21,7 +22,9 @@ func newRmCmd(a *app) *cobra.Command {
 		Long: `Remove torrents from the catalog. Their data stays on disk unless
 --delete-data is given: then exactly the torrent's files are deleted, and
 afterwards the directories inside its data directory that became empty.
-Symbolic links are never followed and nothing else is deleted.`,
+Symbolic links below the data directory are never followed nor deleted
+(a file reached through one is kept and named), and nothing else is
+deleted.`,
 		Args: minArgs(1, "at least one torrent NAME or INFOHASH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Refs = args
@@ -61,12 +64,12 @@ func rmOne(ctx context.Context, a *app, db *catalog.DB, t catalog.Torrent, delet
 		a.printf("removed %s (%s) from the catalog; data kept in %s\n", t.Name, shortHash(t), t.DataDir)
 		return nil
 	}
-	res, err := deleteTorrentData(t.DataDir, files, isMultiFile(t, files))
+	res, err := datadir.RemoveFiles(t.DataDir, datadir.FilePaths(files), isMultiFile(t, files))
 	if err != nil {
 		return fmt.Errorf("rm %s: removed from the catalog, but deleting its data failed: %w", t.Name, err)
 	}
-	a.printf("removed %s (%s): deleted %d files and %d empty directories in %s\n", t.Name, shortHash(t), res.files, res.dirs, t.DataDir)
-	for _, s := range res.skipped {
+	a.printf("removed %s (%s): deleted %d files and %d empty directories in %s\n", t.Name, shortHash(t), res.Files, res.Dirs, t.DataDir)
+	for _, s := range res.Kept {
 		fmt.Fprintf(a.stderr, "archivd: rm %s: kept %s\n", t.Name, s)
 	}
 	return nil

@@ -1,6 +1,7 @@
 // Package datadir is archivd's one way into a torrent's data directory:
-// whether its data is there at all (Presence), and (see open.go) opening
-// and removing the files in it under one symlink policy.
+// whether its data is there at all (Presence), opening the files in it
+// (OpenFile, Root) and removing them (RemoveFiles), all under the one
+// symlink policy written in open.go.
 package datadir
 
 import (
@@ -8,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/archivd/archivd/internal/catalog"
 )
@@ -29,15 +29,32 @@ func Presence(dataDir string, files []string) (catalog.AvailabilityCause, string
 	case !fi.IsDir():
 		return catalog.CauseDataUnreadable, fmt.Sprintf("data directory %s is not a directory", dataDir)
 	}
-	for _, f := range files {
-		if _, err := os.Lstat(filepath.Join(dataDir, filepath.FromSlash(f))); err == nil {
-			return catalog.CauseNone, ""
-		}
-	}
 	if len(files) == 0 {
 		return catalog.CauseNone, ""
 	}
+	r, err := OpenRoot(dataDir)
+	if err != nil {
+		return catalog.CauseDataUnreadable, err.Error()
+	}
+	defer r.Close()
+	for _, f := range files {
+		if r.present(f) {
+			return catalog.CauseNone, ""
+		}
+	}
 	return catalog.CauseDataMissing, fmt.Sprintf("none of the %d files exists in data directory %s", len(files), dataDir)
+}
+
+// present tells whether something is at catalog path rel, reached
+// without following links (a link there counts: it is not data, but the
+// disk is mounted).
+func (r *Root) present(rel string) bool {
+	parts, err := SplitPath(rel)
+	if err != nil {
+		return false
+	}
+	_, err = r.lstat(parts)
+	return err == nil
 }
 
 // FilePaths lists the paths of files, for Presence.

@@ -3,9 +3,9 @@ package verify
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/verify/scrub"
 )
 
@@ -46,7 +46,7 @@ func (e *engine) recordIntact(ctx context.Context, tg *scrub.Target, torrentID i
 // touch) before they are recorded complete: what was read may so far
 // live only in the page cache.
 func syncPieces(tg *scrub.Target, pieces []int) error {
-	root, err := os.OpenRoot(tg.DataDir)
+	root, err := datadir.OpenRoot(tg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -68,8 +68,8 @@ func syncPieces(tg *scrub.Target, pieces []int) error {
 	return nil
 }
 
-func syncFile(root *os.Root, rel string) error {
-	fh, err := root.Open(rel)
+func syncFile(root *datadir.Root, rel string) error {
+	fh, _, err := root.OpenFile(rel, datadir.Read)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/archivd/archivd/internal/datadir"
 )
 
 // fdCache keeps up to max files open, least recently used closed first.
@@ -57,7 +59,7 @@ func (c *fdCache) get(ts *torrentState, fe *fileEntry, create bool) (h *handle, 
 		}
 	}
 	c.mu.Unlock()
-	f, created, err := openFile(ts.dataDir, fe.parts, create)
+	f, created, err := datadir.OpenFile(ts.dataDir, fe.rel, openMode(create))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,6 +102,15 @@ func (c *fdCache) dropLocked(h *handle) {
 	if h.refs == 0 {
 		h.f.Close()
 	}
+}
+
+// openMode: the store opens read-write even to read, so that one cached
+// descriptor serves reads and writes.
+func openMode(create bool) datadir.Mode {
+	if create {
+		return datadir.Create
+	}
+	return datadir.ReadWrite
 }
 
 // unlinked reports whether f's file has no name left (fstat link count 0).

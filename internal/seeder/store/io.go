@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/archivd/archivd/internal/datadir"
 )
 
 // readAt reads b at torrent offset off from the torrent's files; the
@@ -104,7 +106,7 @@ func (s *Store) createEmptyFiles(ts *torrentState) error {
 		if fe.length != 0 {
 			continue
 		}
-		f, created, err := openFile(ts.dataDir, fe.parts, true)
+		f, created, err := datadir.OpenFile(ts.dataDir, fe.rel, datadir.Create)
 		if err != nil {
 			return fmt.Errorf("create empty file %s: %w", fe.rel, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/pgtest"
 )
 
@@ -79,10 +80,10 @@ func TestSymlinkInsideDataDirRefused(t *testing.T) {
 		pi := int(off / f.info.PieceLength)
 		p := ti.PieceWithHash(f.info.Piece(pi), nullHash())
 		poff := off - f.info.Piece(pi).Offset()
-		if _, err := p.WriteAt(data, poff); !errors.Is(err, ErrSymlink) {
+		if _, err := p.WriteAt(data, poff); !errors.Is(err, datadir.ErrSymlink) {
 			t.Errorf("write %s through a symlink: got %v, want ErrSymlink", fe.Path, err)
 		}
-		if _, err := p.ReadAt(data, poff); !errors.Is(err, ErrSymlink) {
+		if _, err := p.ReadAt(data, poff); !errors.Is(err, datadir.ErrSymlink) {
 			t.Errorf("read %s through a symlink: got %v, want ErrSymlink", fe.Path, err)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/archivd/archivd/internal/datadir"
 )
 
 // syncAll makes the data of every complete piece in snap durable: each
@@ -140,21 +142,13 @@ func (s *Store) syncFile(ts *torrentState, fe *fileEntry) error {
 }
 
 // atPath checks that f is the file at fe's path (same device and inode),
-// opened again without following links.
+// reached without following links.
 func atPath(ts *torrentState, fe *fileEntry, f *os.File) error {
-	cur, _, err := openFile(ts.dataDir, fe.parts, false)
+	same, err := datadir.SameFile(ts.dataDir, fe.rel, f)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errFileChanged, err)
 	}
-	defer cur.Close()
-	var a, b unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &a); err != nil {
-		return err
-	}
-	if err := unix.Fstat(int(cur.Fd()), &b); err != nil {
-		return err
-	}
-	if a.Dev != b.Dev || a.Ino != b.Ino {
+	if !same {
 		return errFileChanged
 	}
 	return nil
@@ -211,6 +205,19 @@ func (s *Store) dropDeleted(ctx context.Context, snap map[int64]*pendingTorrent)
 			s.nPending -= len(pt.pieces)
 			delete(s.pending, id)
 		}
+	}
+	return nil
+}
+
+// syncDir makes a directory's entries durable (new files and subdirs).
+func syncDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(fd)
+	if err := unix.Fsync(fd); err != nil {
+		return &os.PathError{Op: "fsync", Path: dir, Err: err}
 	}
 	return nil
 }

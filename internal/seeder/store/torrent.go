@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/anacrolix/torrent/storage"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 )
 
 // torrentState is what the store knows of one registered torrent.
@@ -60,12 +60,11 @@ func (ts *torrentState) genOf(p int) uint64 {
 	return g
 }
 
-// fileEntry is one file of a torrent, with its path split into checked
-// components relative to the data directory.
+// fileEntry is one file of a torrent, with its checked catalog path
+// (datadir.SplitPath) relative to the data directory.
 type fileEntry struct {
 	index  int
 	rel    string
-	parts  []string
 	offset int64
 	length int64
 	// gen counts the descriptors of this file the store found stale
@@ -196,7 +195,7 @@ func newTorrentState(t catalog.Torrent, files []catalog.File) (*torrentState, er
 		dbComplete: catalog.NewBits(t.PieceCount), adopting: catalog.NewBits(t.PieceCount)}
 	seen := map[string]bool{}
 	for i, f := range files {
-		parts, err := splitPath(f.Path)
+		parts, err := datadir.SplitPath(f.Path)
 		if err != nil {
 			return nil, fail("file %d: %v", f.Index, err)
 		}
@@ -208,7 +207,7 @@ func newTorrentState(t catalog.Torrent, files []catalog.File) (*torrentState, er
 		if f.Length < 0 || f.Index != i || !ts.follows(f.Offset) {
 			return nil, fail("file %d (%q): index, offset %d or length %d does not follow the previous file (which ends at %d) or the next piece boundary after it", f.Index, f.Path, f.Offset, f.Length, ts.end)
 		}
-		ts.files = append(ts.files, fileEntry{index: f.Index, rel: key, parts: parts, offset: f.Offset, length: f.Length})
+		ts.files = append(ts.files, fileEntry{index: f.Index, rel: key, offset: f.Offset, length: f.Length})
 		ts.total += f.Length
 		ts.end = f.Offset + f.Length
 	}
@@ -233,21 +232,6 @@ func (ts *torrentState) follows(off int64) bool {
 		return false
 	}
 	return off == (ts.end+ts.pieceLen-1)/ts.pieceLen*ts.pieceLen
-}
-
-// splitPath checks a catalog file path: relative, '/'-separated, with no
-// empty, "." or ".." component, so it cannot leave the data directory.
-func splitPath(p string) ([]string, error) {
-	if p == "" || path.IsAbs(p) || strings.ContainsRune(p, 0) || strings.ContainsRune(p, '\\') {
-		return nil, fmt.Errorf("path %q is empty, absolute or contains NUL or backslash", p)
-	}
-	parts := strings.Split(p, "/")
-	for _, c := range parts {
-		if c == "" || c == "." || c == ".." {
-			return nil, fmt.Errorf("path %q has an empty, \".\" or \"..\" component: it could leave the data directory", p)
-		}
-	}
-	return parts, nil
 }
 
 // completion answers the engine from memory.

@@ -6,9 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/archivd/archivd/internal/datadir"
 )
 
 // Reader is an open data file.
@@ -28,40 +29,26 @@ type Opener interface {
 // OpenerFunc makes an Opener for a data dir; DirOpener is the real one.
 type OpenerFunc func(dataDir string) (Opener, error)
 
-// DirOpener opens files through an os.Root on dataDir, so that no path and
-// no symlink can lead out of the data dir (absolute symlinks are refused
-// too). Non-regular files other than directories are refused without being
-// opened for reading (a FIFO would block); a directory is opened and fails
-// at read time with EISDIR like any unreadable file.
+// DirOpener opens files through a datadir.Root on dataDir, under the
+// store's symlink policy: no symbolic link below the data dir is followed
+// (a file reached through one is an io_error finding, as the store cannot
+// serve it), and only regular files are opened (a FIFO would block; a
+// directory or device is an io_error too).
 func DirOpener(dataDir string) (Opener, error) {
-	root, err := os.OpenRoot(dataDir)
+	root, err := datadir.OpenRoot(dataDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return missingDir{err: err}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("scrub: open data dir: %w", err)
+		return nil, fmt.Errorf("scrub: %w", err)
 	}
 	return rootOpener{root: root}, nil
 }
 
-type rootOpener struct{ root *os.Root }
+type rootOpener struct{ root *datadir.Root }
 
 func (o rootOpener) Open(rel string) (Reader, error) {
-	fi, err := o.root.Lstat(rel)
-	if err != nil {
-		return nil, err
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		// Root refuses links that leave it; links inside are followed
-		// like the engine does, but never to a non-regular file.
-		if fi, err = o.root.Stat(rel); err != nil {
-			return nil, fmt.Errorf("symlink: %w", err)
-		}
-	}
-	if !fi.Mode().IsRegular() && !fi.IsDir() {
-		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-	}
-	f, err := o.root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, _, err := o.root.OpenFile(rel, datadir.Read)
 	if err != nil {
 		return nil, err
 	}

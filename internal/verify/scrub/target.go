@@ -7,12 +7,12 @@ package scrub
 import (
 	"errors"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/torrentfile"
 )
 
@@ -136,7 +136,7 @@ func (t *Target) Validate() error {
 		if f.Offset != off {
 			return fmt.Errorf("file %d (%s) at offset %d, want %d", i, f.Path, f.Offset, off)
 		}
-		if err := checkRelPath(f.Path); err != nil {
+		if _, err := datadir.SplitPath(f.Path); err != nil {
 			return fmt.Errorf("file %d: %w", i, err)
 		}
 		off += f.Length
@@ -150,13 +150,6 @@ func (t *Target) Validate() error {
 // padFile is a padding file the catalog does not list.
 func padFile(off, n int64) File {
 	return File{Path: ".pad/" + strconv.FormatInt(n, 10), Length: n, Offset: off, Pad: true, Index: -1}
-}
-
-func checkRelPath(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
-		return fmt.Errorf("unsafe file path %q", p)
-	}
-	return nil
 }
 
 var errRange = errors.New("piece range out of bounds")
