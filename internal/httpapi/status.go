@@ -19,6 +19,12 @@ import (
 //go:embed status.html
 var statusHTML string
 
+// statusHeadHTML is the "head" partial both pages start with: the
+// document head and the styles they share (each page adds its own).
+//
+//go:embed status_head.html
+var statusHeadHTML string
+
 var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 	"bytes": human.Bytes,
 	"rate":  func(f float64) string { return human.Bytes(int64(f)) + "/s" },
@@ -33,7 +39,7 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 		}
 		return "ok"
 	},
-}).Parse(statusHTML))
+}).Parse(statusHeadHTML + statusHTML))
 
 // statusPage is what the status template shows.
 type statusPage struct {
