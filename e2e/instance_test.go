@@ -290,7 +290,7 @@ func (in *instance) stop() {
 	in.serve = nil
 }
 
-// metrics scrapes /metrics and returns the value of each unlabelled sample.
+// metrics scrapes /metrics and returns the value of each sample by name and labels; a series labelled only by node is also under its bare name.
 func (in *instance) metrics() map[string]float64 {
 	in.t.Helper()
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", in.http))
@@ -311,6 +311,11 @@ func (in *instance) metrics() map[string]float64 {
 		}
 		if v, err := strconv.ParseFloat(val, 64); err == nil {
 			out[name] = v
+			// This node's own series carry only its node label: also
+			// under the bare name.
+			if bare, labels, ok := strings.Cut(name, "{"); ok && strings.HasPrefix(labels, "node=") && !strings.Contains(labels, ",") {
+				out[bare] = v
+			}
 		}
 	}
 	return out

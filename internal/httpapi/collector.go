@@ -38,21 +38,22 @@ type scrapeCollector struct {
 }
 
 func newScrapeCollector(s *Server) *scrapeCollector {
-	tl := []string{"infohash", "name"}
+	tl := []string{"node", "infohash", "name"}
+	const cw = " Catalog-wide (all nodes: every node reports the same value)."
 	return &scrapeCollector{
 		s:          s,
 		catalogUp:  desc("archivd_catalog_up", "1 when the catalog answered this scrape's queries."),
-		torrents:   desc("archivd_torrents", "Torrents in the catalog by state (unavailable counts torrents whose data is unavailable).", "state"),
-		findings:   desc("archivd_findings_open", "Findings not yet repaired."),
-		lastVerify: desc("archivd_last_successful_verify_timestamp_seconds", "Finish time of the latest verification run that completed."),
-		uploaded:   desc("archivd_uploaded_bytes_total", "Bytes uploaded since start, all torrents."),
-		downloaded: desc("archivd_downloaded_bytes_total", "Bytes downloaded since start, all torrents."),
-		peers:      desc("archivd_peers", "Connected peers."),
-		engineUp:   desc("archivd_engine_up", "1 when the torrent engine runs."),
-		tUp:        desc("archivd_torrent_uploaded_bytes_total", "Bytes uploaded since start, per torrent.", tl...),
-		tDown:      desc("archivd_torrent_downloaded_bytes_total", "Bytes downloaded since start, per torrent.", tl...),
-		tPeers:     desc("archivd_torrent_peers", "Connected peers, per torrent.", tl...),
-		tComplete:  desc("archivd_torrent_pieces_complete", "Pieces complete, per torrent.", tl...),
+		torrents:   desc("archivd_torrents", "Torrents in the catalog by state (unavailable counts torrents whose data is unavailable)."+cw, "state"),
+		findings:   desc("archivd_findings_open", "Findings not yet repaired."+cw),
+		lastVerify: desc("archivd_last_successful_verify_timestamp_seconds", "Finish time of the latest verification run that completed."+cw),
+		uploaded:   desc("archivd_uploaded_bytes_total", "Bytes uploaded by this node since it started, all torrents.", "node"),
+		downloaded: desc("archivd_downloaded_bytes_total", "Bytes downloaded by this node since it started, all torrents.", "node"),
+		peers:      desc("archivd_peers", "Peers connected to this node.", "node"),
+		engineUp:   desc("archivd_engine_up", "1 when this node's torrent engine runs.", "node"),
+		tUp:        desc("archivd_torrent_uploaded_bytes_total", "Bytes uploaded by this node since it started, per torrent.", tl...),
+		tDown:      desc("archivd_torrent_downloaded_bytes_total", "Bytes downloaded by this node since it started, per torrent.", tl...),
+		tPeers:     desc("archivd_torrent_peers", "Peers connected to this node, per torrent.", tl...),
+		tComplete:  desc("archivd_torrent_pieces_complete", "Pieces complete in this node's engine, per torrent.", tl...),
 		tPieces:    desc("archivd_torrent_pieces", "Pieces, per torrent.", tl...),
 	}
 }
@@ -92,29 +93,29 @@ func (c *scrapeCollector) collectCatalog(ch chan<- prometheus.Metric) {
 }
 
 func (c *scrapeCollector) collectLive(ch chan<- prometheus.Metric) {
-	live := c.s.o.Live
+	live, node := c.s.o.Live, c.s.o.NodeID
 	if live == nil {
-		ch <- prometheus.MustNewConstMetric(c.engineUp, prometheus.GaugeValue, 0)
+		ch <- prometheus.MustNewConstMetric(c.engineUp, prometheus.GaugeValue, 0, node)
 		return
 	}
 	up := 0.0
 	if live.EngineAlive() == nil {
 		up = 1
 	}
-	ch <- prometheus.MustNewConstMetric(c.engineUp, prometheus.GaugeValue, up)
+	ch <- prometheus.MustNewConstMetric(c.engineUp, prometheus.GaugeValue, up, node)
 	u, d := live.Transfer()
-	ch <- prometheus.MustNewConstMetric(c.uploaded, prometheus.CounterValue, float64(u))
-	ch <- prometheus.MustNewConstMetric(c.downloaded, prometheus.CounterValue, float64(d))
-	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(live.Peers()))
+	ch <- prometheus.MustNewConstMetric(c.uploaded, prometheus.CounterValue, float64(u), node)
+	ch <- prometheus.MustNewConstMetric(c.downloaded, prometheus.CounterValue, float64(d), node)
+	ch <- prometheus.MustNewConstMetric(c.peers, prometheus.GaugeValue, float64(live.Peers()), node)
 	if !c.s.o.PerTorrentMetrics {
 		return
 	}
 	for _, t := range live.PerTorrent() {
-		ch <- prometheus.MustNewConstMetric(c.tUp, prometheus.CounterValue, float64(t.Uploaded), t.InfoHash, t.Name)
-		ch <- prometheus.MustNewConstMetric(c.tDown, prometheus.CounterValue, float64(t.Downloaded), t.InfoHash, t.Name)
-		ch <- prometheus.MustNewConstMetric(c.tPeers, prometheus.GaugeValue, float64(t.Peers), t.InfoHash, t.Name)
-		ch <- prometheus.MustNewConstMetric(c.tComplete, prometheus.GaugeValue, float64(t.Complete), t.InfoHash, t.Name)
-		ch <- prometheus.MustNewConstMetric(c.tPieces, prometheus.GaugeValue, float64(t.Pieces), t.InfoHash, t.Name)
+		ch <- prometheus.MustNewConstMetric(c.tUp, prometheus.CounterValue, float64(t.Uploaded), node, t.InfoHash, t.Name)
+		ch <- prometheus.MustNewConstMetric(c.tDown, prometheus.CounterValue, float64(t.Downloaded), node, t.InfoHash, t.Name)
+		ch <- prometheus.MustNewConstMetric(c.tPeers, prometheus.GaugeValue, float64(t.Peers), node, t.InfoHash, t.Name)
+		ch <- prometheus.MustNewConstMetric(c.tComplete, prometheus.GaugeValue, float64(t.Complete), node, t.InfoHash, t.Name)
+		ch <- prometheus.MustNewConstMetric(c.tPieces, prometheus.GaugeValue, float64(t.Pieces), node, t.InfoHash, t.Name)
 	}
 }
 
@@ -128,9 +129,9 @@ func (s *Server) setupMetrics() error {
 	s.reg = s.counters.reg
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "archivd_build_info", Help: "Build of the running archivd (value 1).",
-		ConstLabels: prometheus.Labels{"version": s.o.Version, "goversion": runtime.Version()}})
+		ConstLabels: prometheus.Labels{"version": s.o.Version, "goversion": runtime.Version(), "node": s.o.NodeID}})
 	build.Set(1)
-	for _, c := range []prometheus.Collector{newScrapeCollector(s), newHealthCollector(s), newOpsCollector(s), build,
+	for _, c := range []prometheus.Collector{newScrapeCollector(s), newHealthCollector(s), newOpsCollector(s), newFleetCollector(s), build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := s.reg.Register(c); err != nil {
 			return fmt.Errorf("httpapi: register metrics (a second server on the same Counters?): %w", err)

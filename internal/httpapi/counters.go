@@ -27,23 +27,24 @@ func NewCounters(reg *prometheus.Registry) *Counters { return NewNodeCounters(re
 // NewNodeCounters is NewCounters with the node label of the series that
 // count this node's own work.
 func NewNodeCounters(reg *prometheus.Registry, node string) *Counters {
+	own := prometheus.Labels{"node": node} // this node's own work
 	c := &Counters{
 		reg: reg,
 		piecesVerified: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "archivd_pieces_verified_total", Help: "Pieces hashed by verification runs and found good."}),
+			Name: "archivd_pieces_verified_total", Help: "Pieces hashed by this node's verification runs and found good.", ConstLabels: own}),
 		piecesFailed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "archivd_pieces_failed_total", Help: "Pieces hashed by verification runs and found bad or unreadable."}),
+			Name: "archivd_pieces_failed_total", Help: "Pieces hashed by this node's verification runs and found bad or unreadable.", ConstLabels: own}),
 		repairs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "archivd_repairs_total", Help: "Pieces repaired (fetched again and verified)."}),
+			Name: "archivd_repairs_total", Help: "Pieces repaired by this node (fetched again and verified).", ConstLabels: own}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "archivd_verify_runs_total", Help: "Finished verification runs by result."}, []string{"result"}),
+			Name: "archivd_verify_runs_total", Help: "Verification runs this node finished, by result.", ConstLabels: own}, []string{"result"}),
 		runDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "archivd_verify_run_duration_seconds", Help: "Wall time of finished verification runs.",
+			Name: "archivd_verify_run_duration_seconds", Help: "Wall time of the verification runs this node finished.", ConstLabels: own,
 			// Runs last from seconds (a small catalog) to a night's window.
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
 		hashed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "archivd_verify_hashed_bytes_total", Help: "Bytes read and hashed by verification on this node (counted per range recorded).",
-			ConstLabels: prometheus.Labels{"node": node}}),
+			ConstLabels: own}),
 	}
 	reg.MustRegister(c.piecesVerified, c.piecesFailed, c.repairs, c.runs, c.runDuration, c.hashed)
 	// Results a dashboard expects to see even before the first run.

@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/httpapi"
 	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,8 +35,8 @@ func TestMetricsShowCatalogRowsLiveNumbersAndCounters(t *testing.T) {
 	db := pgtest.New(t)
 	sd := seed(t, db)
 	live := &fixedLive{up: 123456789, down: 4242, peers: 7}
-	counters := httpapi.NewCounters(prometheus.NewRegistry())
-	s := start(t, httpapi.Options{DB: db, Live: live, Counters: counters})
+	counters := httpapi.NewNodeCounters(prometheus.NewRegistry(), "n1")
+	s := start(t, httpapi.Options{DB: db, Live: live, Counters: counters, NodeID: "n1"})
 	counters.PiecesVerified(38)
 	counters.PiecesFailed(2)
 	counters.Repaired(1)
@@ -45,23 +47,23 @@ func TestMetricsShowCatalogRowsLiveNumbersAndCounters(t *testing.T) {
 		t.Fatalf("/metrics: %d %s", code, body)
 	}
 	want := map[string]float64{
-		"archivd_catalog_up":                               1,
-		"archivd_engine_up":                                1,
-		`archivd_torrents{state="active"}`:                 1,
-		`archivd_torrents{state="paused"}`:                 1,
-		`archivd_torrents{state="unavailable"}`:            1,
-		"archivd_findings_open":                            1,
-		"archivd_uploaded_bytes_total":                     123456789,
-		"archivd_downloaded_bytes_total":                   4242,
-		"archivd_peers":                                    7,
-		"archivd_pieces_verified_total":                    38,
-		"archivd_pieces_failed_total":                      2,
-		"archivd_repairs_total":                            1,
-		`archivd_verify_runs_total{result="done"}`:         1,
-		`archivd_verify_runs_total{result="failed"}`:       0,
-		"archivd_verify_run_duration_seconds_count":        1,
-		"archivd_verify_run_duration_seconds_sum":          90,
-		"archivd_last_successful_verify_timestamp_seconds": float64(sd.finishedAt.Unix()),
+		"archivd_catalog_up":                                   1,
+		`archivd_engine_up{node="n1"}`:                         1,
+		`archivd_torrents{state="active"}`:                     1,
+		`archivd_torrents{state="paused"}`:                     1,
+		`archivd_torrents{state="unavailable"}`:                1,
+		"archivd_findings_open":                                1,
+		`archivd_uploaded_bytes_total{node="n1"}`:              123456789,
+		`archivd_downloaded_bytes_total{node="n1"}`:            4242,
+		`archivd_peers{node="n1"}`:                             7,
+		`archivd_pieces_verified_total{node="n1"}`:             38,
+		`archivd_pieces_failed_total{node="n1"}`:               2,
+		`archivd_repairs_total{node="n1"}`:                     1,
+		`archivd_verify_runs_total{node="n1",result="done"}`:   1,
+		`archivd_verify_runs_total{node="n1",result="failed"}`: 0,
+		`archivd_verify_run_duration_seconds_count{node="n1"}`: 1,
+		`archivd_verify_run_duration_seconds_sum{node="n1"}`:   90,
+		"archivd_last_successful_verify_timestamp_seconds":     float64(sd.finishedAt.Unix()),
 	}
 	for series, v := range want {
 		if got := metric(t, body, series); got != v {
@@ -78,7 +80,7 @@ func TestMetricsShowCatalogRowsLiveNumbersAndCounters(t *testing.T) {
 	// Transfer moves: the next scrape shows the new totals.
 	live.set(200000000, 5000)
 	_, body = get(t, nil, "http://"+s.Addr()+"/metrics", "")
-	if got := metric(t, body, "archivd_uploaded_bytes_total"); got != 200000000 {
+	if got := metric(t, body, `archivd_uploaded_bytes_total{node="n1"}`); got != 200000000 {
 		t.Errorf("after transfer: uploaded = %v, want 200000000", got)
 	}
 }
@@ -88,9 +90,9 @@ func TestMetricsPerTorrentSeriesWhenEnabled(t *testing.T) {
 	db := pgtest.New(t)
 	live := &fixedLive{perTorrnt: []httpapi.TorrentLive{{InfoHash: "0101010101010101010101010101010101010101",
 		Name: "planet", Uploaded: 99, Downloaded: 11, Peers: 3, Complete: 30, Pieces: 40}}}
-	s := start(t, httpapi.Options{DB: db, Live: live, PerTorrentMetrics: true})
+	s := start(t, httpapi.Options{DB: db, Live: live, PerTorrentMetrics: true, NodeID: "n1"})
 	_, body := get(t, nil, "http://"+s.Addr()+"/metrics", "")
-	l := `{infohash="0101010101010101010101010101010101010101",name="planet"}`
+	l := `{infohash="0101010101010101010101010101010101010101",name="planet",node="n1"}`
 	for series, v := range map[string]float64{
 		"archivd_torrent_uploaded_bytes_total" + l:   99,
 		"archivd_torrent_downloaded_bytes_total" + l: 11,
@@ -121,5 +123,45 @@ func TestNewRefusesASecondServerOnTheSameCounters(t *testing.T) {
 	if _, err := httpapi.New(httpapi.Options{Listen: "127.0.0.1:0", DB: db, Counters: c, Logger: testLogger(t)}); err == nil ||
 		!strings.Contains(err.Error(), "register metrics") {
 		t.Fatalf("second New on the same counters: %v, want a register error", err)
+	}
+}
+
+// TestMetricsFleetAndNodeLabels: the fleet's nodes and flags are
+// catalog-wide series (no node label); this node's own series carry it.
+func TestMetricsFleetAndNodeLabels(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	for _, id := range []string{"n1", "n2"} {
+		if _, err := db.StartNode(ctx, id, "h"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.StopNode(ctx, "n2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetNodeAdmin(ctx, "n2", catalog.NodeActive, catalog.NodeMaintenance, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetFleetFlag(ctx, catalog.FlagNoOut, "op", ""); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, httpapi.Options{DB: db, Live: &fixedLive{up: 5}, NodeID: "n1"})
+	_, body := get(t, nil, "http://"+s.Addr()+"/metrics", "")
+	for series, v := range map[string]float64{
+		`archivd_fleet_nodes{state="up"}`:          1,
+		`archivd_fleet_nodes{state="down"}`:        1,
+		`archivd_fleet_nodes{state="maintenance"}`: 1,
+		`archivd_fleet_nodes{state="draining"}`:    0,
+		`archivd_fleet_flag{flag="noout"}`:         1,
+		`archivd_fleet_flag{flag="noscrub"}`:       0,
+		`archivd_uploaded_bytes_total{node="n1"}`:  5,
+	} {
+		if got := metric(t, body, series); got != v {
+			t.Errorf("%s = %v, want %v", series, got, v)
+		}
+	}
+	if !strings.Contains(body, `node="n1",version=`) {
+		t.Errorf("build info without the node label:\n%s", body)
 	}
 }
