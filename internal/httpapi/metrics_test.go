@@ -126,9 +126,10 @@ func TestNewRefusesASecondServerOnTheSameCounters(t *testing.T) {
 	}
 }
 
-// TestMetricsFleetAndNodeLabels: the fleet's nodes and flags are
-// catalog-wide series (no node label); this node's own series carry it.
-func TestMetricsFleetAndNodeLabels(t *testing.T) {
+// TestFleetInMetricsAndStatusPage: the fleet's nodes and flags are
+// catalog-wide series (no node label); this node's own series carry it;
+// the status page's fleet view lists the nodes and the flags set.
+func TestFleetInMetricsAndStatusPage(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
@@ -163,5 +164,12 @@ func TestMetricsFleetAndNodeLabels(t *testing.T) {
 	}
 	if !strings.Contains(body, `node="n1",version=`) {
 		t.Errorf("build info without the node label:\n%s", body)
+	}
+	code, page := get(t, nil, "http://"+s.Addr()+"/", "")
+	for _, want := range []string{`<tr data-node="n1"><td>n1 <span class="muted">(this node)</span>`, `data-node="n2"`,
+		`down, maintenance`, `data-flag="noout"`, "2 nodes: "} {
+		if code != 200 || !strings.Contains(page, want) {
+			t.Fatalf("status page (%d) lacks %q:\n%s", code, want, page)
+		}
 	}
 }

@@ -29,6 +29,7 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 	"bytes": human.Bytes,
 	"rate":  func(f float64) string { return human.Bytes(int64(f)) + "/s" },
 	"when":  when,
+	"secs":  func(f float64) string { return (time.Duration(f) * time.Second).String() },
 	"sev":   sevClass,
 	"stateClass": func(st string) string {
 		switch st {
@@ -60,6 +61,16 @@ type statusPage struct {
 	Health               health.Report
 	List                 torrentList
 	Scrub                scrubView
+	Fleet                fleetView
+}
+
+// fleetView is the nodes of the catalog and the fleet flags set.
+type fleetView struct {
+	Self   string // this node's id
+	Nodes  []catalog.Node
+	Counts catalog.NodeCounts
+	Flags  []catalog.FleetFlagSet
+	Err    string
 }
 
 // scrubView is the active verify run with its progress, and the next
@@ -135,7 +146,22 @@ func (s *Server) statusData(ctx context.Context) statusPage {
 	}
 	p.Chart = newChart(s.ring.samples(), s.sampleInterval())
 	p.Scrub = s.scrubView(ctx, p.Now)
+	p.Fleet = s.fleetView(ctx)
 	return p
+}
+
+func (s *Server) fleetView(ctx context.Context) fleetView {
+	v := fleetView{Self: s.o.NodeID}
+	var err error
+	if v.Nodes, err = s.o.DB.Nodes(ctx); err != nil {
+		v.Err = err.Error()
+		return v
+	}
+	v.Counts = catalog.CountNodes(v.Nodes)
+	if v.Flags, err = s.o.DB.SetFleetFlags(ctx); err != nil {
+		v.Err = err.Error()
+	}
+	return v
 }
 
 func (s *Server) scrubView(ctx context.Context, now time.Time) scrubView {
