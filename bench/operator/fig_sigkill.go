@@ -186,8 +186,11 @@ func (n *node) uploaded() (float64, error) {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "archivd_uploaded_bytes_total "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		// archivd_uploaded_bytes_total{node="..."} VALUE: this node's own.
+		if rest, ok := strings.CutPrefix(sc.Text(), "archivd_uploaded_bytes_total{"); ok {
+			if _, v, ok := strings.Cut(rest, "} "); ok {
+				return strconv.ParseFloat(strings.TrimSpace(v), 64)
+			}
 		}
 	}
 	return 0, fmt.Errorf("%s: no archivd_uploaded_bytes_total in /metrics", n.name)
