@@ -118,7 +118,7 @@ func newLifeWorld(t *testing.T, seed uint64) *lifeWorld {
 	w.l = readLayout(t, tfile)
 	w.rep.importTorrent("science", w.root, tfile)
 	w.data = filepath.Join(w.root, lifeName)
-	w.db = pgtest.Open(t, dbURL)
+	w.db = pgtest.Open(t, dbURL).ForNode("rep")
 	ctx := context.Background()
 	tor, err := w.db.TorrentByRef(ctx, lifeName)
 	if err != nil {
@@ -389,7 +389,7 @@ func (w *lifeWorld) restartPostgres() string {
 	}
 	// The test's own pool holds connections the stop broke: a new one.
 	w.db.Close()
-	w.db = pgtest.Open(w.t, w.dbURL)
+	w.db = pgtest.Open(w.t, w.dbURL).ForNode("rep")
 	return what
 }
 

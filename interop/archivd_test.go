@@ -58,6 +58,7 @@ func newArchivdWith(t *testing.T, ctx context.Context, verify string, trackers .
 	}
 	// JSON is YAML: every value quoted exactly.
 	conf := fmt.Sprintf(`state_dir: %q
+node_id: `+interopNode+`
 data_dir: %q
 log: {level: %s, format: json}
 database: {url: %q, auto_migrate: true}
@@ -183,6 +184,10 @@ func (a *archivd) waitComplete(ref string, timeout time.Duration) show {
 	return s
 }
 
+// interopNode is every interop node's node_id: the catalog keeps piece
+// state per node, so the test's own handle speaks for it.
+const interopNode = "interop"
+
 // catalog opens the node's catalog directly.
 func (a *archivd) catalog() *catalog.DB {
 	a.t.Helper()
@@ -190,6 +195,7 @@ func (a *archivd) catalog() *catalog.DB {
 	if err != nil {
 		a.t.Fatalf("open catalog: %v", err)
 	}
+	db.BindNode(interopNode) // piece state is per node
 	a.t.Cleanup(db.Close)
 	return db
 }
