@@ -19,15 +19,8 @@ type collectionCreateOptions struct {
 
 func newCollectionCreateCmd(a *app) *cobra.Command {
 	var o collectionCreateOptions
-	cmd := &cobra.Command{
-		Use:   "create NAME",
-		Short: "Create a collection",
-		Args:  exactArgs(1, "a collection NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return runCollectionCreate(cmd.Context(), a, o)
-		},
-	}
+	cmd := newOneArgCmd("create NAME", "Create a collection", "a collection NAME", &o.Name,
+		func(ctx context.Context) error { return runCollectionCreate(ctx, a, o) })
 	f := cmd.Flags()
 	f.StringVar(&o.Description, "description", "", "free text")
 	f.StringVar(&o.DataRoot, "data-root", "", "where torrents added to it store their data (default data_dir/NAME)")

@@ -15,15 +15,8 @@ type collectionListOptions struct {
 
 func newCollectionListCmd(a *app) *cobra.Command {
 	var o collectionListOptions
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List collections",
-		Args:    exactArgs(0, "no arguments"),
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runCollectionList(cmd.Context(), a, o) },
-	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
-	return cmd
+	return newListingCmd("List collections", "no arguments", &o.JSON,
+		func(ctx context.Context) error { return runCollectionList(ctx, a, o) })
 }
 
 func runCollectionList(ctx context.Context, a *app, o collectionListOptions) error {
@@ -32,17 +25,9 @@ func runCollectionList(ctx context.Context, a *app, o collectionListOptions) err
 		if err != nil {
 			return fmt.Errorf("collection list: %w", err)
 		}
-		if o.JSON {
-			if cs == nil {
-				cs = []catalog.Collection{}
-			}
-			return printJSON(a.stdout, cs)
-		}
-		rows := make([]string, len(cs))
-		for i, c := range cs {
-			rows[i] = fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s", c.Name, c.State, c.Torrents, human.Bytes(c.TotalBytes),
+		return printList(a.stdout, o.JSON, cs, "NAME\tSTATE\tTORRENTS\tSIZE\tDATA ROOT\tDESCRIPTION", func(c catalog.Collection) string {
+			return fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s", c.Name, c.State, c.Torrents, human.Bytes(c.TotalBytes),
 				collectionDataRoot(a, c), orDash(c.Description))
-		}
-		return table(a.stdout, "NAME\tSTATE\tTORRENTS\tSIZE\tDATA ROOT\tDESCRIPTION", rows)
+		})
 	})
 }

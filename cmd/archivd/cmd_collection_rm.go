@@ -16,15 +16,8 @@ type collectionRmOptions struct {
 
 func newCollectionRmCmd(a *app) *cobra.Command {
 	var o collectionRmOptions
-	cmd := &cobra.Command{
-		Use:   "rm NAME",
-		Short: "Remove a collection (with --force also its torrents from the catalog; data is kept)",
-		Args:  exactArgs(1, "a collection NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return runCollectionRm(cmd.Context(), a, o)
-		},
-	}
+	cmd := newOneArgCmd("rm NAME", "Remove a collection (with --force also its torrents from the catalog; data is kept)", "a collection NAME", &o.Name,
+		func(ctx context.Context) error { return runCollectionRm(ctx, a, o) })
 	cmd.Flags().BoolVar(&o.Force, "force", false, "also remove its torrents from the catalog (their data stays on disk)")
 	return cmd
 }

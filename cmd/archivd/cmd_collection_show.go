@@ -17,16 +17,9 @@ type collectionShowOptions struct {
 
 func newCollectionShowCmd(a *app) *cobra.Command {
 	var o collectionShowOptions
-	cmd := &cobra.Command{
-		Use:   "show NAME",
-		Short: "Show one collection",
-		Args:  exactArgs(1, "a collection NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			return runCollectionShow(cmd.Context(), a, o)
-		},
-	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	cmd := newOneArgCmd("show NAME", "Show one collection", "a collection NAME", &o.Name,
+		func(ctx context.Context) error { return runCollectionShow(ctx, a, o) })
+	jsonFlag(cmd, &o.JSON)
 	return cmd
 }
 

@@ -62,7 +62,7 @@ func newConfigShowCmd(a *app) *cobra.Command {
 		Args:  exactArgs(0, "no arguments"),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runConfigShow(a, o) },
 	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	jsonFlag(cmd, &o.JSON)
 	return cmd
 }
 

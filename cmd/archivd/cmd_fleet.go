@@ -103,7 +103,7 @@ func newFleetStatusCmd(a *app) *cobra.Command {
 		Args:  exactArgs(0, "no arguments"),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runFleetStatus(cmd.Context(), a, o) },
 	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	jsonFlag(cmd, &o.JSON)
 	return cmd
 }
 

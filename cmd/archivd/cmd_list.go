@@ -16,15 +16,9 @@ type listOptions struct {
 
 func newListCmd(a *app) *cobra.Command {
 	var o listOptions
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List torrents",
-		Args:    exactArgs(0, "no arguments (use --collection to narrow)"),
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runList(cmd.Context(), a, o) },
-	}
+	cmd := newListingCmd("List torrents", "no arguments (use --collection to narrow)", &o.JSON,
+		func(ctx context.Context) error { return runList(ctx, a, o) })
 	cmd.Flags().StringVarP(&o.Collection, "collection", "c", "", "only torrents of this collection")
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return cmd
 }
 
@@ -34,15 +28,10 @@ func runList(ctx context.Context, a *app, o listOptions) error {
 		if err != nil {
 			return fmt.Errorf("list: %w", err)
 		}
-		if o.JSON {
-			return printJSON(a.stdout, views)
-		}
-		rows := make([]string, len(views))
-		for i, v := range views {
-			rows[i] = fmt.Sprintf("%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s", v.Name, shortHash(v.Torrent), v.Collection,
+		return printList(a.stdout, o.JSON, views, "NAME\tINFOHASH\tCOLLECTION\tSIZE\tCOMPLETE\tSTATE\tAVAILABILITY\tNODES", func(v torrentView) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s", v.Name, shortHash(v.Torrent), v.Collection,
 				human.Bytes(v.TotalLength), v.CompletePct, v.EffectiveState, v.availabilityText(), nodesText(v.Nodes))
-		}
-		return table(a.stdout, "NAME\tINFOHASH\tCOLLECTION\tSIZE\tCOMPLETE\tSTATE\tAVAILABILITY\tNODES", rows)
+		})
 	})
 }
 

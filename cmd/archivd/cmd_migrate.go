@@ -30,7 +30,7 @@ func newMigrateCmd(a *app) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runMigrate(cmd.Context(), a, o) },
 	}
 	cmd.Flags().BoolVar(&o.Status, "status", false, "only report the schema version")
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	jsonFlag(cmd, &o.JSON)
 	return cmd
 }
 

@@ -37,15 +37,8 @@ type nodeListOptions struct{ JSON bool }
 
 func newNodeListCmd(a *app) *cobra.Command {
 	var o nodeListOptions
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List the nodes: up or down, admin state, zone, address, space",
-		Args:    exactArgs(0, "no arguments"),
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runNodeList(cmd.Context(), a, o) },
-	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
-	return cmd
+	return newListingCmd("List the nodes: up or down, admin state, zone, address, space", "no arguments", &o.JSON,
+		func(ctx context.Context) error { return runNodeList(ctx, a, o) })
 }
 
 func runNodeList(ctx context.Context, a *app, o nodeListOptions) error {
@@ -54,18 +47,10 @@ func runNodeList(ctx context.Context, a *app, o nodeListOptions) error {
 		if err != nil {
 			return fmt.Errorf("node list: %w", err)
 		}
-		if o.JSON {
-			if ns == nil {
-				ns = []catalog.Node{}
-			}
-			return printJSON(a.stdout, ns)
-		}
-		rows := make([]string, len(ns))
-		for i, n := range ns {
-			rows[i] = fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", n.ID, orDash(n.Name), n.Status(), orDash(n.Zone),
+		return printList(a.stdout, o.JSON, ns, "ID\tNAME\tSTATUS\tZONE\tADDRESS\tFREE\tSEEN\tVERSION", func(n catalog.Node) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", n.ID, orDash(n.Name), n.Status(), orDash(n.Zone),
 				orDash(n.BTAddr), nodeSpace(n), seen(n), orDash(n.Version))
-		}
-		return table(a.stdout, "ID\tNAME\tSTATUS\tZONE\tADDRESS\tFREE\tSEEN\tVERSION", rows)
+		})
 	})
 }
 
@@ -95,16 +80,9 @@ type nodeShowOptions struct {
 
 func newNodeShowCmd(a *app) *cobra.Command {
 	var o nodeShowOptions
-	cmd := &cobra.Command{
-		Use:   "show NODE",
-		Short: "Show one node: address, zone, tags, data roots, state",
-		Args:  exactArgs(1, "a NODE id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.ID = args[0]
-			return runNodeShow(cmd.Context(), a, o)
-		},
-	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	cmd := newOneArgCmd("show NODE", "Show one node: address, zone, tags, data roots, state", "a NODE id", &o.ID,
+		func(ctx context.Context) error { return runNodeShow(ctx, a, o) })
+	jsonFlag(cmd, &o.JSON)
 	return cmd
 }
 

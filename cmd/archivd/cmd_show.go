@@ -40,16 +40,9 @@ const maxShownFindings = 20
 
 func newShowCmd(a *app) *cobra.Command {
 	var o showOptions
-	cmd := &cobra.Command{
-		Use:   "show NAME|INFOHASH",
-		Short: "Show one torrent: fields, files, completion, transfer totals, open findings",
-		Args:  exactArgs(1, "a torrent NAME or INFOHASH"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Ref = args[0]
-			return runShow(cmd.Context(), a, o)
-		},
-	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	cmd := newOneArgCmd("show NAME|INFOHASH", "Show one torrent: fields, files, completion, transfer totals, open findings", "a torrent NAME or INFOHASH", &o.Ref,
+		func(ctx context.Context) error { return runShow(ctx, a, o) })
+	jsonFlag(cmd, &o.JSON)
 	return cmd
 }
 

@@ -132,18 +132,24 @@ func waitRun(ctx context.Context, db *catalog.DB, id int64, timeout time.Duratio
 	}
 }
 
-// requireLiveDaemon fails when no `archivd serve` has recorded itself
-// live in the catalog within catalog.NodeLiveTTL: nothing would work a
-// queued run.
+// requireLiveDaemon fails when no daemon is live (daemonLive): nothing
+// would work a queued run.
 func requireLiveDaemon(ctx context.Context, db *catalog.DB) error {
-	nodes, err := db.LiveNodes(ctx, catalog.NodeLiveTTL)
+	live, err := daemonLive(ctx, db)
 	if err != nil {
 		return err
 	}
-	if len(nodes) == 0 {
+	if !live {
 		return fmt.Errorf("no archivd serve is running on this catalog (no node seen in the last %s): start 'archivd serve', or verify here with 'archivd verify --offline'", catalog.NodeLiveTTL)
 	}
 	return nil
+}
+
+// daemonLive says whether an `archivd serve` has recorded itself live in
+// the catalog within catalog.NodeLiveTTL.
+func daemonLive(ctx context.Context, db *catalog.DB) (bool, error) {
+	nodes, err := db.LiveNodes(ctx, catalog.NodeLiveTTL)
+	return len(nodes) > 0, err
 }
 
 // finishedRun prints the run's outcome; damage left unrepaired is exit 6.

@@ -11,14 +11,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// runProgress is a run with its progress: the JSON of one run of 'verify
+// status'.
 type runProgress struct {
 	catalog.VerifyRun
-	// Rate is bytes hashed per second since the run started; Left the
-	// estimated time to finish at that rate (seconds, -1 unknown).
-	Rate float64 `json:"rate_bytes_per_second"`
-	Left float64 `json:"seconds_left"`
-	// Percent is bytes hashed of bytes planned.
-	Percent float64 `json:"percent_done"`
+	catalog.RunProgress
 }
 
 func newVerifyStatusCmd(a *app) *cobra.Command {
@@ -31,7 +28,7 @@ func newVerifyStatusCmd(a *app) *cobra.Command {
 			return a.withCatalog(cmd.Context(), "verify status", func(db *catalog.DB) error { return runVerifyStatus(cmd.Context(), a, db, asJSON) })
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	jsonFlag(cmd, &asJSON)
 	return cmd
 }
 
@@ -47,7 +44,7 @@ func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) e
 	if err != nil {
 		return fmt.Errorf("verify status: %w", err)
 	}
-	live, err := db.LiveNodes(ctx, catalog.NodeLiveTTL)
+	live, err := daemonLive(ctx, db)
 	if err != nil {
 		return fmt.Errorf("verify status: %w", err)
 	}
@@ -68,7 +65,7 @@ func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) e
 		a.printf("no verify run queued or running; %s\n", window)
 		return nil
 	}
-	if len(live) == 0 && queued(st.Runs) {
+	if !live && queued(st.Runs) {
 		a.printf("no archivd serve is running (none seen in the last %s): queued runs wait for 'archivd serve'\n", catalog.NodeLiveTTL)
 	}
 	rows := make([]string, len(st.Runs))
@@ -110,20 +107,5 @@ func queued(ps []runProgress) bool {
 }
 
 func progressOf(r catalog.VerifyRun, now time.Time) runProgress {
-	p := runProgress{VerifyRun: r, Left: -1}
-	if r.BytesPlanned > 0 {
-		p.Percent = 100 * float64(r.BytesHashed) / float64(r.BytesPlanned)
-	}
-	if r.PausedAt != nil {
-		now = *r.PausedAt // the rate of the time it ran
-	}
-	if r.StartedAt != nil {
-		if el := now.Sub(*r.StartedAt).Seconds(); el > 0 {
-			p.Rate = float64(r.BytesHashed) / el
-		}
-	}
-	if p.Rate > 0 && r.BytesPlanned >= r.BytesHashed {
-		p.Left = float64(r.BytesPlanned-r.BytesHashed) / p.Rate
-	}
-	return p
+	return runProgress{VerifyRun: r, RunProgress: r.Progress(now)}
 }

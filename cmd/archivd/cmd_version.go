@@ -30,7 +30,7 @@ func newVersionCmd(a *app) *cobra.Command {
 		Annotations: map[string]string{skipConfig: "1"},
 		RunE:        func(cmd *cobra.Command, _ []string) error { return runVersion(a, o) },
 	}
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	jsonFlag(cmd, &o.JSON)
 	return cmd
 }
 

@@ -1,11 +1,63 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 )
+
+// newListingCmd is a read command named "list" (alias "ls") with --json
+// into asJSON; callers may add flags. run gets the command's context.
+func newListingCmd(short, argsHint string, asJSON *bool, run func(ctx context.Context) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   short,
+		Args:    exactArgs(0, argsHint),
+		RunE:    func(cmd *cobra.Command, _ []string) error { return run(cmd.Context()) },
+	}
+	jsonFlag(cmd, asJSON)
+	return cmd
+}
+
+// newOneArgCmd is a command of one argument, stored into *arg before run;
+// callers add its flags.
+func newOneArgCmd(use, short, argsHint string, arg *string, run func(ctx context.Context) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(1, argsHint),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			*arg = args[0]
+			return run(cmd.Context())
+		},
+	}
+}
+
+// jsonFlag adds --json to a read command.
+func jsonFlag(cmd *cobra.Command, asJSON *bool) {
+	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
+}
+
+// printList prints items as a JSON array ([] when there are none) or as a
+// table: header, then one row a item.
+func printList[T any](w io.Writer, asJSON bool, items []T, header string, row func(T) string) error {
+	if asJSON {
+		if items == nil {
+			items = []T{}
+		}
+		return printJSON(w, items)
+	}
+	rows := make([]string, len(items))
+	for i, it := range items {
+		rows[i] = row(it)
+	}
+	return table(w, header, rows)
+}
 
 // printJSON writes v as indented JSON: the --json output of read commands.
 func printJSON(w io.Writer, v any) error {

@@ -180,18 +180,10 @@ func (s *Server) scrubView(ctx context.Context, now time.Time) scrubView {
 		return v
 	}
 	v.Run = r
-	if r.BytesPlanned > 0 {
-		v.Percent = 100 * float64(r.BytesHashed) / float64(r.BytesPlanned)
-	}
-	end := now
-	if r.PausedAt != nil {
-		end = *r.PausedAt
-	}
-	if r.StartedAt != nil && end.After(*r.StartedAt) {
-		v.Rate = float64(r.BytesHashed) / end.Sub(*r.StartedAt).Seconds()
-	}
-	if v.Rate > 0 && r.PausedAt == nil && r.BytesPlanned > r.BytesHashed {
-		v.Left = (time.Duration(float64(r.BytesPlanned-r.BytesHashed)/v.Rate) * time.Second).Round(time.Second).String()
+	p := r.Progress(now)
+	v.Percent, v.Rate = p.Percent, p.Rate
+	if p.Left > 0 && r.PausedAt == nil {
+		v.Left = (time.Duration(p.Left) * time.Second).Round(time.Second).String()
 	}
 	return v
 }
