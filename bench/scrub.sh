@@ -6,22 +6,7 @@
 # It re-executes itself inside a fresh network namespace (loopback only), so
 # no client can reach anything but 127.0.0.1. Data: ~2 GB, 8 files, 4 MiB
 # pieces, kept between runs in $DIR.
-set -eu
-if [ -z "${SCRUB_BENCH_NETNS:-}" ]; then
-	SCRUB_BENCH_NETNS=1 exec unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
-fi
-REPO=$(pwd)
-DIR=${1:-/tmp/archivd-scrubbench}
-DATA=$DIR/data
-TOR=$DIR/data.torrent
-BIN=$DIR/scrubbench
-RUNS=${RUNS:-3}
-mkdir -p "$DIR"
-go build -o "$BIN" "$REPO/cmd/scrubbench"
-[ -f "$TOR" ] || "$BIN" -mode make -dir "$DATA" -torrent "$TOR"
-BYTES=$(cat "$DATA"/* | wc -c)
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "data: $BYTES bytes in $(ls "$DATA" | wc -l) files"
+. bench/scrub_data.sh
 
 warm() { cat "$DATA"/* >/dev/null; }
 rate() { awk -v b="$BYTES" -v s="$1" -v w="$2" 'BEGIN { printf "%-24s %6.2f GB in %6.2fs = %7.1f MB/s\n", w, b/1e9, s, b/1e6/s }'; }

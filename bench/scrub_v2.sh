@@ -8,18 +8,7 @@
 # Re-executes itself in a fresh network namespace (loopback only). Data:
 # ~2 GB, 8 files of 256 MiB, 4 MiB pieces (files are piece-aligned, so v1
 # and v2 pieces cover the same bytes), kept between runs in $DIR.
-set -eu
-if [ -z "${SCRUB_BENCH_NETNS:-}" ]; then
-	SCRUB_BENCH_NETNS=1 exec unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' "$0" "$@"
-fi
-REPO=$(pwd)
-DIR=${1:-/tmp/archivd-scrubbench}
-DATA=$DIR/data
-BIN=$DIR/scrubbench
-RUNS=${RUNS:-3}
-mkdir -p "$DIR"
-go build -o "$BIN" "$REPO/cmd/scrubbench"
-[ -f "$DIR/data.torrent" ] || "$BIN" -mode make -dir "$DATA" -torrent "$DIR/data.torrent"
+. bench/scrub_data.sh
 for kind in v2 hybrid; do
 	[ -f "$DIR/$kind.torrent" ] && continue
 	/usr/bin/python3 - "$DATA" "$DIR/$kind.torrent" "$kind" <<'PY'
@@ -31,8 +20,6 @@ lt.set_piece_hashes(ct, sys.argv[1].rstrip("/").rsplit("/", 1)[0])
 open(sys.argv[2], "wb").write(lt.bencode(ct.generate()))
 PY
 done
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), sha_ni: $(grep -q sha_ni /proc/cpuinfo && echo yes || echo no), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "data: $(cat "$DATA"/* | wc -c) bytes in $(ls "$DATA" | wc -l) files"
 # openssl's 16 KiB-block column (the v2 leaf size), all cores or one ($2 = -1).
 ossl() {
 	if [ "${2:-}" = -1 ]; then set -- "$1"; else set -- "$1" -multi "$(nproc)"; fi

@@ -38,14 +38,13 @@ func main() {
 	size := flag.Int("size", 16384, "bytes per torrent (one piece)")
 	tdir := flag.String("torrent-dir", "", "write .torrent files here instead of catalog rows")
 	flag.Parse()
+	var err error
 	if *tdir != "" {
-		if err := writeFiles(*tdir, *dir, *coll, *n, *size); err != nil {
-			fmt.Fprintln(os.Stderr, "manytorrents:", err)
-			os.Exit(1)
-		}
-		return
+		err = writeFiles(*tdir, *dir, *coll, *n, *size)
+	} else {
+		err = run(context.Background(), *url, *dir, *coll, *n, *size)
 	}
-	if err := run(context.Background(), *url, *dir, *coll, *n, *size); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "manytorrents:", err)
 		os.Exit(1)
 	}
