@@ -17,7 +17,7 @@ func newCollectionCmd(a *app) *cobra.Command {
 		Short:   "Create, list, show, remove, pause and resume collections",
 	}
 	cmd.AddCommand(newCollectionCreateCmd(a), newCollectionListCmd(a), newCollectionShowCmd(a),
-		newCollectionRmCmd(a), newCollectionStateCmd(a, "pause"), newCollectionStateCmd(a, "resume"))
+		newCollectionRmCmd(a), newCollectionReplicasCmd(a), newCollectionStateCmd(a, "pause"), newCollectionStateCmd(a, "resume"))
 	return cmd
 }
 

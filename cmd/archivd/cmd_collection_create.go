@@ -15,6 +15,7 @@ type collectionCreateOptions struct {
 	Description string
 	DataRoot    string
 	WebSeeds    []string
+	Replicas    replicaFlags
 }
 
 func newCollectionCreateCmd(a *app) *cobra.Command {
@@ -25,6 +26,7 @@ func newCollectionCreateCmd(a *app) *cobra.Command {
 	f.StringVar(&o.Description, "description", "", "free text")
 	f.StringVar(&o.DataRoot, "data-root", "", "where torrents added to it store their data (default data_dir/NAME)")
 	f.StringArrayVar(&o.WebSeeds, "web-seed", nil, "HTTP web seed URL for its torrents (repeatable)")
+	o.Replicas.add(cmd)
 	return cmd
 }
 
@@ -46,18 +48,29 @@ func runCollectionCreate(ctx context.Context, a *app, o collectionCreateOptions)
 	if err := o.validate(); err != nil {
 		return fmt.Errorf("collection create: %w", err)
 	}
+	p, err := o.Replicas.policy("collection create")
+	if err != nil {
+		return err
+	}
+	want := catalog.Collection{Name: o.Name, Description: o.Description, DataRoot: o.DataRoot, WebSeeds: o.WebSeeds}
+	if p.Min != nil {
+		want.ReplicasMin = *p.Min
+	}
+	if p.Max != nil {
+		want.ReplicasMax = *p.Max
+	}
 	if o.DataRoot != "" {
 		if err := a.cfg.CheckDataRoot(o.DataRoot); err != nil {
 			return fmt.Errorf("collection create: %w", usageErrorf("--data-root %v", err))
 		}
 	}
 	return a.withCatalog(ctx, "collection create", func(db *catalog.DB) error {
-		c, err := db.CreateCollection(ctx, catalog.Collection{Name: o.Name, Description: o.Description,
-			DataRoot: o.DataRoot, WebSeeds: o.WebSeeds})
+		c, err := db.CreateCollection(ctx, want)
 		if err != nil {
 			return fmt.Errorf("collection create %s: %w", o.Name, err)
 		}
-		a.printf("created collection %s (data in %s)\n", c.Name, collectionDataRoot(a, c))
+		a.printf("created collection %s (data in %s; replicas min %d, max %d)\n", c.Name, collectionDataRoot(a, c),
+			c.ReplicasMin, c.ReplicasMax)
 		return nil
 	})
 }

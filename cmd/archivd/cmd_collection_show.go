@@ -34,6 +34,7 @@ func runCollectionShow(ctx context.Context, a *app, o collectionShowOptions) err
 		}
 		a.printf("name:        %s\nstate:       %s\ndescription: %s\ndata root:   %s\nweb seeds:   %s\n",
 			c.Name, c.State, orDash(c.Description), collectionDataRoot(a, c), orDash(strings.Join(c.WebSeeds, " ")))
+		a.printf("replicas:    min %d, max %d\n", c.ReplicasMin, c.ReplicasMax)
 		a.printf("torrents:    %d\nsize:        %s (%d bytes)\nsource:      %s\ncreated:     %s\n",
 			c.Torrents, human.Bytes(c.TotalBytes), c.TotalBytes, c.Source, c.CreatedAt.Format("2006-01-02 15:04:05 MST"))
 		return nil

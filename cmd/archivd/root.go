@@ -61,6 +61,7 @@ Configuration: defaults < --config file < ARCHIVD_* environment < flags.
 		newRmCmd(a),
 		newPauseCmd(a, "pause"),
 		newPauseCmd(a, "resume"),
+		newReplicasCmd(a),
 		newServeCmd(a),
 		newVerifyCmd(a),
 		newReportCmd(a),

@@ -21,22 +21,26 @@ type Collection struct {
 	Source       string          `json:"source"`
 	WebSeeds     []string        `json:"web_seeds"`
 	VerifyPolicy json.RawMessage `json:"verify_policy"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	// ReplicasMin and ReplicasMax: copies (replicas on distinct nodes)
+	// each of its torrents should have, unless the torrent overrides them.
+	ReplicasMin int       `json:"replicas_min"`
+	ReplicasMax int       `json:"replicas_max"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 	// Filled by listing queries.
 	Torrents   int   `json:"torrents"`
 	TotalBytes int64 `json:"total_bytes"`
 }
 
 const collectionCols = `c.id, c.name, c.description, c.data_root, c.state, c.source, c.web_seeds,
-	c.verify_policy, c.created_at, c.updated_at,
+	c.verify_policy, c.replicas_min, c.replicas_max, c.created_at, c.updated_at,
 	(SELECT count(*) FROM torrents t WHERE t.collection_id = c.id AND t.state <> 'removed'),
 	(SELECT coalesce(sum(t.total_length), 0) FROM torrents t WHERE t.collection_id = c.id AND t.state <> 'removed')`
 
 func scanCollection(row pgx.Row) (Collection, error) {
 	var c Collection
 	err := row.Scan(&c.ID, &c.Name, &c.Description, &c.DataRoot, &c.State, &c.Source, &c.WebSeeds,
-		&c.VerifyPolicy, &c.CreatedAt, &c.UpdatedAt, &c.Torrents, &c.TotalBytes)
+		&c.VerifyPolicy, &c.ReplicasMin, &c.ReplicasMax, &c.CreatedAt, &c.UpdatedAt, &c.Torrents, &c.TotalBytes)
 	return c, err
 }
 
@@ -44,7 +48,7 @@ func scanCollection(row pgx.Row) (Collection, error) {
 var ErrInvalidName = errors.New("invalid collection name")
 
 // CreateCollection inserts c (Name, Description, DataRoot, Source, WebSeeds,
-// VerifyPolicy are used) and returns the stored row.
+// VerifyPolicy, ReplicasMin and ReplicasMax (0 = 1; max at least min) are used) and returns the stored row.
 func (db *DB) CreateCollection(ctx context.Context, c Collection) (Collection, error) {
 	if !domain.ValidCollectionName(c.Name) {
 		return Collection{}, fmt.Errorf("catalog: create collection %q: %w: %s", c.Name, ErrInvalidName, domain.CollectionNameRule)
@@ -58,10 +62,11 @@ func (db *DB) CreateCollection(ctx context.Context, c Collection) (Collection, e
 	if c.WebSeeds == nil {
 		c.WebSeeds = []string{}
 	}
+	c.ReplicasMin, c.ReplicasMax = max(c.ReplicasMin, 1), max(c.ReplicasMax, c.ReplicasMin, 1)
 	var id int64
-	err := db.pool.QueryRow(ctx, `INSERT INTO collections (name, description, data_root, source, web_seeds, verify_policy)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		c.Name, c.Description, c.DataRoot, c.Source, c.WebSeeds, c.VerifyPolicy).Scan(&id)
+	err := db.pool.QueryRow(ctx, `INSERT INTO collections (name, description, data_root, source, web_seeds, verify_policy,
+		replicas_min, replicas_max) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		c.Name, c.Description, c.DataRoot, c.Source, c.WebSeeds, c.VerifyPolicy, c.ReplicasMin, c.ReplicasMax).Scan(&id)
 	if isUniqueViolation(err) {
 		return Collection{}, fmt.Errorf("catalog: create collection %q: %w", c.Name, ErrExists)
 	}

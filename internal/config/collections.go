@@ -22,6 +22,10 @@ type CollectionConfig struct {
 	// Verify overrides verify.interval and verify.mass_failure_ratio for
 	// this collection; stored in the catalog as its verify_policy.
 	Verify map[string]string `yaml:"verify" json:"verify,omitempty"`
+	// ReplicasMin and ReplicasMax: copies on distinct nodes of a shared
+	// catalog each torrent keeps (0 = 1; a max under the min = the min).
+	ReplicasMin int `yaml:"replicas_min" json:"replicas_min,omitempty"`
+	ReplicasMax int `yaml:"replicas_max" json:"replicas_max,omitempty"`
 }
 
 // collectionsKey is the one key whose value is a list of mappings; it is
@@ -78,6 +82,12 @@ func (c *Config) validateCollections() error {
 		}
 		if cc.TorrentDir != "" && !filepath.IsAbs(cc.TorrentDir) {
 			return errorf("%s.torrent_dir: %q must be an absolute path", at, cc.TorrentDir)
+		}
+		if cc.ReplicasMin < 0 || cc.ReplicasMax < 0 {
+			return errorf("%s: replicas_min %d / replicas_max %d: must be at least 1 (0 = 1)", at, cc.ReplicasMin, cc.ReplicasMax)
+		}
+		if cc.ReplicasMax > 0 && cc.ReplicasMin > cc.ReplicasMax {
+			return errorf("%s.replicas_min: %d is above replicas_max %d", at, cc.ReplicasMin, cc.ReplicasMax)
 		}
 		for k, v := range cc.Verify {
 			if !verifyOverrideKeys[k] {

@@ -46,7 +46,8 @@ func applyCollection(ctx context.Context, db *catalog.DB, cc config.CollectionCo
 		policy = []byte("{}")
 	}
 	want := catalog.Collection{Name: cc.Name, Description: cc.Description, DataRoot: cc.DataRoot,
-		Source: "config", WebSeeds: cc.WebSeeds, VerifyPolicy: policy}
+		Source: "config", WebSeeds: cc.WebSeeds, VerifyPolicy: policy,
+		ReplicasMin: max(cc.ReplicasMin, 1), ReplicasMax: max(cc.ReplicasMax, cc.ReplicasMin, 1)}
 	if want.WebSeeds == nil {
 		want.WebSeeds = []string{}
 	}
@@ -62,6 +63,13 @@ func applyCollection(ctx context.Context, db *catalog.DB, cc config.CollectionCo
 		return catalog.Collection{}, err
 	case have.Source != "config":
 		return catalog.Collection{}, errors.New("a collection of that name was created with the CLI: the config leaves it alone (rename one of them)")
+	case have.ReplicasMin != want.ReplicasMin || have.ReplicasMax != want.ReplicasMax:
+		if err := db.SetCollectionReplicas(ctx, cc.Name, catalog.ReplicaPolicy{Min: &want.ReplicasMin, Max: &want.ReplicasMax}); err != nil {
+			return catalog.Collection{}, err
+		}
+		log.Info().Str("collection", cc.Name).Int("replicas_min", want.ReplicasMin).Int("replicas_max", want.ReplicasMax).
+			Msg("config collection replicas set")
+		return applyCollection(ctx, db, cc, log)
 	case have.Description != want.Description || have.DataRoot != want.DataRoot ||
 		!slices.Equal(have.WebSeeds, want.WebSeeds) || !jsonEqual(have.VerifyPolicy, want.VerifyPolicy):
 		if err := db.UpdateCollection(ctx, want); err != nil {
