@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -37,6 +38,10 @@ type verifyStatus struct {
 	Runs []runProgress `json:"runs"`
 	// NextWindow is when the next scheduled scrub window opens.
 	NextWindow time.Time `json:"next_window"`
+	// Skipped is the latest scheduled run when its window ended before
+	// it started (catalog.RunSkippedByWindow) and no full run has been
+	// done since.
+	Skipped *catalog.VerifyRun `json:"skipped_scheduled_run,omitempty"`
 }
 
 func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) error {
@@ -56,8 +61,19 @@ func runVerifyStatus(ctx context.Context, a *app, db *catalog.DB, asJSON bool) e
 	if st.NextWindow, err = verify.NextWindow(verify.ConfigFrom(a.cfg, a.log), now); err != nil {
 		return fmt.Errorf("verify status: %w", err)
 	}
+	last, caughtUp, ok, err := db.LastScheduledRun(ctx)
+	if err != nil {
+		return fmt.Errorf("verify status: %w", err)
+	}
+	if ok && !caughtUp && strings.HasPrefix(last.Error, catalog.RunSkippedByWindow) {
+		st.Skipped = &last
+	}
 	if asJSON {
 		return printJSON(a.stdout, st)
+	}
+	if st.Skipped != nil {
+		a.printf("scheduled run %d skipped at %s: %s; 'archivd verify' runs one now\n", last.ID,
+			last.FinishedAt.Local().Format("2006-01-02 15:04 MST"), last.Error)
 	}
 	window := fmt.Sprintf("next scrub window: %s (in %s)", st.NextWindow.Format("2006-01-02 15:04 MST"),
 		st.NextWindow.Sub(now).Round(time.Minute))

@@ -160,3 +160,40 @@ func (db *DB) LastFinishedVerifyRun(ctx context.Context) (r VerifyRun, ok bool, 
 	}
 	return r, true, nil
 }
+
+// RunSkippedByWindow starts the error text of a scheduled run cancelled
+// because its window closed before any daemon started it (the node was
+// busy with another run all window, or its catalog did not answer).
+const RunSkippedByWindow = "skipped: window ended before the run started"
+
+// QueuedScheduledRun returns nodeID's queued scheduled run (the oldest if
+// there were several); ok is false when there is none.
+func (db *DB) QueuedScheduledRun(ctx context.Context, nodeID string) (r VerifyRun, ok bool, err error) {
+	r, err = scanVerifyRun(db.pool.QueryRow(ctx, `SELECT `+verifyRunCols+` FROM verify_runs r
+		WHERE r.state = 'queued' AND r.kind = 'scheduled' AND r.node_id = $1 ORDER BY r.id LIMIT 1`, nodeID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return VerifyRun{}, false, nil
+	}
+	if err != nil {
+		return VerifyRun{}, false, fmt.Errorf("catalog: read queued scheduled verify run of node %q: %w", nodeID, err)
+	}
+	return r, true, nil
+}
+
+// SkipQueuedScheduledRuns cancels nodeID's scheduled runs still queued
+// (none started them in their window), with error text
+// RunSkippedByWindow plus why, and returns their ids. A run claimed
+// meanwhile is running, not queued, and is left alone.
+func (db *DB) SkipQueuedScheduledRuns(ctx context.Context, nodeID, why string, now time.Time) ([]int64, error) {
+	rows, err := db.pool.Query(ctx, `UPDATE verify_runs SET state = 'cancelled', error = $2, finished_at = $3
+		WHERE state = 'queued' AND kind = 'scheduled' AND node_id = $1 RETURNING id`,
+		nodeID, RunSkippedByWindow+": "+why, now)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: skip queued scheduled verify runs of node %q: %w", nodeID, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("catalog: skip queued scheduled verify runs of node %q: %w", nodeID, err)
+	}
+	return ids, nil
+}

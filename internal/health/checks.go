@@ -161,8 +161,20 @@ func (e *Evaluator) checkOverdue(ctx context.Context, r *Report) error {
 
 func (e *Evaluator) checkScrubBehind(ctx context.Context, r *Report) error {
 	run, caughtUp, ok, err := e.db.LastScheduledRun(ctx)
-	if err != nil || !ok || caughtUp || run.State != "cancelled" || !strings.HasPrefix(run.Error, catalog.RunCutByWindow) {
+	if err != nil || !ok || caughtUp || run.State != catalog.RunCancelled {
 		return err
+	}
+	if strings.HasPrefix(run.Error, catalog.RunSkippedByWindow) {
+		r.add(Check{Code: ScrubBehindSchedule, Severity: Warn, Count: 1,
+			Summary: fmt.Sprintf("scheduled verify run %d was skipped: its window ended at %s before it started",
+				run.ID, stamp(run.FinishedAt)),
+			Detail:  []string{fmt.Sprintf("run %d: %s", run.ID, run.Error)},
+			Command: e.cmd("verify"),
+			Hint:    "catch up now with a run over everything; if the node is busy every window, widen verify.max_run or add windows"})
+		return nil
+	}
+	if !strings.HasPrefix(run.Error, catalog.RunCutByWindow) {
+		return nil
 	}
 	left := max(0, run.BytesPlanned-run.BytesHashed)
 	r.add(Check{Code: ScrubBehindSchedule, Severity: Warn, Count: 1,

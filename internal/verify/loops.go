@@ -22,36 +22,63 @@ func (s *Service) retry(what string) *backoff.Retry {
 }
 
 // scheduleLoop queues a scheduled run when a window opens (and at start
-// when one is open and has no run yet). A catalog error when a window
-// opens is retried with backoff until the run is queued.
+// when one is open and has no run yet), and skips the node's scheduled run
+// still queued when its window closes (and at start when none is open): a
+// window's run is started in that window or not at all, so runs that
+// cannot be worked (the node busy with another run, its catalog away) do
+// not pile up one per window. A catalog error is retried with backoff
+// until the step is done.
 func (s *Service) scheduleLoop(ctx context.Context) error {
 	e := s.e
 	beat := e.cfg.Heartbeats.Register("verify scheduler", loopWithin)
-	r := s.retry("verify scheduler: queue the window's run")
-	if _, open := e.win.current(e.clk.Now()); open && e.cfg.MaxRun > 0 {
-		if err := s.queueUntilDone(ctx, r, beat); err != nil {
+	queue := s.retry("verify scheduler: queue the window's run")
+	skip := s.retry("verify scheduler: skip the closed window's queued run")
+	if _, open := e.win.current(e.clk.Now()); !open {
+		if err := s.untilDone(ctx, skip, beat, s.skipClosed); err != nil {
+			return err
+		}
+	} else if e.cfg.MaxRun > 0 {
+		if err := s.untilDone(ctx, queue, beat, s.queueScheduled); err != nil {
 			return err
 		}
 	}
 	for {
 		now := e.clk.Now()
-		next := e.win.next(now)
+		wake, opens := e.win.next(now), true
+		if end, open := e.win.current(now); open && !end.IsZero() && end.Before(wake) {
+			wake, opens = end, false
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-e.clk.After(next.Sub(now)):
+		case <-e.clk.After(wake.Sub(now)):
 		}
-		if err := s.queueUntilDone(ctx, r, beat); err != nil {
+		if opens {
+			if err := s.untilDone(ctx, queue, beat, s.queueScheduled); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, open := e.win.current(e.clk.Now()); open {
+			continue // another window is still open: the run is its run
+		}
+		if err := s.untilDone(ctx, skip, beat, s.skipClosed); err != nil {
 			return err
+		}
+		if _, open := e.win.current(e.clk.Now()); open {
+			// A window opened while the catalog did not answer.
+			if err := s.untilDone(ctx, queue, beat, s.queueScheduled); err != nil {
+				return err
+			}
 		}
 	}
 }
 
-func (s *Service) queueUntilDone(ctx context.Context, r *backoff.Retry, beat *heartbeat.Beat) error {
+func (s *Service) untilDone(ctx context.Context, r *backoff.Retry, beat *heartbeat.Beat, step func(context.Context) error) error {
 	defer beat.Wait()
 	for {
 		beat.Beat()
-		err := s.queueScheduled(ctx)
+		err := step(ctx)
 		if err == nil {
 			r.OK()
 			return nil

@@ -98,6 +98,14 @@ func (s *Service) queueScheduled(ctx context.Context) error {
 	if len(unfinished) > 0 {
 		return nil // the window's work continues in that run
 	}
+	// At most one queued scheduled run per node: one left queued (the
+	// node busy, or a window still open) is this window's run too.
+	if q, ok, err := s.e.db.QueuedScheduledRun(ctx, s.e.cfg.NodeID); err != nil || ok {
+		if ok {
+			s.e.log.Info().Int64("run", q.ID).Msg("verify window opened: its scheduled run is the one still queued")
+		}
+		return err
+	}
 	if noscrub, err := s.e.db.FleetFlagIsSet(ctx, catalog.FlagNoScrub); err != nil || noscrub {
 		if noscrub {
 			s.e.log.Warn().Msg("verify window opened: fleet flag noscrub is set: no scheduled run in this window ('archivd fleet unset noscrub'; 'archivd verify' still runs)")
@@ -110,6 +118,30 @@ func (s *Service) queueScheduled(ctx context.Context) error {
 	}
 	s.e.log.Info().Int64("run", id).Msg("verify window opened")
 	return nil
+}
+
+// skipClosed cancels this node's scheduled run still queued once no
+// window is open (catalog.RunSkippedByWindow), saying why it did not start.
+func (s *Service) skipClosed(ctx context.Context) error {
+	e := s.e
+	why := "no daemon of this node claimed it while it was open"
+	running, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled, catalog.RunManual}, e.cfg.NodeID)
+	if err != nil {
+		return err
+	}
+	if noscrub, err := e.db.FleetFlagIsSet(ctx, catalog.FlagNoScrub); err != nil {
+		return err
+	} else if noscrub {
+		why = "fleet flag noscrub is set"
+	}
+	if len(running) > 0 {
+		why = fmt.Sprintf("this node was busy with %s run %d", running[0].Kind, running[0].ID)
+	}
+	ids, err := e.db.SkipQueuedScheduledRuns(ctx, e.cfg.NodeID, why, e.clk.Now())
+	for _, id := range ids {
+		e.log.Warn().Int64("run", id).Str("why", why).Msg("verify window closed before its scheduled run started: run skipped ('archivd verify' runs one now)")
+	}
+	return err
 }
 
 func (s *Service) workOnce(ctx context.Context) (bool, error) {
