@@ -99,14 +99,15 @@ const (
 	RunOffline   RunKind = "offline"
 )
 
-// TorrentState is what the operator wants of a torrent (torrents.state);
-// collections use Active and Paused only.
+// TorrentState is what the operator wants of a torrent (torrents.state)
+// or a collection: `archivd pause` and `archivd resume` move between the
+// two. The schema also allows 'removed', which nothing writes (`archivd
+// rm` deletes the row) and every read leaves out.
 type TorrentState string
 
 const (
-	TorrentActive  TorrentState = "active"
-	TorrentPaused  TorrentState = "paused"
-	TorrentRemoved TorrentState = "removed"
+	TorrentActive TorrentState = "active"
+	TorrentPaused TorrentState = "paused"
 )
 
 // RangeResult is the last result of a verify range (verify_ranges.last_result).
