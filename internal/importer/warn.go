@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/torrentfile"
 )
 
 // blockSize is the request size of BitTorrent peers (16 KiB).
@@ -26,12 +26,8 @@ func Warnings(nt catalog.NewTorrent) []string {
 	if nt.Metainfo == nil {
 		return nil
 	}
-	var mi metainfo.MetaInfo
-	if err := bencode.Unmarshal(nt.Metainfo, &mi); err != nil {
-		return nil // Add refuses it with the reason
-	}
-	info, err := mi.UnmarshalInfo()
-	if err != nil || !info.HasV1() || !info.HasV2() {
+	_, info, err := torrentfile.Decode(nt.Metainfo)
+	if err != nil || !info.HasV1() || !info.HasV2() { // Add refuses a bad one with the reason
 		return nil
 	}
 	var real []metainfo.FileInfo
