@@ -24,19 +24,18 @@ func newCollectionShowCmd(a *app) *cobra.Command {
 }
 
 func runCollectionShow(ctx context.Context, a *app, o collectionShowOptions) error {
-	return a.withCatalog(ctx, "collection show", func(db *catalog.DB) error {
+	load := func(db *catalog.DB) (catalog.Collection, error) {
 		c, err := db.Collection(ctx, o.Name)
 		if err != nil {
-			return fmt.Errorf("collection show: %w", err)
+			return c, fmt.Errorf("collection show: %w", err)
 		}
-		if o.JSON {
-			return printJSON(a.stdout, c)
-		}
+		return c, nil
+	}
+	return showOne(ctx, a, "collection show", o.JSON, load, func(c catalog.Collection) {
 		a.printf("name:        %s\nstate:       %s\ndescription: %s\ndata root:   %s\nweb seeds:   %s\n",
 			c.Name, c.State, orDash(c.Description), collectionDataRoot(a, c), orDash(strings.Join(c.WebSeeds, " ")))
 		a.printf("replicas:    min %d, max %d\n", c.ReplicasMin, c.ReplicasMax)
 		a.printf("torrents:    %d\nsize:        %s (%d bytes)\nsource:      %s\ncreated:     %s\n",
 			c.Torrents, human.Bytes(c.TotalBytes), c.TotalBytes, c.Source, c.CreatedAt.Format("2006-01-02 15:04:05 MST"))
-		return nil
 	})
 }

@@ -87,14 +87,8 @@ func newNodeShowCmd(a *app) *cobra.Command {
 }
 
 func runNodeShow(ctx context.Context, a *app, o nodeShowOptions) error {
-	return a.withCatalog(ctx, "node show", func(db *catalog.DB) error {
-		n, err := lookupNode(ctx, a, db, "node show", o.ID)
-		if err != nil {
-			return err
-		}
-		if o.JSON {
-			return printJSON(a.stdout, n)
-		}
+	load := func(db *catalog.DB) (catalog.Node, error) { return lookupNode(ctx, a, db, "node show", o.ID) }
+	return showOne(ctx, a, "node show", o.JSON, load, func(n catalog.Node) {
 		a.printf("id:          %s\nname:        %s\nstatus:      %s\nlast seen:   %s\n", n.ID, orDash(n.Name), n.Status(), seen(n))
 		a.printf("address:     %s\nzone:        %s\ntags:        %s\nversion:     %s\nhostname:    %s\n",
 			orDash(n.BTAddr), orDash(n.Zone), orDash(strings.Join(n.Tags, " ")), orDash(n.Version), orDash(n.Hostname))
@@ -113,7 +107,6 @@ func runNodeShow(ctx context.Context, a *app, o nodeShowOptions) error {
 		for _, r := range n.Roots {
 			a.printf("data root:   %s: %s free of %s\n", r.Path, human.Bytes(r.FreeBytes), human.Bytes(r.CapacityBytes))
 		}
-		return nil
 	})
 }
 

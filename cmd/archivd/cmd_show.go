@@ -47,17 +47,14 @@ func newShowCmd(a *app) *cobra.Command {
 }
 
 func runShow(ctx context.Context, a *app, o showOptions) error {
-	return a.withCatalog(ctx, "show", func(db *catalog.DB) error {
+	load := func(db *catalog.DB) (showView, error) {
 		v, err := loadShowView(ctx, db, o.Ref)
 		if err != nil {
-			return fmt.Errorf("show %s: %w", o.Ref, err)
+			return v, fmt.Errorf("show %s: %w", o.Ref, err)
 		}
-		if o.JSON {
-			return printJSON(a.stdout, v)
-		}
-		printShow(a, v)
-		return nil
-	})
+		return v, nil
+	}
+	return showOne(ctx, a, "show", o.JSON, load, func(v showView) { printShow(a, v) })
 }
 
 func loadShowView(ctx context.Context, db *catalog.DB, ref string) (showView, error) {

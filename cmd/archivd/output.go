@@ -7,6 +7,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/spf13/cobra"
 )
 
@@ -41,6 +42,23 @@ func newOneArgCmd(use, short, argsHint string, arg *string, run func(ctx context
 // jsonFlag adds --json to a read command.
 func jsonFlag(cmd *cobra.Command, asJSON *bool) {
 	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
+}
+
+// showOne is the body of a read command about one thing: load it from
+// the catalog (load's error is the command's), then print it as JSON or
+// as text.
+func showOne[T any](ctx context.Context, a *app, what string, asJSON bool, load func(db *catalog.DB) (T, error), text func(T)) error {
+	return a.withCatalog(ctx, what, func(db *catalog.DB) error {
+		v, err := load(db)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(a.stdout, v)
+		}
+		text(v)
+		return nil
+	})
 }
 
 // printList prints items as a JSON array ([] when there are none) or as a
