@@ -163,7 +163,9 @@ func writeAllComplete(ctx context.Context, tx pgx.Tx, id int64, node string, n i
 }
 
 // ForgetPieces makes the given pieces unknown again (they will be hashed
-// before they are trusted), e.g. those in flight at an unclean stop.
+// before they are trusted). The daemon never forgets pieces on its own
+// (an unclean stop leaves every recorded state true); ReleaseTorrent does
+// it for the pieces of the findings it releases, and tests use it.
 func (db *DB) ForgetPieces(ctx context.Context, torrentID int64, pieces []int) error {
 	return db.inTx(ctx, func(tx pgx.Tx) error { return forgetPieces(ctx, tx, db.NodeID(), torrentID, pieces) })
 }

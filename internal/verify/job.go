@@ -94,7 +94,7 @@ type verdict struct {
 
 // judge decides which pieces of [first, first+count) a read can judge:
 // those recorded complete, those of open findings and those never
-// recorded (a fresh import, or forgotten after an unclean stop). A piece
+// recorded (a fresh import, or released by `archivd resume --force`). A piece
 // recorded not complete and in no finding is still to be downloaded: its
 // absence is no damage.
 func (e *engine) judge(ctx context.Context, torrentID int64, first, count int, bad []scrub.Result) (verdict, error) {
