@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // AddTorrentEvent records an event about a torrent (torrentID 0: none).
@@ -50,4 +53,25 @@ func (db *DB) AddCollectionEvent(ctx context.Context, collectionID int64, kind, 
 		return fmt.Errorf("catalog: record event %s of collection %d: %w", kind, collectionID, err)
 	}
 	return nil
+}
+
+// Event is one row of a torrent's history.
+type Event struct {
+	At      time.Time
+	Kind    string
+	Message string
+}
+
+// TorrentEvents returns a torrent's latest events, newest first.
+func (db *DB) TorrentEvents(ctx context.Context, torrentID int64, limit int) ([]Event, error) {
+	rows, err := db.pool.Query(ctx, `SELECT at, kind, message FROM events WHERE torrent_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+		torrentID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: events of torrent %d: %w", torrentID, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Event])
+	if err != nil {
+		return nil, fmt.Errorf("catalog: events of torrent %d: %w", torrentID, err)
+	}
+	return out, nil
 }

@@ -57,24 +57,3 @@ func (db *DB) TorrentRows(ctx context.Context) ([]TorrentRow, error) {
 	}
 	return out, nil
 }
-
-// Event is one row of a torrent's history.
-type Event struct {
-	At      time.Time
-	Kind    string
-	Message string
-}
-
-// TorrentEvents returns a torrent's latest events, newest first.
-func (db *DB) TorrentEvents(ctx context.Context, torrentID int64, limit int) ([]Event, error) {
-	rows, err := db.pool.Query(ctx, `SELECT at, kind, message FROM events WHERE torrent_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
-		torrentID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: events of torrent %d: %w", torrentID, err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Event])
-	if err != nil {
-		return nil, fmt.Errorf("catalog: events of torrent %d: %w", torrentID, err)
-	}
-	return out, nil
-}
