@@ -11,7 +11,7 @@ import (
 )
 
 // StartNode records that node id starts: it creates the row if needed,
-// clears clean_stop, claims the unclaimed replicas (see claimUnowned) and returns whether the previous stop was clean (a
+// clears clean_stop, brings it in again if it was marked out automatically, claims the unclaimed replicas (see claimUnowned) and returns whether the previous stop was clean (a
 // node never seen before counts as clean: it has nothing in flight).
 func (db *DB) StartNode(ctx context.Context, id, hostname string) (lastStopClean bool, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
@@ -24,7 +24,9 @@ func (db *DB) StartNode(ctx context.Context, id, hostname string) (lastStopClean
 		_, err = tx.Exec(ctx, `INSERT INTO nodes (id, hostname, started_at, last_seen_at, clean_stop)
 			VALUES ($1, $2, now(), now(), false)
 			ON CONFLICT (id) DO UPDATE SET hostname = EXCLUDED.hostname, started_at = now(),
-				last_seen_at = now(), clean_stop = false`, id, hostname)
+				last_seen_at = now(), clean_stop = false,
+				out_at = CASE WHEN nodes.out_auto THEN NULL ELSE nodes.out_at END,
+				out_reason = CASE WHEN nodes.out_auto THEN '' ELSE nodes.out_reason END, out_auto = false`, id, hostname)
 		if err != nil {
 			return err
 		}

@@ -243,7 +243,8 @@ func isHex(s string) bool {
 type TorrentFilter struct {
 	Collection string
 	// Runnable: only torrents that should run in this node's engine
-	// (torrent and collection active, a replica on this node).
+	// (torrent and collection active, a replica on this node with its data
+	// directory chosen).
 	Runnable bool
 	// Local: only torrents with a replica on this node.
 	Local bool
@@ -258,7 +259,8 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 		q += fmt.Sprintf(` AND c.name = $%d`, len(args))
 	}
 	if f.Runnable {
-		q += ` AND t.state = 'active' AND c.state = 'active'`
+		// A replica placed by the planner runs once its node chose its data directory.
+		q += ` AND t.state = 'active' AND c.state = 'active' AND r.data_dir <> ''`
 	}
 	if f.Runnable || f.Local {
 		q += ` AND r.node_id IS NOT NULL`

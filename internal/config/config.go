@@ -18,6 +18,7 @@ type Config struct {
 	DataDir  string         `key:"data_dir"`  // "" = StateDir/data; torrents get their own directory below it
 	NodeID   string         `key:"node_id"`   // "" = hostname
 	Node     NodeConfig     `key:"node"`      // what this node tells the others (a shared catalog)
+	Fleet    FleetConfig    `key:"fleet"`     // placement and recovery over the nodes of a shared catalog
 	Log      LogConfig      `key:"log"`
 	Database DatabaseConfig `key:"database"`
 	Network  NetworkConfig  `key:"network"`
@@ -169,6 +170,7 @@ func Default() Config {
 		},
 		HTTP:      HTTPConfig{Listen: "127.0.0.1:8571"},
 		Retention: defaultRetention(),
+		Fleet:     defaultFleet(),
 	}
 }
 

@@ -15,7 +15,8 @@ var liveKeys = []string{
 	"network.upload_rate", "network.download_rate", "network.max_conns_per_torrent", "network.alt_",
 	"network.max_conns_total", "network.blocklist_file",
 	"verify.", "http.token_file", "prune_collections",
-	"node.", // nodeInfo reads the config in force at every heartbeat
+	"node.",  // nodeInfo reads the config in force at every heartbeat
+	"fleet.", // the planner reads it at every pass
 }
 
 func isLive(key string) bool {

@@ -158,6 +158,7 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 			d.heartbeat(gctx, d.Config().ResolvedNodeID(), o.Version, catalog.NodeHeartbeat)
 			return nil
 		})
+		g.Go(func() error { d.planner().Run(gctx); return nil })
 		notify("READY=1")
 		d.log.Info().Str("version", o.Version).Str("listen", d.Seeder.ListenAddr()).Msg("archivd serving")
 		if o.Ready != nil {

@@ -175,7 +175,7 @@ func (s *Seeder) reconcileIDs(ctx context.Context, ids []int64) error {
 }
 
 func runnable(t catalog.Torrent) bool {
-	return t.Local && t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability.Runnable()
+	return t.Local && t.DataDir != "" && t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability.Runnable()
 }
 
 // apply adds the wanted torrents that are not running and replaces

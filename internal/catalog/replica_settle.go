@@ -1,0 +1,41 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PlacedReplicas lists the torrents placed on this handle's node by the
+// planner whose data directory the node has not chosen yet (replicas.data_dir
+// ''): the node's engine does not run them until SettleReplica.
+func (db *DB) PlacedReplicas(ctx context.Context) ([]Torrent, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+torrentCols+torrentFrom(1)+` WHERE r.node_id IS NOT NULL AND r.data_dir = ''
+		AND t.state <> 'removed' ORDER BY t.id`, db.NodeID())
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list replicas placed on node %q: %w", db.NodeID(), err)
+	}
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Torrent, error) { return scanTorrent(r) })
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list replicas placed on node %q: %w", db.NodeID(), err)
+	}
+	for i := range ts {
+		ts[i].Node = db.NodeID()
+	}
+	return ts, nil
+}
+
+// SettleReplica sets the data directory of this node's replica of torrent
+// id, placed without one; the change wakes the node's engine, which
+// fetches the data from the nodes holding copies.
+func (db *DB) SettleReplica(ctx context.Context, id int64, dataDir string) error {
+	if dataDir == "" {
+		return fmt.Errorf("catalog: settle replica of torrent %d on node %q: no data directory", id, db.NodeID())
+	}
+	if _, err := db.pool.Exec(ctx, `UPDATE replicas SET data_dir = $3, updated_at = now()
+		WHERE torrent_id = $1 AND node_id = $2 AND data_dir = ''`, id, db.NodeID(), dataDir); err != nil {
+		return fmt.Errorf("catalog: settle replica of torrent %d on node %q: %w", id, db.NodeID(), err)
+	}
+	return nil
+}

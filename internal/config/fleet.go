@@ -1,0 +1,35 @@
+package config
+
+import "time"
+
+// FleetConfig is what the fleet planner goes by (issue 12: placement and
+// recovery). The node leading the planner applies its own; give every
+// node the same.
+type FleetConfig struct {
+	// DownOutInterval: a node down this long is marked out: its replicas
+	// stop counting and are placed on other nodes.
+	DownOutInterval time.Duration `key:"down_out_interval"`
+	// OutMaxShare: the mass-failure guard never marks out automatically
+	// more than this share of the nodes (nor a zone's last node up).
+	OutMaxShare float64 `key:"out_max_share"`
+	// PlanInterval between planner passes (and placed replicas settled);
+	// the planner's lease lasts three of them.
+	PlanInterval time.Duration `key:"plan_interval"`
+}
+
+func defaultFleet() FleetConfig {
+	return FleetConfig{DownOutInterval: 10 * time.Minute, OutMaxShare: 0.25, PlanInterval: 10 * time.Second}
+}
+
+func (c *Config) validateFleet() error {
+	f := c.Fleet
+	switch {
+	case f.DownOutInterval < time.Second:
+		return errorf("fleet.down_out_interval: %v is under a second", f.DownOutInterval)
+	case !(f.OutMaxShare > 0 && f.OutMaxShare <= 1):
+		return errorf("fleet.out_max_share: %v is not above 0 and at most 1", f.OutMaxShare)
+	case f.PlanInterval < 100*time.Millisecond || f.PlanInterval > time.Hour:
+		return errorf("fleet.plan_interval: %v is not between 100ms and 1h", f.PlanInterval)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+// Package fleet places replicas on the nodes of a shared catalog and
+// recovers them when a node is lost (issue 12, items 3 and 4): a planner
+// that runs on one node at a time under the catalog's planner lease, the
+// choice of target nodes, and when a down node is marked out.
+package fleet
+
+import "github.com/archivd/archivd/internal/catalog"
+
+// Choose picks, for each torrent under its replicas_min (in the order
+// given: fewest copies first), the nodes that get a new replica: target
+// nodes (up, active, in) holding no replica of it and with room for it
+// (free space less what the replicas placed on them still fetch, less
+// what this pass already put there), spread across zones first (a zone
+// holding fewer of its copies first), then most room, then node id. A
+// torrent that finds too few nodes gets what there is. skipLost leaves
+// out torrents under their min because a copy was lost (norecover).
+func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, skipLost bool) []catalog.PlanPlacement {
+	zoneOf := map[string]string{}
+	for _, n := range nodes {
+		zoneOf[n.ID] = n.Zone
+	}
+	planned := map[string]int64{}
+	var out []catalog.PlanPlacement
+	for _, t := range ts {
+		if skipLost && t.Lost() {
+			continue
+		}
+		has := map[string]bool{}
+		for _, h := range t.Holders {
+			has[h] = true
+		}
+		inZone := map[string]int{}
+		for _, c := range t.Copies {
+			inZone[zoneOf[c]]++
+		}
+		for need := t.Min - len(t.Copies); need > 0; need-- {
+			best, bestRoom := -1, int64(0)
+			for i, n := range nodes {
+				room := n.FreeBytes - n.PendingBytes - planned[n.ID]
+				if !n.Target || has[n.ID] || room < t.TotalLength {
+					continue
+				}
+				if best < 0 || better(inZone[n.Zone], room, n.ID, inZone[nodes[best].Zone], bestRoom, nodes[best].ID) {
+					best, bestRoom = i, room
+				}
+			}
+			if best < 0 {
+				break
+			}
+			n := nodes[best]
+			out = append(out, catalog.PlanPlacement{TorrentID: t.ID, Node: n.ID})
+			has[n.ID] = true
+			inZone[n.Zone]++
+			planned[n.ID] += t.TotalLength
+		}
+	}
+	return out
+}
+
+// better orders candidates: fewer copies in their zone, then more room,
+// then the smaller id.
+func better(zone int, room int64, id string, bZone int, bRoom int64, bID string) bool {
+	if zone != bZone {
+		return zone < bZone
+	}
+	if room != bRoom {
+		return room > bRoom
+	}
+	return id < bID
+}

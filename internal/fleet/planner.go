@@ -1,0 +1,148 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/archivd/archivd/internal/backoff"
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/rs/zerolog"
+)
+
+// Planner runs on every node: each pass it settles the replicas placed
+// on its own node (chooses their data directory, so its engine fetches
+// them), then, if it leads the planner (the catalog's lease), marks out
+// the nodes down too long and places the replicas the torrents under
+// their replicas_min lack.
+type Planner struct {
+	DB   *catalog.DB // bound to this node
+	Node string
+	// Policy is read at each pass (a reload applies at the next one).
+	Policy func() Policy
+	// DirFor is where this node keeps the data of a torrent placed on it.
+	DirFor func(context.Context, catalog.Torrent) (string, error)
+	Log    zerolog.Logger
+
+	leading bool
+	held    string // the last held nodes logged
+}
+
+// Run makes passes every Policy().Interval until ctx ends, then gives the
+// lease up.
+func (p *Planner) Run(ctx context.Context) {
+	r := &backoff.Retry{Backoff: backoff.Backoff{Min: time.Second, Max: 30 * time.Second}, Log: p.Log,
+		What: "fleet planner: settle placed replicas, mark nodes out, place replicas"}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if p.leading {
+			_ = p.DB.ResignPlanner(rctx, p.Node) // best effort: the lease expires anyway
+		}
+	}()
+	for {
+		wait := p.Policy().WithDefaults().Interval
+		if err := p.Pass(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			wait = r.Fail(err)
+		} else {
+			r.OK()
+		}
+		if backoff.Sleep(ctx, wait) != nil {
+			return
+		}
+	}
+}
+
+// Pass is one pass (see Planner).
+func (p *Planner) Pass(ctx context.Context) error {
+	if err := p.settle(ctx); err != nil {
+		return err
+	}
+	pol := p.Policy().WithDefaults()
+	lead, err := p.DB.LeadPlanner(ctx, p.Node, pol.LeaseTTL())
+	if err != nil {
+		return err
+	}
+	if lead != p.leading {
+		p.Log.Info().Str("node", p.Node).Bool("leading", lead).Msg("fleet planner: leadership changed")
+		p.leading = lead
+	}
+	if !lead {
+		return nil
+	}
+	if err := p.markOut(ctx, pol); err != nil {
+		return err
+	}
+	norecover, err := p.DB.FleetFlagIsSet(ctx, catalog.FlagNoRecover)
+	if err != nil {
+		return err
+	}
+	placed, err := p.DB.PlanPass(ctx, p.Node, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
+		return Choose(ns, ts, norecover)
+	})
+	if err != nil {
+		return err
+	}
+	for _, pl := range placed {
+		p.Log.Info().Int64("torrent_id", pl.TorrentID).Str("to_node", pl.Node).Msg("fleet planner: replica placed")
+	}
+	return nil
+}
+
+// markOut marks out the nodes OutDecision gives, unless noout is set, and
+// logs the held ones when they change.
+func (p *Planner) markOut(ctx context.Context, pol Policy) error {
+	noout, err := p.DB.FleetFlagIsSet(ctx, catalog.FlagNoOut)
+	if err != nil || noout {
+		return err
+	}
+	nodes, err := p.DB.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	out, held := OutDecision(nodes, pol)
+	if len(out) > 0 {
+		marked, err := p.DB.MarkNodesOut(ctx, p.Node, out, fmt.Sprintf("down longer than fleet.down_out_interval %s", pol.DownOut))
+		if err != nil {
+			return err
+		}
+		for _, id := range marked {
+			p.Log.Warn().Str("node", id).Dur("down_out_interval", pol.DownOut).Msg("fleet planner: node marked out: its replicas are placed elsewhere")
+		}
+	}
+	var ids []string
+	for _, h := range held {
+		ids = append(ids, h.Node.ID+": "+h.Why)
+	}
+	if s := strings.Join(ids, "; "); s != p.held {
+		p.held = s
+		if s != "" {
+			p.Log.Error().Str("held", s).Msg("fleet planner: nodes down too long are held in by the mass-failure guard (FLEET_OUT_HELD)")
+		}
+	}
+	return nil
+}
+
+// settle chooses the data directory of the replicas placed on this node.
+func (p *Planner) settle(ctx context.Context) error {
+	ts, err := p.DB.PlacedReplicas(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		dir, err := p.DirFor(ctx, t)
+		if err != nil {
+			return fmt.Errorf("choose the data directory of placed torrent %s: %w", t.Name, err)
+		}
+		if err := p.DB.SettleReplica(ctx, t.ID, dir); err != nil {
+			return err
+		}
+		p.Log.Info().Str("torrent", t.HexHash()).Str("name", t.Name).Str("data_dir", dir).
+			Msg("fleet: replica placed on this node: fetching it from the nodes holding copies")
+	}
+	return nil
+}
