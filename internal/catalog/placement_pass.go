@@ -48,13 +48,13 @@ type PlanPlacement struct {
 
 // copySQL is whether replica r (nodes row n, LEFT JOINed) counts as a copy:
 // available, on a node not out and not draining. A node with no row (the
-// unclaimed node '', or one a test or tool wrote for) is not known out.
+// unclaimed node ”, or one a test or tool wrote for) is not known out.
 const copySQL = `(r.availability <> 'unavailable' AND (n.id IS NULL OR (n.out_at IS NULL AND n.admin_state <> 'draining')))`
 
 // PlanPass runs one placement pass as holder, who must lead the planner:
 // choose gets the nodes and the torrents under their replicas_min (active,
 // with metadata; fewest copies first) and returns the placements to make,
-// which are inserted (data_dir '': the receiving node chooses it) in the
+// which are inserted (data_dir ”: the receiving node chooses it) in the
 // same transaction. It returns the placements inserted.
 func (db *DB) PlanPass(ctx context.Context, holder string, choose func([]PlanNode, []PlanTorrent) []PlanPlacement) ([]PlanPlacement, error) {
 	var done []PlanPlacement

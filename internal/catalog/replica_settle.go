@@ -9,7 +9,7 @@ import (
 
 // PlacedReplicas lists the torrents placed on this handle's node by the
 // planner whose data directory the node has not chosen yet (replicas.data_dir
-// ''): the node's engine does not run them until SettleReplica.
+// ”): the node's engine does not run them until SettleReplica.
 func (db *DB) PlacedReplicas(ctx context.Context) ([]Torrent, error) {
 	rows, err := db.pool.Query(ctx, `SELECT `+torrentCols+torrentFrom(1)+` WHERE r.node_id IS NOT NULL AND r.data_dir = ''
 		AND t.state <> 'removed' ORDER BY t.id`, db.NodeID())
