@@ -71,29 +71,47 @@ func (s *Seeder) largeLoop(ctx context.Context) {
 }
 
 // addLarge adds one large torrent unless it stopped being runnable while
-// it waited in the queue, and drops it again at once if it stopped being
-// runnable during the add: a pause (or removal) then found nothing to drop
-// (the torrent was not running yet), and without this check the torrent
-// stayed in the engine until the next full reconcile. The catalog is read
-// before and after the add; when it does not answer, the torrent is added
-// and kept (the full reconcile after the outage covers it).
+// it waited in the queue. The catalog is read again at each point where
+// the add can still be given up: before the engine takes the torrent in,
+// and before its pieces are prioritised (both take the engine's lock for
+// seconds, minutes under load, and cannot be cancelled); a torrent paused
+// or removed meanwhile is abandoned there. One paused during the last
+// step is dropped as soon as the add returns: a pause (or removal) finds
+// nothing to drop while the torrent is being added. When the catalog does
+// not answer, the torrent is added and kept (the full reconcile after the
+// outage covers it). A torrent given up is offered to the reconcile loop
+// again once it has left this loop: a resume that came meanwhile found it
+// still being added and left it alone.
 func (s *Seeder) addLarge(ctx context.Context, p addPrepared) {
+	gaveUp := false
 	defer func() {
 		s.mu.Lock()
 		delete(s.largeQueued, p.row.ID)
 		s.mu.Unlock()
+		if gaveUp {
+			s.requestReconcile(p.row.ID)
+		}
 	}()
 	log := s.log.With().Str("torrent", p.row.HexHash()).Int64("torrent_id", p.row.ID).Logger()
 	if !s.stillRunnable(ctx, p.row.ID) {
+		gaveUp = true
 		log.Info().Msg("large torrent paused, removed or unavailable while queued: not added")
 		return
 	}
 	start := time.Now()
+	p.wanted = func() bool { return s.stillRunnable(ctx, p.row.ID) }
 	s.largeAdding.Store(true)
 	s.engineBeat.Wait() // see engineProbe
 	ok, err := s.addOne(ctx, p)
 	s.largeAdding.Store(false)
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case errors.Is(err, errAbandoned):
+		gaveUp = true
+		s.largeAbandoned.Add(1)
+		log.Info().Int64("after_ms", time.Since(start).Milliseconds()).
+			Msg("large torrent paused, removed or unavailable during its add: add given up, not in the engine")
+		return
+	case err != nil && ctx.Err() == nil:
 		log.Warn().Err(err).Msg("large torrent not added: retried at the next full reconcile")
 	}
 	if !ok {
@@ -108,6 +126,7 @@ func (s *Seeder) addLarge(ctx context.Context, p addPrepared) {
 	e := s.running[p.row.ID]
 	s.mu.Unlock()
 	if e != nil {
+		gaveUp = true
 		s.drop(ctx, e, "paused, removed or unavailable in the catalog during its add")
 	}
 }
@@ -124,6 +143,10 @@ func (s *Seeder) stillRunnable(ctx context.Context, id int64) bool {
 	}
 	return runnable(r)
 }
+
+// LargeAddsAbandoned counts the large adds given up because the torrent
+// stopped being runnable before the engine had fully taken it in.
+func (s *Seeder) LargeAddsAbandoned() int64 { return s.largeAbandoned.Load() }
 
 // LargeAddsPending counts the large torrents queued for, or being added
 // by, the large-add loop.

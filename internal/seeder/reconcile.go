@@ -302,7 +302,7 @@ func (s *Seeder) addOne(ctx context.Context, p addPrepared) (bool, error) {
 		e, err = s.addWithInfo(ctx, p)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, errAbandoned) {
 			return false, err
 		}
 		// Retried at every full reconcile (the cause may be fixed outside

@@ -77,6 +77,8 @@ type Seeder struct {
 	largeQ      chan addPrepared
 	largeQueued map[int64]bool
 	largeAdding atomic.Bool
+	// largeAbandoned counts large adds given up (LargeAddsAbandoned).
+	largeAbandoned atomic.Int64
 	// engineBeat is the engine probe's heartbeat (nil = none).
 	engineBeat *heartbeat.Beat
 	// listenAddr is the engine's first listening address, read once: the

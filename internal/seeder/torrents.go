@@ -3,6 +3,7 @@ package seeder
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,7 +53,18 @@ type addPrepared struct {
 	repairing []int
 	// loaded holds the piece states of the torrents added with this one.
 	loaded *store.Loaded
+	// wanted, when set (large adds), is asked again just before the
+	// engine takes the torrent in and just after, before its pieces are
+	// prioritised: both engine steps hold the engine's lock for seconds
+	// (minutes under load) and cannot be cancelled, so a torrent paused
+	// or removed meanwhile is abandoned at the first of these points it
+	// reaches (errAbandoned).
+	wanted func() bool
 }
+
+// errAbandoned: a large add stopped because the torrent stopped being
+// runnable in the catalog during it.
+var errAbandoned = errors.New("no longer runnable in the catalog")
 
 // addWithInfo registers a torrent's storage and adds it to the engine with
 // its info. SetInfoBytes (unlike AddTorrentOpt with InfoBytes) returns the
@@ -76,6 +88,10 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 			return nil, fmt.Errorf("seeder: add torrent %s: record fresh download: %w", p.row.HexHash(), err)
 		}
 	}
+	if p.wanted != nil && !p.wanted() {
+		s.store.Unregister(p.row.InfoHash)
+		return nil, errAbandoned
+	}
 	var adopt []int
 	if !p.fresh {
 		adopt = s.store.Adopt(p.row.InfoHash, s.adoptNotComplete())
@@ -92,6 +108,13 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 		t.Drop()
 		s.store.Unregister(p.row.InfoHash)
 		return nil, fmt.Errorf("seeder: add torrent %s: open storage: %w", p.row.HexHash(), err)
+	}
+	if p.wanted != nil && !p.wanted() {
+		// Before DownloadAll, which takes the engine's lock for as long
+		// again with a large torrent.
+		t.Drop()
+		s.store.Unregister(p.row.InfoHash)
+		return nil, errAbandoned
 	}
 	s.addSources(t, p.row, mi.UpvertedAnnounceList(), mi.UrlList, p.peers)
 	e := &entry{row: p.row, t: t}
