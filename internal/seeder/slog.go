@@ -3,6 +3,7 @@ package seeder
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/rs/zerolog"
 )
@@ -20,6 +21,26 @@ type levelHandler struct {
 func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= slogLevel(h.level()) && h.Handler.Enabled(ctx, l)
 }
+
+// Handle passes a record on, except the engine's error line per chunk it
+// could not write ("writing received chunk N: ..."): a full disk makes one
+// per chunk in flight, hundreds at each retry. Every such failure reaches
+// onWriteError, whose fault loop logs the torrent's change of state once
+// and the failures counted per retry round (writefault.go); the engine's
+// line goes out at debug level only.
+func (h levelHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level > slog.LevelDebug && strings.Contains(r.Message, chunkWriteFailed) {
+		if slogLevel(h.level()) > slog.LevelDebug {
+			return nil
+		}
+		r.Level = slog.LevelDebug
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// chunkWriteFailed is how the engine's line for a chunk it could not
+// write begins (anacrolix/torrent Peer.receiveChunk).
+const chunkWriteFailed = "writing received chunk"
 
 func (h levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return levelHandler{h.Handler.WithAttrs(as), h.level}

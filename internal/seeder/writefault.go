@@ -34,6 +34,7 @@ type writeFault struct {
 	next    time.Time // when downloads are allowed again; zero while allowed
 	ending  bool      // a successful write was seen; faultLoop ends it
 	dropped int       // write errors since the fault began
+	retries int       // retries that failed again
 }
 
 type faultEvent struct {
@@ -95,13 +96,25 @@ func (s *Seeder) faultSeen(ctx context.Context, ev faultEvent) {
 	changed := f.cause != ev.cause
 	f.cause = ev.cause
 	suspend := f.next.IsZero()
+	retried := suspend && !isNew // a retry failed: its first failed write
 	if suspend {
 		f.next = time.Now().Add(f.retry.Next())
 	}
-	retryIn := time.Until(f.next)
+	if retried {
+		f.retries++
+	}
+	retryIn, retries, failed := time.Until(f.next), f.retries, f.dropped
 	s.faults.mu.Unlock()
 	if suspend {
 		e.t.DisallowDataDownload()
+	}
+	if retried && !changed {
+		// One line per retry (backoff up to faultRetryMax), however many
+		// chunks were in flight: the engine's own line per failed chunk
+		// is debug only (slog.go).
+		s.log.Warn().Err(ev.err).Str("torrent", e.row.HexHash()).Str("name", e.row.Name).Str("cause", string(ev.cause)).
+			Int("retry", retries).Int("failed_writes", failed).Int64("retry_in_ms", retryIn.Milliseconds()).
+			Msg("torrent still degraded: writing its data failed again after a retry; downloads suspended again")
 	}
 	if !changed {
 		return
