@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // tracker is a running opentracker on 127.0.0.1. Debian builds it in
@@ -73,8 +76,18 @@ func (tr *tracker) allowHash(t *testing.T, infohash string) {
 	if err := tr.proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatalf("opentracker: reload access list: %v", err)
 	}
-	// Kept: the list is re-read by a worker thread. Waiting for the tracker
-	// to take announces of the hash (testutil.TrackerAllows) timed out for
-	// TestArchivdSeedsToClients' torrent 3 of 3 under -race: cause not found.
-	time.Sleep(300 * time.Millisecond)
+	// The list is re-read by a worker thread: wait until announces are
+	// taken. (This timed out for TestArchivdSeedsToClients' torrent, whose
+	// hash has a 0x20 byte, while TrackerAllows wrote it as "+".)
+	ih, err := hex.DecodeString(infohash)
+	if err != nil || len(ih) != 20 {
+		t.Fatalf("allow %q: not a hex info hash", infohash)
+	}
+	testutil.Eventually(t, 10*time.Second, "opentracker taking announces of "+infohash, func() bool {
+		ok, err := testutil.TrackerAllows(tr.URL, [20]byte(ih))
+		if err != nil {
+			t.Fatalf("announce to opentracker: %v", err)
+		}
+		return ok
+	})
 }
