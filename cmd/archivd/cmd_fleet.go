@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/human"
@@ -116,8 +117,11 @@ type fleetStatus struct {
 	Down          []catalog.Node         `json:"down"` // the nodes down, with how long
 	Torrents      int64                  `json:"torrents"`
 	StoredBytes   int64                  `json:"stored_bytes"`
-	// Copies says what is known of copies per torrent.
-	Copies string `json:"copies"`
+	// Copies: complete copies per torrent, torrents under replicas_min
+	// and at risk, replicas being fetched (the replicas table).
+	Copies catalog.CopyStats `json:"copies"`
+	// Leader is the node leading the fleet planner ("" = none now).
+	Leader string `json:"planner_leader"`
 }
 
 func runFleetStatus(ctx context.Context, a *app, o fleetStatusOptions) error {
@@ -144,7 +148,7 @@ func runFleetStatus(ctx context.Context, a *app, o fleetStatusOptions) error {
 		}
 		a.printf("space:    %s free of %s on the nodes up\n", human.Bytes(st.FreeBytes), human.Bytes(st.CapacityBytes))
 		a.printf("torrents: %d (%s)\n", st.Torrents, human.Bytes(st.StoredBytes))
-		a.printf("copies:   %s\n", st.Copies)
+		printCopies(a, st)
 		return nil
 	})
 }
@@ -181,6 +185,35 @@ func readFleetStatus(ctx context.Context, db *catalog.DB) (fleetStatus, error) {
 	if st.Torrents, st.StoredBytes, err = db.TorrentTotals(ctx); err != nil {
 		return st, err
 	}
-	st.Copies = "not tracked: this catalog keeps no per-replica state yet"
+	if st.Copies, err = db.Copies(ctx); err != nil {
+		return st, err
+	}
+	if st.Leader, err = db.PlannerLeader(ctx); err != nil {
+		return st, err
+	}
 	return st, nil
+}
+
+// printCopies prints the copies lines of fleet status.
+func printCopies(a *app, st fleetStatus) {
+	c := st.Copies
+	var parts []string
+	for _, b := range c.ByCopies {
+		parts = append(parts, fmt.Sprintf("%d with %s", b.Torrents, plural(b.Copies, "copy", "copies")))
+	}
+	if len(parts) == 0 {
+		parts = []string{"no torrents"}
+	}
+	a.printf("copies:   %s (complete copies on nodes in)\n", strings.Join(parts, ", "))
+	a.printf("under min: %d torrents (%s) have fewer copies than their replicas_min\n", c.UnderMin, human.Bytes(c.UnderMinBytes))
+	a.printf("at risk:  %d torrents (%s) have fewer copies on nodes up than their replicas_min\n", c.AtRisk, human.Bytes(c.AtRiskBytes))
+	a.printf("fetching: %d replicas, %s to go\n", c.Fetching, human.Bytes(c.FetchingBytes))
+	a.printf("planner:  %s\n", orDash(st.Leader))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -10,5 +10,6 @@ import (
 // HealthConfig maps the configuration to the health checks' Config; cli
 // is how printed commands start ("archivd --config FILE").
 func HealthConfig(cfg *config.Config, cli string) health.Config {
-	return health.Config{Verify: verify.ConfigFrom(cfg, zerolog.Nop()), DataDir: cfg.DataDir, CLI: cli}
+	return health.Config{Verify: verify.ConfigFrom(cfg, zerolog.Nop()), DataDir: cfg.DataDir, CLI: cli,
+		Fleet: FleetPolicy(cfg)}
 }

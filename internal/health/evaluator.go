@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/fleet"
 	"github.com/archivd/archivd/internal/verify"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	// CLI is how the printed commands start: "archivd" plus the --config
 	// flag the operator uses, so that they work as printed.
 	CLI string
+	// Fleet is the planner's policy: a node down past Fleet.DownOut and not
+	// out raises FLEET_OUT_HELD.
+	Fleet fleet.Policy
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
 }

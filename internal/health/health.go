@@ -66,12 +66,14 @@ const (
 	CatalogDegraded     = "CATALOG_DEGRADED"
 	ScrubBehindSchedule = "SCRUB_BEHIND_SCHEDULE"
 	FleetFlagsSet       = "FLEETFLAGS_SET"
-	codesCount          = 10
+	NodeDown            = "NODE_DOWN"
+	FleetOutHeld        = "FLEET_OUT_HELD"
+	codesCount          = 12
 )
 
 // Codes lists every check code, in the order they are evaluated.
 var Codes = [codesCount]string{CatalogDegraded, TorrentUnavailable, TorrentDegraded, RepairHeld, DamageOpen, DiskFull,
-	DataRootLowSpace, PiecesNotVerified, ScrubBehindSchedule, FleetFlagsSet}
+	DataRootLowSpace, PiecesNotVerified, ScrubBehindSchedule, FleetFlagsSet, NodeDown, FleetOutHeld}
 
 // Check is one raised check.
 type Check struct {
@@ -137,7 +139,7 @@ func (e *Evaluator) Evaluate(ctx context.Context) Report {
 	if catalogOK {
 		for _, step := range []func(context.Context, *Report) error{
 			e.checkUnavailable, e.checkDegraded, e.checkHeld, e.checkDamage, e.checkOverdue, e.checkScrubBehind,
-			e.checkFleetFlags,
+			e.checkFleetFlags, e.checkNodes,
 		} {
 			if err := step(ctx, &r); err != nil {
 				r.add(e.catalogErr(err))
