@@ -110,13 +110,8 @@ func (w *lifeWorld) check() {
 			continue // damaged by the test since rep last read it
 		}
 		st := v.pieces.State(p)
-		// 1. No piece recorded complete fails its hash on disk. Except a
-		// held one: a torrent held unavailable is out of the engine and
-		// its recorded states wait for the re-check, which judges the
-		// recorded-complete pieces (docs/ARCHITECTURE.md, availability).
-		if f, ok := v.open[p]; ok && f.State == catalog.FindingHeld && v.tor.Availability == catalog.AvailabilityUnavailable {
-			continue
-		}
+		// 1. No piece recorded complete fails its hash on disk (held
+		// ones included: a hold makes its pieces unknown).
 		if st == catalog.PieceComplete {
 			w.t.Fatalf("invariant 1: piece %d is recorded complete and fails its hash on disk (findings %s)", p, findingsText(v.findings, p))
 		}

@@ -10,10 +10,10 @@ import (
 // ReleaseTorrent is the operator's "repair it anyway" (`archivd resume
 // --force`, after the re-check left the torrent unavailable): it clears a
 // torrent's unavailability and releases its held findings to open, in one
-// transaction. The released findings' pieces become unknown: a hold
-// leaves them recorded complete (the re-check judges recorded-complete
-// pieces), and released as damage they must not stay so, or the engine
-// would serve them as good. The seeder hashes unknown pieces when it adds
+// transaction. The released findings' pieces become unknown (a hold
+// already made them so, HoldVerifyFindings; this also covers holds made
+// before it did): released as damage they must not stay recorded complete,
+// or the engine would serve them as good. The seeder hashes unknown pieces when it adds
 // the torrent (and marks it unavailable again if it is all gone) and
 // fetches the bad ones; the next verify run re-reads the released ranges. It reports whether the torrent
 // was unavailable and how many findings were released.
@@ -47,4 +47,35 @@ func (db *DB) ReleaseTorrent(ctx context.Context, id int64) (wasUnavailable bool
 		return false, 0, fmt.Errorf("catalog: release torrent %d: %w", id, err)
 	}
 	return wasUnavailable, released, nil
+}
+
+// HoldVerifyFindings sets findings ids of torrent torrentID held (repair
+// held by the mass-failure guard; the torrent is made unavailable) and
+// makes their pieces unknown, in one transaction: read bad, they must not
+// stay recorded complete, and neither recorded not complete (that would be
+// a fetch over data that may only be unmounted). The re-check judges them
+// with the recorded-complete pieces (verify.Recheck).
+func (db *DB) HoldVerifyFindings(ctx context.Context, torrentID int64, ids []int64) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE findings SET state = 'held', state_changed_at = now()
+			WHERE id = ANY($1) AND torrent_id = $2 AND state <> 'repaired' RETURNING piece, piece_count`, ids, torrentID)
+		if err != nil {
+			return err
+		}
+		var pieces []int
+		var first, n int
+		if _, err := pgx.ForEachRow(rows, []any{&first, &n}, func() error {
+			for p := first; p < first+n; p++ {
+				pieces = append(pieces, p)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return forgetPieces(ctx, tx, db.NodeID(), torrentID, pieces)
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: hold %d findings of torrent %d: %w", len(ids), torrentID, err)
+	}
+	return nil
 }

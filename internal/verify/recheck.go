@@ -13,7 +13,7 @@ import (
 // RecheckResult is what a re-check of an unavailable torrent found.
 type RecheckResult struct {
 	Available bool   // the torrent is available (now, or was already)
-	Checked   int    // pieces recorded complete, all hashed
+	Checked   int    // pieces recorded complete or held, all hashed
 	Bad       int    // of those, failing their hash or unreadable
 	Reason    string // why it stays unavailable (Available false)
 }
@@ -76,9 +76,9 @@ func (e *engine) recheck(ctx context.Context, id int64) (RecheckResult, error) {
 	return res, e.db.AddTorrentEvent(ctx, t.ID, "available", msg, map[string]any{"checked": res.Checked, "bad": res.Bad})
 }
 
-// hashRecorded scrubs the whole torrent and counts the pieces the catalog
-// records complete, and those of them that are bad; onDisk has every
-// piece that failed, recorded complete or not.
+// hashRecorded scrubs the whole torrent and counts the pieces it judges
+// (recorded complete, or in a held finding), and those of them that are
+// bad; onDisk has every piece that failed, judged or not.
 func (e *engine) hashRecorded(ctx context.Context, t catalog.Torrent, files []catalog.File) (RecheckResult, []int, map[int]catalog.VerifyFinding, error) {
 	tg, err := scrub.FromTorrent(t, files)
 	if err != nil {
@@ -93,18 +93,30 @@ func (e *engine) hashRecorded(ctx context.Context, t catalog.Torrent, files []ca
 	if err != nil {
 		return RecheckResult{}, nil, nil, err
 	}
-	var res RecheckResult
-	for p := range tg.NumPieces() {
-		if ps.Known.Get(p) && ps.Complete.Get(p) {
-			res.Checked++
+	// Judged: the pieces recorded complete and those of held findings
+	// (the hold made them unknown: HoldVerifyFindings).
+	held, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{TorrentID: t.ID, States: []catalog.FindingState{catalog.FindingHeld}})
+	if err != nil {
+		return RecheckResult{}, nil, nil, err
+	}
+	judged := map[int]bool{}
+	for _, f := range held {
+		for _, p := range f.Pieces() {
+			judged[p] = true
 		}
 	}
+	for p := range tg.NumPieces() {
+		if ps.Known.Get(p) && ps.Complete.Get(p) {
+			judged[p] = true
+		}
+	}
+	res := RecheckResult{Checked: len(judged)}
 	var bad []int
 	onDisk := make(map[int]catalog.VerifyFinding, len(sum.Bad))
 	for _, b := range sum.Bad {
 		onDisk[b.Piece] = catalog.VerifyFinding{Piece: b.Piece, Kind: b.Kind, FileIndex: b.File, FilePath: b.Path,
 			FileOffset: b.Offset, Detail: b.Detail}
-		if ps.Known.Get(b.Piece) && ps.Complete.Get(b.Piece) {
+		if judged[b.Piece] {
 			bad = append(bad, b.Piece)
 		}
 	}

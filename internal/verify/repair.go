@@ -116,7 +116,7 @@ func (e *engine) hold(ctx context.Context, t catalog.Torrent, ids []int64, a cat
 	if err := e.db.SetAvailability(ctx, t.ID, a); err != nil {
 		return err
 	}
-	if err := e.db.SetVerifyFindingsState(ctx, ids, catalog.FindingHeld); err != nil {
+	if err := e.db.HoldVerifyFindings(ctx, t.ID, ids); err != nil {
 		return err
 	}
 	data, _ := json.Marshal(map[string]any{"findings": len(ids)})
