@@ -149,6 +149,25 @@ func (w *lifeWorld) checkNoRepetitions(v view) {
 			}
 		}
 	}
+	// Verify runs grow with windows worked, not one queued per window:
+	// rep's "@every 30s" windows never close (max_run 0s), so a window
+	// opening while rep is busy (a long manual run, its catalog away)
+	// takes the scheduled run still queued as its own.
+	ctx, cancel := w.ctx()
+	defer cancel()
+	runs, err := w.db.VerifyRuns(ctx, 1000)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	queued := 0
+	for _, r := range runs {
+		if r.Kind == catalog.RunScheduled && r.State == catalog.RunQueued && r.NodeID == "rep" {
+			queued++
+		}
+	}
+	if queued > 1 {
+		w.t.Fatalf("invariant 5: %d scheduled verify runs of rep queued at once", queued)
+	}
 	evs := w.events()
 	for i := 1; i < len(evs); i++ {
 		if evs[i].Kind == evs[i-1].Kind && evs[i].Message == evs[i-1].Message {
