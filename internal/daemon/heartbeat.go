@@ -34,8 +34,8 @@ const (
 // roots' capacity and free space are refreshed at once and every
 // rootsEvery beats. A catalog that does not answer is logged once when it
 // starts failing and once when it answers again; the beat goes on either
-// way.
-func (d *Daemon) heartbeat(ctx context.Context, node, version string, every time.Duration) {
+// way. tried (if not nil) is closed once the first beat has been tried.
+func (d *Daemon) heartbeat(ctx context.Context, node, version string, every time.Duration, tried chan<- struct{}) {
 	rootsDue, n := true, 0
 	beatLoop(ctx, every, d.log.With().Str("node", node).Logger(), func(bctx context.Context) error {
 		n++
@@ -44,6 +44,9 @@ func (d *Daemon) heartbeat(ctx context.Context, node, version string, every time
 			err = d.recordDataRoots(bctx, node)
 		}
 		rootsDue = err != nil || n%rootsEvery == 0
+		if n == 1 && tried != nil {
+			close(tried)
+		}
 		return err
 	})
 }

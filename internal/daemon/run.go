@@ -154,11 +154,25 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	select {
 	case <-d.Seeder.Started():
 		// The seeder recorded the node's start: from now on it is live.
+		tried := make(chan struct{})
 		g.Go(func() error {
-			d.heartbeat(gctx, d.Config().ResolvedNodeID(), o.Version, catalog.NodeHeartbeat)
+			d.heartbeat(gctx, d.Config().ResolvedNodeID(), o.Version, catalog.NodeHeartbeat, tried)
 			return nil
 		})
 		g.Go(func() error { d.planner().Run(gctx); return nil })
+		// The start recorded the node seen; the first reconcile may have
+		// taken longer than catalog.NodeUpTTL since (adding large or many
+		// torrents): READY waits for the first beat to be tried, so that
+		// `archivd verify --wait` right after it finds the node live. A
+		// catalog that does not answer delays READY by beatTimeout at most.
+		select {
+		case <-tried:
+		case <-time.After(beatTimeout):
+		case <-gctx.Done():
+		}
+		if gctx.Err() != nil {
+			break // stopped while the first beat was tried
+		}
 		notify("READY=1")
 		d.log.Info().Str("version", o.Version).Str("listen", d.Seeder.ListenAddr()).Msg("archivd serving")
 		if o.Ready != nil {
