@@ -13,7 +13,7 @@ import (
 // fetched over data that may only be unmounted). The re-check judges them
 // with the recorded-complete pieces: put right, they are no longer bad;
 // still bad, they are recorded not complete and their finding goes to
-// repairing. Before, the hold left them recorded complete over bad data
+// repairing; read good, they are recorded complete again. Before, the hold left them recorded complete over bad data
 // for as long as the torrent was unavailable.
 func TestHeldPiecesAreNotRecordedCompleteAndTheRecheckJudgesThem(t *testing.T) {
 	t.Parallel()
@@ -63,12 +63,8 @@ func TestHeldPiecesAreNotRecordedCompleteAndTheRecheckJudgesThem(t *testing.T) {
 		t.Fatalf("after the re-check: piece 2 (still bad) %s, want not complete", st[2])
 	}
 	for p := range 2 {
-		if st[p] == catalog.PieceComplete {
-			// Unknown: hashed by the engine when it adds the torrent.
-			continue
-		}
-		if st[p] != catalog.PieceUnknown {
-			t.Fatalf("after the re-check: piece %d (put right) %s", p, st[p])
+		if st[p] != catalog.PieceComplete {
+			t.Fatalf("after the re-check: piece %d (put right) %s, want complete", p, st[p])
 		}
 	}
 	fs, err := db.VerifyFindings(ctx, catalog.VerifyFindingFilter{TorrentID: fx.T.ID, States: catalog.OpenFindingStates})

@@ -61,7 +61,7 @@ func (e *engine) recheck(ctx context.Context, id int64) (RecheckResult, error) {
 		why := fmt.Sprintf("re-check: %d of %d recorded pieces bad (more than %.0f%%); repair held", res.Bad, res.Checked, limit*100)
 		return e.stayUnavailable(ctx, t, res, catalog.CauseMassFailure, why)
 	}
-	if err := e.settleHeld(ctx, t, bad, onDisk); err != nil {
+	if err := e.settleHeld(ctx, t, files, bad, onDisk); err != nil {
 		return res, err
 	}
 	ok, err := e.db.ClearAvailability(ctx, t.ID, catalog.AvailabilityUnavailable)
@@ -125,10 +125,12 @@ func (e *engine) hashRecorded(ctx context.Context, t catalog.Torrent, files []ca
 }
 
 // settleHeld records the bad pieces not complete (the torrent is out of
-// the engine, so the durable record is the whole of MarkBad) and moves
-// the held findings on: good pieces closed as found intact, bad ones to
-// repairing, followed like any repair once the engine has the torrent.
-func (e *engine) settleHeld(ctx context.Context, t catalog.Torrent, bad []int, onDisk map[int]catalog.VerifyFinding) error {
+// the engine, so the durable record is the whole of MarkBad) and the held
+// pieces read good complete again (files synced first: the torrent is out
+// of the engine, so verify writes the catalog), and moves the held
+// findings on: good pieces closed as found intact, bad ones to repairing,
+// followed like any repair once the engine has the torrent.
+func (e *engine) settleHeld(ctx context.Context, t catalog.Torrent, files []catalog.File, bad []int, onDisk map[int]catalog.VerifyFinding) error {
 	if len(bad) > 0 {
 		ups := make([]catalog.PieceUpdate, len(bad))
 		for i, p := range bad {
@@ -141,6 +143,30 @@ func (e *engine) settleHeld(ctx context.Context, t catalog.Torrent, bad []int, o
 	held, err := e.db.VerifyFindings(ctx, catalog.VerifyFindingFilter{TorrentID: t.ID, States: []catalog.FindingState{catalog.FindingHeld}})
 	if err != nil {
 		return err
+	}
+	var good []int
+	for _, f := range held {
+		for _, p := range f.Pieces() {
+			if _, bad := onDisk[p]; !bad {
+				good = append(good, p)
+			}
+		}
+	}
+	if len(good) > 0 {
+		tg, err := scrub.FromTorrent(t, files)
+		if err != nil {
+			return err
+		}
+		if err := syncPieces(tg, good); err != nil {
+			return fmt.Errorf("verify: record %d held pieces of %s read good: %w", len(good), t.Name, err)
+		}
+		ups := make([]catalog.PieceUpdate, len(good))
+		for i, p := range good {
+			ups[i] = catalog.PieceUpdate{Piece: p, Complete: true}
+		}
+		if err := e.db.StorePieces(ctx, map[int64][]catalog.PieceUpdate{t.ID: ups}); err != nil {
+			return fmt.Errorf("verify: record %d held pieces of %s read good complete: %w", len(good), t.Name, err)
+		}
 	}
 	// Held findings are ranges: the parts read good close as found
 	// intact, the parts still bad stay and go to repairing.
