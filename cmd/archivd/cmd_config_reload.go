@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"syscall"
 
-	"github.com/archivd/archivd/internal/daemon"
+	"github.com/archivd/archivd/internal/statelock"
 	"github.com/spf13/cobra"
 )
 
@@ -29,13 +29,13 @@ daemon runs on the state directory.`,
 // runConfigReload runs after the root command loaded (and so validated)
 // the configuration: an invalid file never reaches the daemon.
 func runConfigReload(a *app) error {
-	pid, err := daemon.ServePID(a.cfg.StateDir)
+	pid, err := statelock.ServePID(a.cfg.StateDir)
 	if err != nil {
 		return fmt.Errorf("config reload: %w", err)
 	}
 	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("config reload: archivd serve pid %d: %w", pid, daemon.ErrNotServing)
+			return fmt.Errorf("config reload: archivd serve pid %d: %w", pid, statelock.ErrNotServing)
 		}
 		return fmt.Errorf("config reload: signal archivd serve pid %d: %w", pid, err)
 	}

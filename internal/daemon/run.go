@@ -19,6 +19,7 @@ import (
 	"github.com/archivd/archivd/internal/logging"
 	"github.com/archivd/archivd/internal/pgserver"
 	"github.com/archivd/archivd/internal/seeder"
+	"github.com/archivd/archivd/internal/statelock"
 	"github.com/archivd/archivd/internal/verify"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -63,7 +64,7 @@ func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
 // clean stop before the catalog (and an embedded cluster) is closed.
 func Run(ctx context.Context, o Options) error {
 	cfg, log := o.Config, o.Logger
-	unlock, err := lockStateDir(cfg.StateDir)
+	unlock, err := statelock.Take(cfg.StateDir)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,7 @@
-package daemon
+// Package statelock is the state directory's lock file: one archivd serve
+// holds it for its whole life (Take), and the CLI asks it which process
+// that is (ServePID).
+package statelock
 
 import (
 	"errors"
@@ -11,22 +14,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// stateLockName is the lock file in state_dir that one serve holds for its
+// lockFile is the lock file in state_dir that one serve holds for its
 // whole life: two daemons on one state directory would share the embedded
 // cluster, the data directory and the node's identity.
-const stateLockName = "archivd.lock"
+const lockFile = "archivd.lock"
 
-// ErrStateLocked: another archivd serve holds the state directory.
-var ErrStateLocked = errors.New("state directory in use")
+// ErrLocked: another archivd serve holds the state directory.
+var ErrLocked = errors.New("state directory in use")
 
-// lockStateDir takes the state directory's lock (creating the directory)
+// Take takes the state directory's lock (creating the directory)
 // and writes this process's PID into it; unlock releases it. A second
 // serve fails at once with an error naming the holder's PID.
-func lockStateDir(dir string) (unlock func(), err error) {
+func Take(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create state directory %s: %w", dir, err)
 	}
-	path := filepath.Join(dir, stateLockName)
+	path := filepath.Join(dir, lockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -35,7 +38,7 @@ func lockStateDir(dir string) (unlock func(), err error) {
 		holder := readHolder(f)
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: another archivd serve (pid %s) runs on state directory %s (lock %s)", ErrStateLocked, holder, dir, path)
+			return nil, fmt.Errorf("%w: another archivd serve (pid %s) runs on state directory %s (lock %s)", ErrLocked, holder, dir, path)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -61,7 +64,7 @@ var ErrNotServing = errors.New("no archivd serve is running")
 // ServePID is the PID of the archivd serve holding dir's state lock. A
 // lock file nobody holds (a stopped daemon's) is ErrNotServing.
 func ServePID(dir string) (int, error) {
-	path := filepath.Join(dir, stateLockName)
+	path := filepath.Join(dir, lockFile)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, fmt.Errorf("%w on state directory %s (no %s)", ErrNotServing, dir, path)
