@@ -33,19 +33,31 @@ func (s *Service) scheduleLoop(ctx context.Context) error {
 	beat := e.cfg.Heartbeats.Register("verify scheduler", loopWithin)
 	queue := s.retry("verify scheduler: queue the window's run")
 	skip := s.retry("verify scheduler: skip the closed window's queued run")
-	if _, open := e.win.current(e.clk.Now()); !open {
-		if err := s.untilDone(ctx, skip, beat, s.skipClosed); err != nil {
-			return err
-		}
-	} else if e.cfg.MaxRun > 0 {
-		if err := s.untilDone(ctx, queue, beat, s.queueScheduled); err != nil {
-			return err
-		}
-	}
+	// queuedFor is the end of the window last queued for: a window found
+	// open without a run (at start, or its opening passed while this loop
+	// was working) is queued for at once. skipDue: a window closed (or
+	// the daemon starts) and its run may be left queued.
+	var queuedFor time.Time
+	skipDue := true
 	for {
 		now := e.clk.Now()
+		end, open := e.win.current(now)
+		if open && e.cfg.MaxRun > 0 && !end.Equal(queuedFor) {
+			if err := s.untilDone(ctx, queue, beat, s.queueScheduled); err != nil {
+				return err
+			}
+			queuedFor, skipDue = end, true // skipped once no window is open
+			continue
+		}
+		if !open && skipDue {
+			if err := s.untilDone(ctx, skip, beat, s.skipClosed); err != nil {
+				return err
+			}
+			skipDue = false
+			continue
+		}
 		wake, opens := e.win.next(now), true
-		if end, open := e.win.current(now); open && !end.IsZero() && end.Before(wake) {
+		if open && !end.IsZero() && end.Before(wake) {
 			wake, opens = end, false
 		}
 		select {
@@ -53,20 +65,13 @@ func (s *Service) scheduleLoop(ctx context.Context) error {
 			return ctx.Err()
 		case <-e.clk.After(wake.Sub(now)):
 		}
-		if opens {
-			if err := s.untilDone(ctx, queue, beat, s.queueScheduled); err != nil {
-				return err
-			}
+		if !opens {
+			skipDue = true // skipped above unless another window is still open
 			continue
 		}
-		if _, open := e.win.current(e.clk.Now()); open {
-			continue // another window is still open: the run is its run
-		}
-		if err := s.untilDone(ctx, skip, beat, s.skipClosed); err != nil {
-			return err
-		}
-		if _, open := e.win.current(e.clk.Now()); open {
-			// A window opened while the catalog did not answer.
+		if e.cfg.MaxRun == 0 {
+			// Windows that never close: each opening queues a run (or
+			// takes the one still queued as its own).
 			if err := s.untilDone(ctx, queue, beat, s.queueScheduled); err != nil {
 				return err
 			}
