@@ -52,6 +52,7 @@ func (in *instance) scrape() string {
 // time the data is hashed, not trusted: the held findings close as found
 // intact, and a resume while the data is still away fails with exit 6.
 func TestUnavailableTorrentComesBackEveryWay(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(2, uint64(time.Now().UnixNano())))
 	a := newInstance(t, "a", "http://127.0.0.1:9/announce", "  per_torrent_metrics: true\n")
 	src := makeDataset(t, a.dir, rng)

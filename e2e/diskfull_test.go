@@ -51,6 +51,7 @@ func countLines(log, substr string) int {
 // per failed chunk; once the file system has room again (grown by the
 // test), the download resumes by itself, completes, and the torrent is ok.
 func TestDiskFullIsAStateWithAnAutomaticWayBack(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, uint64(time.Now().UnixNano())))
 	small := mountTmpfs(t, "8m")
 	tracker := testutil.StartTracker(t)

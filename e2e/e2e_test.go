@@ -118,6 +118,7 @@ func flip(t testing.TB, path string, at int64) {
 }
 
 func TestE2EArchiveSurvivesKillsAndRepairsBitrot(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
 	tracker := testutil.StartTracker(t)
 	verifyCfg := "verify:\n  schedules: [\"@every 10s\"]\n  max_run: 0s\n  interval: 1s\n  range_bytes: 4MiB\n  report_dir: %s\n"

@@ -46,6 +46,7 @@ func completeBits(t *testing.T, port int) map[string]map[string][]byte {
 // seeds in its engine throughout, loses no recorded completion, finishes
 // and records the download, and still works a verify run.
 func TestFailoverToStandbyKeepsSeedingAndCompletions(t *testing.T) {
+	t.Parallel()
 	tracker := testutil.StartTracker(t)
 	// Fast clusters, but with what replication needs: full page writes
 	// for pg_basebackup, synchronous commit so that every commit x saw

@@ -95,6 +95,7 @@ func (in *instance) reconfigure(old, new string) {
 // TORRENT_DEGRADED is raised by a real full disk and cleared by the disk
 // getting room in TestDiskFullIsAStateWithAnAutomaticWayBack.
 func TestHealthChecksRaisedAndClearedByRealEvents(t *testing.T) {
+	t.Parallel()
 	ltDrive(t)
 	rng := rand.New(rand.NewPCG(11, uint64(time.Now().UnixNano())))
 	const schedule = "  schedules: [\"@every 8s\"]\n  max_run: 3s\n  rate: 1MiB\n"

@@ -60,6 +60,7 @@ func commandOf(t *testing.T, h healthJSON, code string) []string {
 // throughout. Then a rate-limited scrub paused, resumed and cancelled from
 // the CLI.
 func TestHealthChecksAndScrubControlWithARealDaemon(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, uint64(time.Now().UnixNano())))
 	a := newInstance(t, "h", "http://127.0.0.1:9/announce", "verify:\n  rate: 4MiB\n  range_bytes: 1MiB\n")
 	src := makeDataset(t, a.dir, rng)

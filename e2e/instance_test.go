@@ -25,6 +25,10 @@ import (
 // bin is the archivd binary built once for the package (TestMain).
 var bin string
 
+// Every e2e test calls t.Parallel: they wait on processes (peers, PostgreSQL
+// outages, heartbeat leases) far more than they compute, so go test runs
+// -parallel of them (GOMAXPROCS, 2 on the CI machine) at a time. Each test
+// has its own directories, ports, clusters and tmpfs mounts.
 func TestMain(m *testing.M) {
 	inPrivateMounts()
 	dir, err := os.MkdirTemp("", "archivd-e2e-bin-")

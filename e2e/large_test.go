@@ -20,6 +20,7 @@ import (
 // cleanly within seconds. Before, the first reconcile waited for the
 // engine's add (linear in the piece count, with the engine's lock held).
 func TestLargeTorrentDoesNotHoldBackReadinessOrStop(t *testing.T) {
+	t.Parallel()
 	in := newInstance(t, "large", "http://127.0.0.1:1/announce", "")
 	path := filepath.Join(in.dir, "large.torrent")
 	testutil.WriteLargeTorrent(t, path, 1_000_000)

@@ -33,6 +33,7 @@ import (
 // the soak in docs/BENCHMARKS.md runs 5000). Not ARCHIVD_*: those are
 // archivd's configuration, and the nodes inherit the environment.
 func TestLifecycleInvariantsUnderRandomFaults(t *testing.T) {
+	t.Parallel()
 	seed := envUint(t, "LIFECYCLE_SEED", uint64(time.Now().UnixNano()))
 	steps := int(envUint(t, "LIFECYCLE_STEPS", 200))
 	began := time.Now()

@@ -117,6 +117,7 @@ func dhtPing(t testing.TB, addr string, wait time.Duration) bool {
 // opt-in to public swarms) answers them on its BitTorrent UDP port: the
 // setting is honoured, and the probe can tell.
 func TestDaemonOpensOnlyItsLoopbackListeners(t *testing.T) {
+	t.Parallel()
 	a := newInstance(t, "net", "", "")
 	a.start()
 	self := fmt.Sprintf("127.0.0.1:%d", a.port)

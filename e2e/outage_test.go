@@ -90,6 +90,7 @@ func outageDuration(t testing.TB) time.Duration {
 //   - afterwards the catalog catches up: every downloaded piece is recorded
 //     complete and the transfer totals count what moved meanwhile.
 func TestCatalogOutageUnderTheWatchdog(t *testing.T) {
+	t.Parallel()
 	const watchdog = 10 * time.Second
 	outage := outageDuration(t)
 	ltDrive(t) // skip early without libtorrent

@@ -188,6 +188,7 @@ func (in *instance) waitComplete(name string, within time.Duration) torrentJSON 
 // direct connection: the daemon seeds a torrent to a peer and works a
 // verify run, and the catalog traffic went through the pooler.
 func TestPgBouncerTransactionModeRunsDaemonAndCLI(t *testing.T) {
+	t.Parallel()
 	tracker := testutil.StartTracker(t)
 	pg := tcpCluster(t, nil)
 	pgPort := portOf(t, pg)
@@ -246,6 +247,7 @@ func TestPgBouncerTransactionModeRunsDaemonAndCLI(t *testing.T) {
 // (the seeder's full reconcile is set to an hour, so only the change log
 // can tell it), and a verify run is claimed and done.
 func TestPollOnlyDaemonSeedsAddedTorrentAndClaimsRuns(t *testing.T) {
+	t.Parallel()
 	tracker := testutil.StartTracker(t)
 	a := newInstance(t, "a", tracker.URL, "  per_torrent_metrics: true\n")
 	a.env = []string{"ARCHIVD_DATABASE_LISTEN=false", "ARCHIVD_DATABASE_POLL_INTERVAL=500ms", "ARCHIVD_SEEDER_RECONCILE_INTERVAL=1h"}

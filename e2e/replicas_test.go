@@ -41,6 +41,7 @@ func (in *instance) listedReplicas() map[string]replicaListJSON {
 // which node holds it; b cannot verify it (a run of b's would judge
 // nothing) while a's run is claimed by a.
 func TestSecondNodeWithoutTheDataLeavesTheFirstOneSeeding(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(12, uint64(time.Now().UnixNano())))
 	_, _, url := pgtest.Own(t)
 	a := newInstanceOpts(t, "a", instanceOpts{dbURL: url, extra: "  per_torrent_metrics: true\n"})

@@ -17,6 +17,7 @@ import (
 // long ago, peers not seen for long) and recent ones, prunes exactly the
 // old ones in its first pass and logs what it deleted.
 func TestDaemonPrunesOldRowsAndKeepsRecentOnes(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(12, uint64(time.Now().UnixNano())))
 	_, _, url := pgtest.Own(t)
 	a := newInstanceOpts(t, "ret", instanceOpts{dbURL: url, extra: `verify:
