@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -323,4 +324,16 @@ func (in *instance) metrics() map[string]float64 {
 		}
 	}
 	return out
+}
+
+var runLine = regexp.MustCompile(`run (\d+) `)
+
+// runOf returns the id of the run `verify --wait` printed in out.
+func runOf(t testing.TB, out string) string {
+	t.Helper()
+	m := runLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("verify --wait printed no run line:\n%s", out)
+	}
+	return m[1]
 }

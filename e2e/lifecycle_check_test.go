@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -237,8 +236,6 @@ func (w *lifeWorld) checkDeadlines(v view) {
 	}
 }
 
-var runLine = regexp.MustCompile(`run (\d+) `)
-
 // scrub runs `verify --wait` on rep and checks its exit code against the
 // test's own hashing: 6 when a piece it judges fails before and after the
 // run (repair only makes pieces good), 0 when none failed before or
@@ -282,20 +279,17 @@ func (w *lifeWorld) scrub() string {
 // finding that is not repaired.
 func (w *lifeWorld) checkReported(out string, mustFail []int) {
 	w.t.Helper()
-	m := runLine.FindStringSubmatch(out)
-	if m == nil {
-		w.t.Fatalf("verify --wait printed no run line:\n%s", out)
-	}
+	run := runOf(w.t, out)
 	var rep struct {
 		Findings []catalog.VerifyFinding `json:"findings"`
 	}
-	if err := json.Unmarshal([]byte(w.rep.cli(0, "report", m[1], "--format", "json")), &rep); err != nil {
-		w.t.Fatalf("report %s --format json: %v", m[1], err)
+	if err := json.Unmarshal([]byte(w.rep.cli(0, "report", run, "--format", "json")), &rep); err != nil {
+		w.t.Fatalf("report %s --format json: %v", run, err)
 	}
 	reported := openPieces(rep.Findings)
 	for _, p := range mustFail {
 		if _, ok := reported[p]; !ok {
-			w.t.Fatalf("invariant 4: piece %d fails and report %s names it in no open finding: %+v", p, m[1], rep.Findings)
+			w.t.Fatalf("invariant 4: piece %d fails and report %s names it in no open finding: %+v", p, run, rep.Findings)
 		}
 	}
 }
