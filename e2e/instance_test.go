@@ -193,8 +193,24 @@ func (in *instance) cleanup() {
 	}
 	if in.t.Failed() && in.log != nil {
 		in.t.Logf("%s log tail:\n%s", in.name, tail(in.log.String(), 40))
+		dumpLog(in.t, in.name, in.log.String())
 	}
 	os.RemoveAll(in.dir)
+}
+
+// dumpLog writes a failed test's whole node log to $E2E_LOG_DIR (a
+// debugging aid: the test output keeps only the tail).
+func dumpLog(t testing.TB, node, log string) {
+	dir := os.Getenv("E2E_LOG_DIR")
+	if dir == "" {
+		return
+	}
+	name := filepath.Join(dir, strings.NewReplacer("/", "_").Replace(t.Name())+"."+node+".log")
+	if err := os.WriteFile(name, []byte(log), 0o644); err != nil {
+		t.Logf("dump %s log: %v", node, err)
+		return
+	}
+	t.Logf("%s log: %s", node, name)
 }
 
 func tail(s string, n int) string {

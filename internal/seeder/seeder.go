@@ -192,7 +192,7 @@ func (s *Seeder) Run(ctx context.Context) error {
 	go func() { storeDone <- s.store.Run(storeCtx) }()
 
 	defer s.changes.Subscribe(s.onChange)()
-	loopFns := []func(context.Context){s.reconcileLoop, s.statsLoop, s.engineProbe, s.faultLoop}
+	loopFns := []func(context.Context){s.reconcileLoop, s.statsLoop, s.engineProbe, s.faultLoop, s.dialNudge}
 	if s.ownChanges {
 		loopFns = append(loopFns, func(ctx context.Context) { _ = s.changes.Run(ctx) })
 	}

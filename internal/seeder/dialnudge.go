@@ -1,0 +1,75 @@
+package seeder
+
+import (
+	"context"
+	"time"
+
+	"github.com/anacrolix/torrent"
+)
+
+// dialNudgeEvery is how often the dial nudge looks for peers the engine
+// knows but never dialled.
+const dialNudgeEvery = 5 * time.Second
+
+// dialNudge has the engine dial the peers it holds in reserve. The engine
+// dials a peer only when it learns of it (a tracker answer, an added
+// peer) or when another connection ends, and it dials nothing while the
+// download rate limiter is empty, for every torrent, even one it seeds.
+// A node downloading at its download cap when a tracker hands it a
+// leecher for a torrent it seeds kept that leecher in reserve for good:
+// the leecher, which announced first and heard of no peer, waits out the
+// tracker's interval (30 min) and gets nothing meanwhile (e2e
+// TestFailoverToStandbyKeepsSeedingAndCompletions, y seeding "second"
+// while downloading "dataset" at 1 MiB/s). Setting a torrent's connection
+// limit to the one it has makes the engine dial again.
+func (s *Seeder) dialNudge(ctx context.Context) {
+	t := time.NewTicker(dialNudgeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// A large add holds the engine's lock for long (largeLoop): try
+		// again at the next tick rather than queue behind it.
+		if s.largeAdding.Load() {
+			continue
+		}
+		s.nudgeDials()
+	}
+}
+
+// nudgeDials makes the engine dial for each torrent with peers in reserve
+// and room for more connections.
+func (s *Seeder) nudgeDials() {
+	ts := s.client.Torrents()
+	n := s.connLimit(len(ts))
+	for _, t := range ts {
+		if s.largeAdding.Load() {
+			break // see dialNudge
+		}
+		if !reserveToDial(t, n) {
+			continue
+		}
+		t.SetMaxEstablishedConns(n) // the same limit: only the dial is new
+	}
+}
+
+// reserveToDial is whether t holds peers it has not dialled while it has
+// fewer than limit connections.
+func reserveToDial(t *torrent.Torrent, limit int) bool {
+	st := t.Stats()
+	return st.PendingPeers > 0 && st.ActivePeers < limit
+}
+
+// connLimit is a torrent's connection limit with torrents in the engine:
+// the per-torrent limit or its share of the total cap, else the engine's
+// default.
+func (s *Seeder) connLimit(torrents int) int {
+	n := connsPerTorrent(int(s.maxConns.Load()), int(s.maxConnsTotal.Load()), torrents)
+	if n <= 0 {
+		n = torrent.NewDefaultClientConfig().EstablishedConnsPerTorrent
+	}
+	return n
+}
