@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,14 +83,26 @@ func TestAHandFixIsRecordedComplete(t *testing.T) {
 		tj := a.show("tree")
 		return tj.PiecesComplete == tj.PieceCount && tj.OpenFindings == 0
 	})
-	var rep struct {
-		Findings []struct {
-			State        string `json:"state"`
-			RepairSource string `json:"repair_source"`
-		} `json:"findings"`
+	// The finding is reported by the run that made it: the run verify
+	// --wait printed, or a scheduled one before it that saw the damage
+	// first (a run finding a piece already found adds no finding).
+	type finding struct {
+		State        string `json:"state"`
+		RepairSource string `json:"repair_source"`
 	}
-	a.cliJSON(&rep, "report", found) // not "1": a scheduled run may come first
-	if fs := rep.Findings; len(fs) != 1 || fs[0].State != "repaired" || fs[0].RepairSource != "found intact on re-check" {
+	var fs []finding
+	last, err := strconv.Atoi(found)
+	if err != nil {
+		t.Fatalf("run %q: %v", found, err)
+	}
+	for run := 1; run <= last; run++ {
+		var rep struct {
+			Findings []finding `json:"findings"`
+		}
+		a.cliJSON(&rep, "report", strconv.Itoa(run))
+		fs = append(fs, rep.Findings...)
+	}
+	if len(fs) != 1 || fs[0].State != "repaired" || fs[0].RepairSource != "found intact on re-check" {
 		t.Fatalf("findings after the fix: %+v, want one repaired, found intact on re-check", fs)
 	}
 	a.stop()
