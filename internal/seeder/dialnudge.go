@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
 )
 
 // dialNudgeEvery is how often the dial nudge looks for peers the engine
@@ -25,6 +26,7 @@ const dialNudgeEvery = 5 * time.Second
 func (s *Seeder) dialNudge(ctx context.Context) {
 	t := time.NewTicker(dialNudgeEvery)
 	defer t.Stop()
+	announced := map[metainfo.Hash]time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -37,6 +39,7 @@ func (s *Seeder) dialNudge(ctx context.Context) {
 			continue
 		}
 		s.nudgeDials()
+		s.announceStarving(ctx, announced)
 	}
 }
 

@@ -1,6 +1,8 @@
 package seeder
 
 import (
+	"context"
+	"expvar"
 	"path/filepath"
 	"testing"
 	"time"
@@ -25,5 +27,57 @@ func TestConfigTrackerFindsPeer(t *testing.T) {
 	rowB := addTorrent(t, dbB, tf, dirB, false)
 	start(t, cfgB, dbB)
 	testutil.Eventually(t, 30*time.Second, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
+	sameFiles(t, tf, src, dirB)
+}
+
+// TestStarvingDownloadAnnouncesAgain: B finds seed A through the tracker
+// while A, at its download cap, refuses every connection (the engine
+// takes none while the download limiter is empty); B's engine forgets A
+// and would ask the tracker again only after its interval (30 min). The
+// seeder's own announce of a torrent with no peer finds A again within a
+// minute and B completes.
+func TestStarvingDownloadAnnouncesAgain(t *testing.T) {
+	dbA, dbB := openDB(t, pgtest.URL(t)), openDB(t, pgtest.URL(t))
+	tf, src := smallTorrent(t, t.TempDir(), "ds", 52)
+	tracker := testutil.StartTracker(t, tf.InfoHash)
+	rowA := addTorrent(t, dbA, tf, src, true)
+	cfgA, cfgB := testConfig(t, "A"), testConfig(t, "B")
+	cfgA.Trackers, cfgB.Trackers = []string{tracker.URL}, []string{tracker.URL}
+	a := start(t, cfgA, dbA)
+	testutil.Eventually(t, 10*time.Second, "A seeding", inEngine(a, rowA.InfoHash))
+	tracker.WaitSeeders(t, tf.InfoHash, 1, 30*time.Second) // A announced first: it never hears of B
+	a.SetLimits(Limits{DownloadRate: 1 << 20})
+
+	// Keep A's download limiter empty until A has refused a connection.
+	rejected := func() int64 {
+		if v, ok := expvar.Get("torrent").(*expvar.Map).Get("rejected accepted connections").(*expvar.Int); ok {
+			return v.Value()
+		}
+		return 0
+	}
+	before := rejected()
+	ctx, stopDrain := context.WithCancel(context.Background())
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for ctx.Err() == nil {
+			if a.lim.down.Tokens() > -(256 << 10) {
+				a.lim.down.ReserveN(time.Now(), 512<<10)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() { stopDrain(); <-drained }()
+
+	dirB := filepath.Join(t.TempDir(), "ds")
+	rowB := addTorrent(t, dbB, tf, dirB, false)
+	start(t, cfgB, dbB)
+	testutil.Eventually(t, time.Minute, "A refusing B's connection", func() bool { return rejected() > before })
+	stopDrain()
+	<-drained
+	testutil.Eventually(t, 2*time.Minute, "B complete", func() bool { return completeInCatalog(t, dbB, rowB) == tf.PieceCount })
 	sameFiles(t, tf, src, dirB)
 }
