@@ -48,11 +48,12 @@ func (s *Seeder) dialNudge(ctx context.Context) {
 func (s *Seeder) nudgeDials() {
 	ts := s.client.Torrents()
 	n := s.connLimit(len(ts))
+	faulty := s.faulty()
 	for _, t := range ts {
 		if s.largeAdding.Load() {
 			break // see dialNudge
 		}
-		if !reserveToDial(t, n) {
+		if faulty[t.InfoHash()] || !reserveToDial(t, n) {
 			continue
 		}
 		t.SetMaxEstablishedConns(n) // the same limit: only the dial is new
@@ -75,4 +76,31 @@ func (s *Seeder) connLimit(torrents int) int {
 		n = torrent.NewDefaultClientConfig().EstablishedConnsPerTorrent
 	}
 	return n
+}
+
+// faulty are the engine torrents whose writes fail (writefault.go): their
+// data download is disallowed, and the engine's own consistency check,
+// run now and then when it asks whether a torrent needs data, panics on
+// such a torrent (pending pieces, none requestable: seen in e2e
+// TestDiskFullIsAStateWithAnAutomaticWayBack). Neither the nudge nor the
+// starving announce makes the engine ask for them.
+func (s *Seeder) faulty() map[metainfo.Hash]bool {
+	if s.faults.n.Load() == 0 {
+		return nil
+	}
+	s.faults.mu.Lock()
+	ids := make([]int64, 0, len(s.faults.byID))
+	for id := range s.faults.byID {
+		ids = append(ids, id)
+	}
+	s.faults.mu.Unlock()
+	out := map[metainfo.Hash]bool{}
+	s.mu.Lock()
+	for _, id := range ids {
+		if e := s.running[id]; e != nil {
+			out[e.t.InfoHash()] = true
+		}
+	}
+	s.mu.Unlock()
+	return out
 }

@@ -36,10 +36,11 @@ func (s *Seeder) announceStarving(ctx context.Context, announced map[metainfo.Ha
 	ts := s.client.Torrents()
 	live := make(map[metainfo.Hash]bool, len(ts))
 	done := 0
+	faulty := s.faulty()
 	for _, t := range ts {
 		ih := t.InfoHash()
 		live[ih] = true
-		if done >= starvingPerTick || s.largeAdding.Load() || !starving(t) {
+		if done >= starvingPerTick || s.largeAdding.Load() || faulty[ih] || !starving(t) {
 			continue
 		}
 		if last, ok := announced[ih]; ok && now.Sub(last) < starvingAnnounceEvery {
