@@ -61,8 +61,10 @@ func TestStarvingDownloadAnnouncesAgain(t *testing.T) {
 	go func() {
 		defer close(drained)
 		for ctx.Err() == nil {
-			if a.lim.down.Tokens() > -(256 << 10) {
-				a.lim.down.ReserveN(time.Now(), 512<<10)
+			// 4 MiB in debt: a 4 s scheduling stall would be needed for
+			// A to take a connection meanwhile (a shared, loaded machine).
+			if a.lim.down.Tokens() > -(4 << 20) {
+				a.lim.down.ReserveN(time.Now(), 1<<20)
 			}
 			select {
 			case <-ctx.Done():
