@@ -3,6 +3,7 @@ package seeder
 import (
 	"fmt"
 	"net"
+	"sync"
 
 	"github.com/anacrolix/torrent"
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -31,7 +32,7 @@ func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemor
 	cc.DropMutuallyCompletePeers = false
 	cc.DisableWebtorrent = true
 	cc.DialForPeerConns = false // preferTCP adds the dialers
-	cc.Callbacks.ReadExtendedHandshake = belowPeerReqq
+	cc.Callbacks.ReadExtendedHandshake = readExtendedHandshake
 	cc.Callbacks.PeerConnClosed = peers.closed
 	cc.Callbacks.ReceivedUsefulData = append(cc.Callbacks.ReceivedUsefulData, sources.received)
 	cc.DefaultStorage = st
@@ -66,8 +67,25 @@ func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemor
 // from transmission stalls after ~16 MiB (interop test
 // TestArchivdDownloadsFromTransmissionAndRepairs). The engine reads reqq
 // after this callback, so lowering it here is enough.
-func belowPeerReqq(_ *torrent.PeerConn, d *pp.ExtendedHandshakeMessage) {
+func belowPeerReqq(d *pp.ExtendedHandshakeMessage) {
 	if d.Reqq > 1 {
 		d.Reqq--
 	}
 }
+
+// readExtendedHandshake is the engine's ReadExtendedHandshake callback:
+// it notes the listen port the peer announced (listenPorts) and lowers
+// its reqq (belowPeerReqq).
+func readExtendedHandshake(pc *torrent.PeerConn, d *pp.ExtendedHandshakeMessage) {
+	if d.Port != 0 {
+		listenPorts.Store(pc, d.Port)
+	}
+	belowPeerReqq(d)
+}
+
+// listenPorts holds the listen port each connected peer announced in its
+// extended handshake (*torrent.PeerConn -> int), dropped when the
+// connection closes. The engine's own PeerConn.PeerListenPort is written
+// under the engine's lock, which its API does not let us take: reading it
+// from our loops was a data race (seen under -race).
+var listenPorts sync.Map

@@ -23,6 +23,7 @@ func newPeerMemory() *peerMemory { return &peerMemory{m: map[[20]byte][]string{}
 
 // closed is the engine's PeerConnClosed callback: it must not block.
 func (pm *peerMemory) closed(pc *torrent.PeerConn) {
+	defer listenPorts.Delete(pc)
 	t := pc.Torrent()
 	if t == nil {
 		return

@@ -181,12 +181,12 @@ func dialAddr(pc *torrent.PeerConn) string {
 		return ""
 	}
 	ra := pc.RemoteAddr.String()
-	if pc.PeerListenPort != 0 {
+	if port, ok := listenPorts.Load(pc); ok {
 		host, _, err := net.SplitHostPort(ra)
 		if err != nil {
 			return ""
 		}
-		return net.JoinHostPort(host, strconv.Itoa(pc.PeerListenPort))
+		return net.JoinHostPort(host, strconv.Itoa(port.(int)))
 	}
 	if pc.Discovery == torrent.PeerSourceIncoming {
 		return ""
