@@ -111,7 +111,7 @@ func (p *Planner) markOut(ctx context.Context, pol Policy) error {
 			return err
 		}
 		for _, id := range marked {
-			p.Log.Warn().Str("node", id).Dur("down_out_interval", pol.DownOut).Msg("fleet planner: node marked out: its replicas are placed elsewhere")
+			p.Log.Warn().Str("node", id).Int64("down_out_interval_ms", pol.DownOut.Milliseconds()).Msg("fleet planner: node marked out: its replicas are placed elsewhere")
 		}
 	}
 	var ids []string

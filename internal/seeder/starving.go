@@ -86,7 +86,7 @@ func (s *Seeder) announceOnce(ctx context.Context, t *torrent.Torrent) {
 			resp, err := tracker.Announce{TrackerUrl: u, Request: req, Context: actx}.Do()
 			cancel()
 			if err != nil {
-				s.log.Debug().Err(err).Str("tracker", u).Str("infohash", t.InfoHash().HexString()).Msg("announce for a torrent with no peer")
+				s.log.Debug().Err(err).Str("tracker", u).Str("torrent", t.InfoHash().HexString()).Msg("announce for a torrent with no peer")
 				continue
 			}
 			var peers []torrent.PeerInfo
