@@ -63,7 +63,15 @@ func (e *engine) settleTorrent(ctx context.Context, runID int64, st catalog.Veri
 	if c, err := e.db.Collection(ctx, t.Collection); err == nil {
 		limit = e.policyOf(c.VerifyPolicy).MassFailureRatio
 	}
-	if dirGone || ratio > limit {
+	recorded, err := e.recordedComplete(ctx, t, pieces)
+	if err != nil {
+		return err
+	}
+	// The guard protects data the catalog says it has: when none of the
+	// failed pieces was recorded complete (a torrent added without its
+	// data, still to be fetched), there is nothing to hold for; they are
+	// handed to the seeder like any bad piece and fetched.
+	if recorded > 0 && (dirGone || ratio > limit) {
 		a := catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: catalog.CauseMassFailure,
 			Reason: fmt.Sprintf("verify run %d: %d of %d checked pieces bad (%.0f%%); repair held", runID, st.PiecesFailed, st.PiecesChecked, ratio*100)}
 		if dirGone {
@@ -91,6 +99,21 @@ func (e *engine) recheckClean(ctx context.Context, id int64) error {
 	}
 	_, err = e.recheck(ctx, id)
 	return err
+}
+
+// recordedComplete counts the pieces of ps the catalog records complete.
+func (e *engine) recordedComplete(ctx context.Context, t catalog.Torrent, ps []int) (int, error) {
+	st, err := e.db.LoadPieces(ctx, t.ID, t.PieceCount)
+	if err != nil {
+		return 0, fmt.Errorf("verify: piece state of torrent %s: %w", t.Name, err)
+	}
+	n := 0
+	for _, p := range ps {
+		if st.Known.Get(p) && st.Complete.Get(p) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func findingIDs(found []catalog.VerifyFinding) ([]int64, []int) {

@@ -393,3 +393,45 @@ func TestARepairingFindingReadBadAgainIsHandedOverAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestMassFailureGuardLeavesATorrentWithNothingRecorded: a torrent added
+// without its data (every piece unknown, nothing on disk yet) that a run
+// reaches before the seeder does is not held as a lost mount: nothing the
+// catalog records complete failed. Its pieces go to the seeder to fetch
+// and it stays available (before: all pieces "missing", held unavailable,
+// the download never started; seen in e2e TestDiskFull… when a scheduled
+// run at start came first).
+func TestMassFailureGuardLeavesATorrentWithNothingRecorded(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	fx := addTorrent(t, db, t.TempDir(), "tofetch", 16<<10, 100_000)
+	all := make([]int, fx.T.PieceCount)
+	for p := range all {
+		all[p] = p
+	}
+	if err := db.ForgetPieces(ctx, fx.T.ID, all); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(fx.Dir); err != nil {
+		t.Fatal(err)
+	}
+	rep := &recordingRepairer{calls: make(chan markBad, 4)}
+	cfg := testConfig(t)
+	cfg.Repairer = rep
+	if _, err := RunOffline(ctx, db, cfg, Scope{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	close(rep.calls)
+	var asked int
+	for c := range rep.calls {
+		asked += len(c.pieces)
+	}
+	if asked != fx.T.PieceCount {
+		t.Fatalf("%d pieces handed to the seeder, want all %d", asked, fx.T.PieceCount)
+	}
+	tor, err := db.TorrentByID(ctx, fx.T.ID)
+	if err != nil || tor.Availability != "ok" {
+		t.Fatalf("torrent availability %q (%q), %v; want ok", tor.Availability, tor.AvailabilityReason, err)
+	}
+}
