@@ -6,7 +6,7 @@ CONFIG  ?= configs/archivd.example.yaml
 # Tests run in a network namespace with only loopback up (nothing can leave
 # the machine), when we are root and unshare works; else as they are.
 NETNS   := $(shell [ "$$(id -u)" = 0 ] && unshare --net true 2>/dev/null && echo yes)
-TESTFLAGS ?= -timeout 20m -count=1 -p 4
+TESTFLAGS ?= -timeout 20m -count=1
 
 .PHONY: build run test check unit race e2e bench fuzz clean deb
 
