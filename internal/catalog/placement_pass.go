@@ -21,6 +21,10 @@ type PlanNode struct {
 	// PendingBytes is what the replicas placed on it still have to fetch.
 	FreeBytes    int64
 	PendingBytes int64
+	// Recovering counts the replicas placed on it by the planner that are
+	// not complete yet (fetching, or waiting to be settled): the planner
+	// places at most fleet.max_recoveries_per_node of them at a time.
+	Recovering int
 }
 
 // PlanTorrent is a torrent with fewer copies than its replicas_min.
@@ -95,7 +99,10 @@ func planNodes(ctx context.Context, tx pgx.Tx) ([]PlanNode, error) {
 			WHERE d.node_id = n.id AND d.error = '' ORDER BY d.device, d.path) x), 0)::bigint,
 		coalesce((SELECT sum(greatest(t.total_length - coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p
 			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id), 0) * t.piece_length, 0))
-			FROM replicas r JOIN torrents t ON t.id = r.torrent_id WHERE r.node_id = n.id AND r.placed_by <> ''), 0)::bigint
+			FROM replicas r JOIN torrents t ON t.id = r.torrent_id WHERE r.node_id = n.id AND r.placed_by <> ''), 0)::bigint,
+		(SELECT count(*) FROM replicas r JOIN torrents t ON t.id = r.torrent_id WHERE r.node_id = n.id AND r.placed_by <> ''
+			AND t.state <> 'removed' AND coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p
+			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id), 0) < coalesce(t.piece_count, 1))::int
 		FROM nodes n ORDER BY n.id`, NodeUpTTL.Seconds())
 	if err != nil {
 		return nil, err

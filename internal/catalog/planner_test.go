@@ -45,7 +45,7 @@ func replicaMap(t *testing.T, db *catalog.DB) map[int64][]string {
 }
 
 func choose(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
-	return fleet.Choose(ns, ts, false)
+	return fleet.Choose(ns, ts, fleet.Options{})
 }
 
 func TestPlannerLeaseIsTakenOverOnlyAfterItExpires(t *testing.T) {

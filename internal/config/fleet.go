@@ -15,10 +15,14 @@ type FleetConfig struct {
 	// PlanInterval between planner passes (and placed replicas settled);
 	// the planner's lease lasts three of them.
 	PlanInterval time.Duration `key:"plan_interval"`
+	// MaxRecoveriesPerNode: the planner places at most this many replicas
+	// still fetching on one node at a time; 0 = no bound.
+	MaxRecoveriesPerNode int `key:"max_recoveries_per_node"`
 }
 
 func defaultFleet() FleetConfig {
-	return FleetConfig{DownOutInterval: 10 * time.Minute, OutMaxShare: 0.25, PlanInterval: 10 * time.Second}
+	return FleetConfig{DownOutInterval: 10 * time.Minute, OutMaxShare: 0.25, PlanInterval: 10 * time.Second,
+		MaxRecoveriesPerNode: 4}
 }
 
 func (c *Config) validateFleet() error {
@@ -30,6 +34,8 @@ func (c *Config) validateFleet() error {
 		return errorf("fleet.out_max_share: %v is not above 0 and at most 1", f.OutMaxShare)
 	case f.PlanInterval < 100*time.Millisecond || f.PlanInterval > time.Hour:
 		return errorf("fleet.plan_interval: %v is not between 100ms and 1h", f.PlanInterval)
+	case f.MaxRecoveriesPerNode < 0:
+		return errorf("fleet.max_recoveries_per_node: %d must not be negative", f.MaxRecoveriesPerNode)
 	}
 	return nil
 }

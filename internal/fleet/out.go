@@ -19,6 +19,9 @@ type Policy struct {
 	OutMaxShare float64
 	// Interval between planner passes; the planner lease lasts 3 of them.
 	Interval time.Duration
+	// MaxRecoveriesPerNode bounds the placed replicas one node fetches at
+	// once; 0 = no bound (the configuration's default is 4).
+	MaxRecoveriesPerNode int
 }
 
 // WithDefaults fills zero values.

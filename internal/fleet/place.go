@@ -6,23 +6,44 @@ package fleet
 
 import "github.com/archivd/archivd/internal/catalog"
 
+// Options are what Choose goes by besides the catalog's facts.
+type Options struct {
+	// SkipLost leaves out torrents under their min because a copy was lost
+	// (norecover).
+	SkipLost bool
+	// MaxRecoveries bounds the placed replicas a node fetches at once
+	// (fleet.max_recoveries_per_node); 0 = no bound.
+	MaxRecoveries int
+}
+
 // Choose picks, for each torrent under its replicas_min (in the order
 // given: fewest copies first), the nodes that get a new replica: target
 // nodes (up, active, in) holding no replica of it and with room for it
 // (free space less what the replicas placed on them still fetch, less
 // what this pass already put there), spread across zones first (a zone
 // holding fewer of its copies first), then most room, then node id. A
-// torrent that finds too few nodes gets what there is. skipLost leaves
-// out torrents under their min because a copy was lost (norecover).
-func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, skipLost bool) []catalog.PlanPlacement {
+// torrent that finds too few nodes gets what there is.
+//
+// A node already fetching o.MaxRecoveries placed replicas (counting those
+// this pass gives it) gets no more: the torrent goes to the next node in
+// that order, unless the busy node's zone holds fewer of its copies than
+// every free node's, when it waits for a later pass (the limit slows
+// recovery down, it never spreads a torrent worse across zones). The
+// torrents come fewest copies first, so the most at risk take the free
+// recovery slots first.
+func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, o Options) []catalog.PlanPlacement {
 	zoneOf := map[string]string{}
 	for _, n := range nodes {
 		zoneOf[n.ID] = n.Zone
 	}
 	planned := map[string]int64{}
+	recovering := map[string]int{}
+	for _, n := range nodes {
+		recovering[n.ID] = n.Recovering
+	}
 	var out []catalog.PlanPlacement
 	for _, t := range ts {
-		if skipLost && t.Lost() {
+		if o.SkipLost && t.Lost() {
 			continue
 		}
 		has := map[string]bool{}
@@ -35,16 +56,23 @@ func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, skipLost bool) [
 		}
 		for need := t.Min - len(t.Copies); need > 0; need-- {
 			best, bestRoom := -1, int64(0)
+			busyZone := -1 // fewest copies in the zone of a node skipped for its recovery limit
 			for i, n := range nodes {
 				room := n.FreeBytes - n.PendingBytes - planned[n.ID]
 				if !n.Target || has[n.ID] || room < t.TotalLength {
+					continue
+				}
+				if o.MaxRecoveries > 0 && recovering[n.ID] >= o.MaxRecoveries {
+					if busyZone < 0 || inZone[n.Zone] < busyZone {
+						busyZone = inZone[n.Zone]
+					}
 					continue
 				}
 				if best < 0 || better(inZone[n.Zone], room, n.ID, inZone[nodes[best].Zone], bestRoom, nodes[best].ID) {
 					best, bestRoom = i, room
 				}
 			}
-			if best < 0 {
+			if best < 0 || (busyZone >= 0 && busyZone < inZone[nodes[best].Zone]) {
 				break
 			}
 			n := nodes[best]
@@ -52,6 +80,7 @@ func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, skipLost bool) [
 			has[n.ID] = true
 			inZone[n.Zone]++
 			planned[n.ID] += t.TotalLength
+			recovering[n.ID]++
 		}
 	}
 	return out

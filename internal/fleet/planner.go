@@ -82,7 +82,7 @@ func (p *Planner) Pass(ctx context.Context) error {
 		return err
 	}
 	placed, err := p.DB.PlanPass(ctx, p.Node, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
-		return Choose(ns, ts, norecover)
+		return Choose(ns, ts, Options{SkipLost: norecover, MaxRecoveries: pol.MaxRecoveriesPerNode})
 	})
 	if err != nil {
 		return err
