@@ -20,7 +20,8 @@ func newFleetCmd(a *app) *cobra.Command {
 does by itself, while set (shown by 'archivd health' as FLEETFLAGS_SET,
 on the status page and in /metrics):
   noout        no down node is marked out automatically
-  norebalance  placement moves no data for balance
+  norebalance  no healthy data is trimmed (copies above replicas_max) or
+               removed from draining nodes; recovery goes on
   norecover    lost replicas are not recreated
   noscrub      scheduled scrubs do not start (manual 'archivd verify' still runs)
 Way out of each: archivd fleet unset FLAG.`,
@@ -115,8 +116,10 @@ type fleetStatus struct {
 	CapacityBytes int64                  `json:"capacity_bytes"` // of the nodes up
 	FreeBytes     int64                  `json:"free_bytes"`
 	Down          []catalog.Node         `json:"down"` // the nodes down, with how long
-	Torrents      int64                  `json:"torrents"`
-	StoredBytes   int64                  `json:"stored_bytes"`
+	// Draining: the draining nodes, with what is left on them (Replicas).
+	Draining    []catalog.Node `json:"draining"`
+	Torrents    int64          `json:"torrents"`
+	StoredBytes int64          `json:"stored_bytes"`
 	// Copies: complete copies per torrent, torrents under replicas_min
 	// and at risk, replicas being fetched (the replicas table).
 	Copies catalog.CopyStats `json:"copies"`
@@ -138,6 +141,9 @@ func runFleetStatus(ctx context.Context, a *app, o fleetStatusOptions) error {
 			c.Total, c.Up, c.Down, c.Draining, c.Maintenance, c.Out)
 		for _, n := range st.Down {
 			a.printf("  down:   %s (%s), last seen %s\n", n.ID, n.Status(), seen(n))
+		}
+		for _, n := range st.Draining {
+			a.printf("  draining: %s: replicas %s\n", n.ID, nodeReplicasLine(n))
 		}
 		if len(st.Flags) == 0 {
 			a.printf("flags:    none set\n")
@@ -167,8 +173,11 @@ func readFleetStatus(ctx context.Context, db *catalog.DB) (fleetStatus, error) {
 		return st, err
 	}
 	st.Nodes = catalog.CountNodes(ns)
-	st.Down = []catalog.Node{}
+	st.Down, st.Draining = []catalog.Node{}, []catalog.Node{}
 	for _, n := range ns {
+		if n.Admin == catalog.NodeDraining {
+			st.Draining = append(st.Draining, n)
+		}
 		if n.Up {
 			st.CapacityBytes += n.CapacityBytes
 			st.FreeBytes += n.FreeBytes

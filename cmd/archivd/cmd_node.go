@@ -15,7 +15,7 @@ func newNodeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "node",
 		Aliases: []string{"nodes"},
-		Short:   "List, show, drain, put in maintenance and forget the nodes of a shared catalog",
+		Short:   "List, show, drain, mark out or in, put in maintenance and forget the nodes of a shared catalog",
 		Long: `Every 'archivd serve' on the catalog is a node: it registers its id
 (node_id, else the hostname), name, BitTorrent address, zone, tags, data
 roots and version, and refreshes them every 10 s. A node is up while it
@@ -23,13 +23,19 @@ has been seen within the last 30 s (by the database's clock) and has not
 stopped cleanly; down otherwise.
 
 An operator's admin state is separate from up/down:
-  draining     everything is to move off the node before it leaves
+  draining     everything is to move off the node before it leaves: its
+               replicas are placed elsewhere, then removed from it (files
+               deleted only where the planner placed them)
                (way out: archivd node undrain NODE)
   maintenance  the node is expected to be away: it is never marked out
-               for being down (way out: archivd node maintenance --off NODE)`,
+               for being down (way out: archivd node maintenance --off NODE)
+and, separately, out: its replicas do not count as copies and are placed
+elsewhere, but stay on it (marked automatically when down longer than
+fleet.down_out_interval, or by 'archivd node out'; way out: archivd node in
+NODE, or the node starting again after an automatic out).`,
 	}
 	cmd.AddCommand(newNodeListCmd(a), newNodeShowCmd(a), newNodeAdminCmd(a, "drain"), newNodeAdminCmd(a, "undrain"),
-		newNodeAdminCmd(a, "maintenance"), newNodeForgetCmd(a))
+		newNodeAdminCmd(a, "maintenance"), newNodeOutCmd(a, true), newNodeOutCmd(a, false), newNodeForgetCmd(a))
 	return cmd
 }
 
@@ -104,6 +110,7 @@ func runNodeShow(ctx context.Context, a *app, o nodeShowOptions) error {
 			a.printf("out:         since %s: %s\n", stampTime(*n.OutAt), n.OutReason)
 		}
 		a.printf("space:       %s\n", nodeSpace(n))
+		a.printf("replicas:    %s\n", nodeReplicasLine(n))
 		for _, r := range n.Roots {
 			a.printf("data root:   %s: %s free of %s\n", r.Path, human.Bytes(r.FreeBytes), human.Bytes(r.CapacityBytes))
 		}
@@ -120,4 +127,28 @@ func lookupNode(ctx context.Context, a *app, db *catalog.DB, what, id string) (c
 		return n, fmt.Errorf("%s: %w (the nodes there are: %s node list)", what, err, a.cliPrefix())
 	}
 	return n, nil
+}
+
+// nodeReplicasLine says what a node holds: "12 (3 being removed, the only
+// replica of 1 torrent)"; for a draining node, what is left to move.
+func nodeReplicasLine(n catalog.Node) string {
+	r := n.Replicas
+	s := fmt.Sprintf("%d", r.Replicas)
+	if n.Admin == catalog.NodeDraining {
+		s += " left to move off"
+	}
+	var more []string
+	if r.Removing > 0 {
+		more = append(more, fmt.Sprintf("%d being removed", r.Removing))
+	}
+	if r.OnlyCopy > 0 {
+		more = append(more, fmt.Sprintf("the only replica of %d torrents", r.OnlyCopy))
+	}
+	if len(more) > 0 {
+		s += " (" + strings.Join(more, ", ") + ")"
+	}
+	if n.Admin == catalog.NodeDraining && r.Replicas == 0 {
+		s += ": drained, it can be forgotten once stopped (archivd node forget " + n.ID + ")"
+	}
+	return s
 }

@@ -19,9 +19,14 @@ type nodeAdminOptions struct {
 
 var nodeAdminHelp = map[string][2]string{
 	"drain": {"Drain a node: everything is to move off it before it leaves",
-		`The node's admin state becomes draining: placement moves its replicas to
-other nodes, never letting a torrent fall below its replicas_min. The
-node keeps serving meanwhile. Way out: archivd node undrain NODE.`},
+		`The node's admin state becomes draining: its replicas stop counting, the
+planner places their torrents on other nodes, and once a torrent has
+replicas_min complete copies elsewhere the node's copy is removed (its
+files deleted only if the planner placed them there), never letting a
+torrent fall below its replicas_min. The node keeps serving meanwhile;
+'archivd node show NODE' says how many replicas are left (then stop it
+and 'archivd node forget NODE'). Nothing is removed while the fleet flag
+norebalance is set. Way out: archivd node undrain NODE.`},
 	"undrain": {"End a node's draining (admin state back to active)", `Only a draining node can be undrained.`},
 	"maintenance": {"Put a node in maintenance (expected away: never marked out), or end it with --off",
 		`A node in maintenance may go down (a reboot, a disk swap) without being
@@ -117,7 +122,8 @@ func newNodeForgetCmd(a *app) *cobra.Command {
 		Short: "Remove a node that left for good from the catalog",
 		Long: `Deletes the node's row (and its data roots). Refused while the node is up
 (stop its 'archivd serve' first) or while it still holds replicas or
-torrents name it. A node that starts again registers anew.`,
+torrents name it (its replicas marked for removal go with it). A node
+that starts again registers anew.`,
 		Args: exactArgs(1, "a NODE id"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runNodeForget(cmd.Context(), a, args[0]) },
 	}

@@ -64,7 +64,7 @@ func rmOne(ctx context.Context, a *app, db *catalog.DB, t catalog.Torrent, delet
 		a.printf("removed %s (%s) from the catalog; data kept in %s\n", t.Name, shortHash(t), t.DataDir)
 		return nil
 	}
-	res, err := datadir.RemoveFiles(t.DataDir, datadir.FilePaths(files), isMultiFile(t, files))
+	res, err := datadir.RemoveTorrent(t, files)
 	if err != nil {
 		return fmt.Errorf("rm %s: removed from the catalog, but deleting its data failed: %w", t.Name, err)
 	}
@@ -73,10 +73,4 @@ func rmOne(ctx context.Context, a *app, db *catalog.DB, t catalog.Torrent, delet
 		fmt.Fprintf(a.stderr, "archivd: rm %s: kept %s\n", t.Name, s)
 	}
 	return nil
-}
-
-// isMultiFile: a single-file torrent's one file is named like the torrent
-// and lies directly in the data directory, which it does not own.
-func isMultiFile(t catalog.Torrent, files []catalog.File) bool {
-	return !(len(files) == 1 && files[0].Path == t.Name)
 }

@@ -151,6 +151,8 @@ type Node struct {
 	Roots         []NodeDataRoot `json:"data_roots"`
 	CapacityBytes int64          `json:"capacity_bytes"`
 	FreeBytes     int64          `json:"free_bytes"`
+	// Replicas: what it holds (while it drains, what is left on it).
+	Replicas NodeReplicas `json:"replicas"`
 }
 
 // Status is "up" or "down", with the admin state and "out" when set:
@@ -204,8 +206,13 @@ func (db *DB) Nodes(ctx context.Context) ([]Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	reps, err := db.nodeReplicas(ctx, "")
+	if err != nil {
+		return nil, err
+	}
 	for i := range ns {
 		ns[i].setRoots(roots[ns[i].ID])
+		ns[i].Replicas = reps[ns[i].ID]
 	}
 	return ns, nil
 }
@@ -228,6 +235,11 @@ func (db *DB) Node(ctx context.Context, id string) (Node, error) {
 		return Node{}, err
 	}
 	n.setRoots(roots[id])
+	reps, err := db.nodeReplicas(ctx, id)
+	if err != nil {
+		return Node{}, err
+	}
+	n.Replicas = reps[id]
 	return n, nil
 }
 
@@ -298,8 +310,9 @@ func (db *DB) SetNodeAdmin(ctx context.Context, id string, from, to NodeAdmin, r
 
 // ForgetNode deletes a node that is down and holds nothing: it refuses
 // (ErrNodeUp) a node that is up and (ErrNodeInUse, naming the table) one
-// that rows of other tables still refer to. Its engine states and data
-// roots go with it.
+// that holds a replica not marked for removal or that rows of other tables
+// still refer to. Its replicas marked for removal (with what was recorded
+// of them), engine states and data roots go with it.
 func (db *DB) ForgetNode(ctx context.Context, id string) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		var up bool
@@ -310,12 +323,27 @@ func (db *DB) ForgetNode(ctx context.Context, id string) error {
 		if up {
 			return ErrNodeUp
 		}
-		var replicas int64
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM replicas WHERE node_id = $1`, id).Scan(&replicas); err != nil {
+		// Its replicas marked for removal go with it (a node that left
+		// before deleting them); any other replica refuses.
+		var replicas, only int64
+		if err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM replicas o
+			WHERE o.torrent_id = r.torrent_id AND o.node_id <> r.node_id))
+			FROM replicas r WHERE r.node_id = $1 AND r.remove_at IS NULL`, id).Scan(&replicas, &only); err != nil {
 			return err
 		}
 		if replicas > 0 {
-			return fmt.Errorf("%w: it holds %d replicas", ErrNodeInUse, replicas)
+			return fmt.Errorf("%w: it holds %d replicas (the only one of %d torrents)", ErrNodeInUse, replicas, only)
+		}
+		rows, err := tx.Query(ctx, `DELETE FROM replicas WHERE node_id = $1 RETURNING torrent_id`, id)
+		if err != nil {
+			return err
+		}
+		marked, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		if err := dropReplicaRows(ctx, tx, marked, id); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM engine_states WHERE node_id = $1`, id); err != nil {
 			return err

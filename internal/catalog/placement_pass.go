@@ -51,9 +51,9 @@ type PlanPlacement struct {
 }
 
 // copySQL is whether replica r (nodes row n, LEFT JOINed) counts as a copy:
-// available, on a node not out and not draining. A node with no row (the
+// available, not marked for removal, on a node not out and not draining. A node with no row (the
 // unclaimed node ”, or one a test or tool wrote for) is not known out.
-const copySQL = `(r.availability <> 'unavailable' AND (n.id IS NULL OR (n.out_at IS NULL AND n.admin_state <> 'draining')))`
+const copySQL = `(r.availability <> 'unavailable' AND r.remove_at IS NULL AND (n.id IS NULL OR (n.out_at IS NULL AND n.admin_state <> 'draining')))`
 
 // PlanPass runs one placement pass as holder, who must lead the planner:
 // choose gets the nodes and the torrents under their replicas_min (active,

@@ -11,7 +11,7 @@ import (
 // planner whose data directory the node has not chosen yet (replicas.data_dir
 // ”): the node's engine does not run them until SettleReplica.
 func (db *DB) PlacedReplicas(ctx context.Context) ([]Torrent, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+torrentCols+torrentFrom(1)+` WHERE r.node_id IS NOT NULL AND r.data_dir = ''
+	rows, err := db.pool.Query(ctx, `SELECT `+torrentCols+torrentFrom(1)+` WHERE r.node_id IS NOT NULL AND r.data_dir = '' AND r.remove_at IS NULL
 		AND t.state <> 'removed' ORDER BY t.id`, db.NodeID())
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list replicas placed on node %q: %w", db.NodeID(), err)

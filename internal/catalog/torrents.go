@@ -48,6 +48,10 @@ type Torrent struct {
 	// CollectionState is the state of the torrent's collection: a torrent
 	// runs only when both are active.
 	CollectionState TorrentState `json:"collection_state"`
+	// Removing: the planner marked this node's replica for removal (a
+	// surplus copy, or a draining node's): it no longer runs here, and the
+	// node deletes it (see RemovingReplicas).
+	Removing bool `json:"removing,omitempty"`
 }
 
 // HexHash is the infohash as 40 lowercase hex digits.
@@ -61,7 +65,7 @@ const torrentCols = `t.id, t.collection_id, c.name, t.infohash, t.infohash_v2, t
 	coalesce(r.data_dir, t.data_dir), t.state, coalesce(r.availability, 'ok'), coalesce(r.availability_cause, ''),
 	coalesce(r.availability_reason, ''), t.trackers, t.web_seeds, t.source,
 	coalesce(r.uploaded_bytes, 0), coalesce(r.downloaded_bytes, 0), t.added_at, greatest(t.updated_at, r.updated_at),
-	r.completed_at, r.node_id IS NOT NULL, c.state`
+	r.completed_at, r.node_id IS NOT NULL, c.state, r.remove_at IS NOT NULL`
 
 // torrentFrom joins this node's replica; the node is parameter $n.
 func torrentFrom(n int) string {
@@ -75,7 +79,7 @@ func scanTorrent(row pgx.Row) (Torrent, error) {
 	err := row.Scan(&t.ID, &t.CollectionID, &t.Collection, &ih, &t.InfoHashV2, &t.Name, &t.Magnet,
 		&t.Metainfo, &t.PieceLength, &t.PieceCount, &t.TotalLength,
 		&t.DataDir, &t.State, &t.Availability, &t.AvailabilityCause, &t.AvailabilityReason, &t.Trackers, &t.WebSeeds, &t.Source,
-		&t.Uploaded, &t.Downloaded, &t.AddedAt, &t.UpdatedAt, &t.CompletedAt, &t.Local, &t.CollectionState)
+		&t.Uploaded, &t.Downloaded, &t.AddedAt, &t.UpdatedAt, &t.CompletedAt, &t.Local, &t.CollectionState, &t.Removing)
 	copy(t.InfoHash[:], ih)
 	return t, err
 }
@@ -244,7 +248,7 @@ type TorrentFilter struct {
 	Collection string
 	// Runnable: only torrents that should run in this node's engine
 	// (torrent and collection active, a replica on this node with its data
-	// directory chosen).
+	// directory chosen, not marked for removal).
 	Runnable bool
 	// Local: only torrents with a replica on this node.
 	Local bool
@@ -260,7 +264,8 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 	}
 	if f.Runnable {
 		// A replica placed by the planner runs once its node chose its data directory.
-		q += ` AND t.state = 'active' AND c.state = 'active' AND r.data_dir <> ''`
+		// A replica marked for removal does not run.
+		q += ` AND t.state = 'active' AND c.state = 'active' AND r.data_dir <> '' AND r.remove_at IS NULL`
 	}
 	if f.Runnable || f.Local {
 		q += ` AND r.node_id IS NOT NULL`

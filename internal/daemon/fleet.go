@@ -20,7 +20,7 @@ func FleetPolicy(cfg *config.Config) fleet.Policy {
 // planner is this node's fleet planner (see fleet.Planner).
 func (d *Daemon) planner() *fleet.Planner {
 	return &fleet.Planner{DB: d.DB, Node: d.Config().ResolvedNodeID(), Log: d.log,
-		Policy: func() fleet.Policy { return FleetPolicy(d.Config()) }, DirFor: d.placedDir}
+		Policy: func() fleet.Policy { return FleetPolicy(d.Config()) }, DirFor: d.placedDir, Release: d.Seeder.Release}
 }
 
 // placedDir is where this node keeps a torrent the planner placed on it:

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/archivd/archivd/internal/catalog"
 	"golang.org/x/sys/unix"
 )
 
@@ -137,4 +138,15 @@ func (r *Root) removeEmptyDirs(dirs map[string]bool) int {
 		r.closeDir(dfd)
 	}
 	return n
+}
+
+// RemoveTorrent deletes torrent t's files (files are its catalog rows)
+// from its data directory, as RemoveFiles does: the directory itself too
+// when the torrent owns it (multi-file; a single-file torrent's one file,
+// named like the torrent, lies directly in a directory it does not own).
+// `rm --delete-data` and the removal of a replica the planner placed both
+// go through it.
+func RemoveTorrent(t catalog.Torrent, files []catalog.File) (Removed, error) {
+	multi := !(len(files) == 1 && files[0].Path == t.Name)
+	return RemoveFiles(t.DataDir, FilePaths(files), multi)
 }

@@ -13,9 +13,11 @@ import (
 
 // Planner runs on every node: each pass it settles the replicas placed
 // on its own node (chooses their data directory, so its engine fetches
-// them), then, if it leads the planner (the catalog's lease), marks out
-// the nodes down too long and places the replicas the torrents under
-// their replicas_min lack.
+// them) and removes its replicas marked for removal, then, if it leads the
+// planner (the catalog's lease), marks out the nodes down too long, places
+// the replicas the torrents under their replicas_min lack, and (unless
+// norebalance is set) marks for removal the surplus copies above
+// replicas_max and the copies on draining nodes that are no longer needed.
 type Planner struct {
 	DB   *catalog.DB // bound to this node
 	Node string
@@ -23,7 +25,10 @@ type Planner struct {
 	Policy func() Policy
 	// DirFor is where this node keeps the data of a torrent placed on it.
 	DirFor func(context.Context, catalog.Torrent) (string, error)
-	Log    zerolog.Logger
+	// Release makes sure a torrent is out of this node's engine and reports
+	// whether it is (nil: there is no engine); see seeder.Release.
+	Release func(context.Context, int64) (bool, error)
+	Log     zerolog.Logger
 
 	leading bool
 	held    string // the last held nodes logged
@@ -62,6 +67,9 @@ func (p *Planner) Pass(ctx context.Context) error {
 	if err := p.settle(ctx); err != nil {
 		return err
 	}
+	if err := p.removeMarked(ctx); err != nil {
+		return err
+	}
 	pol := p.Policy().WithDefaults()
 	lead, err := p.DB.LeadPlanner(ctx, p.Node, pol.LeaseTTL())
 	if err != nil {
@@ -89,6 +97,25 @@ func (p *Planner) Pass(ctx context.Context) error {
 	}
 	for _, pl := range placed {
 		p.Log.Info().Int64("torrent_id", pl.TorrentID).Str("to_node", pl.Node).Msg("fleet planner: replica placed")
+	}
+	return p.trim(ctx)
+}
+
+// trim marks for removal what ChooseTrim gives, unless norebalance is set
+// (healthy data is then neither trimmed nor moved off draining nodes;
+// recovery of torrents under replicas_min goes on).
+func (p *Planner) trim(ctx context.Context) error {
+	norebalance, err := p.DB.FleetFlagIsSet(ctx, catalog.FlagNoRebalance)
+	if err != nil || norebalance {
+		return err
+	}
+	marked, err := p.DB.TrimPass(ctx, p.Node, ChooseTrim)
+	if err != nil {
+		return err
+	}
+	for _, m := range marked {
+		p.Log.Info().Int64("torrent_id", m.TorrentID).Str("from_node", m.Node).Str("reason", m.Reason).
+			Msg("fleet planner: replica marked for removal")
 	}
 	return nil
 }

@@ -69,6 +69,10 @@ func (s *Seeder) reconcileLoop(ctx context.Context) {
 		case <-tick.C:
 			s.requestFull()
 			continue
+		case req := <-s.releases:
+			beat.Beat()
+			s.release(ctx, req)
+			continue
 		case <-s.wake:
 		}
 		beat.Beat()
@@ -175,7 +179,7 @@ func (s *Seeder) reconcileIDs(ctx context.Context, ids []int64) error {
 }
 
 func runnable(t catalog.Torrent) bool {
-	return t.Local && t.DataDir != "" && t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability.Runnable()
+	return t.Local && !t.Removing && t.DataDir != "" && t.State == catalog.TorrentActive && t.CollectionState == catalog.TorrentActive && t.Availability.Runnable()
 }
 
 // apply adds the wanted torrents that are not running and replaces

@@ -40,6 +40,8 @@ type Seeder struct {
 	reqIDs  map[int64]struct{}
 	reqFull bool
 	wake    chan struct{}
+	// releases: Release's requests, served by the reconcile loop.
+	releases chan releaseReq
 
 	// fetches are the goroutines fetching magnet metadata; Run waits.
 	fetches sync.WaitGroup
@@ -130,7 +132,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	}
 	s := &Seeder{cfg: cfg, db: db, log: log, lim: lim, faults: newWriteFaults(), store: st, client: cl, peerMem: peers, sources: sources,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
-		wake: make(chan struct{}, 1), started: make(chan struct{}),
+		wake: make(chan struct{}, 1), releases: make(chan releaseReq), started: make(chan struct{}),
 		adoptSem: make(chan struct{}, runtime.NumCPU()),
 		largeQ:   make(chan addPrepared, 16), largeQueued: map[int64]bool{}, closed: make(chan struct{}),
 		engineBeat: cfg.Heartbeats.Register("torrent engine", 30*time.Second), listenAddr: firstAddr(cl),
