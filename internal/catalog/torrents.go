@@ -52,6 +52,9 @@ type Torrent struct {
 	// surplus copy, or a draining node's): it no longer runs here, and the
 	// node deletes it (see RemovingReplicas).
 	Removing bool `json:"removing,omitempty"`
+	// Placed: the handle's node's replica was placed by the fleet planner
+	// (fetched from the other nodes; fleet.recovery_rate bounds its writes).
+	Placed bool `json:"placed,omitempty"`
 }
 
 // HexHash is the infohash as 40 lowercase hex digits.
@@ -65,7 +68,8 @@ const torrentCols = `t.id, t.collection_id, c.name, t.infohash, t.infohash_v2, t
 	coalesce(r.data_dir, t.data_dir), t.state, coalesce(r.availability, 'ok'), coalesce(r.availability_cause, ''),
 	coalesce(r.availability_reason, ''), t.trackers, t.web_seeds, t.source,
 	coalesce(r.uploaded_bytes, 0), coalesce(r.downloaded_bytes, 0), t.added_at, greatest(t.updated_at, r.updated_at),
-	r.completed_at, r.node_id IS NOT NULL, c.state, r.remove_at IS NOT NULL`
+	r.completed_at, r.node_id IS NOT NULL, c.state, r.remove_at IS NOT NULL,
+	coalesce(r.placed_by, '') <> ''`
 
 // torrentFrom joins this node's replica; the node is parameter $n.
 func torrentFrom(n int) string {
@@ -79,7 +83,8 @@ func scanTorrent(row pgx.Row) (Torrent, error) {
 	err := row.Scan(&t.ID, &t.CollectionID, &t.Collection, &ih, &t.InfoHashV2, &t.Name, &t.Magnet,
 		&t.Metainfo, &t.PieceLength, &t.PieceCount, &t.TotalLength,
 		&t.DataDir, &t.State, &t.Availability, &t.AvailabilityCause, &t.AvailabilityReason, &t.Trackers, &t.WebSeeds, &t.Source,
-		&t.Uploaded, &t.Downloaded, &t.AddedAt, &t.UpdatedAt, &t.CompletedAt, &t.Local, &t.CollectionState, &t.Removing)
+		&t.Uploaded, &t.Downloaded, &t.AddedAt, &t.UpdatedAt, &t.CompletedAt, &t.Local, &t.CollectionState, &t.Removing,
+		&t.Placed)
 	copy(t.InfoHash[:], ih)
 	return t, err
 }

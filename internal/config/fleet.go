@@ -18,6 +18,11 @@ type FleetConfig struct {
 	// MaxRecoveriesPerNode: the planner places at most this many replicas
 	// still fetching on one node at a time; 0 = no bound.
 	MaxRecoveriesPerNode int `key:"max_recoveries_per_node"`
+	// RecoveryRate bounds, on this node, the bytes per second written to
+	// the replicas the planner placed on it (their download); 0 =
+	// unlimited. network.download_rate still bounds every download; the
+	// upload to a recovering node is bounded by network.upload_rate only.
+	RecoveryRate ByteSize `key:"recovery_rate"`
 }
 
 func defaultFleet() FleetConfig {
@@ -36,6 +41,8 @@ func (c *Config) validateFleet() error {
 		return errorf("fleet.plan_interval: %v is not between 100ms and 1h", f.PlanInterval)
 	case f.MaxRecoveriesPerNode < 0:
 		return errorf("fleet.max_recoveries_per_node: %d must not be negative", f.MaxRecoveriesPerNode)
+	case f.RecoveryRate < 0:
+		return errorf("fleet.recovery_rate: %d must not be negative", f.RecoveryRate)
 	}
 	return nil
 }

@@ -11,6 +11,10 @@ type Limits struct {
 	DownloadRate       int64 // bytes/s, 0 = unlimited
 	MaxConnsPerTorrent int   // 0 = engine default
 	MaxConnsTotal      int   // spread over the torrents (see Config); 0 = no cap
+	// RecoveryRate bounds the writes to the replicas the fleet planner
+	// placed on this node (their download), bytes/s, 0 = unlimited; the
+	// download limit above applies too.
+	RecoveryRate int64
 }
 
 // limiters are the engine's rate limiters, created once and adjusted in
@@ -50,6 +54,7 @@ func rateOf(l *rate.Limiter) int64 {
 func (s *Seeder) SetLimits(l Limits) {
 	setRate(s.lim.up, l.UploadRate)
 	setRate(s.lim.down, l.DownloadRate)
+	s.store.SetRecoveryRate(l.RecoveryRate)
 	s.maxConns.Store(int64(l.MaxConnsPerTorrent))
 	s.maxConnsTotal.Store(int64(l.MaxConnsTotal))
 	s.SpreadConns()
@@ -73,5 +78,5 @@ func (s *Seeder) SpreadConns() {
 // Limits are the limits in force.
 func (s *Seeder) Limits() Limits {
 	return Limits{UploadRate: rateOf(s.lim.up), DownloadRate: rateOf(s.lim.down),
-		MaxConnsPerTorrent: int(s.maxConns.Load()), MaxConnsTotal: int(s.maxConnsTotal.Load())}
+		MaxConnsPerTorrent: int(s.maxConns.Load()), MaxConnsTotal: int(s.maxConnsTotal.Load()), RecoveryRate: s.store.RecoveryRate()}
 }

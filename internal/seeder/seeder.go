@@ -124,6 +124,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}
+	st.SetRecoveryRate(cfg.RecoveryRate)
 	peers, sources := newPeerMemory(), newRepairSources(maxWatchedPieces)
 	lim := newLimiters(cfg.UploadRate, cfg.DownloadRate)
 	cl, err := newClient(cfg, st.ClientImpl(), lim, peers, sources)

@@ -57,6 +57,7 @@ func (p *piece) WriteAt(b []byte, off int64) (int, error) {
 	if p.s.onWrite != nil {
 		p.s.onWrite(p.ts.id, p.index)
 	}
+	p.s.waitRecovery(p.ts, len(b))
 	p.s.mu.Lock()
 	p.s.noteGenLocked(p.ts, p.index)
 	p.s.mu.Unlock()

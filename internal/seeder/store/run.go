@@ -17,6 +17,7 @@ const finalFlushTimeout = 10 * time.Second
 // unreachable, until ctx is done; then it commits what it can and
 // returns the error of that last commit.
 func (s *Store) Run(ctx context.Context) error {
+	defer s.stop()
 	wait := s.interval
 	timer := time.NewTimer(wait)
 	defer timer.Stop()

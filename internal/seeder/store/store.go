@@ -29,6 +29,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -37,6 +38,7 @@ import (
 
 	"github.com/anacrolix/torrent/storage"
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/heartbeat"
@@ -118,6 +120,13 @@ type Store struct {
 	bytesRead    atomic.Int64
 	bytesWritten atomic.Int64
 
+	// recovery bounds writes to placed torrents (SetRecoveryRate);
+	// recoveryWritten counts them; stopped ends when Run returns.
+	recovery        *rate.Limiter
+	recoveryWritten atomic.Int64
+	stopped         context.Context
+	stop            context.CancelFunc
+
 	// Test observers (nil in production): called after each successful
 	// fdatasync of a file, and just before each catalog write of piece
 	// states.
@@ -148,7 +157,11 @@ func New(o Options) (*Store, error) {
 	if o.MaxOpenFiles == 0 {
 		o.MaxOpenFiles = 512
 	}
+	stopped, stop := context.WithCancel(context.Background()) // ends with Run
 	return &Store{
+		recovery:   rate.NewLimiter(rate.Inf, recoveryBurst),
+		stopped:    stopped,
+		stop:       stop,
 		db:         o.DB,
 		log:        o.Logger.With().Str("component", "store").Logger(),
 		interval:   o.CommitInterval,

@@ -31,6 +31,8 @@ type torrentState struct {
 	end      int64
 	pieceLen int64
 	n        int
+	// placed: by the fleet planner; writes wait for the recovery limiter.
+	placed bool
 
 	mu       sync.Mutex
 	known    catalog.Bits // answered to the engine: recorded (or pending) at all
@@ -191,7 +193,7 @@ func newTorrentState(t catalog.Torrent, files []catalog.File) (*torrentState, er
 	if len(files) == 0 {
 		return nil, fail("no files")
 	}
-	ts := &torrentState{id: t.ID, ih: t.InfoHash, name: t.Name, dataDir: t.DataDir, n: t.PieceCount, pieceLen: t.PieceLength,
+	ts := &torrentState{id: t.ID, ih: t.InfoHash, name: t.Name, dataDir: t.DataDir, n: t.PieceCount, pieceLen: t.PieceLength, placed: t.Placed,
 		dbComplete: catalog.NewBits(t.PieceCount), adopting: catalog.NewBits(t.PieceCount)}
 	seen := map[string]bool{}
 	for i, f := range files {

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/fleet"
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+// placeOn makes the fleet planner place f's torrent on node (registered
+// up with room), settled at dir, and returns it as node's handle reads it.
+// Node "a" starts first: it claims the torrent added by the unbound handle.
+func placeOn(t *testing.T, db *catalog.DB, f *fixture, node, dir string) catalog.Torrent {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.StartNode(ctx, "a", "h"); err != nil {
+		t.Fatal(err)
+	}
+	two := 2
+	if err := db.SetCollectionReplicas(ctx, "test", catalog.ReplicaPolicy{Min: &two, Max: &two}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StartNode(ctx, node, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.HeartbeatNode(ctx, node, catalog.NodeInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetNodeDataRoots(ctx, node, []catalog.NodeDataRoot{{Path: "/srv", Device: "d", CapacityBytes: 1 << 40, FreeBytes: 1 << 40}}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.LeadPlanner(ctx, node, time.Minute); !ok || err != nil {
+		t.Fatalf("lead the planner: %v %v", ok, err)
+	}
+	ps, err := db.PlanPass(ctx, node, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
+		return fleet.Choose(ns, ts, fleet.Options{})
+	})
+	if err != nil || len(ps) != 1 || ps[0].Node != node {
+		t.Fatalf("placement %v (%v), want on %s", ps, err, node)
+	}
+	nb := db.ForNode(node)
+	if err := nb.SettleReplica(ctx, f.cat.ID, dir); err != nil {
+		t.Fatal(err)
+	}
+	tor, err := nb.TorrentByID(ctx, f.cat.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tor.Placed || tor.DataDir != dir {
+		t.Fatalf("node %s reads the torrent placed %v in %q, want placed in %q", node, tor.Placed, tor.DataDir, dir)
+	}
+	return tor
+}
+
+// fleet.recovery_rate: a replica the planner placed is downloaded through
+// the store's recovery limiter (its writes wait for it), a torrent added
+// otherwise is not. The time asserted is a lower bound the token bucket
+// guarantees: a slow machine only makes it longer.
+func TestPlacedReplicaWritesWaitForTheRecoveryRate(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	src := filepath.Join(t.TempDir(), "src")
+	// 3 MiB: the limiter's burst (1 MiB) goes at once, the rest at the rate.
+	f := makeTorrentPL(t, db, "placed", []int{2 << 20, 1 << 20}, src, 256<<10)
+	dl := filepath.Join(t.TempDir(), "placed")
+	f.cat = placeOn(t, db, f, "b", dl)
+	s := newStore(t, db.ForNode("b"))
+	const rate = 1 << 20
+	s.SetRecoveryRate(rate)
+	if got := s.RecoveryRate(); got != rate {
+		t.Fatalf("recovery rate %d, want %d", got, rate)
+	}
+	runStore(t, s)
+	seeder := newSeeder(t, f)
+	start := time.Now()
+	_, tt := addToEngine(t, s, f)
+	tt.DownloadAll()
+	addPeer(tt, seeder)
+	waitComplete(t, tt, 90*time.Second, seeder)
+	took := time.Since(start)
+	sameFiles(t, f, dl)
+	total := f.info.TotalLength()
+	if w := s.RecoveryBytesWritten(); w < total {
+		t.Fatalf("%d bytes passed the recovery limiter, want at least the torrent's %d", w, total)
+	}
+	if least := time.Duration(float64(total-recoveryBurst) / rate * float64(time.Second)); took < least-100*time.Millisecond {
+		t.Fatalf("placed replica of %d bytes fetched in %v at recovery rate %d B/s, want at least %v", total, took, rate, least)
+	}
+
+	// A torrent not placed on the node (added to it) bypasses the limiter.
+	other := makeTorrent(t, db.ForNode("b"), "added", []int{256 << 10}, filepath.Join(t.TempDir(), "added"))
+	if other.cat.Placed {
+		t.Fatal("a torrent added on the node reads as placed")
+	}
+	before := s.RecoveryBytesWritten()
+	oseeder := newSeeder(t, other)
+	_, ot := addToEngine(t, s, other)
+	ot.DownloadAll()
+	addPeer(ot, oseeder)
+	waitComplete(t, ot, 60*time.Second, oseeder)
+	if w := s.RecoveryBytesWritten(); w != before {
+		t.Fatalf("writes of a torrent not placed passed the recovery limiter: %d bytes", w-before)
+	}
+}
