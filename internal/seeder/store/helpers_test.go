@@ -194,9 +194,21 @@ func waitComplete(t testing.TB, tt *torrent.Torrent, d time.Duration, peers ...*
 func waitPiece(t testing.TB, tt *torrent.Torrent, p int, d time.Duration, peers ...*torrent.Client) {
 	t.Helper()
 	redial := time.Now().Add(time.Second)
+	done := false
+	t.Cleanup(func() {
+		if !done && t.Failed() {
+			// What the engine was doing, for a stall seen once on a loaded
+			// machine (no peer active or pending after the re-adds points
+			// to a ban of 127.0.0.1).
+			stats := tt.Stats()
+			t.Logf("piece %d of %s: state %+v; peers active %d, pending %d, half-open %d; %d of %d bytes complete",
+				p, tt.Name(), tt.PieceState(p), stats.ActivePeers, stats.PendingPeers, stats.HalfOpenPeers, tt.BytesCompleted(), tt.Length())
+		}
+	})
 	testutil.Eventually(t, d, fmt.Sprintf("piece %d of %s complete", p, tt.Name()), func() bool {
 		st := tt.PieceState(p)
 		if st.Complete && !st.Hashing && !st.QueuedForHash && !st.Marking {
+			done = true
 			return true
 		}
 		if time.Now().After(redial) && len(tt.PeerConns()) == 0 {
