@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/human"
@@ -125,7 +126,13 @@ type fleetStatus struct {
 	Copies catalog.CopyStats `json:"copies"`
 	// Leader is the node leading the fleet planner ("" = none now).
 	Leader string `json:"planner_leader"`
+	// Recovery: the replicas placed by the planner still fetching, what
+	// they lack, the rate over the last minute and the ETA at that rate.
+	Recovery catalog.RecoveryStats `json:"recovery"`
 }
+
+// recoveryWindow is what fleet status's recovery rate is measured over.
+const recoveryWindow = time.Minute
 
 func runFleetStatus(ctx context.Context, a *app, o fleetStatusOptions) error {
 	return a.withCatalog(ctx, "fleet status", func(db *catalog.DB) error {
@@ -200,6 +207,9 @@ func readFleetStatus(ctx context.Context, db *catalog.DB) (fleetStatus, error) {
 	if st.Leader, err = db.PlannerLeader(ctx); err != nil {
 		return st, err
 	}
+	if st.Recovery, err = db.Recovery(ctx, recoveryWindow); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 
@@ -218,6 +228,28 @@ func printCopies(a *app, st fleetStatus) {
 	a.printf("at risk:  %d torrents (%s) have fewer copies on nodes up than their replicas_min\n", c.AtRisk, human.Bytes(c.AtRiskBytes))
 	a.printf("fetching: %d replicas, %s to go\n", c.Fetching, human.Bytes(c.FetchingBytes))
 	a.printf("planner:  %s\n", orDash(st.Leader))
+	printRecovery(a, st.Recovery)
+}
+
+// printRecovery prints the recovery lines of fleet status.
+func printRecovery(a *app, r catalog.RecoveryStats) {
+	if r.Fetching == 0 {
+		a.printf("recovery: no replica placed by the planner is fetching\n")
+	} else {
+		a.printf("recovery: %s placed fetching, %s left, %s/s over the last %s, ETA %s\n", plural(int(r.Fetching), "replica", "replicas"),
+			human.Bytes(r.BytesLeft), human.Bytes(int64(r.BytesPerSec)), time.Duration(r.Window*float64(time.Second)), eta(r.ETASeconds))
+	}
+	for _, n := range r.Nodes {
+		a.printf("  %s: %d fetching, %s left, %s/s\n", n.Node, n.Fetching, human.Bytes(n.BytesLeft), human.Bytes(int64(n.BytesPerSec)))
+	}
+}
+
+// eta is an ETA in seconds as a duration, or "unknown" (nothing fetched lately).
+func eta(s *float64) string {
+	if s == nil {
+		return "unknown (nothing fetched in the window)"
+	}
+	return time.Duration(*s * float64(time.Second)).Round(time.Second).String()
 }
 
 func plural(n int, one, many string) string {

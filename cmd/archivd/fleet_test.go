@@ -152,7 +152,8 @@ func TestNodeAndFleetCommandsWithRealDaemons(t *testing.T) {
 	<-n2.done
 	testutil.Eventually(t, 2*catalog.NodeUpTTL, "n2 down after SIGKILL", func() bool { return !h.nodes(t)["n2"].Up })
 	t.Logf("n2 down %.1fs after SIGKILL (lease %s)", time.Since(killed).Seconds(), catalog.NodeUpTTL)
-	if code, out := h.cli(t, "fleet", "status"); code != 0 || !strings.Contains(out, "2: 1 up, 1 down") || !strings.Contains(out, "down:   n2") {
+	if code, out := h.cli(t, "fleet", "status"); code != 0 || !strings.Contains(out, "2: 1 up, 1 down") || !strings.Contains(out, "down:   n2") ||
+		!strings.Contains(out, "recovery: no replica placed by the planner is fetching") {
 		t.Fatalf("fleet status: exit %d: %s", code, out)
 	}
 	if code, out := h.cli(t, "node", "forget", "n2"); code != 0 || !strings.Contains(out, "forgotten") {

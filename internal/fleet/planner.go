@@ -67,6 +67,9 @@ func (p *Planner) Pass(ctx context.Context) error {
 	if err := p.settle(ctx); err != nil {
 		return err
 	}
+	if err := p.DB.SampleRecovery(ctx); err != nil { // fleet status's recovery rate
+		return err
+	}
 	if err := p.removeMarked(ctx); err != nil {
 		return err
 	}

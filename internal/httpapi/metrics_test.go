@@ -167,7 +167,8 @@ func TestFleetInMetricsAndStatusPage(t *testing.T) {
 	}
 	code, page := get(t, nil, "http://"+s.Addr()+"/", "")
 	for _, want := range []string{`<tr data-node="n1"><td>n1 <span class="muted">(this node)</span>`, `data-node="n2"`,
-		`down, maintenance`, `data-flag="noout"`, "2 nodes: "} {
+		`down, maintenance`, `data-flag="noout"`, "2 nodes: ",
+		`<p id="fleet-recovery">Recovery: <span class="muted">no replica placed by the planner is fetching</span>`} {
 		if code != 200 || !strings.Contains(page, want) {
 			t.Fatalf("status page (%d) lacks %q:\n%s", code, want, page)
 		}

@@ -30,7 +30,13 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 	"rate":  func(f float64) string { return human.Bytes(int64(f)) + "/s" },
 	"when":  when,
 	"secs":  func(f float64) string { return (time.Duration(f) * time.Second).String() },
-	"sev":   sevClass,
+	"eta": func(f *float64) string {
+		if f == nil {
+			return "unknown"
+		}
+		return (time.Duration(*f) * time.Second).String()
+	},
+	"sev": sevClass,
 	"stateClass": func(st string) string {
 		switch st {
 		case "unavailable", "damaged":
@@ -70,7 +76,10 @@ type fleetView struct {
 	Nodes  []catalog.Node
 	Counts catalog.NodeCounts
 	Flags  []catalog.FleetFlagSet
-	Err    string
+	// Recovery: replicas placed by the planner still fetching, and the
+	// rate over the last minute (as 'archivd fleet status').
+	Recovery catalog.RecoveryStats
+	Err      string
 }
 
 // scrubView is the active verify run with its progress, and the next
@@ -159,6 +168,9 @@ func (s *Server) fleetView(ctx context.Context) fleetView {
 	}
 	v.Counts = catalog.CountNodes(v.Nodes)
 	if v.Flags, err = s.o.DB.SetFleetFlags(ctx); err != nil {
+		v.Err = err.Error()
+	}
+	if v.Recovery, err = s.o.DB.Recovery(ctx, time.Minute); err != nil {
 		v.Err = err.Error()
 	}
 	return v
