@@ -56,7 +56,7 @@ func TestFailoverToStandbyKeepsSeedingAndCompletions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	standby, err := pgserver.StartStandby(ctx, primary, pgserver.Options{Dir: filepath.Join(shortDir(t, "archivd-sb-"), "pg"),
-		Port: freePort(t), TCP: true, Fast: true, Settings: settings})
+		Port: testutil.FreePort(t, "127.0.0.1"), TCP: true, Fast: true, Settings: settings})
 	if err != nil {
 		t.Fatal(err)
 	}

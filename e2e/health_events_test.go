@@ -163,7 +163,7 @@ func TestHealthChecksRaisedAndClearedByRealEvents(t *testing.T) {
 
 	// A peer with the intact data: the daemon repairs, the check clears.
 	startLibtorrent(t, "libtorrent-seeder", map[string]any{"mode": "seed", "torrent": tfile, "save_path": intact,
-		"port": freePort(t), "host": "127.0.0.2", "peers": []string{fmt.Sprintf("127.0.0.1:%d", a.port)}})
+		"port": testutil.FreePort(t, "127.0.0.2"), "host": "127.0.0.2", "peers": []string{fmt.Sprintf("127.0.0.1:%d", a.port)}})
 	a.waitHealth("DAMAGE_OPEN", false, 3*time.Minute)
 	if !sameTree(t, src, filepath.Join(intact, "dataset")) {
 		t.Error("DAMAGE_OPEN cleared but the data differs from the intact copy")

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -103,16 +102,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func newInstance(t testing.TB, name, tracker string, extra string) *instance {
 	t.Helper()
 	return newInstanceOpts(t, name, instanceOpts{tracker: tracker, extra: extra})
@@ -137,7 +126,7 @@ func newInstanceOpts(t testing.TB, name string, o instanceOpts) *instance {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{t: t, name: name, dir: dir, config: filepath.Join(dir, "archivd.yaml"), http: freePort(t)}
+	in := &instance{t: t, name: name, dir: dir, config: filepath.Join(dir, "archivd.yaml"), http: testutil.FreePort(t, "127.0.0.1")}
 	trackers := "[]"
 	if o.tracker != "" {
 		trackers = fmt.Sprintf("[%q]", o.tracker)
@@ -151,7 +140,7 @@ func newInstanceOpts(t testing.TB, name string, o instanceOpts) *instance {
 			network.WriteString("  " + strings.TrimSpace(l) + "\n")
 		}
 	}
-	in.port = freePort(t)
+	in.port = testutil.FreePort(t, o.host)
 	cfg := fmt.Sprintf(`state_dir: %s
 node_id: %s
 log:

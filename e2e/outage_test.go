@@ -145,7 +145,7 @@ func TestCatalogOutageUnderTheWatchdog(t *testing.T) {
 	}
 	self := fmt.Sprintf("127.0.0.1:%d", a.port)
 	leecher := startLibtorrent(t, "libtorrent-leecher", map[string]any{"mode": "download", "torrent": seededT,
-		"save_path": filepath.Join(work, "leech"), "port": freePort(t), "host": "127.0.0.2", "peers": []string{self}})
+		"save_path": filepath.Join(work, "leech"), "port": testutil.FreePort(t, "127.0.0.2"), "host": "127.0.0.2", "peers": []string{self}})
 	testutil.Eventually(t, 2*time.Minute, "the leecher receiving bytes before the outage", func() bool {
 		return leecher.last().Downloaded > 0
 	})
@@ -160,7 +160,7 @@ func TestCatalogOutageUnderTheWatchdog(t *testing.T) {
 	leecherAtStart := leecher.last().Downloaded
 	t.Logf("PostgreSQL stopped; the leecher had %d bytes", leecherAtStart)
 	seeder := startLibtorrent(t, "libtorrent-seeder", map[string]any{"mode": "seed", "torrent": fetchedT,
-		"save_path": fetchedParent, "port": freePort(t), "host": "127.0.0.3", "peers": []string{self},
+		"save_path": fetchedParent, "port": testutil.FreePort(t, "127.0.0.3"), "host": "127.0.0.3", "peers": []string{self},
 		"upload_rate_limit": 1 << 20})
 	// The leecher must gain bytes in every quarter of the outage.
 	var got []int64

@@ -26,7 +26,7 @@ func tcpCluster(t *testing.T, settings map[string]string) *pgserver.Server {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := shortDir(t, "archivd-pg-")
-	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(dir, "pg"), Port: freePort(t), TCP: true, Fast: true, Settings: settings})
+	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(dir, "pg"), Port: testutil.FreePort(t, "127.0.0.1"), TCP: true, Fast: true, Settings: settings})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func startPgbouncer(t *testing.T, pg *pgserver.Server, pgPort int) int {
 		t.Fatal("pgbouncer is not installed (scripts/deps.sh test installs it)")
 	}
 	dir := shortDir(t, "archivd-pgb-")
-	port := freePort(t)
+	port := testutil.FreePort(t, "127.0.0.1")
 	ini := fmt.Sprintf(`[databases]
 archivd = host=127.0.0.1 port=%d dbname=archivd user=archivd
 [pgbouncer]

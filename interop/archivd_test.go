@@ -14,6 +14,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/pgtest"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // archivd is one archivd node: a config file, a fresh catalog database and
@@ -50,7 +51,7 @@ func newArchivdWith(t *testing.T, ctx context.Context, verify string, trackers .
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	a := &archivd{t: t, ctx: ctx, bin: archivdBin(t), dir: dir, url: pgtest.URL(t), port: freePort(t)}
+	a := &archivd{t: t, ctx: ctx, bin: archivdBin(t), dir: dir, url: pgtest.URL(t), port: testutil.FreePort(t, "127.0.0.1")}
 	a.cfg = filepath.Join(dir, "archivd.yaml")
 	tr, _ := json.Marshal(trackers)
 	if trackers == nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // aria2Download downloads a .torrent into dir with aria2c (peers from the
@@ -19,7 +21,7 @@ func aria2Download(t *testing.T, ctx context.Context, torrent, dir string, timeo
 func aria2DownloadFrom(t *testing.T, ctx context.Context, torrent, dir, host string, timeout time.Duration) time.Duration {
 	t.Helper()
 	bin := need(t, "aria2c", "aria2")
-	port := freePort(t)
+	port := testutil.FreePort(t, host)
 	began := time.Now()
 	p := startProc(t, ctx, "aria2c", dir, bin,
 		"--no-conf", "--dir="+dir, "--seed-time=0", "--enable-dht=false", "--enable-dht6=false",

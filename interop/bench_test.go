@@ -144,7 +144,7 @@ func TestInteropBench(t *testing.T) {
 		dir := t.TempDir()
 		began := time.Now()
 		p := lt(t, ctx, name, map[string]any{"mode": "download", "torrent": s.torrent, "save_path": dir,
-			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", s.port)},
+			"port": testutil.FreePort(t, host), "peers": []string{fmt.Sprintf("127.0.0.1:%d", s.port)},
 			"tcp_only": tcpOnly, "no_tracker": true, "host": host})
 		ltWaitDone(t, p, name, 5*time.Minute)
 		d := time.Since(began)
@@ -250,7 +250,7 @@ func startBenchSeeds(t *testing.T, ctx context.Context, base, seedDir string, tc
 
 	tor, tk := own()
 	seededBy(tor, tk)
-	port := freePort(t)
+	port := testutil.FreePort(t, "127.0.0.1")
 	ltSeedOpts(t, ctx, map[string]any{"torrent": tor, "save_path": seedDir, "port": port, "tcp_only": tcpOnly})
 	seeds = append(seeds, benchSeed{"libtorrent", tor, port})
 
@@ -282,7 +282,7 @@ func benchDownloads(t *testing.T, ctx context.Context, lts benchSeed, want map[s
 	dir = t.TempDir()
 	began := time.Now()
 	p := lt(t, ctx, "lt-leech", map[string]any{"mode": "download", "torrent": lts.torrent, "save_path": dir,
-		"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", lts.port)},
+		"port": testutil.FreePort(t, host), "peers": []string{fmt.Sprintf("127.0.0.1:%d", lts.port)},
 		"tcp_only": os.Getenv("ARCHIVD_INTEROP_LT_TCP") == "1", "no_tracker": true, "host": host})
 	ltWaitDone(t, p, "lt-leech", 5*time.Minute)
 	d = time.Since(began)

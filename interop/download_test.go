@@ -140,7 +140,7 @@ func TestArchivdDownloadsFromLibtorrentAndRepairs(t *testing.T) {
 	tor := filepath.Join(t.TempDir(), "tree3.torrent")
 	ltCreate(t, ctx, src, tor, 256<<10, tk.URL)
 	tk.allow(t, tor)
-	port := freePort(t)
+	port := testutil.FreePort(t, "127.0.0.1")
 	seeder := ltSeed(t, ctx, tor, seedDir, port)
 
 	source := downloadAndRepair(t, ctx, tk, tor, "tree3", want, repairHooks{})

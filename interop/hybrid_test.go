@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // hybridPieceLen: the trees' files end mid-piece, so the v1 half has pad
@@ -45,7 +47,7 @@ func TestHybridMultiFileWithLibtorrent(t *testing.T) {
 		checkHybridLayout(t, s)
 		dir := t.TempDir()
 		p := lt(t, ctx, "libtorrent-download", map[string]any{"mode": "download", "torrent": tor, "save_path": dir,
-			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", a.port)}, "no_tracker": true})
+			"port": testutil.FreePort(t, "127.0.0.1"), "peers": []string{fmt.Sprintf("127.0.0.1:%d", a.port)}, "no_tracker": true})
 		ltWaitDone(t, p, "download", time.Minute)
 		sameTree(t, "libtorrent", want, filepath.Join(dir, "hyb"))
 		sameTree(t, "archivd's source data", want, src)
@@ -59,7 +61,7 @@ func TestHybridMultiFileWithLibtorrent(t *testing.T) {
 		tor := filepath.Join(t.TempDir(), "hybodd.torrent")
 		ltCreateHybrid(t, ctx, src, tor, hybridPieceLen, tk.URL)
 		tk.allow(t, tor)
-		seeder := ltSeed(t, ctx, tor, seedDir, freePort(t))
+		seeder := ltSeed(t, ctx, tor, seedDir, testutil.FreePort(t, "127.0.0.1"))
 		a := newArchivd(t, ctx, tk.URL)
 		a.run("collection", "create", "dl")
 		a.run("add", "-c", "dl", tor)
@@ -199,7 +201,7 @@ func TestHybridSeedingStallsWhereAFileEndsMidBlock(t *testing.T) {
 		t.Fatalf("hybrid has %d pieces, want 4", s.PieceCount)
 	}
 	p := lt(t, ctx, "libtorrent-download", map[string]any{"mode": "download", "torrent": tor, "save_path": t.TempDir(),
-		"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", a.port)}, "no_tracker": true})
+		"port": testutil.FreePort(t, "127.0.0.1"), "peers": []string{fmt.Sprintf("127.0.0.1:%d", a.port)}, "no_tracker": true})
 	waitFor(t, "libtorrent connected to archivd", 30*time.Second, func() (bool, string) {
 		return ltEverConnected(p), tail([]byte(p.output()), 256)
 	})

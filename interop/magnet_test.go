@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestMagnetFromTransmission: transmission seeds a torrent (announced to
@@ -41,7 +42,7 @@ func TestMagnetFromLibtorrent(t *testing.T) {
 	tor := filepath.Join(t.TempDir(), "tree7.torrent")
 	ltCreate(t, ctx, src, tor, 256<<10, tk.URL)
 	tk.allow(t, tor)
-	ltSeed(t, ctx, tor, seedDir, freePort(t))
+	ltSeed(t, ctx, tor, seedDir, testutil.FreePort(t, "127.0.0.1"))
 	magnetFetch(t, ctx, tk, tor, want)
 }
 

@@ -3,7 +3,6 @@ package interop
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,27 +61,6 @@ func dataSize() int64 {
 		return 512 << 20
 	}
 	return 64 << 20
-}
-
-// freePort returns a port free for both TCP and UDP on 127.0.0.1 (the
-// clients listen on both for uTP).
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("find a free port: %v", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("find a free port: no port free for both TCP and UDP after 50 tries")
-	return 0
 }
 
 // testCtx is bounded by the test's deadline minus a margin, or 5 minutes.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // seedSize is the payload of TestArchivdSeedsToClients: "a few hundred MB"
@@ -68,7 +70,7 @@ func TestArchivdSeedsToClients(t *testing.T) {
 		dir := t.TempDir()
 		began := time.Now()
 		p := lt(t, ctx, "libtorrent-download", map[string]any{"mode": "download", "torrent": tor, "save_path": dir,
-			"port": freePort(t), "peers": []string{fmt.Sprintf("127.0.0.1:%d", a.port)}})
+			"port": testutil.FreePort(t, "127.0.0.1"), "peers": []string{fmt.Sprintf("127.0.0.1:%d", a.port)}})
 		ltWaitDone(t, p, "download", timeout)
 		d := time.Since(began)
 		sameTree(t, "libtorrent", want, filepath.Join(dir, "tree1"))

@@ -31,7 +31,7 @@ type tracker struct {
 func startTracker(t *testing.T, ctx context.Context) *tracker {
 	t.Helper()
 	bin := need(t, "opentracker", "opentracker")
-	port := freePort(t)
+	port := testutil.FreePort(t, "127.0.0.1")
 	p := fmt.Sprint(port)
 	dir := t.TempDir()
 	tr := &tracker{list: filepath.Join(dir, "whitelist")}

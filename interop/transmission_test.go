@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // transmission is a running transmission-daemon driven over its RPC.
@@ -38,7 +40,7 @@ func startTransmissionLog(t *testing.T, ctx context.Context, downloadDir string,
 	t.Helper()
 	bin := need(t, "transmission-daemon", "transmission-daemon")
 	cfgDir := t.TempDir()
-	peerPort, rpcPort := freePort(t), freePort(t)
+	peerPort, rpcPort := testutil.FreePort(t, "127.0.0.1"), testutil.FreePort(t, "127.0.0.1")
 	settings := map[string]any{
 		"dht-enabled": false, "pex-enabled": false, "lpd-enabled": false, "port-forwarding-enabled": false,
 		"utp-enabled": false, "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",

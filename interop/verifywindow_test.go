@@ -44,7 +44,7 @@ func TestFreshImportNotHeldByOpenVerifyWindow(t *testing.T) {
 		t.Fatalf("fresh import (no data yet, nothing recorded complete) was made %q by the verify run: "+
 			"a download in progress is not a missing mount", s.Availability)
 	}
-	ltSeed(t, ctx, tor, seedDir, freePort(t))
+	ltSeed(t, ctx, tor, seedDir, testutil.FreePort(t, "127.0.0.1"))
 	s := a.waitComplete("tree9", 90*time.Second)
 	sameTree(t, "archivd", want, s.DataDir)
 }

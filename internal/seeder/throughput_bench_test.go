@@ -3,7 +3,6 @@ package seeder
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,15 +58,6 @@ func BenchmarkSeedThroughput(b *testing.B) {
 	}
 }
 
-func freePort(b testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func seedArchivd(b *testing.B, tracker *testutil.Tracker, tf *torrentfile.Torrent, src string) func() {
 	db, err := catalog.Open(context.Background(), pgtest.URL(b))
 	if err != nil {
@@ -115,7 +105,7 @@ while not h.status().is_seeding:
 func leechLibtorrent(b *testing.B, tpath string) {
 	dir := b.TempDir()
 	script := filepath.Join(dir, "leech.py")
-	if err := os.WriteFile(script, []byte(fmt.Sprintf(libtorrentLeech, fmt.Sprint(freePort(b)))), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(fmt.Sprintf(libtorrentLeech, fmt.Sprint(testutil.FreePort(b, "127.0.0.1")))), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	if out, err := exec.Command("/usr/bin/python3", script, tpath, dir).CombinedOutput(); err != nil {

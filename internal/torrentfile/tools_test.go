@@ -3,13 +3,14 @@ package torrentfile
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/archivd/archivd/internal/testutil"
 )
 
 // TestMktorrentRoundTrip parses torrents made by mktorrent (single and
@@ -129,20 +130,11 @@ func aria2Verify(tb testing.TB, torrent, parent string) (bool, string) {
 	cmd := exec.CommandContext(ctx, "aria2c", "-V", "--dir="+parent, "--bt-enable-lpd=false",
 		"--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false",
 		"--bt-seed-unverified=false", "--seed-time=0", "--bt-stop-timeout=2",
-		"--listen-port="+freePort(tb), "--summary-interval=0", "--console-log-level=notice",
+		"--listen-port="+fmt.Sprint(testutil.FreePort(tb, "127.0.0.1")), "--summary-interval=0", "--console-log-level=notice",
 		"--auto-save-interval=0", "--allow-overwrite=false", torrent)
 	out, err := cmd.CombinedOutput()
 	ok := err == nil && strings.Contains(string(out), "Verification finished successfully")
 	return ok, string(out)
-}
-
-func freePort(tb testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
 
 func run(tb testing.TB, name string, args ...string) string {
