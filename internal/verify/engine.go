@@ -108,6 +108,7 @@ var errWindowEnded = errors.New("verify window ended")
 func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Time, progress func(done, total int64)) error {
 	targets := map[int64]*scrub.Target{}
 	t := &tally{progress: progress}
+	defer t.bad.flush(e.log, run.ID)
 	if err := e.executeByDevice(ctx, run, end, t); err != nil {
 		return e.releaseIfControl(ctx, run.ID, err)
 	}
@@ -136,10 +137,11 @@ func (e *engine) execute(ctx context.Context, run catalog.VerifyRun, end time.Ti
 			}
 			continue
 		}
-		if err := e.jobDone(ctx, run, job, e.doJob(ctx, job, end, targets), t); err != nil {
+		if err := e.jobDone(ctx, run, job, e.doJob(ctx, job, end, targets, t), t); err != nil {
 			return err
 		}
 	}
+	t.bad.flush(e.log, run.ID) // before the run's end is logged
 	failedJobs := t.failed
 	if err := e.afterRun(ctx, run.ID); err != nil {
 		return err

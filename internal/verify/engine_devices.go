@@ -15,12 +15,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tally counts a run's failed ranges and reports progress; safe for the
-// device workers to share.
+// tally counts a run's failed ranges, gathers its bad pieces and reports
+// progress; safe for the device workers to share.
 type tally struct {
 	mu       sync.Mutex
 	failed   int
 	progress func(done, total int64)
+	bad      badLog
 }
 
 // jobDone records a job's outcome (a failed range is marked failed and
@@ -81,7 +82,7 @@ func (e *engine) executeByDevice(ctx context.Context, run catalog.VerifyRun, end
 				if err != nil || !ok {
 					return err
 				}
-				if err := e.jobDone(gctx, run, job, e.doJob(gctx, job, end, targets), t); err != nil {
+				if err := e.jobDone(gctx, run, job, e.doJob(gctx, job, end, targets, t), t); err != nil {
 					return err
 				}
 			}

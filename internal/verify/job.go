@@ -32,9 +32,10 @@ func (e *engine) target(ctx context.Context, id int64, cache map[int64]*scrub.Ta
 	return tg, nil
 }
 
-// doJob scrubs one leased range and stores its outcome. The lease is
+// doJob scrubs one leased range and stores its outcome (its bad pieces
+// go to the run's summary in t). The lease is
 // extended while it works; the scrub stops at the window end.
-func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, cache map[int64]*scrub.Target) error {
+func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, cache map[int64]*scrub.Target, t *tally) error {
 	tg, err := e.target(ctx, j.TorrentID, cache)
 	if err != nil {
 		return err
@@ -69,10 +70,7 @@ func (e *engine) doJob(ctx context.Context, j catalog.VerifyJob, end time.Time, 
 	}
 	res := catalog.VerifyJobResult{BytesHashed: sum.BytesHashed, PiecesChecked: int64(v.checked), Bad: v.bad,
 		Sources: e.sourcesOf(j.TorrentID, v.flagged, v.bad)}
-	for _, b := range res.Bad {
-		e.log.Warn().Int64("torrent_id", j.TorrentID).Int("piece", b.Piece).Str("kind", string(b.Kind)).
-			Str("file", b.FilePath).Int64("offset", b.FileOffset).Msg("verify: bad piece")
-	}
+	t.bad.add(e.log, res.Bad)
 	closed, err := e.db.CompleteVerifyJob(ctx, j, e.owner, res, e.clk.Now())
 	if err != nil {
 		return err
