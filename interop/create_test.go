@@ -10,6 +10,7 @@ import (
 // `archivd add DIR --out` is accepted by transmission and libtorrent, and
 // each of them, checking the same files from disk, finds every piece good.
 func TestArchivdCreatedTorrentVerifiedByClients(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	parent := t.TempDir()
 	src := makeTree(t, parent, "tree4", dataSize(), 4)
@@ -50,6 +51,7 @@ func TestArchivdCreatedTorrentVerifiedByClients(t *testing.T) {
 // already holds the data, is hashed by archivd at start and seeded to
 // aria2c bit-identically.
 func TestMktorrentImportSeededToAria2(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 	root := t.TempDir()

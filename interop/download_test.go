@@ -27,6 +27,7 @@ import (
 // Without this the repair landed only when verification happened to win a
 // ~0.5 s race against transmission dropping archivd (it lost with 512 MiB).
 func TestArchivdDownloadsFromTransmissionAndRepairs(t *testing.T) {
+	t.Parallel()
 	ctx, tk, tor, want, tr, id := transmissionSwarm(t, "tree2", false)
 	upBefore := tr.get(id).UploadedEver
 	var served int64
@@ -65,6 +66,7 @@ func TestArchivdDownloadsFromTransmissionAndRepairs(t *testing.T) {
 // this, the test fails: then repair from transmission after a restart
 // should be proven instead.
 func TestTransmissionRefusesArchivdOnceBothAreSeeds(t *testing.T) {
+	t.Parallel()
 	ctx, tk, tor, want, tr, _ := transmissionSwarm(t, "tree9", true)
 	a := newArchivd(t, ctx, tk.URL)
 	a.run("collection", "create", "dl")
@@ -132,6 +134,7 @@ func transmissionSwarm(t *testing.T, name string, deepLog bool) (context.Context
 // TestArchivdDownloadsFromLibtorrentAndRepairs: the same with a libtorrent
 // seeder and a torrent made by libtorrent.
 func TestArchivdDownloadsFromLibtorrentAndRepairs(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 	seedDir := t.TempDir()

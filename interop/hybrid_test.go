@@ -29,6 +29,7 @@ const hybridPieceLen = 64 << 10
 // it from a libtorrent seeder bit-identically, stores no pad file, and
 // `archivd verify --wait` (SHA-1 and SHA-256 for a hybrid) finds nothing.
 func TestHybridMultiFileWithLibtorrent(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 
@@ -181,6 +182,7 @@ func ltCreateHybrid(t *testing.T, ctx context.Context, root, out string, pieceLe
 // mid-block in piece 1, b.bin ends on a block boundary. If this test fails because libtorrent completes, the engine
 // has learnt to serve padding: make hybridSpec end mid-block instead.
 func TestHybridSeedingStallsWhereAFileEndsMidBlock(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	seedDir := t.TempDir()
 	root := filepath.Join(seedDir, "mid")

@@ -17,6 +17,7 @@ import (
 // the metadata, downloads the data bit-identically and stores the
 // metainfo in the catalog.
 func TestMagnetFromTransmission(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 	seedDir := t.TempDir()
@@ -34,6 +35,7 @@ func TestMagnetFromTransmission(t *testing.T) {
 
 // TestMagnetFromLibtorrent: the same with a libtorrent seeder.
 func TestMagnetFromLibtorrent(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 	seedDir := t.TempDir()

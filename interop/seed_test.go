@@ -25,6 +25,7 @@ func seedSize() int64 {
 // download it alone from archivd and end bit-identical. archivd's upload
 // total then covers the three downloads.
 func TestArchivdSeedsToClients(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 	tracker := tk.URL

@@ -17,6 +17,7 @@ import (
 // With the default schedule (01:00 + 6h) this is what every fresh import
 // meets between 01:00 and 07:00; this test opens the window always.
 func TestFreshImportNotHeldByOpenVerifyWindow(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	tk := startTracker(t, ctx)
 	seedDir := t.TempDir()

@@ -55,6 +55,7 @@ func startWebSeed(t *testing.T, dir string) *webSeed {
 // seed alone, twice: found by `archivd verify` while running (the finding
 // names the web seed), and found at start after being forgotten.
 func TestWebSeedOnlyDownloadAndRepair(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
 	seedDir := t.TempDir()
 	src := makeTree(t, seedDir, "tree8", dataSize(), 8)
