@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bin = filepath.Join(dir, "archivd")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/archivd").CombinedOutput()
+	out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "../cmd/archivd").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build archivd: %v\n%s", err, out)
 		os.Exit(1)

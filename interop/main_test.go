@@ -228,7 +228,7 @@ func archivdBin(t *testing.T) string {
 		buildOnce.path = filepath.Join(dir, "archivd")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", buildOnce.path, "github.com/archivd/archivd/cmd/archivd")
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", buildOnce.path, "github.com/archivd/archivd/cmd/archivd")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildOnce.err = fmt.Errorf("go build archivd: %v\n%s", err, out)
 		}

@@ -32,7 +32,7 @@ func archivdBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(strings.TrimSpace(string(dir)), "archivd")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			binErr = &buildError{out: string(out), err: err}
 		}

@@ -28,7 +28,7 @@ func TestRoleWritesAValidatedConfigAndRefusesABadOne(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "archivd")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/archivd").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "../../cmd/archivd").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	play := filepath.Join(dir, "play.yml")
