@@ -6,7 +6,7 @@
 // rounds. Run it through bench/operator/run.sh, which builds archivd and
 // this program and starts them in a loopback-only network namespace.
 //
-// Usage: operator FIGURE...   (restart, adopt, verify, seed, scrubseed, all)
+// Usage: operator FIGURE...   (restart, adopt, verify, seed, scrubseed, devices, sigkill, many, all)
 //
 // Sizes and rounds come from the environment (see config below).
 package main
@@ -108,7 +108,7 @@ func run() error {
 	for _, f := range figs {
 		fn, ok := figures[f]
 		if !ok {
-			return fmt.Errorf("unknown figure %q (restart, adopt, verify, seed, scrubseed, devices, sigkill, all)", f)
+			return fmt.Errorf("unknown figure %q (restart, adopt, verify, seed, scrubseed, devices, sigkill, many, all)", f)
 		}
 		if err := fn(b); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
@@ -125,4 +125,5 @@ var figures = map[string]func(*bench) error{
 	"scrubseed": figScrubSeed,
 	"devices":   figDevices,
 	"sigkill":   figSigkill,
+	"many":      figMany,
 }

@@ -19,7 +19,11 @@
 #   sigkill    an archivd node seeds the data set; an archivd downloader and
 #              then a libtorrent one are SIGKILLed at half and restarted: bytes
 #              the seed sent beyond the size (not part of all)
+#   many       BENCH_MANY one-piece torrents of 16 KiB (default 100,000) recorded
+#              complete by cmd/manytorrents: start after a clean stop until all
+#              seed, and peak RSS, vs issue 11's 10 s and 2 GiB (not part of all)
 #   all        restart adopt verify seed scrubseed, in that order
+# BENCH_PROFILE=1 saves a CPU profile (pprof) of the first round of many.
 # BENCH_PERF=1 records perf profiles of both seeds in the first round of
 # seed ($BENCH_DIR/perf-SEED-LEECHERS.data).
 # BENCH_ROUNDS (default 3) rounds; medians and ratios are printed as
@@ -31,5 +35,6 @@ out=$(mktemp -d /tmp/archivd-operator-bin.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 go build -o "$out/archivd" ./cmd/archivd
 go build -o "$out/operator" ./bench/operator
-export ARCHIVD_BIN="$out/archivd" LTDRIVE="$PWD/interop/testdata/ltdrive.py"
+go build -o "$out/manytorrents" ./cmd/manytorrents
+export ARCHIVD_BIN="$out/archivd" MANYTORRENTS_BIN="$out/manytorrents" LTDRIVE="$PWD/interop/testdata/ltdrive.py"
 unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' "$out/operator" "${@:-all}"
