@@ -257,6 +257,8 @@ type TorrentFilter struct {
 	Runnable bool
 	// Local: only torrents with a replica on this node.
 	Local bool
+	// Unavailable: only those whose replica on this node is unavailable.
+	Unavailable bool
 }
 
 // Torrents lists torrents ordered by collection and name.
@@ -274,6 +276,9 @@ func (db *DB) Torrents(ctx context.Context, f TorrentFilter) ([]Torrent, error) 
 	}
 	if f.Runnable || f.Local {
 		q += ` AND r.node_id IS NOT NULL`
+	}
+	if f.Unavailable {
+		q += ` AND r.availability = 'unavailable'`
 	}
 	rows, err := db.pool.Query(ctx, q+` ORDER BY c.name, t.name, t.id`, args...)
 	if err != nil {

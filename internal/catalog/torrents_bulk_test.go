@@ -56,3 +56,33 @@ func TestAddTorrentsAndLoadPiecesOf(t *testing.T) {
 		}
 	}
 }
+
+// TestTorrentFilterUnavailable: the filter the verify service's re-check
+// loop lists with (at every change notified) returns only the torrents
+// unavailable on this node, not every runnable one.
+func TestTorrentFilterUnavailable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	var ns []catalog.NewTorrent
+	for b := range byte(4) {
+		ns = append(ns, newTorrent("c", b, 3))
+	}
+	if err := db.AddTorrents(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := db.Torrents(ctx, catalog.TorrentFilter{Runnable: true})
+	if err != nil || len(ts) != 4 {
+		t.Fatalf("runnable: %d, %v", len(ts), err)
+	}
+	if err := db.SetAvailability(ctx, ts[2].ID, catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: catalog.CauseDataMissing, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Torrents(ctx, catalog.TorrentFilter{Runnable: true, Unavailable: true})
+	if err != nil || len(got) != 1 || got[0].ID != ts[2].ID || got[0].Availability != catalog.AvailabilityUnavailable {
+		t.Fatalf("unavailable: %+v, %v; want only %s", got, err, ts[2].Name)
+	}
+}

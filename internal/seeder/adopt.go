@@ -19,8 +19,9 @@ import (
 
 // startAdoption hashes pieces of e in a goroutine of its own (owned by
 // the seeder: Run waits for it; drop cancels it), then lets the engine
-// fetch what was bad.
-func (s *Seeder) startAdoption(ctx context.Context, e *entry, files []catalog.File, pieces []int) {
+// fetch what was bad. row is e's catalog row with its metainfo (the
+// entry keeps none).
+func (s *Seeder) startAdoption(ctx context.Context, e *entry, row catalog.Torrent, files []catalog.File, pieces []int) {
 	actx, cancel := context.WithCancel(ctx)
 	e.cancelAdopt, e.adoptDone = cancel, make(chan struct{})
 	s.adoptions.Add(1)
@@ -28,11 +29,11 @@ func (s *Seeder) startAdoption(ctx context.Context, e *entry, files []catalog.Fi
 		defer s.adoptions.Done()
 		defer close(e.adoptDone)
 		defer cancel()
-		s.adopt(actx, e, files, pieces)
+		s.adopt(actx, e, row, files, pieces)
 	}()
 }
 
-func (s *Seeder) adopt(ctx context.Context, e *entry, files []catalog.File, pieces []int) {
+func (s *Seeder) adopt(ctx context.Context, e *entry, row catalog.Torrent, files []catalog.File, pieces []int) {
 	select {
 	case s.adoptSem <- struct{}{}:
 		defer func() { <-s.adoptSem }()
@@ -41,7 +42,7 @@ func (s *Seeder) adopt(ctx context.Context, e *entry, files []catalog.File, piec
 		return
 	}
 	start := time.Now()
-	good, bad, err := s.hashAdopted(ctx, e, files, pieces)
+	good, bad, err := s.hashAdopted(ctx, e, row, files, pieces)
 	if ctx.Err() != nil {
 		s.store.Abandon(e.row.InfoHash) // the torrent is being dropped
 		return
@@ -61,8 +62,8 @@ func (s *Seeder) adopt(ctx context.Context, e *entry, files []catalog.File, piec
 
 // hashAdopted scrubs the runs of consecutive pieces and records each
 // piece's result as it comes.
-func (s *Seeder) hashAdopted(ctx context.Context, e *entry, files []catalog.File, pieces []int) (good, bad int, err error) {
-	tg, err := scrub.FromTorrent(e.row, files)
+func (s *Seeder) hashAdopted(ctx context.Context, e *entry, row catalog.Torrent, files []catalog.File, pieces []int) (good, bad int, err error) {
+	tg, err := scrub.FromTorrent(row, files)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -43,6 +43,9 @@ func (s *Seeder) checkData(ctx context.Context, p addPrepared) (held, fresh bool
 // dataGone returns why the torrent's data looks absent (CauseNone if it
 // does not).
 func dataGone(p addPrepared) (catalog.AvailabilityCause, string) {
+	if p.presences != nil {
+		return p.presences.Presence(p.row.DataDir, datadir.FilePaths(p.files))
+	}
 	return datadir.Presence(p.row.DataDir, datadir.FilePaths(p.files))
 }
 

@@ -44,7 +44,11 @@ func (s *Seeder) statsLoop(ctx context.Context) {
 			s.publishStates(ctx)
 		case <-states.C:
 			beat.Beat()
-			s.publishStates(ctx)
+			// Published as soon as the first full reconcile is done (above);
+			// before that each pass would walk the torrents being added.
+			if started == nil {
+				s.publishStates(ctx)
+			}
 		case <-rates.C:
 			beat.Beat()
 			// Not while the first reconcile adds the catalog's torrents: at
@@ -55,7 +59,13 @@ func (s *Seeder) statsLoop(ctx context.Context) {
 			}
 		case <-persist.C:
 			beat.Beat()
-			err := errors.Join(s.persistStats(ctx), s.redialPeers(ctx), s.db.TouchNode(ctx, s.cfg.NodeID))
+			err := s.db.TouchNode(ctx, s.cfg.NodeID)
+			if s.startedDone() {
+				// Both walk every torrent in the engine: not while the first
+				// full reconcile adds them (nothing transferred yet, and the
+				// torrents just added dial the peers they were given).
+				err = errors.Join(s.persistStats(ctx), s.redialPeers(ctx), err)
+			}
 			switch {
 			case ctx.Err() != nil:
 			case err != nil:
@@ -229,4 +239,12 @@ func (s *Seeder) redialPeers(ctx context.Context) error {
 func (s *Seeder) UploadedTotal() int64 {
 	st := s.client.ConnStats()
 	return st.BytesWrittenData.Int64()
+}
+
+// Transferred is the piece data sent to and received from peers since
+// start, all torrents (those dropped since included, so it never goes
+// down); cheap like UploadedTotal.
+func (s *Seeder) Transferred() (up, down int64) {
+	st := s.client.ConnStats()
+	return st.BytesWrittenData.Int64(), st.BytesReadData.Int64()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/seeder/store"
 )
 
@@ -53,6 +54,9 @@ type addPrepared struct {
 	repairing []int
 	// loaded holds the piece states of the torrents added with this one.
 	loaded *store.Loaded
+	// presences, when set, looks into the data directories of the
+	// torrents added with this one (each directory opened once).
+	presences *datadir.Presences
 	// wanted, when set (large adds), is asked again just before the
 	// engine takes the torrent in and just after, before its pieces are
 	// prioritised: both engine steps hold the engine's lock for seconds
@@ -102,8 +106,8 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 		s.store.Unregister(p.row.InfoHash)
 		return nil, fmt.Errorf("seeder: add torrent %s: already in the engine", p.row.HexHash())
 	}
-	row := p.row
-	t.SetOnWriteChunkError(func(err error) { s.onWriteError(row, err) })
+	id, ih := p.row.ID, p.row.InfoHash
+	t.SetOnWriteChunkError(func(err error) { s.onWriteError(id, ih, err) })
 	if err := t.SetInfoBytes(mi.InfoBytes); err != nil {
 		t.Drop()
 		s.store.Unregister(p.row.InfoHash)
@@ -118,8 +122,11 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 	}
 	s.addSources(t, p.row, mi.UpvertedAnnounceList(), mi.UrlList, p.peers)
 	e := &entry{row: p.row, t: t}
+	// The engine holds the info now; the row's copy would only take room
+	// for as long as the torrent runs (entries never read it).
+	e.row.Metainfo = []byte{} // not nil: HasMetainfo stays true
 	if len(adopt) > 0 {
-		s.startAdoption(ctx, e, p.files, adopt) // it calls DownloadAll when done
+		s.startAdoption(ctx, e, p.row, p.files, adopt) // it calls DownloadAll when done
 		return e, nil
 	}
 	// Pieces recorded not complete (or found bad) are fetched only with a

@@ -1,6 +1,7 @@
 package seeder
 
 import (
+	"encoding/hex"
 	"errors"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -16,12 +17,12 @@ import (
 // is simply fetched again later; any other failure (disk full, quota,
 // read-only file system, I/O error) is a write fault: the fault loop makes
 // the torrent degraded, suspends its downloads and retries with backoff.
-func (s *Seeder) onWriteError(row catalog.Torrent, err error) {
+func (s *Seeder) onWriteError(id int64, infoHash [20]byte, err error) {
 	if errors.Is(err, store.ErrNotDurable) {
-		s.log.Debug().Err(err).Str("torrent", row.HexHash()).Msg("write refused until the catalog records the piece not complete")
+		s.log.Debug().Err(err).Str("torrent", hex.EncodeToString(infoHash[:])).Msg("write refused until the catalog records the piece not complete")
 		return
 	}
-	s.faults.report(faultEvent{id: row.ID, cause: writeCause(err), err: err})
+	s.faults.report(faultEvent{id: id, cause: writeCause(err), err: err})
 }
 
 // onWritten is told by the store of every chunk written: the first one of

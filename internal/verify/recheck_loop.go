@@ -64,7 +64,9 @@ func (s *Service) recheckLoop(ctx context.Context) error {
 // returns how long to wait for the next one.
 func (s *Service) recheckDue(ctx context.Context, per map[int64]*recheckState) time.Duration {
 	e := s.e
-	ts, err := e.db.Torrents(ctx, catalog.TorrentFilter{Runnable: true})
+	// Only the unavailable ones: the loop lists again at every change
+	// notified, and a node may run 100,000 torrents.
+	ts, err := e.db.Torrents(ctx, catalog.TorrentFilter{Runnable: true, Unavailable: true})
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Debug().Err(err).Msg("verify: list torrents to re-check") // the catalog's outage is reported elsewhere

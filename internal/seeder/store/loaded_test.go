@@ -26,7 +26,7 @@ func TestRegisterLoadedUsesBulkStatesUnlessStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newStore(t, db)
-	l, err := s.LoadMany(ctx, []catalog.Torrent{a.cat, b.cat})
+	l, err := s.LoadMany(ctx, map[int64]int{a.cat.ID: a.cat.PieceCount, b.cat.ID: b.cat.PieceCount})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,12 +92,9 @@ type Loaded struct {
 	states map[int64]catalog.PieceStates
 }
 
-// LoadMany reads the piece state of torrents in one query.
-func (s *Store) LoadMany(ctx context.Context, ts []catalog.Torrent) (*Loaded, error) {
-	counts := make(map[int64]int, len(ts))
-	for _, t := range ts {
-		counts[t.ID] = t.PieceCount
-	}
+// LoadMany reads the piece state of torrents (id -> piece count) in one
+// query.
+func (s *Store) LoadMany(ctx context.Context, counts map[int64]int) (*Loaded, error) {
 	gen := s.writes.Load()
 	states, err := s.db.LoadPiecesOf(ctx, counts)
 	if err != nil {
