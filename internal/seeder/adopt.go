@@ -55,6 +55,9 @@ func (s *Seeder) adopt(ctx context.Context, e *entry, row catalog.Torrent, files
 			e.t.Piece(p).UpdateCompletion()
 		}
 	}
+	// Recorded now, not at the end of the commit interval: a first start
+	// on existing data is done when the catalog says so.
+	s.store.CommitSoon()
 	e.t.DownloadAll()
 	s.log.Info().Str("torrent", e.row.HexHash()).Str("name", e.row.Name).Int("good", good).Int("bad", bad).
 		Int64("took_ms", time.Since(start).Milliseconds()).Msg("data on disk hashed and adopted")
@@ -81,7 +84,8 @@ func (s *Seeder) hashAdopted(ctx context.Context, e *entry, row catalog.Torrent,
 		}
 	}
 	for _, run := range runsOf(pieces) {
-		sum, err := scrub.Scrub(ctx, tg, run[0], run[1], scrub.Options{OnPiece: onPiece})
+		// Mapped page cache, as the verify service hashes (no pread copy).
+		sum, err := scrub.Scrub(ctx, tg, run[0], run[1], scrub.Options{OnPiece: onPiece, Map: true})
 		s.adoptedBytes.Add(sum.BytesHashed)
 		if err != nil {
 			return good, bad, err

@@ -55,3 +55,21 @@ func TestAdoptionHashesThroughTheScrubber(t *testing.T) {
 		return ok && ts.PiecesComplete == row.PieceCount-1
 	})
 }
+
+// TestAdoptionCommitsWhenItEnds: the pieces an adoption found good are
+// recorded in the catalog when it ends, not at the end of the store's
+// commit interval (an hour here): a first start on existing data is done
+// when the catalog says so.
+func TestAdoptionCommitsWhenItEnds(t *testing.T) {
+	db := openDB(t, pgtest.URL(t))
+	src := filepath.Join(t.TempDir(), "adopt")
+	writeData(t, src, 9, map[string]int64{"a.bin": 200 << 10})
+	tf := makeTorrent(t, src, 16<<10)
+	row := addTorrent(t, db, tf, src, false)
+	cfg := testConfig(t, "A")
+	cfg.CommitInterval = time.Hour
+	start(t, cfg, db)
+	testutil.Eventually(t, time.Minute, "every piece recorded complete", func() bool {
+		return completeInCatalog(t, db, row) == row.PieceCount
+	})
+}

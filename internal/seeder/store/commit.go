@@ -189,6 +189,17 @@ func (s *Store) Flush(ctx context.Context) error {
 	return s.commit(ctx)
 }
 
+// CommitSoon has Run commit what is pending now rather than at the end of
+// the interval (nothing happens while the catalog is away: Run's backoff
+// decides then). The adoption of a torrent's data asks for it when it
+// ends, so that the catalog records the torrent complete at once.
+func (s *Store) CommitSoon() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
 // commit is one group commit: fsync every directory and file that the
 // pending complete pieces touch, then record all pending states in one
 // transaction.
