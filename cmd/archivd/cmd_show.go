@@ -165,6 +165,9 @@ func printReplicas(a *app, v showView) {
 		if r.AvailabilityCause != "" {
 			avail += " (" + string(r.AvailabilityCause) + ")"
 		}
+		if r.Removing {
+			avail += ", being removed"
+		}
 		node := r.Node
 		if node == "" {
 			node = "(unclaimed)"

@@ -9,7 +9,8 @@ import (
 
 // ReplicaPeers returns, for the given torrents this node holds, the
 // BitTorrent addresses (nodes.bt_addr) of the other up nodes holding a
-// replica of them: nodes serve each other without a tracker or the DHT.
+// replica of them (not marked for removal: its node drops it): nodes serve
+// each other without a tracker or the DHT.
 // A torrent's list names replicas that passed their last scrub first
 // (repair prefers them), then those never scrubbed, then the rest.
 // Source is "replica:NODE".
@@ -19,7 +20,7 @@ func (db *DB) ReplicaPeers(ctx context.Context, ids []int64) (map[int64][]Peer, 
 		JOIN nodes n ON n.id = o.node_id
 		LEFT JOIN LATERAL (SELECT v.last_result FROM verify_ranges v WHERE v.torrent_id = o.torrent_id AND v.node_id = o.node_id
 			AND v.last_verified_at IS NOT NULL ORDER BY v.last_verified_at DESC LIMIT 1) s ON true
-		WHERE me.node_id = $2 AND me.torrent_id = ANY($3) AND n.bt_addr <> '' AND o.availability <> 'unavailable'
+		WHERE me.node_id = $2 AND me.torrent_id = ANY($3) AND n.bt_addr <> '' AND o.availability <> 'unavailable' AND o.remove_at IS NULL
 			AND `+nodeUpSQL+`
 		ORDER BY o.torrent_id, CASE WHEN s.last_result = 'ok' THEN 0 WHEN s.last_result IS NULL THEN 1 ELSE 2 END, n.id`,
 		NodeUpTTL.Seconds(), db.NodeID(), ids)

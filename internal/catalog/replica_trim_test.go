@@ -103,6 +103,19 @@ func TestTrimDropsSurplusKeepingZonesAndTheScrubbedCopy(t *testing.T) {
 	if ms, err := db.TrimPass(ctx, "a", fleet.ChooseTrim); err != nil || len(ms) != 0 {
 		t.Fatalf("second pass marked %v (%v), want nothing", ms, err)
 	}
+	reps, err := db.Replicas(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removing []string
+	for _, r := range reps {
+		if r.Removing && r.RemovingReason != "" {
+			removing = append(removing, r.Node)
+		}
+	}
+	if strings.Join(removing, ",") != "b,c,e" {
+		t.Fatalf("replicas shown being removed: %v, want b,c,e", removing)
+	}
 	// A marked copy no longer counts: 2 copies (a, d), none fetching counted for b.
 	if st, err := db.Copies(ctx); err != nil || fmt.Sprint(st.ByCopies) != "[{2 1}]" {
 		t.Fatalf("copies %v (%v), want [{2 1}]", st.ByCopies, err)

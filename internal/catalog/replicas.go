@@ -28,6 +28,10 @@ type Replica struct {
 	LastScrub string `json:"last_scrub,omitempty"`
 	// Address is the node's BitTorrent address when the catalog knows it.
 	Address string `json:"address,omitempty"`
+	// Removing: the planner marked it for removal, with why (its node
+	// drops it, see "Trim and drain" in docs/ARCHITECTURE.md).
+	Removing       bool   `json:"removing,omitempty"`
+	RemovingReason string `json:"removing_reason,omitempty"`
 }
 
 // AddReplica records that torrent id belongs on this handle's node with
@@ -57,7 +61,8 @@ func (db *DB) Replicas(ctx context.Context, torrentID int64) ([]Replica, error) 
 		coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id), 0)::bigint,
 		r.added_at, r.completed_at,
 		coalesce((SELECT v.last_result FROM verify_ranges v WHERE v.torrent_id = r.torrent_id AND v.node_id = r.node_id
-			AND v.last_verified_at IS NOT NULL ORDER BY v.last_verified_at DESC LIMIT 1), '')
+			AND v.last_verified_at IS NOT NULL ORDER BY v.last_verified_at DESC LIMIT 1), ''),
+		r.remove_at IS NOT NULL, r.remove_reason
 		FROM replicas r WHERE r.torrent_id = $1 ORDER BY r.node_id`, torrentID)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list replicas of torrent %d: %w", torrentID, err)
@@ -65,7 +70,8 @@ func (db *DB) Replicas(ctx context.Context, torrentID int64) ([]Replica, error) 
 	rs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Replica, error) {
 		var r Replica
 		return r, row.Scan(&r.TorrentID, &r.Node, &r.DataDir, &r.Availability, &r.AvailabilityCause, &r.AvailabilityReason,
-			&r.Uploaded, &r.Downloaded, &r.PiecesComplete, &r.AddedAt, &r.CompletedAt, &r.LastScrub)
+			&r.Uploaded, &r.Downloaded, &r.PiecesComplete, &r.AddedAt, &r.CompletedAt, &r.LastScrub,
+			&r.Removing, &r.RemovingReason)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list replicas of torrent %d: %w", torrentID, err)

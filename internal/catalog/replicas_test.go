@@ -147,7 +147,8 @@ func TestReplicasOfACatalogNoNodeServedGoToTheFirstNodeToStart(t *testing.T) {
 // TestReplicaPeersAreTheOtherUpNodesHoldingTheTorrent: a node learns the
 // BitTorrent addresses of the other up nodes holding a torrent it holds,
 // the one whose replica passed its last scrub first; a stopped node, a
-// node without the torrent and the node itself are not named.
+// node without the torrent, a replica marked for removal and the node
+// itself are not named.
 func TestReplicaPeersAreTheOtherUpNodesHoldingTheTorrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -205,5 +206,10 @@ func TestReplicaPeersAreTheOtherUpNodesHoldingTheTorrent(t *testing.T) {
 	}
 	if ps, err := db.ForNode("e").ReplicaPeers(ctx, []int64{tor.ID}); err != nil || len(ps) != 0 {
 		t.Fatalf("e, holding no replica of the torrent, got %v (%v)", ps, err)
+	}
+	// c's replica marked for removal: its node drops it, it is not named.
+	pgtest.Exec(t, db, `UPDATE replicas SET remove_at = now() WHERE torrent_id = $1 AND node_id = 'c'`, tor.ID)
+	if ps, err := a.ReplicaPeers(ctx, []int64{tor.ID}); err != nil || len(ps[tor.ID]) != 1 || ps[tor.ID][0].Source != "replica:b" {
+		t.Fatalf("a's replica peers with c's marked for removal: %v (%v), want b only", ps[tor.ID], err)
 	}
 }
