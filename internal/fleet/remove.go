@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/datadir"
 )
+
+// releaseWait bounds how long a pass waits for the engine to release a
+// replica marked for removal.
+const releaseWait = 5 * time.Second
 
 // removeMarked removes this node's replicas marked for removal: once its
 // engine no longer runs one (Release), it deletes the replica's files if
@@ -22,7 +27,15 @@ func (p *Planner) removeMarked(ctx context.Context) error {
 	for _, r := range rs {
 		t := r.Torrent
 		if p.Release != nil {
-			out, err := p.Release(ctx, t.ID)
+			// Bounded: a reconcile loop busy for long (a large full
+			// reconcile) must not hold the pass, and the planner lease
+			// with it; the next pass asks again.
+			rctx, cancel := context.WithTimeout(ctx, releaseWait)
+			out, err := p.Release(rctx, t.ID)
+			cancel()
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				return nil
+			}
 			if err != nil {
 				return err
 			}
