@@ -47,7 +47,7 @@ func figMany(b *bench) error {
 	if err := nd.stop(); err != nil {
 		return err
 	}
-	var ours, rss, stops series
+	var ours, rss, stops, cpu series
 	for r := 1; r <= b.c.rounds; r++ {
 		if err := nd.start(fmt.Sprintf("many-r%d", r)); err != nil {
 			return err
@@ -69,6 +69,10 @@ func figMany(b *bench) error {
 		if err != nil {
 			return err
 		}
+		used, err := cpuSeconds(nd.serve.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
 		d := at.Sub(nd.serve.started)
 		<-profiled
 		stopAt := time.Now()
@@ -78,8 +82,9 @@ func figMany(b *bench) error {
 		ours.add(d.Seconds())
 		rss.add(float64(hwm) / (1 << 20))
 		stops.add(time.Since(stopAt).Seconds())
-		fmt.Printf("ROUND %d many: start to all seeding %.2f s, peak RSS %d MiB, SIGTERM to exit %.2f s\n",
-			r, d.Seconds(), hwm>>20, time.Since(stopAt).Seconds())
+		cpu.add(used)
+		fmt.Printf("ROUND %d many: start to all seeding %.2f s (CPU %.1f s), peak RSS %d MiB, SIGTERM to exit %.2f s\n",
+			r, d.Seconds(), used, hwm>>20, time.Since(stopAt).Seconds())
 	}
 	var target, rssTarget series
 	for range ours.v {
@@ -88,6 +93,7 @@ func figMany(b *bench) error {
 	}
 	result(fmt.Sprintf("start %d torrents after a clean stop, to all seeding", n), "s", &ours, "target", &target)
 	result(fmt.Sprintf("peak RSS at all seeding, %d torrents", n), "MiB", &rss, "target", &rssTarget)
+	fmt.Printf("RESULT CPU (user+sys) from start to all seeding, %d torrents | %s s [%s]\n", n, fmtNum(cpu.median()), &cpu)
 	fmt.Printf("RESULT SIGTERM to exit, %d torrents | %s s [%s]\n", n, fmtNum(stops.median()), &stops)
 	return nil
 }
@@ -107,6 +113,27 @@ func (n *node) cpuProfile(path string, d time.Duration) {
 		return
 	}
 	fmt.Println("PROFILE", path)
+}
+
+// cpuSeconds returns the CPU time (user+sys) a process used so far, from
+// /proc/PID/stat (clock ticks of 1/100 s, Linux's USER_HZ).
+func cpuSeconds(pid int) (float64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (in parentheses, may hold spaces):
+	// state is field 3, utime 14, stime 15.
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: utime %q stime %q", pid, f[11], f[12])
+	}
+	return float64(ut+st) / 100, nil
 }
 
 // peakRSS returns a process's peak resident set (VmHWM) in bytes.

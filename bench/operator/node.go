@@ -54,7 +54,8 @@ func (b *bench) newNode(verify string, cols ...collection) (*node, error) {
 	if cols == nil {
 		cj = []byte("[]")
 	}
-	conf := fmt.Sprintf(`state_dir: %q
+	conf := fmt.Sprintf(`node_id: %q
+state_dir: %q
 data_dir: %q
 log: {level: info, format: json}
 database: {url: %q, auto_migrate: true}
@@ -62,7 +63,7 @@ network: {listen_host: 127.0.0.1, listen_port: %d, dht: false, pex: false, port_
 http: {listen: "127.0.0.1:%d", debug_pprof: true}
 verify: {%s}
 collections: %s
-`, b.path(n.name, "state"), b.path(n.name, "data"), n.url, n.port, tj, n.http, verify, cj)
+`, n.name, b.path(n.name, "state"), b.path(n.name, "data"), n.url, n.port, tj, n.http, verify, cj)
 	n.cfg = b.path(n.name, "archivd.yaml")
 	if err := os.WriteFile(n.cfg, []byte(conf), 0o644); err != nil {
 		return nil, err
@@ -77,7 +78,8 @@ collections: %s
 	if err != nil {
 		return nil, err
 	}
-	n.db = db
+	// Piece states are per node (replicas): read them as this node.
+	n.db = db.ForNode(n.name)
 	return n, nil
 }
 
