@@ -2,13 +2,11 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/fleet"
 	"github.com/archivd/archivd/internal/importer"
-	"github.com/archivd/archivd/internal/torrentfile"
 )
 
 // FleetPolicy maps the configuration to the planner's policy.
@@ -23,17 +21,9 @@ func (d *Daemon) planner() *fleet.Planner {
 		Policy: func() fleet.Policy { return FleetPolicy(d.Config()) }, DirFor: d.placedDir, Release: d.Seeder.Release}
 }
 
-// placedDir is where this node keeps a torrent the planner placed on it:
-// below its collection's root on this node (the collection's data_root,
-// else data_dir/<collection>), as an import would put it.
+// placedDir is where this node keeps a torrent the planner placed on it
+// (importer.PlacedDir: below its collection's root, as an import would
+// put it, or root/<name>-<infohash> if that overlaps another torrent).
 func (d *Daemon) placedDir(ctx context.Context, t catalog.Torrent) (string, error) {
-	c, err := d.DB.Collection(ctx, t.Collection)
-	if err != nil {
-		return "", err
-	}
-	tf, err := torrentfile.Parse(t.Metainfo)
-	if err != nil {
-		return "", fmt.Errorf("read its metainfo: %w", err)
-	}
-	return tf.DataDirFor(importer.CollectionRoot(d.Config().ResolvedDataDir(), c)), nil
+	return importer.PlacedDir(ctx, d.DB, d.Config().ResolvedDataDir(), t)
 }

@@ -50,6 +50,11 @@ func LoadIndex(ctx context.Context, db *catalog.DB) (*Index, error) {
 // Add indexes a placement (a torrent just added to the catalog).
 func (ix *Index) Add(p catalog.Placement) {
 	i := len(ix.ps)
+	if p.DataDir == "" { // placed on this node, its directory not chosen yet
+		ix.ps = append(ix.ps, indexed{Placement: p})
+		ix.byHash[p.InfoHash] = i
+		return
+	}
 	real := realPath(p.DataDir)
 	ix.ps = append(ix.ps, indexed{Placement: p, real: real})
 	ix.byHash[p.InfoHash] = i
@@ -110,12 +115,21 @@ func (ix *Index) Check(ctx context.Context, db *catalog.DB, nt catalog.NewTorren
 		p := ix.ps[i]
 		return fmt.Errorf("infohash %x is already in the catalog as %q in collection %s: %w", p.InfoHash, p.Name, p.Collection, catalog.ErrExists)
 	}
+	return ix.checkFiles(ctx, db, nt)
+}
+
+// checkFiles refuses nt's files if they would overlap those of another
+// torrent of the index (one with another infohash).
+func (ix *Index) checkFiles(ctx context.Context, db *catalog.DB, nt catalog.NewTorrent) error {
 	newDir := realPath(nt.DataDir)
 	newOwns := ownsDir(nt.Name, nt.Files)
 	var related []indexed
 	var ids []int64
 	for _, i := range ix.related(newDir) {
 		p := ix.ps[i]
+		if p.InfoHash == nt.InfoHash {
+			continue
+		}
 		if (newOwns && within(p.real, newDir)) || (p.OwnsDir && within(newDir, p.real)) {
 			return fmt.Errorf("data directory %s %w the data directory %s of torrent %q (collection %s)",
 				nt.DataDir, ErrOverlap, p.DataDir, p.Name, p.Collection)
@@ -126,7 +140,7 @@ func (ix *Index) Check(ctx context.Context, db *catalog.DB, nt catalog.NewTorren
 		}
 	}
 	newPaths := absPaths(newDir, nt.Files)
-	if f, p, ok := ix.singleClash(newPaths); ok {
+	if f, p, ok := ix.singleClash(newPaths); ok && p.InfoHash != nt.InfoHash {
 		return fmt.Errorf("file %s %w a file of torrent %q (collection %s)", f, ErrOverlap, p.Name, p.Collection)
 	}
 	if len(related) == 0 {
