@@ -31,7 +31,16 @@ type fleetStatusJSON struct {
 		AtRiskBytes int64 `json:"at_risk_bytes"`
 		Fetching    int64 `json:"fetching"`
 	} `json:"copies"`
-	Leader string `json:"planner_leader"`
+	Leader   string `json:"planner_leader"`
+	Recovery struct {
+		Fetching    int64   `json:"fetching"`
+		BytesLeft   int64   `json:"bytes_left"`
+		BytesPerSec float64 `json:"bytes_per_sec"`
+		Nodes       []struct {
+			Node        string `json:"node"`
+			WindowBytes int64  `json:"window_bytes"`
+		} `json:"nodes"`
+	} `json:"recovery"`
 }
 
 // complete reports whether in holds a complete replica of name, and where.
@@ -118,13 +127,16 @@ func TestFleetKeepsReplicasMinAndRecoversALostNode(t *testing.T) {
 	}
 
 	b.cli(0, "fleet", "unset", "noout")
+	unset := time.Now()
 	testutil.Eventually(t, 30*time.Second, "a marked out", func() bool { return node("a").Out })
+	outAfter := time.Since(unset)
 	var bDir string
 	testutil.Eventually(t, 2*time.Minute, "the torrent complete on b", func() bool {
 		ok, dir := b.complete("dataset", tj.PieceCount)
 		bDir = dir
 		return ok
 	})
+	backAfter := time.Since(unset)
 	if !sameTree(t, src, bDir) || !sameTree(t, src, cDir) {
 		t.Fatalf("b's copy (%s) or c's (%s) differs from the original", bDir, cDir)
 	}
@@ -132,9 +144,27 @@ func TestFleetKeepsReplicasMinAndRecoversALostNode(t *testing.T) {
 		t.Fatal("no planner log of the placement on b")
 	}
 	b.cliJSON(&st, "fleet", "status")
-	if st.Copies.UnderMin != 0 || st.Copies.AtRisk != 0 || st.Copies.Fetching != 0 {
+	if st.Copies.UnderMin != 0 || st.Copies.AtRisk != 0 || st.Copies.Fetching != 0 || st.Recovery.Fetching != 0 || st.Recovery.BytesLeft != 0 {
 		t.Fatalf("fleet status after recovery: %+v", st)
 	}
+	// The bytes b fetched, from its samples of its placed replica's pieces
+	// complete (the recovery window is a minute: b fetched within it; b
+	// samples at its next planner pass).
+	var moved int64
+	testutil.Eventually(t, 30*time.Second, "b's fetch in fleet status's recovery", func() bool {
+		b.cliJSON(&st, "fleet", "status")
+		for _, n := range st.Recovery.Nodes {
+			if n.Node == "b" {
+				moved = n.WindowBytes
+			}
+		}
+		return moved > 0
+	})
+	if total := int64(5<<20 + 17); moved > total || st.Recovery.Fetching != 0 {
+		t.Fatalf("recovery bytes fetched by b over the last minute: %d, want 1..%d: %+v", moved, total, st.Recovery)
+	}
+	t.Logf("recovery of %d bytes after noout unset (a down past down_out_interval 3s): a out after %.1fs, back at replicas_min (complete on b) after %.1fs; b fetched %d bytes (fleet status recovery)",
+		5<<20+17, outAfter.Seconds(), backAfter.Seconds(), moved)
 	if out, _, _ := b.run("health"); strings.Contains(out, "NODE_DOWN") {
 		t.Fatalf("NODE_DOWN still raised for a out:\n%s", out)
 	}
