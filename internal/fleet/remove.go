@@ -59,7 +59,7 @@ func (p *Planner) removeMarked(ctx context.Context) error {
 			for _, k := range res.Kept {
 				log.Warn().Str("kept", k).Msg("fleet: removing replica: file kept")
 			}
-			log.Info().Int("files", res.Files).Int("dirs", res.Dirs).Msg("fleet: files of the replica marked for removal deleted")
+			log.Info().Int("files_removed", res.Files).Int("dirs_removed", res.Dirs).Msg("fleet: files of the replica marked for removal deleted")
 		}
 		if err := p.DB.DropReplica(ctx, t.ID); err != nil {
 			if errors.Is(err, catalog.ErrNotMarked) {
