@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
-	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/testutil"
 )
 
@@ -23,13 +22,7 @@ import (
 func TestFleetNodeBackWithinTheGracePeriodMovesNothing(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(19, uint64(time.Now().UnixNano())))
-	_, _, url := pgtest.Own(t)
-	extra := func(zone string) string {
-		return "node:\n  zone: " + zone + "\nfleet:\n  down_out_interval: 60s\n  out_max_share: 0.5\n  plan_interval: 1s\n"
-	}
-	a := newInstanceOpts(t, "a", instanceOpts{dbURL: url, host: "127.0.0.2", extra: extra("z1")})
-	b := newInstanceOpts(t, "b", instanceOpts{dbURL: url, host: "127.0.0.3", extra: extra("z1")})
-	c := newInstanceOpts(t, "c", instanceOpts{dbURL: url, host: "127.0.0.4", extra: extra("z2")})
+	_, a, b, c := threeNodes(t, "60s")
 	src := filepath.Join(t.TempDir(), "dataset")
 	writeRandomTree(t, src, rng, map[string]int{"f0.bin": 2<<20 + 5, "d/f1.bin": 1 << 20})
 	tj := a.adopt("science", src, "256KiB", "")

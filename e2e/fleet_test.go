@@ -13,9 +13,21 @@ import (
 )
 
 // fleetExtra is the config of a fleet node in zone: the planner every
-// second, a node down 3 s is out, half the nodes may go out.
-func fleetExtra(zone string) string {
-	return "node:\n  zone: " + zone + "\nfleet:\n  down_out_interval: 3s\n  out_max_share: 0.5\n  plan_interval: 1s\n"
+// second, a node down downOut is out, half the nodes may go out.
+func fleetExtra(zone, downOut string) string {
+	return "node:\n  zone: " + zone + "\nfleet:\n  down_out_interval: " + downOut + "\n  out_max_share: 0.5\n  plan_interval: 1s\n"
+}
+
+// threeNodes makes the fleet the fleet tests share: archivd a, b and c on
+// 127.0.0.2, .3 and .4, zones z1, z1 and z2, one PostgreSQL (its URL
+// returned), a node down downOut is out. None is started.
+func threeNodes(t *testing.T, downOut string) (url string, a, b, c *instance) {
+	t.Helper()
+	_, _, url = pgtest.Own(t)
+	a = newInstanceOpts(t, "a", instanceOpts{dbURL: url, host: "127.0.0.2", extra: fleetExtra("z1", downOut)})
+	b = newInstanceOpts(t, "b", instanceOpts{dbURL: url, host: "127.0.0.3", extra: fleetExtra("z1", downOut)})
+	c = newInstanceOpts(t, "c", instanceOpts{dbURL: url, host: "127.0.0.4", extra: fleetExtra("z2", downOut)})
+	return url, a, b, c
 }
 
 type fleetNodeJSON struct {
@@ -62,10 +74,7 @@ func (in *instance) complete(name string, pieces int) (bool, string) {
 // back at 2 complete copies, bit-identical; NODE_DOWN cleared.
 func TestFleetKeepsReplicasMinAndRecoversALostNode(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, uint64(time.Now().UnixNano())))
-	_, _, url := pgtest.Own(t)
-	a := newInstanceOpts(t, "a", instanceOpts{dbURL: url, host: "127.0.0.2", extra: fleetExtra("z1")})
-	b := newInstanceOpts(t, "b", instanceOpts{dbURL: url, host: "127.0.0.3", extra: fleetExtra("z1")})
-	c := newInstanceOpts(t, "c", instanceOpts{dbURL: url, host: "127.0.0.4", extra: fleetExtra("z2")})
+	_, a, b, c := threeNodes(t, "3s")
 	src := filepath.Join(t.TempDir(), "dataset")
 	writeRandomTree(t, src, rng, map[string]int{"f0.bin": 3<<20 + 17, "d/f1.bin": 2 << 20})
 	tj := a.adopt("science", src, "256KiB", "")

@@ -33,11 +33,8 @@ type nodeReplicasJSON struct {
 func TestFleetTrimsAboveReplicasMaxAndDrainEmptiesANode(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(17, uint64(time.Now().UnixNano())))
-	_, _, url := pgtest.Own(t)
+	url, a, b, c := threeNodes(t, "3s")
 	db := pgtest.Open(t, url)
-	a := newInstanceOpts(t, "a", instanceOpts{dbURL: url, host: "127.0.0.2", extra: fleetExtra("z1")})
-	b := newInstanceOpts(t, "b", instanceOpts{dbURL: url, host: "127.0.0.3", extra: fleetExtra("z1")})
-	c := newInstanceOpts(t, "c", instanceOpts{dbURL: url, host: "127.0.0.4", extra: fleetExtra("z2")})
 	src := filepath.Join(t.TempDir(), "dataset")
 	writeRandomTree(t, src, rng, map[string]int{"f0.bin": 3<<20 + 17, "d/f1.bin": 2 << 20})
 	tj := a.adopt("science", src, "256KiB", "")
