@@ -77,37 +77,28 @@ func with(t testing.TB, url string, fn func(context.Context, *pgx.Conn) error, s
 
 // Hold runs sql in a transaction on a connection of its own and keeps the
 // transaction open (and its locks held) until release is called or t
-// ends: tests make catalog calls wait on a lock.
+// ends: tests make calls wait on a lock. release rolls it back.
 func Hold(t testing.TB, url, sql string, args ...any) (release func()) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("rawsql: connect: %v", err)
-	}
-	tx, err := c.Begin(ctx)
-	if err == nil {
-		_, err = tx.Exec(ctx, sql, args...)
-	}
-	if err != nil {
-		c.Close(ctx)
-		t.Fatalf("rawsql: %s: %v", sql, err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			_ = tx.Rollback(ctx)
-			_ = c.Close(ctx)
-		})
-	}
-	t.Cleanup(release)
-	return release
+	end := hold(t, url, sql, args...)
+	t.Cleanup(func() { end(false) })
+	return func() { end(false) }
 }
 
 // HoldCommit runs sql in a transaction kept open until commit is called,
 // which commits it (the end of t rolls it back if commit was not called).
 func HoldCommit(t testing.TB, url, sql string, args ...any) (commit func()) {
 	t.Helper()
+	end := hold(t, url, sql, args...)
+	t.Cleanup(func() { end(false) })
+	return func() { end(true) }
+}
+
+// hold opens the transaction of Hold and HoldCommit; the first call of
+// end commits or rolls it back and closes the connection, later calls do
+// nothing.
+func hold(t testing.TB, url, sql string, args ...any) (end func(commit bool)) {
+	t.Helper()
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, url)
 	if err != nil {
@@ -122,7 +113,7 @@ func HoldCommit(t testing.TB, url, sql string, args ...any) (commit func()) {
 		t.Fatalf("rawsql: %s: %v", sql, err)
 	}
 	var once sync.Once
-	end := func(commit bool) {
+	return func(commit bool) {
 		once.Do(func() {
 			if commit {
 				if err := tx.Commit(ctx); err != nil {
@@ -134,6 +125,4 @@ func HoldCommit(t testing.TB, url, sql string, args ...any) (commit func()) {
 			_ = c.Close(ctx)
 		})
 	}
-	t.Cleanup(func() { end(false) })
-	return func() { end(true) }
 }
