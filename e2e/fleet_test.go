@@ -20,13 +20,15 @@ func fleetExtra(zone, downOut string) string {
 
 // threeNodes makes the fleet the fleet tests share: archivd a, b and c on
 // 127.0.0.2, .3 and .4, zones z1, z1 and z2, one PostgreSQL (its URL
-// returned), a node down downOut is out. None is started.
-func threeNodes(t *testing.T, downOut string) (url string, a, b, c *instance) {
+// returned), a node down downOut is out; more fleet keys ("  key: value\n"
+// lines) may follow. None is started.
+func threeNodes(t *testing.T, downOut string, fleetKeys ...string) (url string, a, b, c *instance) {
 	t.Helper()
 	_, _, url = pgtest.Own(t)
-	a = newInstanceOpts(t, "a", instanceOpts{dbURL: url, host: "127.0.0.2", extra: fleetExtra("z1", downOut)})
-	b = newInstanceOpts(t, "b", instanceOpts{dbURL: url, host: "127.0.0.3", extra: fleetExtra("z1", downOut)})
-	c = newInstanceOpts(t, "c", instanceOpts{dbURL: url, host: "127.0.0.4", extra: fleetExtra("z2", downOut)})
+	keys := strings.Join(fleetKeys, "")
+	a = newInstanceOpts(t, "a", instanceOpts{dbURL: url, host: "127.0.0.2", extra: fleetExtra("z1", downOut) + keys})
+	b = newInstanceOpts(t, "b", instanceOpts{dbURL: url, host: "127.0.0.3", extra: fleetExtra("z1", downOut) + keys})
+	c = newInstanceOpts(t, "c", instanceOpts{dbURL: url, host: "127.0.0.4", extra: fleetExtra("z2", downOut) + keys})
 	return url, a, b, c
 }
 
