@@ -43,9 +43,11 @@ func (db *DB) SetNodeOut(ctx context.Context, id string, out bool, reason string
 // nodeReplicas counts the replicas of every node (see NodeReplicas), or of
 // node id alone when id is not "".
 func (db *DB) nodeReplicas(ctx context.Context, id string) (map[string]NodeReplicas, error) {
-	rows, err := db.pool.Query(ctx, `SELECT r.node_id, count(*), count(*) FILTER (WHERE r.remove_at IS NOT NULL),
-		count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM replicas o WHERE o.torrent_id = r.torrent_id AND o.node_id <> r.node_id))
-		FROM replicas r WHERE $1 = '' OR r.node_id = $1 GROUP BY r.node_id`, id)
+	// Only copy: the torrent has one replica (this one; a node holds at
+	// most one per torrent).
+	rows, err := db.pool.Query(ctx, `WITH per AS (SELECT torrent_id, count(*) AS reps FROM replicas GROUP BY torrent_id)
+		SELECT r.node_id, count(*), count(*) FILTER (WHERE r.remove_at IS NOT NULL), count(*) FILTER (WHERE per.reps = 1)
+		FROM replicas r JOIN per ON per.torrent_id = r.torrent_id WHERE $1 = '' OR r.node_id = $1 GROUP BY r.node_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: count the replicas of the nodes: %w", err)
 	}

@@ -217,6 +217,21 @@ func (db *DB) Nodes(ctx context.Context) ([]Node, error) {
 	return ns, nil
 }
 
+// NodeStates lists every node of the catalog by id as Nodes does, without
+// its data roots and replica counts (which count every replica): what the
+// planner's out decision needs.
+func (db *DB) NodeStates(ctx context.Context) ([]Node, error) {
+	rows, err := db.pool.Query(ctx, nodeSelect+` ORDER BY n.id`, NodeUpTTL.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list nodes: %w", err)
+	}
+	ns, err := pgx.CollectRows(rows, scanNode)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: list nodes: %w", err)
+	}
+	return ns, nil
+}
+
 // Node reads one node; ErrNotFound (wrapped) when there is none.
 func (db *DB) Node(ctx context.Context, id string) (Node, error) {
 	rows, err := db.pool.Query(ctx, nodeSelect+` WHERE n.id = $2`, NodeUpTTL.Seconds(), id)

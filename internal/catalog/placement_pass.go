@@ -55,6 +55,10 @@ type PlanPlacement struct {
 // unclaimed node ”, or one a test or tool wrote for) is not known out.
 const copySQL = `(r.availability <> 'unavailable' AND r.remove_at IS NULL AND (n.id IS NULL OR (n.out_at IS NULL AND n.admin_state <> 'draining')))`
 
+// copyNoJoinSQL is copySQL with the nodes out or draining given as the
+// array bad.ids instead of a join with nodes.
+const copyNoJoinSQL = `(r.availability <> 'unavailable' AND r.remove_at IS NULL AND NOT r.node_id = ANY(bad.ids))`
+
 // PlanPass runs one placement pass as holder, who must lead the planner:
 // choose gets the nodes and the torrents under their replicas_min (active,
 // with metadata; fewest copies first) and returns the placements to make,
@@ -74,20 +78,49 @@ func (db *DB) PlanPass(ctx context.Context, holder string, choose func([]PlanNod
 		if len(under) == 0 {
 			return nil
 		}
-		for _, p := range choose(nodes, under) {
-			tag, err := tx.Exec(ctx, `INSERT INTO replicas (torrent_id, node_id, data_dir, placed_by) VALUES ($1, $2, '', $3)
-				ON CONFLICT (torrent_id, node_id) DO NOTHING`, p.TorrentID, p.Node, holder)
-			if err != nil {
-				return fmt.Errorf("place torrent %d on node %q: %w", p.TorrentID, p.Node, err)
-			}
-			if tag.RowsAffected() == 1 {
-				done = append(done, p)
-			}
+		done, err = insertPlacements(ctx, tx, holder, choose(nodes, under))
+		if err != nil {
+			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: placement pass: %w", err)
+	}
+	return done, nil
+}
+
+// insertPlacements inserts placements ps (one statement for all) and
+// returns those inserted (not already there), in the order of ps.
+func insertPlacements(ctx context.Context, tx pgx.Tx, holder string, ps []PlanPlacement) ([]PlanPlacement, error) {
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(ps))
+	nodes := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i], nodes[i] = p.TorrentID, p.Node
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO replicas (torrent_id, node_id, data_dir, placed_by)
+		SELECT id, node, '', $3 FROM unnest($1::bigint[], $2::text[]) AS p (id, node)
+		ON CONFLICT (torrent_id, node_id) DO NOTHING RETURNING torrent_id, node_id`, ids, nodes, holder)
+	if err != nil {
+		return nil, fmt.Errorf("place %d replicas: %w", len(ps), err)
+	}
+	ins := map[PlanPlacement]bool{}
+	var p PlanPlacement
+	if _, err := pgx.ForEachRow(rows, []any{&p.TorrentID, &p.Node}, func() error {
+		ins[p] = true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("place %d replicas: %w", len(ps), err)
+	}
+	var done []PlanPlacement
+	for _, p := range ps {
+		if ins[p] {
+			done = append(done, p)
+			delete(ins, p) // a placement given twice is inserted once
+		}
 	}
 	return done, nil
 }
@@ -110,16 +143,27 @@ func planNodes(ctx context.Context, tx pgx.Tx) ([]PlanNode, error) {
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[PlanNode])
 }
 
+// underReplicated reads the torrents under their replicas_min. The copies
+// are counted per torrent from the replicas alone (the nodes out or
+// draining, a handful, are one array: no join per replica), the node
+// lists read for the torrents under their min only.
 func underReplicated(ctx context.Context, tx pgx.Tx) ([]PlanTorrent, error) {
-	rows, err := tx.Query(ctx, `SELECT t.id, t.name, coalesce(t.total_length, 0), coalesce(t.replicas_min, c.replicas_min),
-		coalesce(array_agg(r.node_id ORDER BY r.node_id) FILTER (WHERE r.node_id IS NOT NULL AND `+copySQL+`), '{}'),
-		coalesce(array_agg(r.node_id ORDER BY r.node_id) FILTER (WHERE r.node_id IS NOT NULL), '{}')
-		FROM torrents t JOIN collections c ON c.id = t.collection_id
-		LEFT JOIN replicas r ON r.torrent_id = t.id LEFT JOIN nodes n ON n.id = r.node_id
+	rows, err := tx.Query(ctx, `WITH bad AS (
+		SELECT coalesce(array_agg(id), '{}') AS ids FROM nodes WHERE out_at IS NOT NULL OR admin_state = 'draining'),
+	cnt AS (
+		SELECT r.torrent_id, count(*) FILTER (WHERE `+copyNoJoinSQL+`) AS copies FROM replicas r, bad GROUP BY r.torrent_id),
+	under AS (
+		SELECT t.id, t.name, coalesce(t.total_length, 0) AS len, coalesce(t.replicas_min, c.replicas_min) AS rmin,
+			coalesce(cnt.copies, 0) AS copies
+		FROM torrents t JOIN collections c ON c.id = t.collection_id LEFT JOIN cnt ON cnt.torrent_id = t.id
 		WHERE t.state = 'active' AND c.state = 'active' AND t.metainfo IS NOT NULL
-		GROUP BY t.id, c.replicas_min
-		HAVING count(r.node_id) FILTER (WHERE `+copySQL+`) < coalesce(t.replicas_min, c.replicas_min)
-		ORDER BY count(r.node_id) FILTER (WHERE `+copySQL+`), t.id`)
+			AND coalesce(cnt.copies, 0) < coalesce(t.replicas_min, c.replicas_min))
+	SELECT u.id, u.name, u.len, u.rmin,
+		coalesce(array_agg(r.node_id ORDER BY r.node_id) FILTER (WHERE r.node_id IS NOT NULL AND `+copyNoJoinSQL+`), '{}'),
+		coalesce(array_agg(r.node_id ORDER BY r.node_id) FILTER (WHERE r.node_id IS NOT NULL), '{}')
+	FROM under u CROSS JOIN bad LEFT JOIN replicas r ON r.torrent_id = u.id
+	GROUP BY u.id, u.name, u.len, u.rmin, u.copies
+	ORDER BY u.copies, u.id`)
 	if err != nil {
 		return nil, err
 	}

@@ -39,3 +39,26 @@ func (db *DB) SettleReplica(ctx context.Context, id int64, dataDir string) error
 	}
 	return nil
 }
+
+// SettleReplicas sets the data directories of this node's replicas of
+// torrents ids (dirs in the same order), placed without one, in one
+// statement (see SettleReplica).
+func (db *DB) SettleReplicas(ctx context.Context, ids []int64, dirs []string) error {
+	if len(ids) != len(dirs) {
+		return fmt.Errorf("catalog: settle %d replicas on node %q with %d data directories", len(ids), db.NodeID(), len(dirs))
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	for i, d := range dirs {
+		if d == "" {
+			return fmt.Errorf("catalog: settle replica of torrent %d on node %q: no data directory", ids[i], db.NodeID())
+		}
+	}
+	if _, err := db.pool.Exec(ctx, `UPDATE replicas r SET data_dir = s.dir, updated_at = now()
+		FROM unnest($2::bigint[], $3::text[]) AS s (id, dir)
+		WHERE r.torrent_id = s.id AND r.node_id = $1 AND r.data_dir = ''`, db.NodeID(), ids, dirs); err != nil {
+		return fmt.Errorf("catalog: settle %d replicas on node %q: %w", len(ids), db.NodeID(), err)
+	}
+	return nil
+}

@@ -69,15 +69,9 @@ func (db *DB) TrimPass(ctx context.Context, holder string, choose func([]TrimTor
 		if len(ts) == 0 {
 			return nil
 		}
-		for _, m := range choose(ts) {
-			tag, err := tx.Exec(ctx, `UPDATE replicas SET remove_at = now(), remove_reason = $3, updated_at = now()
-				WHERE torrent_id = $1 AND node_id = $2 AND remove_at IS NULL`, m.TorrentID, m.Node, m.Reason)
-			if err != nil {
-				return fmt.Errorf("mark the replica of torrent %d on node %q for removal: %w", m.TorrentID, m.Node, err)
-			}
-			if tag.RowsAffected() == 1 {
-				done = append(done, m)
-			}
+		done, err = markForRemoval(ctx, tx, choose(ts))
+		if err != nil {
+			return err
 		}
 		return nil
 	})
@@ -87,18 +81,64 @@ func (db *DB) TrimPass(ctx context.Context, holder string, choose func([]TrimTor
 	return done, nil
 }
 
+// markForRemoval sets marks ms (one statement for all; a replica already
+// marked keeps its mark) and returns those set, in the order of ms.
+func markForRemoval(ctx context.Context, tx pgx.Tx, ms []TrimMark) ([]TrimMark, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(ms))
+	nodes := make([]string, len(ms))
+	reasons := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i], nodes[i], reasons[i] = m.TorrentID, m.Node, m.Reason
+	}
+	// A replica given twice is marked with the first reason (DISTINCT ON).
+	rows, err := tx.Query(ctx, `UPDATE replicas r SET remove_at = now(), remove_reason = m.reason, updated_at = now()
+		FROM (SELECT DISTINCT ON (id, node) id, node, reason FROM unnest($1::bigint[], $2::text[], $3::text[])
+			WITH ORDINALITY AS u (id, node, reason, i) ORDER BY id, node, i) m
+		WHERE r.torrent_id = m.id AND r.node_id = m.node AND r.remove_at IS NULL
+		RETURNING r.torrent_id, r.node_id`, ids, nodes, reasons)
+	if err != nil {
+		return nil, fmt.Errorf("mark %d replicas for removal: %w", len(ms), err)
+	}
+	type key struct {
+		id   int64
+		node string
+	}
+	set := map[key]bool{}
+	var k key
+	if _, err := pgx.ForEachRow(rows, []any{&k.id, &k.node}, func() error {
+		set[k] = true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("mark %d replicas for removal: %w", len(ms), err)
+	}
+	var done []TrimMark
+	for _, m := range ms {
+		if set[key{m.TorrentID, m.Node}] {
+			done = append(done, m)
+			delete(set, key{m.TorrentID, m.Node})
+		}
+	}
+	return done, nil
+}
+
 // trimCandidates reads the torrents (active, with metadata) with more
 // unmarked replicas than their replicas_max or an unmarked one on a
 // draining node, each with its unmarked replicas.
 func trimCandidates(ctx context.Context, tx pgx.Tx) ([]TrimTorrent, error) {
-	rows, err := tx.Query(ctx, `WITH cand AS (
+	rows, err := tx.Query(ctx, `WITH drain AS (
+		SELECT coalesce(array_agg(id), '{}') AS ids FROM nodes WHERE admin_state = 'draining'),
+	cnt AS (
+		SELECT r.torrent_id, count(*) AS reps, bool_or(r.node_id = ANY(drain.ids)) AS draining
+		FROM replicas r, drain WHERE r.remove_at IS NULL GROUP BY r.torrent_id),
+	cand AS (
 		SELECT t.id, t.name, coalesce(t.replicas_min, c.replicas_min) AS rmin, coalesce(t.replicas_max, c.replicas_max) AS rmax,
 			coalesce(t.piece_count, 0) AS pieces
-		FROM torrents t JOIN collections c ON c.id = t.collection_id JOIN replicas r ON r.torrent_id = t.id
-		LEFT JOIN nodes n ON n.id = r.node_id
-		WHERE t.state = 'active' AND c.state = 'active' AND t.metainfo IS NOT NULL AND r.remove_at IS NULL
-		GROUP BY t.id, c.replicas_min, c.replicas_max
-		HAVING count(*) > coalesce(t.replicas_max, c.replicas_max) OR bool_or(coalesce(n.admin_state = 'draining', false)))
+		FROM cnt JOIN torrents t ON t.id = cnt.torrent_id JOIN collections c ON c.id = t.collection_id
+		WHERE t.state = 'active' AND c.state = 'active' AND t.metainfo IS NOT NULL
+			AND (cnt.reps > coalesce(t.replicas_max, c.replicas_max) OR cnt.draining))
 	SELECT cand.id, cand.name, cand.rmin, cand.rmax, r.node_id, coalesce(n.zone, ''),
 		n.id IS NOT NULL AND `+nodeUpSQL+`, n.id IS NULL OR n.out_at IS NULL, coalesce(n.admin_state = 'draining', false),
 		r.availability <> 'unavailable',

@@ -108,6 +108,9 @@ type NewTorrent struct {
 	// Verified marks every piece complete: the caller has just hashed the
 	// data where it lies (torrent creation), so serve need not hash it again.
 	Verified bool
+	// AlsoOn: other nodes holding a copy too, with the same data directory
+	// and piece state (AddTorrents only: bulk loads of a synthetic fleet).
+	AlsoOn []string
 }
 
 // AddTorrent stores a new torrent and its files in one transaction.

@@ -11,6 +11,7 @@ import (
 // complete where Verified) in one transaction of three round trips: the
 // fast path for synthetic catalogs and large batches. It does no overlap
 // check (see internal/importer) and fails as a whole on a duplicate.
+// Each torrent gets a replica on this handle's node and on its AlsoOn nodes.
 func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		colls := map[string]int64{}
@@ -50,7 +51,10 @@ func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) error {
 func copyFilesAndPieces(ctx context.Context, tx pgx.Tx, ns []NewTorrent, ids []int64, node string) error {
 	var files, chunks, replicas [][]any
 	for i, n := range ns {
-		replicas = append(replicas, []any{ids[i], node, n.DataDir})
+		on := append([]string{node}, n.AlsoOn...)
+		for _, nd := range on {
+			replicas = append(replicas, []any{ids[i], nd, n.DataDir})
+		}
 		for _, f := range n.Files {
 			files = append(files, []any{ids[i], f.Index, f.Path, f.Length, f.Offset})
 		}
@@ -63,7 +67,9 @@ func copyFilesAndPieces(ctx context.Context, tx pgx.Tx, ns []NewTorrent, ids []i
 			for j := range cnt {
 				bits.Set(j, true)
 			}
-			chunks = append(chunks, []any{ids[i], node, c, []byte(bits), []byte(bits)})
+			for _, nd := range on {
+				chunks = append(chunks, []any{ids[i], nd, c, []byte(bits), []byte(bits)})
+			}
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"torrent_files"}, []string{"torrent_id", "idx", "path", "length", "offset"},

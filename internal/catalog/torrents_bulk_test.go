@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -84,5 +85,45 @@ func TestTorrentFilterUnavailable(t *testing.T) {
 	got, err := db.Torrents(ctx, catalog.TorrentFilter{Runnable: true, Unavailable: true})
 	if err != nil || len(got) != 1 || got[0].ID != ts[2].ID || got[0].Availability != catalog.AvailabilityUnavailable {
 		t.Fatalf("unavailable: %+v, %v; want only %s", got, err, ts[2].Name)
+	}
+}
+
+// TestAddTorrentsAlsoOn: a torrent added in bulk with AlsoOn has a
+// replica on the handle's node and on each AlsoOn node, each with every
+// piece complete when Verified; one without AlsoOn is on the handle's
+// node alone.
+func TestAddTorrentsAlsoOn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	three, one := newTorrent("c", 1, 5), newTorrent("c", 2, 3)
+	three.Verified, one.Verified = true, true
+	three.AlsoOn = []string{"b", "c"}
+	if err := db.ForNode("a").AddTorrents(ctx, []catalog.NewTorrent{three, one}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ReplicaNodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		nt    catalog.NewTorrent
+		nodes []string
+	}{{three, []string{"a", "b", "c"}}, {one, []string{"a"}}} {
+		tr, err := db.TorrentByRef(ctx, tc.nt.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got[tr.ID]) != fmt.Sprint(tc.nodes) {
+			t.Errorf("%s: replicas on %v, want %v", tr.Name, got[tr.ID], tc.nodes)
+		}
+		for _, n := range tc.nodes {
+			if c, err := db.ForNode(n).CompletedPieces(ctx, tr.ID, tr.PieceCount); err != nil || c != tr.PieceCount {
+				t.Errorf("%s on %s: %d of %d pieces complete (%v)", tr.Name, n, c, tr.PieceCount, err)
+			}
+		}
 	}
 }

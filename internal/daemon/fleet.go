@@ -18,12 +18,12 @@ func FleetPolicy(cfg *config.Config) fleet.Policy {
 // planner is this node's fleet planner (see fleet.Planner).
 func (d *Daemon) planner() *fleet.Planner {
 	return &fleet.Planner{DB: d.DB, Node: d.Config().ResolvedNodeID(), Log: d.log,
-		Policy: func() fleet.Policy { return FleetPolicy(d.Config()) }, DirFor: d.placedDir, Release: d.Seeder.Release}
+		Policy: func() fleet.Policy { return FleetPolicy(d.Config()) }, DirsFor: d.placedDirs, Release: d.Seeder.Release}
 }
 
-// placedDir is where this node keeps a torrent the planner placed on it
-// (importer.PlacedDir: below its collection's root, as an import would
+// placedDirs is where this node keeps torrents the planner placed on it
+// (importer.PlacedDirs: below its collection's root, as an import would
 // put it, or root/<name>-<infohash> if that overlaps another torrent).
-func (d *Daemon) placedDir(ctx context.Context, t catalog.Torrent) (string, error) {
-	return importer.PlacedDir(ctx, d.DB, d.Config().ResolvedDataDir(), t)
+func (d *Daemon) placedDirs(ctx context.Context, ts []catalog.Torrent) ([]string, error) {
+	return importer.PlacedDirs(ctx, d.DB, d.Config().ResolvedDataDir(), ts)
 }

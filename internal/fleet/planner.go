@@ -23,8 +23,10 @@ type Planner struct {
 	Node string
 	// Policy is read at each pass (a reload applies at the next one).
 	Policy func() Policy
-	// DirFor is where this node keeps the data of a torrent placed on it.
-	DirFor func(context.Context, catalog.Torrent) (string, error)
+	// DirsFor is where this node keeps the data of torrents placed on it:
+	// their directories in order, up to the first it could not choose, and
+	// that error (see importer.PlacedDirs).
+	DirsFor func(context.Context, []catalog.Torrent) ([]string, error)
 	// Release makes sure a torrent is out of this node's engine and reports
 	// whether it is (nil: there is no engine); see seeder.Release.
 	Release func(context.Context, int64) (bool, error)
@@ -62,22 +64,67 @@ func (p *Planner) Run(ctx context.Context) {
 	}
 }
 
-// Pass is one pass (see Planner).
+// Pass is one pass (see Planner). It logs at debug how long each step
+// took (settle_ms, sample_ms, remove_ms, lease_ms, out_ms, place_ms,
+// trim_ms, took_ms), at info when the pass took longer than the plan
+// interval.
 func (p *Planner) Pass(ctx context.Context) error {
+	pt := passTimer{start: time.Now(), last: time.Now()}
+	err := p.pass(ctx, &pt)
+	took := time.Since(pt.start)
+	ev := p.Log.Debug()
+	if took > p.Policy().WithDefaults().Interval {
+		ev = p.Log.Info()
+	}
+	ev = ev.Bool("leading", p.leading).Int("placed", pt.placed).Int("marked", pt.marked).Int64("took_ms", took.Milliseconds())
+	for _, s := range pt.steps {
+		ev = ev.Int64(s.name+"_ms", s.ms)
+	}
+	if err != nil {
+		ev = ev.Err(err)
+	}
+	ev.Msg("fleet planner: pass")
+	return err
+}
+
+// passTimer records how long the steps of a pass took.
+type passTimer struct {
+	start, last    time.Time
+	steps          []passStep
+	placed, marked int
+}
+
+type passStep struct {
+	name string
+	ms   int64
+}
+
+// step records the time since the previous step as step name's.
+func (pt *passTimer) step(name string) {
+	now := time.Now()
+	pt.steps = append(pt.steps, passStep{name, now.Sub(pt.last).Milliseconds()})
+	pt.last = now
+}
+
+func (p *Planner) pass(ctx context.Context, pt *passTimer) error {
 	if err := p.settle(ctx); err != nil {
 		return err
 	}
+	pt.step("settle")
 	if err := p.DB.SampleRecovery(ctx); err != nil { // fleet status's recovery rate
 		return err
 	}
+	pt.step("sample")
 	if err := p.removeMarked(ctx); err != nil {
 		return err
 	}
+	pt.step("remove")
 	pol := p.Policy().WithDefaults()
 	lead, err := p.DB.LeadPlanner(ctx, p.Node, pol.LeaseTTL())
 	if err != nil {
 		return err
 	}
+	pt.step("lease")
 	if lead != p.leading {
 		p.Log.Info().Str("node", p.Node).Bool("leading", lead).Msg("fleet planner: leadership changed")
 		p.leading = lead
@@ -88,6 +135,7 @@ func (p *Planner) Pass(ctx context.Context) error {
 	if err := p.markOut(ctx, pol); err != nil {
 		return err
 	}
+	pt.step("out")
 	norecover, err := p.DB.FleetFlagIsSet(ctx, catalog.FlagNoRecover)
 	if err != nil {
 		return err
@@ -101,26 +149,33 @@ func (p *Planner) Pass(ctx context.Context) error {
 	for _, pl := range placed {
 		p.Log.Info().Int64("torrent_id", pl.TorrentID).Str("to_node", pl.Node).Msg("fleet planner: replica placed")
 	}
-	return p.trim(ctx)
+	pt.placed = len(placed)
+	pt.step("place")
+	pt.marked, err = p.trim(ctx)
+	if err != nil {
+		return err
+	}
+	pt.step("trim")
+	return nil
 }
 
 // trim marks for removal what ChooseTrim gives, unless norebalance is set
 // (healthy data is then neither trimmed nor moved off draining nodes;
 // recovery of torrents under replicas_min goes on).
-func (p *Planner) trim(ctx context.Context) error {
+func (p *Planner) trim(ctx context.Context) (int, error) {
 	norebalance, err := p.DB.FleetFlagIsSet(ctx, catalog.FlagNoRebalance)
 	if err != nil || norebalance {
-		return err
+		return 0, err
 	}
 	marked, err := p.DB.TrimPass(ctx, p.Node, ChooseTrim)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, m := range marked {
 		p.Log.Info().Int64("torrent_id", m.TorrentID).Str("from_node", m.Node).Str("reason", m.Reason).
 			Msg("fleet planner: replica marked for removal")
 	}
-	return nil
+	return len(marked), nil
 }
 
 // markOut marks out the nodes OutDecision gives, unless noout is set, and
@@ -130,7 +185,7 @@ func (p *Planner) markOut(ctx context.Context, pol Policy) error {
 	if err != nil || noout {
 		return err
 	}
-	nodes, err := p.DB.Nodes(ctx)
+	nodes, err := p.DB.NodeStates(ctx)
 	if err != nil {
 		return err
 	}
@@ -157,22 +212,25 @@ func (p *Planner) markOut(ctx context.Context, pol Policy) error {
 	return nil
 }
 
-// settle chooses the data directory of the replicas placed on this node.
+// settle chooses the data directory of the replicas placed on this node;
+// those chosen before an error are settled, then the error is returned.
 func (p *Planner) settle(ctx context.Context) error {
 	ts, err := p.DB.PlacedReplicas(ctx)
-	if err != nil {
+	if err != nil || len(ts) == 0 {
 		return err
 	}
-	for _, t := range ts {
-		dir, err := p.DirFor(ctx, t)
-		if err != nil {
-			return fmt.Errorf("choose the data directory of placed torrent %s: %w", t.Name, err)
-		}
-		if err := p.DB.SettleReplica(ctx, t.ID, dir); err != nil {
-			return err
-		}
+	dirs, dirErr := p.DirsFor(ctx, ts)
+	ids := make([]int64, len(dirs))
+	for i := range dirs {
+		ids[i] = ts[i].ID
+	}
+	if err := p.DB.SettleReplicas(ctx, ids, dirs); err != nil {
+		return err
+	}
+	for i, dir := range dirs {
+		t := ts[i]
 		p.Log.Info().Str("torrent", t.HexHash()).Str("name", t.Name).Str("data_dir", dir).
 			Msg("fleet: replica placed on this node: fetching it from the nodes holding copies")
 	}
-	return nil
+	return dirErr
 }

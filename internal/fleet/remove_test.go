@@ -124,7 +124,13 @@ func TestNoRebalanceHoldsTrimNotRecovery(t *testing.T) {
 	}
 	var log bytes.Buffer
 	p := &Planner{DB: a, Node: "a", Log: zerolog.New(&log), Policy: func() Policy { return Policy{} },
-		DirFor: func(context.Context, catalog.Torrent) (string, error) { return "/srv/a/placed", nil }}
+		DirsFor: func(_ context.Context, ts []catalog.Torrent) ([]string, error) {
+			dirs := make([]string, len(ts))
+			for i := range ts {
+				dirs[i] = "/srv/a/placed"
+			}
+			return dirs, nil
+		}}
 	count := func(sql string, args ...any) int64 { t.Helper(); return pgtest.Int(t, db, sql, args...) }
 	for range 2 {
 		if err := p.Pass(ctx); err != nil {

@@ -21,21 +21,59 @@ import (
 // chooses. Both overlapping is an error (the planner tries again at its
 // next pass).
 func PlacedDir(ctx context.Context, db *catalog.DB, dataDir string, t catalog.Torrent) (string, error) {
-	c, err := db.Collection(ctx, t.Collection)
+	dirs, err := PlacedDirs(ctx, db, dataDir, []catalog.Torrent{t})
 	if err != nil {
 		return "", err
 	}
-	tf, err := torrentfile.Parse(t.Metainfo)
-	if err != nil {
-		return "", fmt.Errorf("read its metainfo: %w", err)
+	return dirs[0], nil
+}
+
+// PlacedDirs chooses the data directories of torrents ts as PlacedDir
+// does, each seeing the directories chosen before it, with one look at
+// the catalog for all (a pass may settle tens of thousands). It returns
+// the directories of ts in order up to the first it could not choose, and
+// that error (wrapped with the torrent's name).
+func PlacedDirs(ctx context.Context, db *catalog.DB, dataDir string, ts []catalog.Torrent) ([]string, error) {
+	if len(ts) == 0 {
+		return nil, nil
 	}
-	files, err := db.Files(ctx, t.ID)
+	ids := make([]int64, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	files, err := db.FilesOf(ctx, ids)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	ix, err := LoadIndex(ctx, db)
 	if err != nil {
-		return "", err
+		return nil, err
+	}
+	colls := map[string]catalog.Collection{}
+	var dirs []string
+	for _, t := range ts {
+		c, ok := colls[t.Collection]
+		if !ok {
+			if c, err = db.Collection(ctx, t.Collection); err != nil {
+				return dirs, fmt.Errorf("choose the data directory of placed torrent %s: %w", t.Name, err)
+			}
+			colls[t.Collection] = c
+		}
+		dir, err := ix.placedDir(ctx, db, dataDir, c, t, files[t.ID])
+		if err != nil {
+			return dirs, fmt.Errorf("choose the data directory of placed torrent %s: %w", t.Name, err)
+		}
+		ix.Add(catalog.Placement{ID: t.ID, Name: t.Name, Collection: t.Collection, InfoHash: t.InfoHash, DataDir: dir,
+			OwnsDir: ownsDir(t.Name, files[t.ID])})
+		dirs = append(dirs, dir)
+	}
+	return dirs, nil
+}
+
+func (ix *Index) placedDir(ctx context.Context, db *catalog.DB, dataDir string, c catalog.Collection, t catalog.Torrent, files []catalog.File) (string, error) {
+	tf, err := torrentfile.Parse(t.Metainfo)
+	if err != nil {
+		return "", fmt.Errorf("read its metainfo: %w", err)
 	}
 	root := CollectionRoot(dataDir, c)
 	nt := catalog.NewTorrent{InfoHash: t.InfoHash, Name: t.Name, DataDir: tf.DataDirFor(root), Files: files}
