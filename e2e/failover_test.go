@@ -14,11 +14,11 @@ import (
 	"github.com/archivd/archivd/internal/testutil"
 )
 
-// completeBits reads every torrent's piece_chunks.complete bitfields from
-// the cluster on port: name -> chunk -> bits.
+// completeBits reads every replica's piece_chunks.complete bitfields from
+// the cluster on port: "name node" -> chunk -> bits.
 func completeBits(t *testing.T, port int) map[string]map[string][]byte {
 	t.Helper()
-	out := psql(t, "127.0.0.1", port, "archivd", `SELECT t.name || '|' || c.chunk || '|' || encode(c.complete, 'hex')
+	out := psql(t, "127.0.0.1", port, "archivd", `SELECT t.name || ' ' || c.node_id || '|' || c.chunk || '|' || encode(c.complete, 'hex')
 		FROM piece_chunks c JOIN torrents t ON t.id = c.torrent_id`)
 	bits := map[string]map[string][]byte{}
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
@@ -38,6 +38,53 @@ func completeBits(t *testing.T, port int) map[string]map[string][]byte {
 	return bits
 }
 
+// keptCompletions fails t if a piece complete in before is not in after
+// (completeBits of the old and the new primary).
+func keptCompletions(t *testing.T, before, after map[string]map[string][]byte) {
+	t.Helper()
+	for replica, chunks := range before {
+		for chunk, bits := range chunks {
+			now := after[replica][chunk]
+			for i := range bits {
+				if i >= len(now) || bits[i]&^now[i] != 0 {
+					t.Fatalf("%s chunk %s: pieces recorded complete before the failover are not after it (byte %d)", replica, chunk, i)
+				}
+			}
+		}
+	}
+}
+
+// replicatedCatalog starts a PostgreSQL primary on loopback TCP with a
+// synchronous streaming standby: every commit acknowledged is on the
+// standby. Both are stopped when t ends.
+func replicatedCatalog(ctx context.Context, t *testing.T) (primary, standby *pgserver.Server) {
+	t.Helper()
+	// Fast clusters, but with what replication needs: full page writes
+	// for pg_basebackup, synchronous commit so that every commit a node saw
+	// acknowledged is on the standby.
+	settings := map[string]string{"full_page_writes": "on", "synchronous_commit": "on"}
+	primary = tcpCluster(t, settings)
+	standby, err := pgserver.StartStandby(ctx, primary, pgserver.Options{Dir: filepath.Join(shortDir(t, "archivd-sb-"), "pg"),
+		Port: testutil.FreePort(t, "127.0.0.1"), TCP: true, Fast: true, Settings: settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopCluster(standby) })
+	p1 := primary.Port()
+	psql(t, "127.0.0.1", p1, "archivd", `ALTER SYSTEM SET synchronous_standby_names = '*'`)
+	psql(t, "127.0.0.1", p1, "archivd", `SELECT pg_reload_conf()`)
+	testutil.Eventually(t, time.Minute, "the standby replicating synchronously", func() bool {
+		return strings.Contains(psql(t, "127.0.0.1", p1, "archivd", `SELECT sync_state FROM pg_stat_replication`), "sync")
+	})
+	return primary, standby
+}
+
+// multiHostURL is the catalog URL of a node following a failover from
+// the primary to the standby.
+func multiHostURL(p1, p2 int) string {
+	return fmt.Sprintf("postgres://archivd@127.0.0.1:%d,127.0.0.1:%d/archivd?target_session_attrs=read-write", p1, p2)
+}
+
 // A catalog on a PostgreSQL primary with a synchronous streaming standby,
 // reached through a multi-host URL (target_session_attrs=read-write):
 // while node x seeds one torrent to node y and downloads another from it,
@@ -48,28 +95,13 @@ func completeBits(t *testing.T, port int) map[string]map[string][]byte {
 func TestFailoverToStandbyKeepsSeedingAndCompletions(t *testing.T) {
 	t.Parallel()
 	tracker := testutil.StartTracker(t)
-	// Fast clusters, but with what replication needs: full page writes
-	// for pg_basebackup, synchronous commit so that every commit x saw
-	// acknowledged is on the standby.
-	settings := map[string]string{"full_page_writes": "on", "synchronous_commit": "on"}
-	primary := tcpCluster(t, settings)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	standby, err := pgserver.StartStandby(ctx, primary, pgserver.Options{Dir: filepath.Join(shortDir(t, "archivd-sb-"), "pg"),
-		Port: testutil.FreePort(t, "127.0.0.1"), TCP: true, Fast: true, Settings: settings})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopCluster(standby) })
+	primary, standby := replicatedCatalog(ctx, t)
 	p1, p2 := primary.Port(), standby.Port()
-	psql(t, "127.0.0.1", p1, "archivd", `ALTER SYSTEM SET synchronous_standby_names = '*'`)
-	psql(t, "127.0.0.1", p1, "archivd", `SELECT pg_reload_conf()`)
-	testutil.Eventually(t, time.Minute, "the standby replicating synchronously", func() bool {
-		return strings.Contains(psql(t, "127.0.0.1", p1, "archivd", `SELECT sync_state FROM pg_stat_replication`), "sync")
-	})
 	rate := "ARCHIVD_NETWORK_DOWNLOAD_RATE=1MiB" // each transfer takes ~25 s
 	x := newInstance(t, "x", tracker.URL, "  per_torrent_metrics: true\n")
-	x.env = []string{fmt.Sprintf("ARCHIVD_DATABASE_URL=postgres://archivd@127.0.0.1:%d,127.0.0.1:%d/archivd?target_session_attrs=read-write", p1, p2), rate}
+	x.env = []string{"ARCHIVD_DATABASE_URL=" + multiHostURL(p1, p2), rate}
 	y := newInstance(t, "y", tracker.URL, "")
 	y.env = []string{rate}
 	x.cli(0, "migrate")
@@ -139,17 +171,7 @@ func TestFailoverToStandbyKeepsSeedingAndCompletions(t *testing.T) {
 		t.Fatal("a copy differs from its source after the failover")
 	}
 	// No completion recorded before the failover is lost after it.
-	after := completeBits(t, p2)
-	for name, chunks := range before {
-		for chunk, bits := range chunks {
-			now := after[name][chunk]
-			for i := range bits {
-				if i >= len(now) || bits[i]&^now[i] != 0 {
-					t.Fatalf("%s chunk %s: pieces recorded complete before the failover are not after it (byte %d)", name, chunk, i)
-				}
-			}
-		}
-	}
+	keptCompletions(t, before, completeBits(t, p2))
 	// The daemon's change listener followed too: a verify run is claimed.
 	x.cli(0, "verify", "--wait", "--timeout", "3m", "second")
 	// It lost the catalog and found it again without a restart.
