@@ -18,6 +18,10 @@ type FleetConfig struct {
 	// MaxRecoveriesPerNode: the planner places at most this many replicas
 	// still fetching on one node at a time; 0 = no bound.
 	MaxRecoveriesPerNode int `key:"max_recoveries_per_node"`
+	// BalanceMargin: the rebalance moves replicas to a node holding less
+	// than (1 - margin) of its share of the replica bytes, never taking a
+	// source below that nor a target above (1 + margin) of its share.
+	BalanceMargin float64 `key:"balance_margin"`
 	// RecoveryRate bounds, on this node, the bytes per second written to
 	// the replicas the planner placed on it (their download); 0 =
 	// unlimited. network.download_rate still bounds every download; the
@@ -27,7 +31,7 @@ type FleetConfig struct {
 
 func defaultFleet() FleetConfig {
 	return FleetConfig{DownOutInterval: 10 * time.Minute, OutMaxShare: 0.25, PlanInterval: 10 * time.Second,
-		MaxRecoveriesPerNode: 4}
+		MaxRecoveriesPerNode: 4, BalanceMargin: 0.1}
 }
 
 func (c *Config) validateFleet() error {
@@ -41,6 +45,8 @@ func (c *Config) validateFleet() error {
 		return errorf("fleet.plan_interval: %v is not between 100ms and 1h", f.PlanInterval)
 	case f.MaxRecoveriesPerNode < 0:
 		return errorf("fleet.max_recoveries_per_node: %d must not be negative", f.MaxRecoveriesPerNode)
+	case !(f.BalanceMargin >= 0.01 && f.BalanceMargin <= 0.5):
+		return errorf("fleet.balance_margin: %v is not between 0.01 and 0.5", f.BalanceMargin)
 	case f.RecoveryRate < 0:
 		return errorf("fleet.recovery_rate: %d must not be negative", f.RecoveryRate)
 	}

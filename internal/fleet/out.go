@@ -22,6 +22,9 @@ type Policy struct {
 	// MaxRecoveriesPerNode bounds the placed replicas one node fetches at
 	// once; 0 = no bound (the configuration's default is 4).
 	MaxRecoveriesPerNode int
+	// BalanceMargin is the rebalance's hysteresis, a share of each node's
+	// share (see BalanceOptions.Margin); default 0.1.
+	BalanceMargin float64
 }
 
 // WithDefaults fills zero values.
@@ -31,6 +34,9 @@ func (p Policy) WithDefaults() Policy {
 	}
 	if p.OutMaxShare == 0 {
 		p.OutMaxShare = 0.25
+	}
+	if p.BalanceMargin == 0 {
+		p.BalanceMargin = 0.1
 	}
 	if p.Interval == 0 {
 		p.Interval = 10 * time.Second

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ func (p *Planner) Run(ctx context.Context) {
 
 // Pass is one pass (see Planner). It logs at debug how long each step
 // took (settle_ms, sample_ms, remove_ms, lease_ms, out_ms, place_ms,
-// trim_ms, took_ms), at info when the pass took longer than the plan
+// balance_ms, trim_ms, took_ms), at info when the pass took longer than the plan
 // interval.
 func (p *Planner) Pass(ctx context.Context) error {
 	pt := passTimer{start: time.Now(), last: time.Now()}
@@ -119,6 +120,13 @@ func (p *Planner) pass(ctx context.Context, pt *passTimer) error {
 		return err
 	}
 	pt.step("remove")
+	return p.leaderPass(ctx, pt)
+}
+
+// leaderPass is the part of a pass that only the planner's leader makes:
+// it takes or renews the lease, and if it leads marks nodes out, places,
+// rebalances and trims.
+func (p *Planner) leaderPass(ctx context.Context, pt *passTimer) error {
 	pol := p.Policy().WithDefaults()
 	lead, err := p.DB.LeadPlanner(ctx, p.Node, pol.LeaseTTL())
 	if err != nil {
@@ -151,7 +159,7 @@ func (p *Planner) pass(ctx context.Context, pt *passTimer) error {
 	}
 	pt.placed = len(placed)
 	pt.step("place")
-	pt.marked, err = p.trim(ctx)
+	pt.marked, err = p.trim(ctx, pol, len(placed) > 0, pt)
 	if err != nil {
 		return err
 	}
@@ -159,15 +167,24 @@ func (p *Planner) pass(ctx context.Context, pt *passTimer) error {
 	return nil
 }
 
-// trim marks for removal what ChooseTrim gives, unless norebalance is set
-// (healthy data is then neither trimmed nor moved off draining nodes;
-// recovery of torrents under replicas_min goes on).
-func (p *Planner) trim(ctx context.Context) (int, error) {
+// trim rebalances (see PlanBalance; no new move when this pass placed a
+// replica or a recovery is fetching) and marks for removal what ChooseTrim
+// gives but for the torrents with a move in flight, unless norebalance is
+// set (healthy data is then neither moved nor trimmed nor moved off
+// draining nodes; recovery of torrents under replicas_min goes on).
+func (p *Planner) trim(ctx context.Context, pol Policy, placed bool, pt *passTimer) (int, error) {
 	norebalance, err := p.DB.FleetFlagIsSet(ctx, catalog.FlagNoRebalance)
 	if err != nil || norebalance {
 		return 0, err
 	}
-	marked, err := p.DB.TrimPass(ctx, p.Node, ChooseTrim)
+	moving, err := p.balance(ctx, pol, placed)
+	if err != nil {
+		return 0, err
+	}
+	pt.step("balance")
+	marked, err := p.DB.TrimPass(ctx, p.Node, func(ts []catalog.TrimTorrent) []catalog.TrimMark {
+		return ChooseTrim(slices.DeleteFunc(ts, func(t catalog.TrimTorrent) bool { return moving[t.ID] }))
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -233,4 +250,56 @@ func (p *Planner) settle(ctx context.Context) error {
 			Msg("fleet: replica placed on this node: fetching it from the nodes holding copies")
 	}
 	return dirErr
+}
+
+// balance runs the rebalance pass and returns the torrents with a move in
+// flight after it.
+func (p *Planner) balance(ctx context.Context, pol Policy, placed bool) (map[int64]bool, error) {
+	plan, err := p.DB.BalancePass(ctx, p.Node, func(in catalog.BalanceInput) (catalog.BalancePlan, error) {
+		return PlanBalance(in, BalanceOptions{Margin: pol.BalanceMargin, MaxMoves: pol.MaxRecoveriesPerNode,
+			NoStart: placed || RecoveryFetching(in)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range plan.Start {
+		p.Log.Info().Int64("torrent_id", m.TorrentID).Str("from_node", m.From).Str("to_node", m.To).Str("reason", m.Reason).
+			Msg("fleet planner: rebalance: move started (a copy placed on the target)")
+	}
+	for _, m := range plan.Finish {
+		p.Log.Info().Int64("torrent_id", m.TorrentID).Str("from_node", m.From).Str("to_node", m.To).
+			Msg("fleet planner: rebalance: move done (the source's copy marked for removal)")
+	}
+	for _, m := range append(plan.End, plan.Abandon...) {
+		p.Log.Warn().Int64("torrent_id", m.TorrentID).Str("from_node", m.From).Str("to_node", m.To).Str("reason", m.Reason).
+			Msg("fleet planner: rebalance: move stopped")
+	}
+	moving := map[int64]bool{}
+	for _, id := range plan.InFlight {
+		moving[id] = true
+	}
+	return moving, nil
+}
+
+// RecoveryFetching reports a replica placed to bring a torrent back to
+// its replicas_min still fetching on a node up and in: the placed replicas
+// fetching (catalog.PlanNode.Recovering) outnumber the moves in flight
+// fetching.
+func RecoveryFetching(in catalog.BalanceInput) bool {
+	live := map[string]bool{}
+	placed := 0
+	for _, n := range in.Nodes {
+		if n.Up && n.In {
+			live[n.ID] = true
+			placed += n.Recovering
+		}
+	}
+	for _, t := range in.Moving {
+		for _, r := range t.Replicas {
+			if r.MoveFrom != "" && !r.Marked && !r.Complete && live[r.Node] {
+				placed--
+			}
+		}
+	}
+	return placed > 0
 }

@@ -185,6 +185,12 @@ func Int(t testing.TB, db *catalog.DB, sql string, args ...any) int64 {
 	return rawsql.Int(t, urlOf(t, db), sql, args...)
 }
 
+// String returns the single text sql yields on the database of db.
+func String(t testing.TB, db *catalog.DB, sql string, args ...any) string {
+	t.Helper()
+	return rawsql.String(t, urlOf(t, db), sql, args...)
+}
+
 // Ints returns the first column of sql's rows on the database of db.
 func Ints(t testing.TB, db *catalog.DB, sql string, args ...any) []int64 {
 	t.Helper()
