@@ -109,7 +109,9 @@ func (db *DB) BalancePass(ctx context.Context, holder string, choose func(Balanc
 			return fmt.Errorf("read moves in flight: %w", err)
 		}
 		plan, err := choose(BalanceInput{Nodes: nodes, Moving: moving,
-			Candidates: func(src map[string]int64, per int) ([]BalanceTorrent, error) { return moveCandidates(ctx, tx, src, per) }})
+			Candidates: func(src map[string]int64, per int) ([]BalanceTorrent, error) {
+				return moveCandidates(ctx, tx, src, per)
+			}})
 		if err != nil {
 			return err
 		}

@@ -16,9 +16,9 @@ import (
 // planner's passes are the real ones, led by "lead" (a node that holds
 // nothing).
 type sim struct {
-	t    *testing.T
-	ctx  context.Context
-	db   *catalog.DB
+	t     *testing.T
+	ctx   context.Context
+	db    *catalog.DB
 	p     *Planner
 	next  byte
 	zones map[string]string
