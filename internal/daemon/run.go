@@ -124,6 +124,8 @@ func Run(ctx context.Context, o Options) error {
 
 func (d *Daemon) run(ctx context.Context, o Options) error {
 	g, gctx := errgroup.WithContext(ctx)
+	endGCBudget := startGCBudget(gctx, d.log) // until the first full reconcile has added the catalog's torrents
+	defer endGCBudget()
 	g.Go(func() error { return d.changes.Run(gctx) })
 	ret := &retention{db: d.DB, cfg: func() config.RetentionConfig { return d.Config().Retention }, log: d.log, now: time.Now}
 	g.Go(func() error { ret.run(gctx); return nil })
@@ -154,6 +156,7 @@ func (d *Daemon) run(ctx context.Context, o Options) error {
 	// "systemctl start" returns with everything seeding.
 	select {
 	case <-d.Seeder.Started():
+		endGCBudget()
 		// The seeder recorded the node's start: from now on it is live.
 		tried := make(chan struct{})
 		g.Go(func() error {

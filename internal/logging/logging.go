@@ -14,6 +14,14 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// TimeFormat is the format of the "time" field: RFC 3339 in milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// Milliseconds: a start (catalog, migration, imports, seeder, hashing)
+// is a matter of a second or two, and its steps must be told apart. Set
+// once, before any logger is used (zerolog reads it at every line).
+func init() { zerolog.TimeFieldFormat = TimeFormat }
+
 // New returns a logger writing to w at level (trace|debug|info|warn|error)
 // in format auto (console when w is a terminal, else JSON), json or console.
 func New(level, format string, w io.Writer) (zerolog.Logger, error) {

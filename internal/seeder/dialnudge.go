@@ -82,7 +82,7 @@ func reserveToDial(t *torrent.Torrent, limit int) bool {
 func (s *Seeder) connLimit(torrents int) int {
 	n := connsPerTorrent(int(s.maxConns.Load()), int(s.maxConnsTotal.Load()), torrents)
 	if n <= 0 {
-		n = torrent.NewDefaultClientConfig().EstablishedConnsPerTorrent
+		n = engineConnsPerTorrent
 	}
 	return n
 }

@@ -10,6 +10,14 @@ import (
 	"github.com/anacrolix/torrent/storage"
 )
 
+// initialConnsPerTorrent is the engine's per-torrent connection limit
+// from a torrent's add until addSources sets its own (connLimit).
+const initialConnsPerTorrent = 4
+
+// engineConnsPerTorrent is the engine's default per-torrent connection
+// limit, the one a torrent gets when no limit is configured.
+var engineConnsPerTorrent = torrent.NewDefaultClientConfig().EstablishedConnsPerTorrent
+
 // newClient builds the engine. The storage is the crash-consistent store;
 // nothing here serves HTTP (the storage package registers a handler on
 // http.DefaultServeMux, which archivd never serves).
@@ -42,9 +50,11 @@ func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemor
 	cc.Slogger = engineSlogger(cfg)
 	// Always our own limiters (unlimited = rate.Inf): SetLimits adjusts them.
 	cc.UploadRateLimiter, cc.DownloadRateLimiter = lim.up, lim.down
-	if cfg.MaxConnsPerTorrent > 0 {
-		cc.EstablishedConnsPerTorrent = cfg.MaxConnsPerTorrent
-	}
+	// Every torrent gets its limit from addSources (connLimit) right after
+	// the engine takes it in. The engine sizes each torrent's connection
+	// map for twice its configured limit up front: 100,000 torrents with
+	// the default 50 held 115 MB of empty maps for the collector to scan.
+	cc.EstablishedConnsPerTorrent = initialConnsPerTorrent
 	if cfg.MaxHalfOpen > 0 {
 		cc.HalfOpenConnsPerTorrent = min(cc.HalfOpenConnsPerTorrent, cfg.MaxHalfOpen)
 		cc.TotalHalfOpenConns = cfg.MaxHalfOpen

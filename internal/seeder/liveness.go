@@ -3,6 +3,8 @@ package seeder
 import (
 	"context"
 	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
 )
 
 // loopWithin bounds how long a seeder loop may work between beats before
@@ -36,6 +38,6 @@ func (s *Seeder) engineProbe(ctx context.Context) {
 		if s.largeAdding.Load() {
 			continue
 		}
-		s.client.Torrents()
+		s.client.Torrent(metainfo.Hash{}) // takes the engine's lock; no list of every torrent
 	}
 }

@@ -138,14 +138,12 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 // addSources gives a torrent its trackers, web seeds and remembered peers.
 func (s *Seeder) addSources(t *torrent.Torrent, row catalog.Torrent, announce [][]string, webSeeds []string, peers []catalog.Peer) {
 	// The limit may have changed since the engine started, and a total cap
-	// is shared by the torrents in the engine.
-	n := int(s.maxConns.Load())
-	if total := int(s.maxConnsTotal.Load()); total > 0 {
-		n = connsPerTorrent(n, total, len(s.client.Torrents()))
-	}
-	if n > 0 {
-		t.SetMaxEstablishedConns(n)
-	}
+	// is shared by the torrents running (counted here, not listed from the
+	// engine: at 100,000 adds a list per add is quadratic).
+	s.mu.Lock()
+	running := len(s.running) + 1
+	s.mu.Unlock()
+	t.SetMaxEstablishedConns(s.connLimit(running))
 	var tiers [][]string
 	tiers = append(tiers, announce...)
 	for _, tr := range append(append([]string{}, row.Trackers...), s.cfg.Trackers...) {
