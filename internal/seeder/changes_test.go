@@ -237,6 +237,39 @@ func TestBadTorrentDoesNotStopOthers(t *testing.T) {
 	}
 }
 
+// TestTorrentWhoseStorageCannotOpenIsLeftOut: the engine takes a torrent
+// with its info in one add, which does not return the storage's open
+// error; a torrent whose empty file cannot be created (a directory stands
+// at its path) is still left out of the engine with one event naming the
+// storage's reason, while a good one seeds.
+func TestTorrentWhoseStorageCannotOpenIsLeftOut(t *testing.T) {
+	db := openDB(t, pgtest.URL(t))
+	root := t.TempDir()
+	tfGood, dirGood := smallTorrent(t, root, "good", 63)
+	dirBad := filepath.Join(root, "bad")
+	writeData(t, dirBad, 64, map[string]int64{"data.bin": 40_000, "empty": 0})
+	tfBad := makeTorrent(t, dirBad, 16384)
+	if err := os.Remove(filepath.Join(dirBad, "empty")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dirBad, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := addTorrent(t, db, tfGood, dirGood, true)
+	bad := addTorrent(t, db, tfBad, dirBad, true)
+	s := start(t, testConfig(t, "N"), db)
+	testutil.Eventually(t, 10*time.Second, "good torrent seeding", inEngine(s, good.InfoHash))
+	for range 2 {
+		s.reconcileFully(t)
+	}
+	if _, ok := s.TorrentStatus(bad.InfoHash); ok {
+		t.Fatal("torrent whose storage cannot open is in the engine")
+	}
+	if n := pgtest.Int(t, db, `SELECT count(*) FROM events WHERE kind = 'seeder_add_failed' AND torrent_id = $1 AND message LIKE '%open storage%create empty file empty%'`, bad.ID); n != 1 {
+		t.Fatalf("add-failed events naming the storage's reason: %d, want 1", n)
+	}
+}
+
 // TestRememberedPeerDialledAgain: B's remembered peer A does not have the
 // torrent yet when B starts (the handshake fails and the engine forgets
 // the peer); once A has it, B dials A again by itself and completes.

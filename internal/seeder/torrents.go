@@ -1,18 +1,17 @@
 package seeder
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/anacrolix/torrent"
-	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/seeder/store"
+	"github.com/archivd/archivd/internal/torrentfile"
 )
 
 // entry is one torrent in the engine.
@@ -71,11 +70,12 @@ type addPrepared struct {
 var errAbandoned = errors.New("no longer runnable in the catalog")
 
 // addWithInfo registers a torrent's storage and adds it to the engine with
-// its info. SetInfoBytes (unlike AddTorrentOpt with InfoBytes) returns the
-// storage open error, so a torrent whose storage cannot open is not left
-// half-added.
+// its info, in one turn of the engine's lock. Such an add does not return
+// the storage's open error: a torrent the engine holds without info after
+// it could not be opened, and is dropped (with the reason a second try
+// gives), not left half-added.
 func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error) {
-	mi, err := metainfo.Load(bytes.NewReader(p.row.Metainfo))
+	mi, err := torrentfile.SplitForEngine(p.row.Metainfo)
 	if err != nil {
 		return nil, fmt.Errorf("seeder: add torrent %s: parse metainfo: %w", p.row.HexHash(), err)
 	}
@@ -101,18 +101,23 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 		adopt = s.store.Adopt(p.row.InfoHash, s.adoptNotComplete())
 	}
 	s.sources.watch(p.row.ID, p.row.InfoHash, p.repairing, false)
-	t, isNew := s.client.AddTorrentOpt(torrent.AddTorrentOpts{InfoHash: p.row.InfoHash})
+	t, isNew := s.client.AddTorrentOpt(torrent.AddTorrentOpts{InfoHash: p.row.InfoHash, InfoBytes: mi.InfoBytes})
 	if !isNew {
 		s.store.Unregister(p.row.InfoHash)
 		return nil, fmt.Errorf("seeder: add torrent %s: already in the engine", p.row.HexHash())
 	}
+	if t.Info() == nil {
+		// Once more, for the reason: SetInfoBytes returns it.
+		if err := t.SetInfoBytes(mi.InfoBytes); err != nil {
+			t.Drop()
+			s.store.Unregister(p.row.InfoHash)
+			return nil, fmt.Errorf("seeder: add torrent %s: open storage: %w", p.row.HexHash(), err)
+		}
+	}
+	// Set before DownloadAll (or the adoption's): no piece is fetched, so
+	// none written, before.
 	id, ih := p.row.ID, p.row.InfoHash
 	t.SetOnWriteChunkError(func(err error) { s.onWriteError(id, ih, err) })
-	if err := t.SetInfoBytes(mi.InfoBytes); err != nil {
-		t.Drop()
-		s.store.Unregister(p.row.InfoHash)
-		return nil, fmt.Errorf("seeder: add torrent %s: open storage: %w", p.row.HexHash(), err)
-	}
 	if p.wanted != nil && !p.wanted() {
 		// Before DownloadAll, which takes the engine's lock for as long
 		// again with a large torrent.
@@ -120,7 +125,7 @@ func (s *Seeder) addWithInfo(ctx context.Context, p addPrepared) (*entry, error)
 		s.store.Unregister(p.row.InfoHash)
 		return nil, errAbandoned
 	}
-	s.addSources(t, p.row, mi.UpvertedAnnounceList(), mi.UrlList, p.peers)
+	s.addSources(t, p.row, mi.Announce, mi.WebSeeds, p.peers)
 	e := &entry{row: p.row, t: t}
 	// The engine holds the info now; the row's copy would only take room
 	// for as long as the torrent runs (entries never read it).
