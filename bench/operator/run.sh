@@ -7,7 +7,8 @@
 #   restart    BENCH_TORRENTS torrents of 1 MiB (default 300; issue 11: 1000):
 #              first start and restart, torrent_dir and add, vs libtorrent
 #   adopt      first start on BENCH_ADOPT_MB of existing data (default 1024;
-#              issue 11: 4096) vs openssl speed -multi and libtorrent check
+#              issue 11: 4096) vs openssl speed -multi -elapsed (wall clock)
+#              and libtorrent check; also MB hashed per CPU-second
 #   verify     verify --offline cold (vs cat cold) and warm (vs openssl)
 #   seed       seeding to 1 and 2 libtorrent leechers vs libtorrent seeding
 #              (BENCH_SEED_COLD=1: page cache dropped before each transfer)
