@@ -9,6 +9,7 @@ import (
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/importer"
+	"github.com/archivd/archivd/internal/logging"
 	"github.com/rs/zerolog"
 )
 
@@ -110,7 +111,7 @@ func importDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog
 	}
 	if len(res.Imported) > 0 || res.Read > 0 {
 		log.Info().Str("collection", coll.Name).Int("files", res.Files).Int("read", res.Read).
-			Int("imported", len(res.Imported)).Msg("config collection: torrent_dir imported")
+			Int("imported", len(res.Imported)).Int64("up_ms", logging.UpMs()).Msg("config collection: torrent_dir imported")
 	}
 }
 

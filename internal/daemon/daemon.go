@@ -41,7 +41,7 @@ func prepareSchema(ctx context.Context, db *catalog.DB, cfg *config.Config, log 
 		if err != nil {
 			return err
 		}
-		log.Info().Int32("schema_version", st.Current).Msg("catalog schema migrated")
+		log.Info().Int32("schema_version", st.Current).Int64("up_ms", logging.UpMs()).Msg("catalog schema migrated")
 		return nil
 	}
 	if err := db.CheckSchema(ctx); err != nil {

@@ -64,3 +64,13 @@ func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
+
+// processStart is when the process started, near enough: this package is
+// initialised before main runs.
+var processStart = time.Now()
+
+// UpMs is the time since the process started, in milliseconds: the
+// "up_ms" field of the lines that mark a start's steps (catalog ready,
+// torrent_dir imported, seeder starting, first full reconcile, data
+// adopted, every torrent seeding).
+func UpMs() int64 { return time.Since(processStart).Milliseconds() }

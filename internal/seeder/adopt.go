@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/logging"
 	"github.com/archivd/archivd/internal/verify/scrub"
 )
 
@@ -60,7 +61,7 @@ func (s *Seeder) adopt(ctx context.Context, e *entry, row catalog.Torrent, files
 	s.store.CommitSoon()
 	e.t.DownloadAll()
 	s.log.Info().Str("torrent", e.row.HexHash()).Str("name", e.row.Name).Int("good", good).Int("bad", bad).
-		Int64("took_ms", time.Since(start).Milliseconds()).Msg("data on disk hashed and adopted")
+		Int64("took_ms", time.Since(start).Milliseconds()).Int64("up_ms", logging.UpMs()).Msg("data on disk hashed and adopted")
 }
 
 // hashAdopted scrubs the runs of consecutive pieces and records each

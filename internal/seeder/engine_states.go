@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/logging"
 )
 
 // stateInterval is how often engine states are compared with what the
@@ -79,7 +80,7 @@ func (s *Seeder) publishStates(ctx context.Context) {
 	// large torrents wait to be added off the reconcile loop.
 	all := s.startedDone() && s.fullOK.Load() && !s.largePending() && len(es) > 0 && seeding == len(es)
 	if all && !s.allSeeding {
-		s.log.Info().Int("torrents", seeding).Int64("since_start_ms", time.Since(s.runStart).Milliseconds()).Msg("every torrent is seeding")
+		s.log.Info().Int("torrents", seeding).Int64("since_start_ms", time.Since(s.runStart).Milliseconds()).Int64("up_ms", logging.UpMs()).Msg("every torrent is seeding")
 	}
 	s.allSeeding = all
 }

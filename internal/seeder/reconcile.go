@@ -10,6 +10,7 @@ import (
 	"github.com/archivd/archivd/internal/backoff"
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/datadir"
+	"github.com/archivd/archivd/internal/logging"
 )
 
 // addWorkers is how many torrents are prepared (missing-data check and
@@ -157,7 +158,7 @@ func (s *Seeder) reconcileAll(ctx context.Context) error {
 	s.log.Info().Int("runnable", len(want)).Int("added", added).Int("dropped", len(gone)).
 		Int("unavailable", unavailable).Int64("took_ms", time.Since(start).Milliseconds()).
 		Int64("list_ms", listed.Sub(start).Milliseconds()).Int64("add_ms", time.Since(applying).Milliseconds()).
-		Msg("full reconcile")
+		Int64("up_ms", logging.UpMs()).Msg("full reconcile")
 	return err
 }
 

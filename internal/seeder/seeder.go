@@ -14,6 +14,7 @@ import (
 
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/heartbeat"
+	"github.com/archivd/archivd/internal/logging"
 	"github.com/archivd/archivd/internal/seeder/store"
 )
 
@@ -187,7 +188,7 @@ func (s *Seeder) Run(ctx context.Context) error {
 	if err := s.db.ClearEngineStates(ctx, s.cfg.NodeID); err != nil {
 		return fmt.Errorf("seeder: start: %w", err)
 	}
-	s.log.Info().Bool("last_stop_clean", clean).Str("listen", s.ListenAddr()).Msg("seeder starting")
+	s.log.Info().Bool("last_stop_clean", clean).Str("listen", s.ListenAddr()).Int64("up_ms", logging.UpMs()).Msg("seeder starting")
 
 	// The store outlives the loops: it must commit what they leave behind.
 	storeCtx, stopStore := context.WithCancel(context.WithoutCancel(ctx))
