@@ -125,18 +125,26 @@ func insertPlacements(ctx context.Context, tx pgx.Tx, holder string, ps []PlanPl
 	return done, nil
 }
 
+// planNodes reads the nodes. What the replicas placed on each still have
+// to fetch is summed in one pass over the placed replicas (an index on
+// them), not one scan per node.
 func planNodes(ctx context.Context, tx pgx.Tx) ([]PlanNode, error) {
-	rows, err := tx.Query(ctx, `SELECT n.id, n.zone, `+nodeUpSQL+`,
+	rows, err := tx.Query(ctx, `WITH placed AS (
+		SELECT r.node_id, greatest(t.total_length - coalesce(d.done, 0) * t.piece_length, 0) AS left_bytes,
+			t.state <> 'removed' AND coalesce(d.done, 0) < coalesce(t.piece_count, 1) AS recovering
+		FROM replicas r JOIN torrents t ON t.id = r.torrent_id
+		LEFT JOIN LATERAL (SELECT sum(bit_count(p.complete)) AS done FROM piece_chunks p
+			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) d ON true
+		WHERE r.placed_by <> ''),
+	per AS (
+		SELECT node_id, sum(left_bytes) AS pending, count(*) FILTER (WHERE recovering) AS recovering
+		FROM placed GROUP BY node_id)
+	SELECT n.id, n.zone, `+nodeUpSQL+`,
 		`+nodeUpSQL+` AND n.admin_state = 'active' AND n.out_at IS NULL,
 		coalesce((SELECT sum(f) FROM (SELECT DISTINCT ON (d.device) d.free_bytes AS f FROM node_data_roots d
 			WHERE d.node_id = n.id AND d.error = '' ORDER BY d.device, d.path) x), 0)::bigint,
-		coalesce((SELECT sum(greatest(t.total_length - coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p
-			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id), 0) * t.piece_length, 0))
-			FROM replicas r JOIN torrents t ON t.id = r.torrent_id WHERE r.node_id = n.id AND r.placed_by <> ''), 0)::bigint,
-		(SELECT count(*) FROM replicas r JOIN torrents t ON t.id = r.torrent_id WHERE r.node_id = n.id AND r.placed_by <> ''
-			AND t.state <> 'removed' AND coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p
-			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id), 0) < coalesce(t.piece_count, 1))::int
-		FROM nodes n ORDER BY n.id`, NodeUpTTL.Seconds())
+		coalesce(per.pending, 0)::bigint, coalesce(per.recovering, 0)::int
+	FROM nodes n LEFT JOIN per ON per.node_id = n.id ORDER BY n.id`, NodeUpTTL.Seconds())
 	if err != nil {
 		return nil, err
 	}
