@@ -68,6 +68,7 @@ verify:
   rate: 5MiB
 fleet:
   recovery_rate: 4MiB
+  recovery_send_rate: 3MiB
 `))
 	code, out, errs := runCLI("--config", cfgPath, "config", "reload")
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("pid %d", p.cmd.Process.Pid)) {
@@ -75,7 +76,8 @@ fleet:
 	}
 	// Inside a window that opens every minute and lasts 2h: the alt rates.
 	l := p.waitLine(t, "network limits applied", limitsLine(512<<10, 256<<10, true))
-	if l["max_conns_per_torrent"] != 7.0 || l["until"] == nil || l["recovery_bytes_per_sec"] != float64(4<<20) {
+	if l["max_conns_per_torrent"] != 7.0 || l["until"] == nil || l["recovery_bytes_per_sec"] != float64(4<<20) ||
+		l["recovery_send_bytes_per_sec"] != float64(3<<20) {
 		t.Errorf("limits line: %v", l)
 	}
 	p.waitLine(t, "verify: restarted with the reloaded settings", nil)
@@ -85,7 +87,7 @@ fleet:
 		t.Errorf("restart keys %s, want [network.max_half_open]", keys)
 	}
 	applied := fmt.Sprint(p.waitLine(t, "reload: configuration reloaded", nil)["applied"])
-	for _, k := range []string{"log.level", "network.upload_rate", "network.alt_speed_schedules", "verify.rate", "fleet.recovery_rate"} {
+	for _, k := range []string{"log.level", "network.upload_rate", "network.alt_speed_schedules", "verify.rate", "fleet.recovery_rate", "fleet.recovery_send_rate"} {
 		if !strings.Contains(applied, k) {
 			t.Errorf("applied %s lacks %s", applied, k)
 		}

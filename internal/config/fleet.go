@@ -24,9 +24,14 @@ type FleetConfig struct {
 	BalanceMargin float64 `key:"balance_margin"`
 	// RecoveryRate bounds, on this node, the bytes per second written to
 	// the replicas the planner placed on it (their download); 0 =
-	// unlimited. network.download_rate still bounds every download; the
-	// upload to a recovering node is bounded by network.upload_rate only.
+	// unlimited. network.download_rate still bounds every download.
 	RecoveryRate ByteSize `key:"recovery_rate"`
+	// RecoverySendRate bounds, on this node, the bytes per second read for
+	// peers from the torrents other nodes are recovering (a replica the
+	// planner placed there, not complete yet), all together; 0 =
+	// unlimited. Per torrent, not per peer: see docs/OPERATIONS.md.
+	// network.upload_rate still bounds every upload.
+	RecoverySendRate ByteSize `key:"recovery_send_rate"`
 }
 
 func defaultFleet() FleetConfig {
@@ -49,6 +54,8 @@ func (c *Config) validateFleet() error {
 		return errorf("fleet.balance_margin: %v is not between 0.01 and 0.5", f.BalanceMargin)
 	case f.RecoveryRate < 0:
 		return errorf("fleet.recovery_rate: %d must not be negative", f.RecoveryRate)
+	case f.RecoverySendRate < 0:
+		return errorf("fleet.recovery_send_rate: %d must not be negative", f.RecoverySendRate)
 	}
 	return nil
 }

@@ -18,7 +18,8 @@ func FleetPolicy(cfg *config.Config) fleet.Policy {
 // planner is this node's fleet planner (see fleet.Planner).
 func (d *Daemon) planner() *fleet.Planner {
 	return &fleet.Planner{DB: d.DB, Node: d.Config().ResolvedNodeID(), Log: d.log,
-		Policy: func() fleet.Policy { return FleetPolicy(d.Config()) }, DirsFor: d.placedDirs, Release: d.Seeder.Release}
+		Policy: func() fleet.Policy { return FleetPolicy(d.Config()) }, DirsFor: d.placedDirs, Release: d.Seeder.Release,
+		Sending: d.Seeder.SetRecoverySending}
 }
 
 // placedDirs is where this node keeps torrents the planner placed on it

@@ -14,6 +14,7 @@ func (d *Daemon) seederConfig(cfg *config.Config) (seeder.Config, error) {
 		ListenHost: n.ListenHost, ListenPort: n.ListenPort, DHT: n.DHT, PEX: n.PEX,
 		PortForwarding: n.PortForwarding, Trackers: n.Trackers,
 		UploadRate: int64(n.UploadRate), DownloadRate: int64(n.DownloadRate), RecoveryRate: int64(cfg.Fleet.RecoveryRate),
+		RecoverySendRate:   int64(cfg.Fleet.RecoverySendRate),
 		MaxConnsPerTorrent: n.MaxConnsPerTorrent, MaxHalfOpen: n.MaxHalfOpen, MaxConnsTotal: n.MaxConnsTotal,
 		AnnounceIP: n.AnnounceIP, Encryption: n.Encryption,
 		CommitInterval: cfg.Seeder.CommitInterval, MaxPendingPieces: cfg.Seeder.MaxPendingPieces,

@@ -72,18 +72,20 @@ func windowEnd(sc cron.Schedule, d time.Duration, now time.Time) time.Time {
 }
 
 // speedLoop keeps the seeder's limits equal to what the configuration in
-// force asks for now (network.*, and fleet.recovery_rate): at start, at every window boundary and on reload
+// force asks for now (network.*, fleet.recovery_rate and recovery_send_rate): at start, at every window boundary and on reload
 // (wake). One log line per change of limits.
 func (d *Daemon) speedLoop(ctx context.Context, wake <-chan struct{}) {
 	var last *speedState
 	for {
 		cfg := d.Config()
 		st := speedAt(cfg.Network, time.Now())
-		st.limits.RecoveryRate = int64(cfg.Fleet.RecoveryRate) // no window changes it
+		st.limits.RecoveryRate = int64(cfg.Fleet.RecoveryRate) // no window changes them
+		st.limits.RecoverySendRate = int64(cfg.Fleet.RecoverySendRate)
 		if last == nil || st.limits != last.limits || st.alt != last.alt {
 			d.Seeder.SetLimits(st.limits)
 			ev := d.log.Info().Int64("upload_bytes_per_sec", st.limits.UploadRate).Int64("download_bytes_per_sec", st.limits.DownloadRate).
-				Int64("recovery_bytes_per_sec", d.Seeder.Limits().RecoveryRate). // as the store's limiter has it
+				Int64("recovery_bytes_per_sec", d.Seeder.Limits().RecoveryRate). // as the store's limiters have them
+				Int64("recovery_send_bytes_per_sec", d.Seeder.Limits().RecoverySendRate).
 				Int("max_conns_per_torrent", st.limits.MaxConnsPerTorrent).Int("max_conns_total", st.limits.MaxConnsTotal).Bool("alt_speed", st.alt)
 			if !st.change.IsZero() {
 				ev = ev.Time("until", st.change)

@@ -31,6 +31,10 @@ type Planner struct {
 	// Release makes sure a torrent is out of this node's engine and reports
 	// whether it is (nil: there is no engine); see seeder.Release.
 	Release func(context.Context, int64) (bool, error)
+	// Sending, if set, gets at each pass the torrents other nodes are
+	// recovering from this one (catalog.RecoveringFromHere): their reads
+	// for peers wait for fleet.recovery_send_rate (seeder.SetRecoverySending).
+	Sending func([]int64)
 	Log     zerolog.Logger
 
 	leading bool
@@ -66,7 +70,7 @@ func (p *Planner) Run(ctx context.Context) {
 }
 
 // Pass is one pass (see Planner). It logs at debug how long each step
-// took (settle_ms, sample_ms, remove_ms, lease_ms, out_ms, place_ms,
+// took (settle_ms, sending_ms, sample_ms, remove_ms, lease_ms, out_ms, place_ms,
 // balance_ms, trim_ms, took_ms), at info when the pass took longer than the plan
 // interval.
 func (p *Planner) Pass(ctx context.Context) error {
@@ -112,6 +116,14 @@ func (p *Planner) pass(ctx context.Context, pt *passTimer) error {
 		return err
 	}
 	pt.step("settle")
+	if p.Sending != nil {
+		ids, err := p.DB.RecoveringFromHere(ctx)
+		if err != nil {
+			return err
+		}
+		p.Sending(ids)
+		pt.step("sending")
+	}
 	if err := p.DB.SampleRecovery(ctx); err != nil { // fleet status's recovery rate
 		return err
 	}

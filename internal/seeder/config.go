@@ -31,6 +31,9 @@ type Config struct {
 	// RecoveryRate bounds writes to replicas placed by the fleet planner
 	// (see Limits); bytes/s, 0 = unlimited.
 	RecoveryRate int64
+	// RecoverySendRate bounds reads for peers of the torrents other nodes
+	// are recovering from this one (see Limits); bytes/s, 0 = unlimited.
+	RecoverySendRate int64
 
 	MaxConnsPerTorrent int // 0 = engine default
 	MaxHalfOpen        int // 0 = engine default
@@ -95,8 +98,9 @@ func (c *Config) validate() error {
 	if c.ListenPort < 0 || c.ListenPort > 65535 {
 		errs = append(errs, fmt.Errorf("seeder: listen port %d is not a port (0-65535)", c.ListenPort))
 	}
-	if c.UploadRate < 0 || c.DownloadRate < 0 || c.RecoveryRate < 0 {
-		errs = append(errs, fmt.Errorf("seeder: rates must not be negative (upload %d, download %d, recovery %d)", c.UploadRate, c.DownloadRate, c.RecoveryRate))
+	if c.UploadRate < 0 || c.DownloadRate < 0 || c.RecoveryRate < 0 || c.RecoverySendRate < 0 {
+		errs = append(errs, fmt.Errorf("seeder: rates must not be negative (upload %d, download %d, recovery %d, recovery send %d)",
+			c.UploadRate, c.DownloadRate, c.RecoveryRate, c.RecoverySendRate))
 	}
 	if c.AnnounceIP != "" && net.ParseIP(c.AnnounceIP) == nil {
 		errs = append(errs, fmt.Errorf("seeder: announce ip %q is not an IP address", c.AnnounceIP))

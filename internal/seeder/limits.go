@@ -15,6 +15,10 @@ type Limits struct {
 	// placed on this node (their download), bytes/s, 0 = unlimited; the
 	// download limit above applies too.
 	RecoveryRate int64
+	// RecoverySendRate bounds the reads for peers of the torrents other
+	// nodes are recovering from this one (SetRecoverySending), bytes/s,
+	// 0 = unlimited; the upload limit above applies too.
+	RecoverySendRate int64
 }
 
 // limiters are the engine's rate limiters, created once and adjusted in
@@ -55,10 +59,17 @@ func (s *Seeder) SetLimits(l Limits) {
 	setRate(s.lim.up, l.UploadRate)
 	setRate(s.lim.down, l.DownloadRate)
 	s.store.SetRecoveryRate(l.RecoveryRate)
+	s.store.SetRecoverySendRate(l.RecoverySendRate)
 	s.maxConns.Store(int64(l.MaxConnsPerTorrent))
 	s.maxConnsTotal.Store(int64(l.MaxConnsTotal))
 	s.SpreadConns()
 }
+
+// SetRecoverySending names the torrents (catalog ids) other nodes of the
+// fleet are recovering from this one now (a replica the planner placed
+// there, not complete yet): their reads for peers wait for the recovery
+// send rate. The fleet planner calls it at each pass.
+func (s *Seeder) SetRecoverySending(ids []int64) { s.store.SetRecoverySending(ids) }
 
 // SpreadConns sets every torrent's connection limit: the per-torrent one,
 // or its share of the total cap for the torrents in the engine now. The
@@ -78,5 +89,6 @@ func (s *Seeder) SpreadConns() {
 // Limits are the limits in force.
 func (s *Seeder) Limits() Limits {
 	return Limits{UploadRate: rateOf(s.lim.up), DownloadRate: rateOf(s.lim.down),
-		MaxConnsPerTorrent: int(s.maxConns.Load()), MaxConnsTotal: int(s.maxConnsTotal.Load()), RecoveryRate: s.store.RecoveryRate()}
+		MaxConnsPerTorrent: int(s.maxConns.Load()), MaxConnsTotal: int(s.maxConnsTotal.Load()), RecoveryRate: s.store.RecoveryRate(),
+		RecoverySendRate: s.store.RecoverySendRate()}
 }

@@ -126,6 +126,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}
 	st.SetRecoveryRate(cfg.RecoveryRate)
+	st.SetRecoverySendRate(cfg.RecoverySendRate)
 	peers, sources := newPeerMemory(), newRepairSources(maxWatchedPieces)
 	lim := newLimiters(cfg.UploadRate, cfg.DownloadRate)
 	cl, err := newClient(cfg, st.ClientImpl(), lim, peers, sources)

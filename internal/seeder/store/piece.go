@@ -25,8 +25,10 @@ var _ interface {
 
 func (p *piece) Completion() storage.Completion { return p.ts.completion(p.index) }
 
-// ReadAt reads piece data. A missing or short file is an error, never
-// zeros: unwritten data must not hash as if it were there.
+// ReadAt reads piece data for a peer (the engine hashes through WriteTo).
+// A missing or short file is an error, never zeros: unwritten data must
+// not hash as if it were there. The read waits for the recovery send
+// limiter if another node is recovering the torrent.
 func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	if off < 0 || off > p.len {
 		return 0, fmt.Errorf("seeder store: read piece %d of %s at %d: out of range", p.index, p.ts.name, off)
@@ -38,6 +40,7 @@ func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	if off == 0 && int64(len(b)) < p.len {
 		p.s.readAhead(p.ts, p.off, p.len) // a peer starts on this piece
 	}
+	p.s.waitRecoverySend(p.ts, len(b))
 	n, err := p.s.readAt(p.ts, b, p.off+off)
 	if err == nil && eof {
 		err = io.EOF

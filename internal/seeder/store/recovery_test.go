@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/storage"
 	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/fleet"
 	"github.com/archivd/archivd/internal/pgtest"
@@ -104,5 +106,74 @@ func TestPlacedReplicaWritesWaitForTheRecoveryRate(t *testing.T) {
 	waitComplete(t, ot, 60*time.Second, oseeder)
 	if w := s.RecoveryBytesWritten(); w != before {
 		t.Fatalf("writes of a torrent not placed passed the recovery limiter: %d bytes", w-before)
+	}
+}
+
+// leech downloads f's torrent from the store's engine client cl into a
+// new directory with the library's file storage, the store's client its
+// only peer; it returns how long that took.
+func leech(t *testing.T, f *fixture, cl *torrent.Client) time.Duration {
+	t.Helper()
+	lc := newClient(t, storage.NewFileOpts(storage.NewFileClientOpts{ClientBaseDir: t.TempDir(), PieceCompletion: storage.NewMapPieceCompletion()}))
+	start := time.Now()
+	lt, err := lc.AddTorrent(f.mi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt.DownloadAll()
+	addPeer(lt, cl)
+	waitComplete(t, lt, 90*time.Second, cl)
+	return time.Since(start)
+}
+
+// fleet.recovery_send_rate: reads for peers of a torrent another node is
+// recovering from this one (SetRecoverySending) wait for the send
+// limiter; once it is off the list, they do not. The time asserted is a
+// lower bound the token bucket guarantees: a slow machine only makes it
+// longer.
+func TestReadsOfATorrentRecoveredFromHereWaitForTheSendRate(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	dl := filepath.Join(t.TempDir(), "sent")
+	// 3 MiB: the limiter's burst (1 MiB) goes at once, the rest at the rate.
+	f := makeTorrentPL(t, db, "sent", []int{2 << 20, 1 << 20}, dl, 256<<10)
+	copyTree(t, f, dl)
+	s := newStore(t, db)
+	const rate = 1 << 20
+	s.SetRecoverySendRate(rate)
+	if got := s.RecoverySendRate(); got != rate {
+		t.Fatalf("recovery send rate %d, want %d", got, rate)
+	}
+	runStore(t, s)
+	cl, tt := addToEngine(t, s, f)
+	waitComplete(t, tt, 30*time.Second)
+	if s.RecoveryBytesSent() != 0 {
+		t.Fatalf("hashing the torrent in place passed the send limiter: %d bytes", s.RecoveryBytesSent())
+	}
+	s.SetRecoverySending([]int64{f.cat.ID})
+	took := leech(t, f, cl)
+	total := f.info.TotalLength()
+	if sent := s.RecoveryBytesSent(); sent < total {
+		t.Fatalf("%d bytes passed the send limiter, want at least the torrent's %d", sent, total)
+	}
+	if least := time.Duration(float64(total-recoveryBurst) / rate * float64(time.Second)); took < least-100*time.Millisecond {
+		t.Fatalf("torrent of %d bytes sent in %v at recovery send rate %d B/s, want at least %v", total, took, rate, least)
+	}
+
+	// Off the list (the other node's replica complete): reads bypass it.
+	s.SetRecoverySending(nil)
+	before := s.RecoveryBytesSent()
+	leech(t, f, cl)
+	if sent := s.RecoveryBytesSent(); sent != before {
+		t.Fatalf("reads of a torrent no node recovers passed the send limiter: %d bytes", sent-before)
+	}
+	// A torrent registered while listed is marked from the start.
+	other := makeTorrent(t, db, "later", []int{64 << 10}, filepath.Join(t.TempDir(), "later"))
+	s.SetRecoverySending([]int64{f.cat.ID, other.cat.ID})
+	if err := s.Register(context.Background(), other.cat, other.fs); err != nil {
+		t.Fatal(err)
+	}
+	if !s.byIDForTest(other.cat.ID).sending.Load() || !s.byIDForTest(f.cat.ID).sending.Load() {
+		t.Fatal("torrents listed by SetRecoverySending are not marked sending")
 	}
 }

@@ -124,8 +124,14 @@ type Store struct {
 	// recoveryWritten counts them; stopped ends when Run returns.
 	recovery        *rate.Limiter
 	recoveryWritten atomic.Int64
-	stopped         context.Context
-	stop            context.CancelFunc
+	// recoverySend bounds reads for peers of the torrents other nodes are
+	// recovering (sending, under mu: SetRecoverySending); recoverySent
+	// counts them.
+	recoverySend *rate.Limiter
+	recoverySent atomic.Int64
+	sending      map[int64]bool
+	stopped      context.Context
+	stop         context.CancelFunc
 
 	// Test observers (nil in production): called after each successful
 	// fdatasync of a file, and just before each catalog write of piece
@@ -159,23 +165,24 @@ func New(o Options) (*Store, error) {
 	}
 	stopped, stop := context.WithCancel(context.Background()) // ends with Run
 	return &Store{
-		recovery:   rate.NewLimiter(rate.Inf, recoveryBurst),
-		stopped:    stopped,
-		stop:       stop,
-		db:         o.DB,
-		log:        o.Logger.With().Str("component", "store").Logger(),
-		interval:   o.CommitInterval,
-		maxBackoff: max(o.MaxBackoff, o.CommitInterval),
-		maxPend:    o.MaxPending,
-		beat:       o.Heartbeats.Register("piece state group commit", time.Minute),
-		files:      newFDCache(o.MaxOpenFiles),
-		torrents:   map[[20]byte]*torrentState{},
-		byID:       map[int64]*torrentState{},
-		pending:    map[int64]*pendingTorrent{},
-		dirtyDirs:  map[string]struct{}{},
-		health:     Health{DBOK: true, Since: time.Now()},
-		kick:       make(chan struct{}, 1),
-		onWritten:  o.OnWritten,
+		recovery:     rate.NewLimiter(rate.Inf, recoveryBurst),
+		recoverySend: rate.NewLimiter(rate.Inf, recoveryBurst),
+		stopped:      stopped,
+		stop:         stop,
+		db:           o.DB,
+		log:          o.Logger.With().Str("component", "store").Logger(),
+		interval:     o.CommitInterval,
+		maxBackoff:   max(o.MaxBackoff, o.CommitInterval),
+		maxPend:      o.MaxPending,
+		beat:         o.Heartbeats.Register("piece state group commit", time.Minute),
+		files:        newFDCache(o.MaxOpenFiles),
+		torrents:     map[[20]byte]*torrentState{},
+		byID:         map[int64]*torrentState{},
+		pending:      map[int64]*pendingTorrent{},
+		dirtyDirs:    map[string]struct{}{},
+		health:       Health{DBOK: true, Since: time.Now()},
+		kick:         make(chan struct{}, 1),
+		onWritten:    o.OnWritten,
 	}, nil
 }
 

@@ -33,6 +33,10 @@ type torrentState struct {
 	n        int
 	// placed: by the fleet planner; writes wait for the recovery limiter.
 	placed bool
+	// sending: another node is recovering it from the fleet (a replica the
+	// planner placed there, not complete yet); reads of its piece data
+	// for peers wait for the recovery send limiter (SetRecoverySending).
+	sending atomic.Bool
 
 	mu       sync.Mutex
 	known    catalog.Bits // answered to the engine: recorded (or pending) at all
@@ -153,6 +157,7 @@ func (s *Store) RegisterLoaded(ctx context.Context, t catalog.Torrent, files []c
 	}
 	s.torrents[t.InfoHash] = ts
 	s.byID[t.ID] = ts
+	ts.sending.Store(s.sending[t.ID])
 	return nil
 }
 
