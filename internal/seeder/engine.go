@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/anacrolix/torrent"
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -44,6 +45,7 @@ func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemor
 	cc.Callbacks.PeerConnClosed = peers.closed
 	cc.Callbacks.ReceivedUsefulData = append(cc.Callbacks.ReceivedUsefulData, sources.received)
 	cc.DefaultStorage = st
+	cc.KeepAliveTimeout = writerWakeBound
 	if cfg.MaxUnverifiedBytes > 0 {
 		cc.MaxUnverifiedBytes = cfg.MaxUnverifiedBytes
 	}
@@ -69,6 +71,26 @@ func newClient(cfg Config, st storage.ClientImpl, lim limiters, peers *peerMemor
 	preferTCP(cl)
 	return cl, nil
 }
+
+// writerWakeBound is the engine's keepalive interval, which also bounds
+// how long a connection's writer can sleep with work to do. In
+// anacrolix/torrent v1.61.0 the writer (peerConnMsgWriter.run) takes its
+// wake-up channel (writeCond.Signaled) only after it has filled its
+// buffer and released the client lock, and a wake-up that comes between
+// (tickleWriter, a Broadcast on a channel nobody has taken yet) is lost.
+// Wake-ups that carry no bytes are the ones that matter: "update your
+// requests" (pieces handed back, a chunk received, an unchoke: while the
+// reason stays set every later one returns early, so nothing is
+// requested) and "a chunk read for the peer is ready" (its request is
+// never answered). The writer then sleeps until its keepalive timer,
+// KeepAliveTimeout after its last write: the engine's default of a minute
+// stalled repairs for 20+ s on a loaded machine (store test
+// TestFilesDeletedReplacedOrMoved…: a connection interested and unchoked
+// with pieces wanted and nothing requested, or with requests the seed
+// held unanswered). The timer is re-armed only by a write, and a
+// keepalive is written only when the connection is useful (we want its
+// pieces, or it wants ours), so an idle useless connection costs nothing.
+const writerWakeBound = 5 * time.Second
 
 // belowPeerReqq keeps one request below the queue length a peer
 // announces. Transmission 3.00 refuses the request that would fill its

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,6 +116,10 @@ func clientConfig(t testing.TB, st storage.ClientImpl) *torrent.ClientConfig {
 	cfg.ListenPort = 0
 	cfg.DropMutuallyCompletePeers = false
 	cfg.Seed = true
+	// As archivd's engine (seeder.writerWakeBound, which this package
+	// cannot import): the engine's writer can miss a wake-up and sleep
+	// until its keepalive timer, a minute by default.
+	cfg.KeepAliveTimeout = 5 * time.Second
 	return cfg
 }
 
@@ -184,6 +189,7 @@ func waitComplete(t testing.TB, tt *torrent.Torrent, d time.Duration, peers ...*
 				fmt.Fprintf(&sb, "peer %d bans %v\n", p.LocalPort(), p.BadPeerIPs())
 			}
 			t.Log(sb.String())
+			logEngines(t, tt, peers)
 			t.Fatalf("torrent %s not complete after %v: %d of %d bytes", tt.Name(), d, tt.BytesCompleted(), tt.Length())
 		}
 	}
@@ -197,12 +203,14 @@ func waitPiece(t testing.TB, tt *torrent.Torrent, p int, d time.Duration, peers 
 	done := false
 	t.Cleanup(func() {
 		if !done && t.Failed() {
-			// What the engine was doing, for a stall seen once on a loaded
-			// machine (no peer active or pending after the re-adds points
-			// to a ban of 127.0.0.1).
+			// What the engine was doing (no peer active or pending after
+			// the re-adds points to a ban of 127.0.0.1; a connection with
+			// pieces wanted and nothing requested, or requests the peer
+			// holds, to a writer that missed its wake-up: clientConfig).
 			stats := tt.Stats()
 			t.Logf("piece %d of %s: state %+v; peers active %d, pending %d, half-open %d; %d of %d bytes complete",
 				p, tt.Name(), tt.PieceState(p), stats.ActivePeers, stats.PendingPeers, stats.HalfOpenPeers, tt.BytesCompleted(), tt.Length())
+			logEngines(t, tt, peers)
 		}
 	})
 	testutil.Eventually(t, d, fmt.Sprintf("piece %d of %s complete", p, tt.Name()), func() bool {
@@ -364,7 +372,30 @@ func addToEngine(t testing.TB, s *Store, f *fixture) (*torrent.Client, *torrent.
 	if err != nil {
 		t.Fatal(err)
 	}
+	clientOf.Store(tt, cl)
+	t.Cleanup(func() { clientOf.Delete(tt) })
 	return cl, tt
+}
+
+// clientOf maps a torrent added by addToEngine to its client, for the
+// status a failed wait logs.
+var clientOf sync.Map
+
+// logEngines logs the engine's own status (every connection: requests,
+// interested and choked both ways, pieces) of tt's client, when known,
+// and of the peers: what a wait that timed out was waiting on.
+func logEngines(t testing.TB, tt *torrent.Torrent, peers []*torrent.Client) {
+	t.Helper()
+	if v, ok := clientOf.Load(tt); ok {
+		var sb strings.Builder
+		v.(*torrent.Client).WriteStatus(&sb)
+		t.Logf("engine of %s:\n%s", tt.Name(), sb.String())
+	}
+	for _, p := range peers {
+		var sb strings.Builder
+		p.WriteStatus(&sb)
+		t.Logf("peer engine %d:\n%s", p.LocalPort(), sb.String())
+	}
 }
 
 // inPlace makes a torrent named name whose data is in place at dl,

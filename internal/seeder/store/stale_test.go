@@ -166,3 +166,83 @@ func TestPieceWhoseFileChangedBeforeItsCommitIsNotRecordedComplete(t *testing.T)
 		})
 	}
 }
+
+// TestPieceHandedBackDuringACommitThatLosesItStaysNotComplete: a group
+// commit whose sync of a piece's file fails (the file was moved away)
+// gives the piece up (it reads back unknown). When the scrub hands the
+// same piece back (MarkNotComplete) while that commit is in flight, the
+// piece must read back "not complete": the engine fetches only pieces
+// known not complete and hashes unknown ones only when a torrent is
+// added, so an unknown one was never repaired (seen as pieces stuck "?"
+// when a directory was moved away right after its pieces were fetched).
+func TestPieceHandedBackDuringACommitThatLosesItStaysNotComplete(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	dl := filepath.Join(t.TempDir(), "dl")
+	f := makeTorrent(t, db, "lost", []int{testPieceLen, testPieceLen}, dl) // d0/f0.bin: piece 0, d1/f1.bin: piece 1
+	s := newStore(t, db)
+	if err := s.Register(ctx, f.cat, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	ti, err := s.ClientImpl().OpenTorrent(ctx, &f.info, f.ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		b, err := os.ReadFile(filepath.Join(f.src, f.info.Name, filepath.FromSlash(f.fs[i].Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ti.PieceWithHash(f.info.Piece(i), nullHash())
+		if _, err := p.WriteAt(b, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.MarkComplete(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f0 := filepath.Join(dl, filepath.FromSlash(f.fs[0].Path))
+	if err := os.Rename(f0, f0+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	// The commit waits in the sync of f1 (which succeeds) until piece 0 is
+	// handed back; its sync of f0 fails.
+	synced, release := make(chan struct{}), make(chan struct{})
+	s.onSync = func(path string) {
+		if strings.HasSuffix(path, "f1.bin") {
+			close(synced)
+			<-release
+		}
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- s.Flush(ctx) }()
+	select {
+	case <-synced:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the commit did not sync f1 in 20 s")
+	}
+	marked := make(chan error, 1)
+	go func() { marked <- s.MarkNotComplete(ctx, f.ih, []int{0}) }()
+	piece0 := ti.PieceWithHash(f.info.Piece(0), nullHash())
+	testutil.Eventually(t, 10*time.Second, "piece 0 handed back", func() bool {
+		c := piece0.Completion()
+		return c.Ok && !c.Complete
+	})
+	close(release)
+	for name, ch := range map[string]chan error{"commit": flushed, "MarkNotComplete": marked} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s did not return in 20 s", name)
+		}
+	}
+	if c := piece0.Completion(); !c.Ok || c.Complete {
+		t.Fatalf("piece 0 handed back during a commit that lost it reads back %+v, want known not complete", c)
+	}
+	if ps := loadPieces(t, db, f); !ps.Known.Get(0) || ps.Complete.Get(0) {
+		t.Fatal("piece 0 not recorded not complete in the catalog")
+	}
+}

@@ -156,6 +156,10 @@ func atPath(ts *torrentState, fe *fileEntry, f *os.File) error {
 
 // lose gives up on recording piece p complete: its data may not be on
 // disk. It reads back as unknown, so it is hashed before it is trusted.
+// A piece handed back meanwhile (markNotComplete says "not complete" at
+// once, and unqueues it only once this commit is over) stays known not
+// complete: the engine fetches those, and never hashes an unknown piece
+// of a torrent it holds, so it would never be repaired.
 func (s *Store) lose(pt *pendingTorrent, p int, err error) {
 	s.log.Error().Err(err).Int("piece", p).Str("torrent", pt.ts.hexHash()).Str("name", pt.ts.name).Msg("piece data not durable: not recording it complete")
 	delete(pt.pieces, p)
@@ -163,7 +167,9 @@ func (s *Store) lose(pt *pendingTorrent, p int, err error) {
 	defer s.mu.Unlock()
 	if cur, ok := s.pending[pt.ts.id].pieceMap()[p]; ok && cur {
 		s.unqueueLocked(pt.ts.id, p)
-		pt.ts.set(p, false, false)
+		if c := pt.ts.completion(p); c.Ok && c.Complete {
+			pt.ts.set(p, false, false)
+		}
 	}
 }
 
