@@ -22,11 +22,14 @@ const dialNudgeEvery = 5 * time.Second
 // tracker's interval (30 min) and gets nothing meanwhile (e2e
 // TestFailoverToStandbyKeepsSeedingAndCompletions, y seeding "second"
 // while downloading "dataset" at 1 MiB/s). Setting a torrent's connection
-// limit to the one it has makes the engine dial again.
+// limit to the one it has makes the engine dial again. The same loop
+// closes and redials connections gone quiet while their peer holds
+// pieces we want (stalled.go) and announces starving torrents.
 func (s *Seeder) dialNudge(ctx context.Context) {
 	t := time.NewTicker(dialNudgeEvery)
 	defer t.Stop()
 	announced := map[metainfo.Hash]time.Time{}
+	stalls := newStallWatch()
 	// Not while the first full reconcile adds the catalog's torrents: each
 	// pass asks every torrent in the engine for its stats, under the
 	// engine's lock the adds need (at 100,000 torrents, 8% of the start's
@@ -48,6 +51,7 @@ func (s *Seeder) dialNudge(ctx context.Context) {
 			continue
 		}
 		s.nudgeDials()
+		s.redialStalledConns(stalls)
 		s.announceStarving(ctx, announced)
 	}
 }

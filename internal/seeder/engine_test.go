@@ -25,6 +25,31 @@ import (
 // twice, within a few bounds. With the engine's default keepalive (a
 // minute) it does not.
 func TestEngineConnectionWriterWakesWithinTheBound(t *testing.T) {
+	peer, mi := holdingPeer(t)
+	at := downloadFrom(t, mi, peer)
+	testutil.Eventually(t, 10*time.Second, "a connection to the peer", func() bool { return len(at.PeerConns()) == 1 })
+	pc := at.PeerConns()[0]
+	written := func() int64 { st := pc.Stats(); return st.BytesWritten.Int64() }
+	// The first messages (extended handshake, bitfield, interested,
+	// requests) go at once; then the connection is quiet but for
+	// keepalives (4 bytes).
+	last, since := written(), time.Now()
+	testutil.Eventually(t, 10*time.Second, "the connection's first messages written", func() bool {
+		if w := written(); w != last {
+			last, since = w, time.Now()
+		}
+		return time.Since(since) > time.Second
+	})
+	testutil.Eventually(t, 6*writerWakeBound, "two more writes on the quiet connection", func() bool {
+		return written() >= last+8
+	})
+}
+
+// holdingPeer is a plain engine on loopback holding a small torrent's
+// data that serves one chunk and then 1 byte/s: it holds our requests for
+// hours.
+func holdingPeer(t *testing.T) (*torrent.Client, *metainfo.MetaInfo) {
+	t.Helper()
 	tf, src := smallTorrent(t, t.TempDir(), "ka", 83)
 	mi, err := metainfo.Load(bytes.NewReader(tf.Raw))
 	if err != nil {
@@ -40,7 +65,6 @@ func TestEngineConnectionWriterWakesWithinTheBound(t *testing.T) {
 	pcfg.ListenHost = func(string) string { return "127.0.0.1" }
 	pcfg.ListenPort = 0
 	pcfg.Seed = true
-	// One chunk at once, then 1 byte/s: it holds our requests for hours.
 	pcfg.UploadRateLimiter = rate.NewLimiter(1, 16<<10)
 	peer, err := torrent.NewClient(pcfg)
 	if err != nil {
@@ -56,7 +80,13 @@ func TestEngineConnectionWriterWakesWithinTheBound(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the peer did not verify its data in 30 s")
 	}
+	return peer, mi
+}
 
+// downloadFrom adds mi to a new engine configured as archivd's, with
+// empty storage, every piece wanted, and peer as its peer.
+func downloadFrom(t *testing.T, mi *metainfo.MetaInfo, peer *torrent.Client) *torrent.Torrent {
+	t.Helper()
 	cl, err := newClient(testConfig(t, "A"), storage.NewFileOpts(storage.NewFileClientOpts{
 		ClientBaseDir: t.TempDir(), PieceCompletion: storage.NewMapPieceCompletion()}),
 		newLimiters(0, 0), newPeerMemory(), newRepairSources(8))
@@ -70,19 +100,5 @@ func TestEngineConnectionWriterWakesWithinTheBound(t *testing.T) {
 	}
 	at.DownloadAll()
 	at.AddPeers([]torrent.PeerInfo{{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: peer.LocalPort()}, Trusted: true}})
-	testutil.Eventually(t, 10*time.Second, "a connection to the peer", func() bool { return len(at.PeerConns()) == 1 })
-	pc := at.PeerConns()[0]
-	written := func() int64 { st := pc.Stats(); return st.BytesWritten.Int64() }
-	// The first messages (extended handshake, bitfield, interested) go at
-	// once; then the connection is quiet but for keepalives (4 bytes).
-	last, since := written(), time.Now()
-	testutil.Eventually(t, 10*time.Second, "the connection's first messages written", func() bool {
-		if w := written(); w != last {
-			last, since = w, time.Now()
-		}
-		return time.Since(since) > time.Second
-	})
-	testutil.Eventually(t, 6*writerWakeBound, "two more writes on the quiet connection", func() bool {
-		return written() >= last+8
-	})
+	return at
 }
