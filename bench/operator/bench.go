@@ -98,12 +98,13 @@ func dropCaches() error {
 var opensslRow = regexp.MustCompile(`(?m)^sha1\s.*\s([0-9.]+)k\s*$`)
 
 // opensslRate is `openssl speed -evp sha1 -multi NCPU`'s rate on 16 KiB
-// blocks: wall is bytes per second of wall-clock time (-elapsed), the
-// basis of every archivd figure; perCPU is bytes per CPU-second (user+sys
-// of openssl and its children). Without -elapsed openssl divides by CPU
-// user time: on a shared machine that is its speed as if alone (1.29 GB/s
-// a core at load 12, when its wall-clock rate was 0.69 GB/s), and no
-// whole process timed by the wall can match it.
+// blocks: wall is bytes per second of wall-clock time, the basis of every
+// archivd figure (-elapsed says so explicitly: one openssl process without
+// -multi divides by its CPU user time, 1.26 GB/s against 0.91 GB/s by the
+// wall at load 4.6; with -multi the children's rates were wall-clock
+// rates already, 587 + 278 MB/s in the same minute); perCPU is bytes per
+// CPU-second (user+sys of openssl and its children), which the load on a
+// shared machine moves much less.
 type opensslRate struct{ wall, perCPU float64 }
 
 const opensslSeconds = 2
