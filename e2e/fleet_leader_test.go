@@ -19,7 +19,7 @@ import (
 // TestFleetLeaderKilledMidPlacement: three archivd processes (a, b, c on
 // 127.0.0.2, .3, .4; zones z1, z1, z2) on one PostgreSQL, planner pass
 // every second (lease TTL 3 s), at most 4 replicas fetching per node,
-// recovery_rate 2 MiB/s. b holds 40 small torrents; a leads the planner.
+// recovery_rate 2 MiB/s, recovery_send_rate 8 MiB/s. b holds 40 small torrents; a leads the planner.
 // Once replicas_min is set to 2, a places them on c (the other zone) four
 // at a time; a is SIGKILLed mid-placement (it placed some, not all).
 // Another node leads within the design bound (the lease TTL plus a pass
@@ -31,7 +31,7 @@ func TestFleetLeaderKilledMidPlacement(t *testing.T) {
 	t.Parallel()
 	const n = 40
 	rng := rand.New(rand.NewPCG(23, uint64(time.Now().UnixNano())))
-	url, a, b, c := threeNodes(t, "60s", "  recovery_rate: 2MiB\n  max_recoveries_per_node: 4\n")
+	url, a, b, c := threeNodes(t, "60s", "  recovery_rate: 2MiB\n  recovery_send_rate: 8MiB\n  max_recoveries_per_node: 4\n")
 	db := pgtest.Open(t, url)
 	ctx := context.Background()
 	files := map[string]int{}
@@ -119,6 +119,14 @@ func TestFleetLeaderKilledMidPlacement(t *testing.T) {
 	if logs := b.log.String() + c.log.String(); !strings.Contains(logs, `"leading":true`) {
 		t.Fatal("no leadership change logged by b or c")
 	}
+	// b sent the recoveries: its planner passes listed them for its
+	// send limiter (fleet.recovery_send_rate), then none once c had them.
+	if !strings.Contains(b.log.String(), `"recovering_from_here":`) {
+		t.Fatal("b never listed a torrent being recovered from it")
+	}
+	testutil.Eventually(t, 30*time.Second, "b's list of torrents recovered from it empty", func() bool {
+		return strings.Contains(b.log.String(), `"recovering_from_here":0`)
+	})
 	t.Logf("a SIGKILLed after placing %d of %d: %s led %.1fs after (bound %s + %s), all %d complete on c %.1fs after the kill",
 		byA, n, leader, tookOver.Seconds(), pol.LeaseTTL(), pol.Interval, n, done.Seconds())
 }

@@ -38,6 +38,7 @@ type Planner struct {
 	Log     zerolog.Logger
 
 	leading bool
+	sending int    // the count of torrents last given to Sending, logged when it changes
 	held    string // the last held nodes logged
 }
 
@@ -122,6 +123,11 @@ func (p *Planner) pass(ctx context.Context, pt *passTimer) error {
 			return err
 		}
 		p.Sending(ids)
+		if len(ids) != p.sending {
+			p.sending = len(ids)
+			p.Log.Debug().Int("recovering_from_here", len(ids)).
+				Msg("fleet: torrents other nodes are recovering from this node (their reads for peers wait for fleet.recovery_send_rate)")
+		}
 		pt.step("sending")
 	}
 	if err := p.DB.SampleRecovery(ctx); err != nil { // fleet status's recovery rate
