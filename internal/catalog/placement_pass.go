@@ -71,7 +71,11 @@ func (db *DB) PlanPass(ctx context.Context, holder string, choose func([]PlanNod
 		if err != nil {
 			return fmt.Errorf("read nodes: %w", err)
 		}
-		under, err := underReplicated(ctx, tx)
+		var under []PlanTorrent
+		err = withoutNestLoop(ctx, tx, func() (err error) {
+			under, err = underReplicated(ctx, tx)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("read torrents under replicas_min: %w", err)
 		}
@@ -88,6 +92,23 @@ func (db *DB) PlanPass(ctx context.Context, holder string, choose func([]PlanNod
 		return nil, fmt.Errorf("catalog: placement pass: %w", err)
 	}
 	return done, nil
+}
+
+// withoutNestLoop runs fn, statements of tx over every replica, with
+// nested-loop joins off: just after a bulk load, before autovacuum has
+// analyzed the tables, the planner took the per-torrent counts for a few
+// rows and joined them to torrents in a nested loop (100,000 x 100,000
+// comparisons: a trim pass ran for minutes instead of one second).
+// Hash and merge joins read each side once whatever the estimates.
+func withoutNestLoop(ctx context.Context, tx pgx.Tx, fn func() error) error {
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `RESET enable_nestloop`)
+	return err
 }
 
 // insertPlacements inserts placements ps (one statement for all) and

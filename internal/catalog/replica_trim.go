@@ -62,7 +62,11 @@ type TrimMark struct {
 func (db *DB) TrimPass(ctx context.Context, holder string, choose func([]TrimTorrent) []TrimMark) ([]TrimMark, error) {
 	var done []TrimMark
 	err := db.asLeader(ctx, holder, func(tx pgx.Tx) error {
-		ts, err := trimCandidates(ctx, tx)
+		var ts []TrimTorrent
+		err := withoutNestLoop(ctx, tx, func() (err error) {
+			ts, err = trimCandidates(ctx, tx)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("read torrents with replicas to remove: %w", err)
 		}
