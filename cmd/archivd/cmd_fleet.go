@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/fleet"
 	"github.com/archivd/archivd/internal/human"
 	"github.com/spf13/cobra"
 )
@@ -129,6 +130,18 @@ type fleetStatus struct {
 	// Recovery: the replicas placed by the planner still fetching, what
 	// they lack, the rate over the last minute and the ETA at that rate.
 	Recovery catalog.RecoveryStats `json:"recovery"`
+	// Balance: each member node's replica bytes against its share, and
+	// the rebalance moves in flight.
+	Balance balanceStatus `json:"balance"`
+}
+
+// balanceStatus is the rebalance part of fleet status.
+type balanceStatus struct {
+	// Margin: fleet.balance_margin of this node's config (the leader's
+	// applies).
+	Margin        float64       `json:"margin"`
+	MovesInFlight int           `json:"moves_in_flight"`
+	Nodes         []fleet.Share `json:"nodes"`
 }
 
 // recoveryWindow is what fleet status's recovery rate is measured over.
@@ -136,7 +149,7 @@ const recoveryWindow = time.Minute
 
 func runFleetStatus(ctx context.Context, a *app, o fleetStatusOptions) error {
 	return a.withCatalog(ctx, "fleet status", func(db *catalog.DB) error {
-		st, err := readFleetStatus(ctx, db)
+		st, err := readFleetStatus(ctx, db, a.cfg.Fleet.BalanceMargin)
 		if err != nil {
 			return fmt.Errorf("fleet status: %w", err)
 		}
@@ -173,7 +186,7 @@ func reasonSuffix(r string) string {
 	return ": " + r
 }
 
-func readFleetStatus(ctx context.Context, db *catalog.DB) (fleetStatus, error) {
+func readFleetStatus(ctx context.Context, db *catalog.DB, margin float64) (fleetStatus, error) {
 	var st fleetStatus
 	ns, err := db.Nodes(ctx)
 	if err != nil {
@@ -210,7 +223,38 @@ func readFleetStatus(ctx context.Context, db *catalog.DB) (fleetStatus, error) {
 	if st.Recovery, err = db.Recovery(ctx, recoveryWindow); err != nil {
 		return st, err
 	}
+	bn, moving, err := db.BalanceNodes(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Balance = balanceStatus{Margin: margin, Nodes: fleet.Shares(bn, moving, margin)}
+	for _, sh := range st.Balance.Nodes {
+		st.Balance.MovesInFlight += sh.MovesIn
+	}
+	if st.Balance.Nodes == nil {
+		st.Balance.Nodes = []fleet.Share{}
+	}
 	return st, nil
+}
+
+// printBalance prints the balance lines of fleet status.
+func printBalance(a *app, b balanceStatus) {
+	a.printf("balance:  %s in flight; margin %g of each share (nodes up, active and in)\n", plural(b.MovesInFlight, "move", "moves"), b.Margin)
+	for _, n := range b.Nodes {
+		state := "within the margin"
+		switch {
+		case n.Under():
+			state = "under"
+		case n.Over():
+			state = "over"
+		}
+		pct := 0.0
+		if n.ShareBytes > 0 {
+			pct = 100 * (float64(n.LoadBytes)/float64(n.ShareBytes) - 1)
+		}
+		a.printf("  %s: %s of share %s (%+.1f%%, %s), moves in %d, out %d\n", n.Node, human.Bytes(n.LoadBytes), human.Bytes(n.ShareBytes),
+			pct, state, n.MovesIn, n.MovesOut)
+	}
 }
 
 // printCopies prints the copies lines of fleet status.
@@ -229,6 +273,7 @@ func printCopies(a *app, st fleetStatus) {
 	a.printf("fetching: %d replicas, %s to go\n", c.Fetching, human.Bytes(c.FetchingBytes))
 	a.printf("planner:  %s\n", orDash(st.Leader))
 	printRecovery(a, st.Recovery)
+	printBalance(a, st.Balance)
 }
 
 // printRecovery prints the recovery lines of fleet status.

@@ -153,7 +153,8 @@ func TestNodeAndFleetCommandsWithRealDaemons(t *testing.T) {
 	testutil.Eventually(t, 2*catalog.NodeUpTTL, "n2 down after SIGKILL", func() bool { return !h.nodes(t)["n2"].Up })
 	t.Logf("n2 down %.1fs after SIGKILL (lease %s)", time.Since(killed).Seconds(), catalog.NodeUpTTL)
 	if code, out := h.cli(t, "fleet", "status"); code != 0 || !strings.Contains(out, "2: 1 up, 1 down") || !strings.Contains(out, "down:   n2") ||
-		!strings.Contains(out, "recovery: no replica placed by the planner is fetching") {
+		!strings.Contains(out, "recovery: no replica placed by the planner is fetching") ||
+		!strings.Contains(out, "balance:  0 moves in flight; margin 0.1") || !strings.Contains(out, "  n1: ") || strings.Contains(out, "  n2: ") {
 		t.Fatalf("fleet status: exit %d: %s", code, out)
 	}
 	if code, out := h.cli(t, "node", "forget", "n2"); code != 0 || !strings.Contains(out, "forgotten") {
@@ -172,7 +173,8 @@ func TestNodeAndFleetCommandsWithRealDaemons(t *testing.T) {
 	}
 	var st fleetStatus
 	if code, out := h.cli(t, "fleet", "status", "--json"); code != 0 || json.Unmarshal([]byte(out), &st) != nil ||
-		len(st.Flags) != 1 || st.Flags[0].Flag != catalog.FlagNoScrub || st.Nodes.Up != 1 {
+		len(st.Flags) != 1 || st.Flags[0].Flag != catalog.FlagNoScrub || st.Nodes.Up != 1 ||
+		len(st.Balance.Nodes) != 1 || st.Balance.Nodes[0].Node != "n1" || st.Balance.Margin != 0.1 {
 		t.Fatalf("fleet status --json: exit %d: %s", code, out)
 	}
 	c := mustRaise(t, h.health(t), health.FleetFlagsSet, health.Warn, "noscrub", "disk swap")
