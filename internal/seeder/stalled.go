@@ -36,8 +36,8 @@ type quietMark struct {
 
 // stallWatch is redialStalled's state, owned by its loop: when each
 // connection last wrote, and the peers closed at the last call, dialled
-// again at the next (at once the engine still holds the old connection,
-// or the peer does, and the new one is refused as a duplicate).
+// again at the next (added at once, while the old connection was still
+// closing, the peer was never dialled: seen in the test).
 type stallWatch struct {
 	quiet  map[*torrent.PeerConn]quietMark
 	redial map[*torrent.Torrent][]string
