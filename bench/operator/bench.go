@@ -30,6 +30,9 @@ type bench struct {
 	data  *dataSet // the adopted data set, made once (see set)
 	// trackers are added to the config of nodes made from then on.
 	trackers []string
+	// logLevel ("" = info) and extraConf (YAML lines, e.g. fleet: and
+	// node:) go into the config of nodes made from then on.
+	logLevel, extraConf string
 }
 
 func (b *bench) path(elem ...string) string {

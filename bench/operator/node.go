@@ -54,16 +54,20 @@ func (b *bench) newNode(verify string, cols ...collection) (*node, error) {
 	if cols == nil {
 		cj = []byte("[]")
 	}
+	level := b.logLevel
+	if level == "" {
+		level = "info"
+	}
 	conf := fmt.Sprintf(`node_id: %q
 state_dir: %q
 data_dir: %q
-log: {level: info, format: json}
+log: {level: %s, format: json}
 database: {url: %q, auto_migrate: true}
 network: {listen_host: 127.0.0.1, listen_port: %d, dht: false, pex: false, port_forwarding: false, trackers: %s}
 http: {listen: "127.0.0.1:%d", debug_pprof: true}
 verify: {%s}
 collections: %s
-`, n.name, b.path(n.name, "state"), b.path(n.name, "data"), n.url, n.port, tj, n.http, verify, cj)
+%s`, n.name, b.path(n.name, "state"), b.path(n.name, "data"), level, n.url, n.port, tj, n.http, verify, cj, b.extraConf)
 	n.cfg = b.path(n.name, "archivd.yaml")
 	if err := os.WriteFile(n.cfg, []byte(conf), 0o644); err != nil {
 		return nil, err

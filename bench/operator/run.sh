@@ -23,6 +23,11 @@
 #   many       BENCH_MANY one-piece torrents of 16 KiB (default 100,000) recorded
 #              complete by cmd/manytorrents: start after a clean stop until all
 #              seed, and peak RSS, vs issue 11's 10 s and 2 GiB (not part of all)
+#   fleetscale issue 12's catalog scale: BENCH_FLEET_NODES (default 10) nodes and
+#              BENCH_FLEET_TORRENTS (default 100,000) torrents at 3 replicas made by
+#              cmd/fleetrows, one archivd serve as node1 (the others synthetic rows):
+#              its full reconcile, the planner's pass, placing as many new torrents,
+#              vs 5 s, 10 s, 60 s (not part of all; run it alone)
 #   all        restart adopt verify seed scrubseed, in that order
 # BENCH_PROFILE=1 saves a CPU profile (pprof) of the first round of many.
 # BENCH_PERF=1 records perf profiles of both seeds in the first round of
@@ -37,5 +42,6 @@ trap 'rm -rf "$out"' EXIT
 go build -o "$out/archivd" ./cmd/archivd
 go build -o "$out/operator" ./bench/operator
 go build -o "$out/manytorrents" ./cmd/manytorrents
-export ARCHIVD_BIN="$out/archivd" MANYTORRENTS_BIN="$out/manytorrents" LTDRIVE="$PWD/interop/testdata/ltdrive.py"
+go build -o "$out/fleetrows" ./cmd/fleetrows
+export ARCHIVD_BIN="$out/archivd" MANYTORRENTS_BIN="$out/manytorrents" FLEETROWS_BIN="$out/fleetrows" LTDRIVE="$PWD/interop/testdata/ltdrive.py"
 unshare --net sh -c 'ip link set lo up && exec "$0" "$@"' "$out/operator" "${@:-all}"
