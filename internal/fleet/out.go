@@ -22,6 +22,11 @@ type Policy struct {
 	// MaxRecoveriesPerNode bounds the placed replicas one node fetches at
 	// once; 0 = no bound (the configuration's default is 4).
 	MaxRecoveriesPerNode int
+	// SendLimited: this node bounds what it sends for recoveries
+	// (fleet.recovery_send_rate set): each pass lists the torrents other
+	// nodes are recovering from it (a scan of the fleet's placed
+	// replicas, skipped while unset).
+	SendLimited bool
 	// BalanceMargin is the rebalance's hysteresis, a share of each node's
 	// share (see BalanceOptions.Margin); default 0.1.
 	BalanceMargin float64

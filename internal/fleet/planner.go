@@ -117,19 +117,10 @@ func (p *Planner) pass(ctx context.Context, pt *passTimer) error {
 		return err
 	}
 	pt.step("settle")
-	if p.Sending != nil {
-		ids, err := p.DB.RecoveringFromHere(ctx)
-		if err != nil {
-			return err
-		}
-		p.Sending(ids)
-		if len(ids) != p.sending {
-			p.sending = len(ids)
-			p.Log.Debug().Int("recovering_from_here", len(ids)).
-				Msg("fleet: torrents other nodes are recovering from this node (their reads for peers wait for fleet.recovery_send_rate)")
-		}
-		pt.step("sending")
+	if err := p.listSending(ctx); err != nil {
+		return err
 	}
+	pt.step("sending")
 	if err := p.DB.SampleRecovery(ctx); err != nil { // fleet status's recovery rate
 		return err
 	}
@@ -243,6 +234,31 @@ func (p *Planner) markOut(ctx context.Context, pol Policy) error {
 		if s != "" {
 			p.Log.Error().Str("held", s).Msg("fleet planner: nodes down too long are held in by the mass-failure guard (FLEET_OUT_HELD)")
 		}
+	}
+	return nil
+}
+
+// listSending gives Sending the torrents other nodes are recovering from
+// this one while the policy bounds them (none once it stops), and logs
+// their count when it changes.
+func (p *Planner) listSending(ctx context.Context) error {
+	if p.Sending == nil {
+		return nil
+	}
+	var ids []int64
+	if p.Policy().SendLimited {
+		var err error
+		if ids, err = p.DB.RecoveringFromHere(ctx); err != nil {
+			return err
+		}
+	} else if p.sending == 0 {
+		return nil
+	}
+	p.Sending(ids)
+	if len(ids) != p.sending {
+		p.sending = len(ids)
+		p.Log.Debug().Int("recovering_from_here", len(ids)).
+			Msg("fleet: torrents other nodes are recovering from this node (their reads for peers wait for fleet.recovery_send_rate)")
 	}
 	return nil
 }
