@@ -44,6 +44,9 @@ func TestFleetLeaderKilledMidPlacement(t *testing.T) {
 	writeRandomTree(t, filepath.Join(b.dir, "src"), rng, files)
 	b.cli(0, "collection", "create", "science")
 	b.cli(0, append([]string{"add", "-c", "science", "--piece-length", "64KiB"}, srcs...)...)
+	// Placement and take-over only: a, killed but up until its heartbeat
+	// lease runs out, holds nothing and would be a rebalance target.
+	b.cli(0, "fleet", "set", "norebalance", "--reason", "placement and take-over only")
 
 	a.start()
 	testutil.Eventually(t, time.Minute, "a leads the planner", func() bool {
