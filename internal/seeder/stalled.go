@@ -25,7 +25,7 @@ import (
 // so this one waits long enough for those.
 type stallLimits struct{ write, read time.Duration }
 
-var stalledAfter = stallLimits{write: 6 * writerWakeBound, read: 5 * time.Minute}
+var stalledAfter = stallLimits{write: 30 * time.Second, read: 5 * time.Minute}
 
 // quietMark is when the bytes a connection had written, and read, last
 // changed.

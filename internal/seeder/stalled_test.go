@@ -32,7 +32,7 @@ func testStalledConnection(t *testing.T, lim stallLimits) {
 	old := at.PeerConns()[0]
 	w := newStallWatch()
 	var closed []stalledConn
-	testutil.Eventually(t, 6*writerWakeBound, "the quiet connection closed", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the quiet connection closed", func() bool {
 		closed = redialStalled([]*torrent.Torrent{at}, w, time.Now(), lim)
 		return len(closed) > 0
 	})

@@ -119,7 +119,7 @@ func clientConfig(t testing.TB, st storage.ClientImpl) *torrent.ClientConfig {
 	// As archivd's engine (seeder.writerWakeBound, which this package
 	// cannot import): the engine's writer can miss a wake-up and sleep
 	// until its keepalive timer, a minute by default.
-	cfg.KeepAliveTimeout = 5 * time.Second
+	cfg.KeepAliveTimeout = time.Second
 	return cfg
 }
 
