@@ -100,18 +100,24 @@ type BalanceInput struct {
 func (db *DB) BalancePass(ctx context.Context, holder string, choose func(BalanceInput) (BalancePlan, error)) (BalancePlan, error) {
 	var done BalancePlan
 	err := db.asLeader(ctx, holder, func(tx pgx.Tx) error {
-		nodes, err := balanceNodes(ctx, tx)
-		if err != nil {
-			return fmt.Errorf("read nodes: %w", err)
-		}
-		moving, err := movingTorrents(ctx, tx)
-		if err != nil {
-			return fmt.Errorf("read moves in flight: %w", err)
-		}
-		plan, err := choose(BalanceInput{Nodes: nodes, Moving: moving,
-			Candidates: func(src map[string]int64, per int) ([]BalanceTorrent, error) {
-				return moveCandidates(ctx, tx, src, per)
-			}})
+		// The reads go over every replica: hash joins whatever the
+		// statistics (see withoutNestLoop).
+		var plan BalancePlan
+		err := withoutNestLoop(ctx, tx, func() error {
+			nodes, err := balanceNodes(ctx, tx)
+			if err != nil {
+				return fmt.Errorf("read nodes: %w", err)
+			}
+			moving, err := movingTorrents(ctx, tx)
+			if err != nil {
+				return fmt.Errorf("read moves in flight: %w", err)
+			}
+			plan, err = choose(BalanceInput{Nodes: nodes, Moving: moving,
+				Candidates: func(src map[string]int64, per int) ([]BalanceTorrent, error) {
+					return moveCandidates(ctx, tx, src, per)
+				}})
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -181,18 +187,21 @@ func applyBalance(ctx context.Context, tx pgx.Tx, holder string, plan BalancePla
 }
 
 // balanceNodes reads every node: planNodes' facts, whether it is in, its
-// admin state, capacity and load.
+// admin state, capacity and load. The loads are one grouped pass over the
+// replicas (not one sum per node).
 func balanceNodes(ctx context.Context, tx pgx.Tx) ([]BalanceNode, error) {
 	pns, err := planNodes(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(ctx, `SELECT n.id, n.out_at IS NULL, n.admin_state,
+	rows, err := tx.Query(ctx, `WITH load AS (
+		SELECT r.node_id, sum(coalesce(t.total_length, 0)) AS b FROM replicas r JOIN torrents t ON t.id = r.torrent_id
+		WHERE r.remove_at IS NULL AND t.state <> 'removed' GROUP BY r.node_id)
+	SELECT n.id, n.out_at IS NULL, n.admin_state,
 		coalesce((SELECT sum(c) FROM (SELECT DISTINCT ON (d.device) d.capacity_bytes AS c FROM node_data_roots d
 			WHERE d.node_id = n.id AND d.error = '' ORDER BY d.device, d.path) x), 0)::bigint,
-		coalesce((SELECT sum(coalesce(t.total_length, 0)) FROM replicas r JOIN torrents t ON t.id = r.torrent_id
-			WHERE r.node_id = n.id AND r.remove_at IS NULL AND t.state <> 'removed'), 0)::bigint
-		FROM nodes n ORDER BY n.id`)
+		coalesce(load.b, 0)::bigint
+	FROM nodes n LEFT JOIN load ON load.node_id = n.id ORDER BY n.id`)
 	if err != nil {
 		return nil, err
 	}
@@ -237,12 +246,16 @@ func moveCandidates(ctx context.Context, tx pgx.Tx, sources map[string]int64, pe
 		ids = append(ids, id)
 		maxb = append(maxb, b)
 	}
-	return balanceTorrents(ctx, tx, `SELECT DISTINCT c.id AS torrent_id FROM unnest($1::text[], $2::bigint[]) AS s(node, maxb)
-		CROSS JOIN LATERAL (SELECT t.id FROM replicas r JOIN torrents t ON t.id = r.torrent_id JOIN collections k ON k.id = t.collection_id
-			WHERE r.node_id = s.node AND r.remove_at IS NULL AND r.move_from = '' AND t.state = 'active' AND k.state = 'active'
-				AND t.metainfo IS NOT NULL AND coalesce(t.total_length, 0) BETWEEN 1 AND s.maxb
-				AND NOT EXISTS (SELECT 1 FROM replicas m WHERE m.torrent_id = t.id AND m.move_from <> '' AND m.remove_at IS NULL)
-			ORDER BY t.total_length DESC, t.id LIMIT $3) c`, ids, maxb, per)
+	// The first per of each source: one ranked pass for all sources (a
+	// lateral subquery per source would be a nested loop).
+	return balanceTorrents(ctx, tx, `SELECT DISTINCT c.id AS torrent_id FROM (
+		SELECT t.id, row_number() OVER (PARTITION BY r.node_id ORDER BY t.total_length DESC, t.id) AS rank
+		FROM unnest($1::text[], $2::bigint[]) AS s(node, maxb)
+		JOIN replicas r ON r.node_id = s.node JOIN torrents t ON t.id = r.torrent_id JOIN collections k ON k.id = t.collection_id
+		WHERE r.remove_at IS NULL AND r.move_from = '' AND t.state = 'active' AND k.state = 'active'
+			AND t.metainfo IS NOT NULL AND coalesce(t.total_length, 0) BETWEEN 1 AND s.maxb
+			AND NOT EXISTS (SELECT 1 FROM replicas m WHERE m.torrent_id = t.id AND m.move_from <> '' AND m.remove_at IS NULL)) c
+		WHERE c.rank <= $3`, ids, maxb, per)
 }
 
 // balanceTorrents reads the torrents whose ids the query ids (with args)
@@ -283,12 +296,14 @@ func (db *DB) BalanceNodes(ctx context.Context) ([]BalanceNode, []BalanceTorrent
 	var nodes []BalanceNode
 	var moving []BalanceTorrent
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if nodes, err = balanceNodes(ctx, tx); err != nil {
+		return withoutNestLoop(ctx, tx, func() error {
+			var err error
+			if nodes, err = balanceNodes(ctx, tx); err != nil {
+				return err
+			}
+			moving, err = movingTorrents(ctx, tx)
 			return err
-		}
-		moving, err = movingTorrents(ctx, tx)
-		return err
+		})
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("catalog: read the fleet's balance: %w", err)
