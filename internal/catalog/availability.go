@@ -75,6 +75,24 @@ func (db *DB) SetAvailability(ctx context.Context, id int64, a AvailabilityOf) e
 	return nil
 }
 
+// ChangeAvailability sets this node's replica of a torrent to a unless it
+// is in that state already (state, cause and reason), and reports whether
+// it changed: of two processes writing the same state at once (the
+// daemon's re-check and `archivd resume`) exactly one sees true.
+func (db *DB) ChangeAvailability(ctx context.Context, id int64, a AvailabilityOf) (bool, error) {
+	if a.State == AvailabilityOK {
+		a.Cause, a.Reason = CauseNone, ""
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE replicas SET availability = $2, availability_cause = $3,
+		availability_reason = $4, updated_at = now() WHERE torrent_id = $1 AND node_id = $5
+		AND (availability, availability_cause, availability_reason) IS DISTINCT FROM ($2, $3, $4)`,
+		id, string(a.State), string(a.Cause), a.Reason, db.NodeID())
+	if err != nil {
+		return false, fmt.Errorf("catalog: set availability of torrent %d to %s: %w", id, a.State, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // ClearAvailability sets this node's replica of a torrent back to ok if it is in state from, and
 // reports whether it was (another process may have cleared it first).
 func (db *DB) ClearAvailability(ctx context.Context, id int64, from Availability) (bool, error) {

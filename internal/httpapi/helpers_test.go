@@ -27,12 +27,17 @@ type fixedLive struct {
 	up, down  int64
 	peers     int
 	perTorrnt []httpapi.TorrentLive
+	// transfer, if set, gives the totals at the moment they are read.
+	transfer func() (up, down int64)
 }
 
 func (l *fixedLive) EngineAlive() error { l.mu.Lock(); defer l.mu.Unlock(); return l.dead }
 func (l *fixedLive) Transfer() (int64, int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.transfer != nil {
+		return l.transfer()
+	}
 	return l.up, l.down
 }
 

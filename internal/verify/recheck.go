@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -202,9 +201,15 @@ func (e *engine) stayUnavailable(ctx context.Context, t catalog.Torrent, res Rec
 	if t.AvailabilityCause == cause && t.AvailabilityReason == why {
 		return res, nil
 	}
+	// Another re-check (the daemon's, or `archivd resume`) may be writing
+	// the same reason right now: only the one that changes it logs and
+	// records the event.
+	changed, err := e.db.ChangeAvailability(ctx, t.ID, catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: cause, Reason: why})
+	if err != nil || !changed {
+		return res, err
+	}
 	e.log.Warn().Int64("torrent_id", t.ID).Str("name", t.Name).Str("cause", string(cause)).Msg("torrent stays unavailable: " + why)
-	err := e.db.SetAvailability(ctx, t.ID, catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: cause, Reason: why})
-	return res, errors.Join(err, e.db.AddTorrentEvent(ctx, t.ID, "unavailable", why, map[string]any{"cause": cause}))
+	return res, e.db.AddTorrentEvent(ctx, t.ID, "unavailable", why, map[string]any{"cause": cause})
 }
 
 func (e *engine) massLimit(ctx context.Context, t catalog.Torrent) float64 {
