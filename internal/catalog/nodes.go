@@ -194,13 +194,9 @@ func scanNode(r pgx.CollectableRow) (Node, error) {
 
 // Nodes lists every node of the catalog by id, with its data roots.
 func (db *DB) Nodes(ctx context.Context) ([]Node, error) {
-	rows, err := db.pool.Query(ctx, nodeSelect+` ORDER BY n.id`, NodeUpTTL.Seconds())
+	ns, err := db.NodeStates(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: list nodes: %w", err)
-	}
-	ns, err := pgx.CollectRows(rows, scanNode)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: list nodes: %w", err)
+		return nil, err
 	}
 	roots, err := db.nodeDataRoots(ctx, "")
 	if err != nil {
