@@ -89,18 +89,59 @@ func (db *DB) StorePieces(ctx context.Context, updates map[int64][]PieceUpdate) 
 	// A fixed lock order keeps concurrent writers from deadlocking.
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockReplicas(ctx, tx, db.NodeID(), ids); err != nil {
+			return err
+		}
 		for _, id := range ids {
 			if err := storeTorrentPieces(ctx, tx, id, db.NodeID(), updates[id]); err != nil {
 				return err
 			}
 		}
-		return nil
+		return syncCompletion(ctx, tx, db.NodeID(), ids)
 	})
 	if isForeignKeyViolation(err) {
 		return fmt.Errorf("catalog: record piece state: %w: %w", ErrTorrentGone, err)
 	}
 	if err != nil {
 		return fmt.Errorf("catalog: record piece state: %w", err)
+	}
+	return nil
+}
+
+// lockReplicas takes, in the order of ids (sorted), a transaction lock
+// per replica of node of torrents ids before their pieces are written:
+// the writers of one replica's pieces (the store's commits, a scrub, a
+// re-check) take turns, so the completion each computes after its writes
+// sees the others' (syncCompletion), also for a torrent of several
+// piece_chunks rows. An advisory lock, not the replicas row's: the
+// planner's leader locks replicas rows (marks, moves) in its own order,
+// and holding rows of several replicas here would risk a deadlock with
+// it; the row is locked only at the end, and only when its completion
+// changes.
+func lockReplicas(ctx context.Context, tx pgx.Tx, node string, ids []int64) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('archivd pieces ' || $1 || ' ' || id, 0))
+		FROM unnest($2::bigint[]) AS id`, node, ids); err != nil {
+		return fmt.Errorf("lock the piece state of %d replicas: %w", len(ids), err)
+	}
+	return nil
+}
+
+// completeSQL is whether the replica r (of torrent t) has every piece
+// recorded complete: what replicas.completed_at records (migration 017).
+// A piece forgotten (recorded unknown, ForgetPieces) keeps its complete
+// bit and still counts, as it did in every sum before the flag.
+const completeSQL = `(t.piece_count IS NOT NULL AND (SELECT coalesce(sum(bit_count(p.complete)), 0) FROM piece_chunks p
+	WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) >= t.piece_count)`
+
+// syncCompletion makes node's replicas of torrents ids record their
+// completion: completed_at set (now) when every piece is recorded
+// complete and it was not, cleared when a piece is not. Only the rows
+// that change are written.
+func syncCompletion(ctx context.Context, tx pgx.Tx, node string, ids []int64) error {
+	if _, err := tx.Exec(ctx, `UPDATE replicas r SET completed_at = CASE WHEN r.completed_at IS NULL THEN now() END
+		FROM torrents t WHERE t.id = r.torrent_id AND r.node_id = $1 AND r.torrent_id = ANY($2)
+			AND (r.completed_at IS NOT NULL) <> `+completeSQL, node, ids); err != nil {
+		return fmt.Errorf("record the completion of %d replicas: %w", len(ids), err)
 	}
 	return nil
 }

@@ -147,8 +147,9 @@ func insertPlacements(ctx context.Context, tx pgx.Tx, holder string, ps []PlanPl
 }
 
 // planNodes reads the nodes. What the replicas placed on each still have
-// to fetch is summed in one pass over the placed replicas (an index on
-// them), not one scan per node.
+// to fetch is summed in one pass over the placed replicas not complete
+// (replicas.completed_at not set, an index on them): a complete one lacks
+// nothing and does not recover, and its pieces are not read.
 func planNodes(ctx context.Context, tx pgx.Tx) ([]PlanNode, error) {
 	rows, err := tx.Query(ctx, `WITH placed AS (
 		SELECT r.node_id, greatest(t.total_length - coalesce(d.done, 0) * t.piece_length, 0) AS left_bytes,
@@ -156,7 +157,7 @@ func planNodes(ctx context.Context, tx pgx.Tx) ([]PlanNode, error) {
 		FROM replicas r JOIN torrents t ON t.id = r.torrent_id
 		LEFT JOIN LATERAL (SELECT sum(bit_count(p.complete)) AS done FROM piece_chunks p
 			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) d ON true
-		WHERE r.placed_by <> ''),
+		WHERE r.placed_by <> '' AND r.completed_at IS NULL),
 	per AS (
 		SELECT node_id, sum(left_bytes) AS pending, count(*) FILTER (WHERE recovering) AS recovering
 		FROM placed GROUP BY node_id)

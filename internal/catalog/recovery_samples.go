@@ -12,9 +12,11 @@ import (
 const recoverySampleKeep = 5 * time.Minute
 
 // placedDoneSQL is, per replica r placed by the planner, the bytes of its
-// pieces recorded complete (t: its torrent).
-const placedDoneSQL = `least(coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p
-	WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id), 0) * coalesce(t.piece_length, 0), coalesce(t.total_length, 0))`
+// pieces recorded complete (t: its torrent): all of them for a complete
+// replica (replicas.completed_at set), whose pieces are not read.
+const placedDoneSQL = `(CASE WHEN r.completed_at IS NOT NULL THEN coalesce(t.total_length, 0) ELSE
+	least(coalesce((SELECT sum(bit_count(p.complete)) FROM piece_chunks p
+	WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id), 0) * coalesce(t.piece_length, 0), coalesce(t.total_length, 0)) END)`
 
 // SampleRecovery records how many bytes of the replicas placed on this
 // handle's node are complete now, and forgets its samples older than 5
@@ -73,7 +75,8 @@ func (db *DB) Recovery(ctx context.Context, window time.Duration) (RecoveryStats
 	rows, err := db.pool.Query(ctx, `WITH left_ AS (
 		SELECT r.node_id, count(*) AS fetching, sum(greatest(coalesce(t.total_length, 0) - `+placedDoneSQL+`, 0))::bigint AS bytes_left
 		FROM replicas r JOIN torrents t ON t.id = r.torrent_id
-		WHERE r.placed_by <> '' AND r.remove_at IS NULL AND t.state <> 'removed' AND `+placedDoneSQL+` < coalesce(t.total_length, 0)
+		WHERE r.placed_by <> '' AND r.completed_at IS NULL AND r.remove_at IS NULL AND t.state <> 'removed'
+			AND `+placedDoneSQL+` < coalesce(t.total_length, 0)
 		GROUP BY r.node_id),
 	s AS (
 		SELECT node_id, sampled_at, done_bytes - lag(done_bytes) OVER w AS delta

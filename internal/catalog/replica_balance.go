@@ -264,8 +264,7 @@ func balanceTorrents(ctx context.Context, tx pgx.Tx, ids string, args ...any) ([
 	rows, err := tx.Query(ctx, `WITH ids AS (`+ids+`)
 	SELECT t.id, coalesce(t.total_length, 0), coalesce(t.replicas_min, c.replicas_min), coalesce(t.replicas_max, c.replicas_max),
 		r.node_id, r.remove_at IS NOT NULL, r.move_from, r.availability <> 'unavailable',
-		(SELECT coalesce(sum(bit_count(p.complete)), 0) FROM piece_chunks p
-			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) >= coalesce(t.piece_count, 0),
+		r.completed_at IS NOT NULL,
 		EXISTS (SELECT 1 FROM findings f WHERE f.torrent_id = r.torrent_id AND f.node_id = r.node_id AND f.state <> 'repaired'),
 		coalesce((SELECT v.last_result FROM verify_ranges v WHERE v.torrent_id = r.torrent_id AND v.node_id = r.node_id
 			AND v.last_verified_at IS NOT NULL ORDER BY v.last_verified_at DESC LIMIT 1), '')

@@ -38,8 +38,8 @@ type CopyStats struct {
 const copyRows = `WITH x AS (
 	SELECT r.torrent_id, coalesce(t.total_length, 0) AS len, coalesce(t.piece_length, 0) AS plen,
 		` + copySQL + ` AS counts, n.id IS NOT NULL AND ` + nodeUpSQL + ` AS up,
-		(SELECT coalesce(sum(bit_count(p.complete)), 0) FROM piece_chunks p
-			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) AS done, coalesce(t.piece_count, 0) AS pieces
+		CASE WHEN r.completed_at IS NOT NULL THEN t.piece_count ELSE (SELECT coalesce(sum(bit_count(p.complete)), 0) FROM piece_chunks p
+			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) END AS done, coalesce(t.piece_count, 0) AS pieces
 	FROM torrents t JOIN replicas r ON r.torrent_id = t.id
 	LEFT JOIN nodes n ON n.id = r.node_id WHERE t.state <> 'removed'),
 perTorrent AS (

@@ -56,7 +56,7 @@ func TestCopiesCountCompleteReplicasOnNodesIn(t *testing.T) {
 	if err := b.SettleReplica(ctx, tor.ID, "/srv/b/t"); err != nil {
 		t.Fatal(err)
 	}
-	pgtest.Exec(t, db, `INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete) VALUES ($1, 'b', 0, '\xf0', '\xf0')`, tor.ID)
+	storePieces(t, b, tor.ID, 4, true)
 	want("[{2 1}] under 0/0 risk 0/0 fetching 0/0")
 	if err := db.StopNode(ctx, "b"); err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func TestRecoveringFromHereListsIncompletePlacedReplicasElsewhere(t *testing.T) 
 	pgtest.Exec(t, db, `UPDATE replicas SET remove_at = now() WHERE torrent_id = $1 AND node_id = 'n1'`, ids[2])
 	copyOn(t, db, ids[3], "n1", false) // n2 holds a partial copy too: listed for n0 and n2, not for n1
 	copyOn(t, db, ids[3], "n2", true)
-	pgtest.Exec(t, db, `UPDATE piece_chunks SET complete = '\x80' WHERE torrent_id = $1 AND node_id = 'n1'`, ids[3])
+	storePieces(t, db.ForNode("n1"), ids[3], 1, true) // 1 of 4 pieces
 	// ids[4]: only n0's own replica (added there, not placed).
 	for node, want := range map[string]string{"n0": fmt.Sprint([]int64{ids[0], ids[3]}), "n1": "[]", "n2": fmt.Sprint([]int64{ids[3]})} {
 		got, err := db.ForNode(node).RecoveringFromHere(ctx)

@@ -138,16 +138,14 @@ func trimCandidates(ctx context.Context, tx pgx.Tx) ([]TrimTorrent, error) {
 		SELECT r.torrent_id, count(*) AS reps, bool_or(r.node_id = ANY(drain.ids)) AS draining
 		FROM replicas r, drain WHERE r.remove_at IS NULL GROUP BY r.torrent_id),
 	cand AS (
-		SELECT t.id, t.name, coalesce(t.replicas_min, c.replicas_min) AS rmin, coalesce(t.replicas_max, c.replicas_max) AS rmax,
-			coalesce(t.piece_count, 0) AS pieces
+		SELECT t.id, t.name, coalesce(t.replicas_min, c.replicas_min) AS rmin, coalesce(t.replicas_max, c.replicas_max) AS rmax
 		FROM cnt JOIN torrents t ON t.id = cnt.torrent_id JOIN collections c ON c.id = t.collection_id
 		WHERE t.state = 'active' AND c.state = 'active' AND t.metainfo IS NOT NULL
 			AND (cnt.reps > coalesce(t.replicas_max, c.replicas_max) OR cnt.draining))
 	SELECT cand.id, cand.name, cand.rmin, cand.rmax, r.node_id, coalesce(n.zone, ''),
 		n.id IS NOT NULL AND `+nodeUpSQL+`, n.id IS NULL OR n.out_at IS NULL, coalesce(n.admin_state = 'draining', false),
 		r.availability <> 'unavailable',
-		(SELECT coalesce(sum(bit_count(p.complete)), 0) FROM piece_chunks p
-			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) >= cand.pieces,
+		r.completed_at IS NOT NULL,
 		EXISTS (SELECT 1 FROM findings f WHERE f.torrent_id = r.torrent_id AND f.node_id = r.node_id AND f.state <> 'repaired'),
 		coalesce((SELECT v.last_result FROM verify_ranges v WHERE v.torrent_id = r.torrent_id AND v.node_id = r.node_id
 			AND v.last_verified_at IS NOT NULL ORDER BY v.last_verified_at DESC LIMIT 1), ''),

@@ -20,12 +20,20 @@ import (
 func copyOn(t *testing.T, db *catalog.DB, id int64, node string, complete bool) {
 	t.Helper()
 	pgtest.Exec(t, db, `INSERT INTO replicas (torrent_id, node_id, data_dir, placed_by) VALUES ($1, $2, '/srv/' || $2 || '/t', 'p')`, id, node)
-	bits := `\x00`
-	if complete {
-		bits = `\xf0`
+	storePieces(t, db.ForNode(node), id, 4, complete)
+}
+
+// storePieces records pieces 0..n-1 of the handle's node's replica of
+// torrent id complete or not, as the node's store does.
+func storePieces(t *testing.T, db *catalog.DB, id int64, n int, complete bool) {
+	t.Helper()
+	var ups []catalog.PieceUpdate
+	for i := range n {
+		ups = append(ups, catalog.PieceUpdate{Piece: i, Complete: complete})
 	}
-	pgtest.Exec(t, db, `INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete) VALUES ($1, $2, 0, '\xf0', $3::bytea)`,
-		id, node, bits)
+	if err := db.StorePieces(context.Background(), map[int64][]catalog.PieceUpdate{id: ups}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // scrubbed records the last scrub of node's replica of torrent id.
@@ -212,7 +220,7 @@ func TestDrainNeverGoesBelowReplicasMin(t *testing.T) {
 		t.Fatal(err)
 	}
 	// b's copy completes: 2 healthy elsewhere, c's copy goes.
-	pgtest.Exec(t, db, `UPDATE piece_chunks SET complete = '\xf0' WHERE node_id = 'b'`)
+	storePieces(t, db.ForNode("b"), two.ID, 4, true)
 	ms, err := db.TrimPass(ctx, "a", fleet.ChooseTrim)
 	if err != nil || fmt.Sprint(ms) != fmt.Sprintf("[{%d c node draining: 2 healthy copies elsewhere (replicas_min 2)}]", two.ID) {
 		t.Fatalf("marked %v (%v), want c's copy of %d only", ms, err, two.ID)

@@ -165,7 +165,10 @@ func (db *DB) AddTorrent(ctx context.Context, n NewTorrent) (Torrent, error) {
 			return err
 		}
 		if n.Verified && n.Metainfo != nil {
-			return writeAllComplete(ctx, tx, id, db.NodeID(), n.PieceCount)
+			if err := writeAllComplete(ctx, tx, id, db.NodeID(), n.PieceCount); err != nil {
+				return err
+			}
+			return syncCompletion(ctx, tx, db.NodeID(), []int64{id})
 		}
 		return nil
 	})

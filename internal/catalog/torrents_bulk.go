@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -50,10 +51,17 @@ func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) error {
 
 func copyFilesAndPieces(ctx context.Context, tx pgx.Tx, ns []NewTorrent, ids []int64, node string) error {
 	var files, chunks, replicas [][]any
+	now := time.Now()
 	for i, n := range ns {
 		on := append([]string{node}, n.AlsoOn...)
+		// Every piece recorded complete: the replicas are complete
+		// (completed_at, as syncCompletion would set it).
+		var done *time.Time
+		if n.Verified && n.PieceCount > 0 {
+			done = &now
+		}
 		for _, nd := range on {
-			replicas = append(replicas, []any{ids[i], nd, n.DataDir})
+			replicas = append(replicas, []any{ids[i], nd, n.DataDir, done})
 		}
 		for _, f := range n.Files {
 			files = append(files, []any{ids[i], f.Index, f.Path, f.Length, f.Offset})
@@ -76,7 +84,7 @@ func copyFilesAndPieces(ctx context.Context, tx pgx.Tx, ns []NewTorrent, ids []i
 		pgx.CopyFromRows(files)); err != nil {
 		return fmt.Errorf("store files: %w", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"replicas"}, []string{"torrent_id", "node_id", "data_dir"},
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"replicas"}, []string{"torrent_id", "node_id", "data_dir", "completed_at"},
 		pgx.CopyFromRows(replicas)); err != nil {
 		return fmt.Errorf("store replicas: %w", err)
 	}

@@ -3,6 +3,8 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/archivd/archivd/internal/catalog"
@@ -81,14 +83,20 @@ func (s *sim) add(coll, node string, pieces int) int64 {
 	return tor.ID
 }
 
-// complete records every piece of node's replicas of torrents ids complete.
+// complete records every piece of node's replicas of torrents ids
+// complete, as the node's store does (catalog.StorePieces).
 func (s *sim) complete(node string, ids ...int64) {
 	s.t.Helper()
-	// Torrents of 1 to 8 pieces: one chunk of one byte, the first bits set.
-	s.exec(`INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete)
-		SELECT id, $2, 0, b, b FROM (SELECT id, set_byte('\x00'::bytea, 0, (255 << (8 - piece_count)) & 255) AS b
-			FROM torrents WHERE id = ANY($1)) x
-		ON CONFLICT (torrent_id, node_id, chunk) DO UPDATE SET known = EXCLUDED.known, complete = EXCLUDED.complete`, ids, node)
+	ups := map[int64][]catalog.PieceUpdate{}
+	for _, id := range ids {
+		n := pgtest.Int(s.t, s.db, `SELECT piece_count FROM torrents WHERE id = $1`, id)
+		for i := range int(n) {
+			ups[id] = append(ups[id], catalog.PieceUpdate{Piece: i, Complete: true})
+		}
+	}
+	if err := s.db.ForNode(node).StorePieces(s.ctx, ups); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // nodeStep is what node id does between passes while up: heartbeat,
@@ -124,19 +132,24 @@ func (s *sim) nodeStep(id string) {
 // half, chosen by a hash of salt, torrent and node.
 func (s *sim) fetch(salt int) {
 	s.t.Helper()
-	s.exec(`WITH done AS (SELECT r.torrent_id, r.node_id FROM replicas r JOIN torrents t ON t.id = r.torrent_id
+	todo := pgtest.String(s.t, s.db, `WITH done AS (SELECT r.torrent_id, r.node_id FROM replicas r JOIN torrents t ON t.id = r.torrent_id
 			JOIN nodes n ON n.id = r.node_id
 		WHERE NOT n.clean_stop AND (SELECT coalesce(sum(bit_count(p.complete)), 0) FROM piece_chunks p
-			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) >= t.piece_count),
-	todo AS (SELECT r.torrent_id, r.node_id FROM replicas r JOIN torrents t ON t.id = r.torrent_id JOIN nodes n ON n.id = r.node_id
+			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) >= t.piece_count)
+	SELECT coalesce(string_agg(r.node_id || ' ' || r.torrent_id, ' ' ORDER BY r.node_id, r.torrent_id), '')
+		FROM replicas r JOIN torrents t ON t.id = r.torrent_id JOIN nodes n ON n.id = r.node_id
 		WHERE NOT n.clean_stop AND r.remove_at IS NULL AND r.data_dir <> ''
 		AND (SELECT coalesce(sum(bit_count(p.complete)), 0) FROM piece_chunks p WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) < t.piece_count
 		AND EXISTS (SELECT 1 FROM done d WHERE d.torrent_id = r.torrent_id AND d.node_id <> r.node_id)
-		AND ($1 < 0 OR hashtext(r.torrent_id || r.node_id || $1) % 2 = 0))
-	INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete)
-	SELECT todo.torrent_id, todo.node_id, 0, b, b FROM todo JOIN (SELECT id, set_byte('\x00'::bytea, 0, (255 << (8 - piece_count)) & 255) AS b
-		FROM torrents) x ON x.id = todo.torrent_id
-	ON CONFLICT (torrent_id, node_id, chunk) DO UPDATE SET known = EXCLUDED.known, complete = EXCLUDED.complete`, salt)
+		AND ($1 < 0 OR hashtext(r.torrent_id || r.node_id || $1) % 2 = 0)`, salt)
+	f := strings.Fields(todo)
+	for i := 0; i+1 < len(f); i += 2 {
+		id, err := strconv.ParseInt(f[i+1], 10, 64)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.complete(f[i], id)
+	}
 }
 
 // pass is one leader pass.
@@ -144,6 +157,14 @@ func (s *sim) pass() {
 	s.t.Helper()
 	if err := s.p.leaderPass(s.ctx, &passTimer{}); err != nil {
 		s.t.Fatal(err)
+	}
+	// The planner reads completion from replicas.completed_at: it must
+	// agree with the piece state, summed here.
+	if bad := pgtest.String(s.t, s.db, `SELECT coalesce(string_agg(r.torrent_id || ':' || r.node_id, ' '), '')
+		FROM replicas r JOIN torrents t ON t.id = r.torrent_id
+		WHERE (r.completed_at IS NOT NULL) <> ((SELECT coalesce(sum(bit_count(p.complete)), 0) FROM piece_chunks p
+			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) >= t.piece_count)`); bad != "" {
+		s.t.Fatalf("replicas whose completed_at disagrees with their pieces: %s", bad)
 	}
 }
 

@@ -117,8 +117,12 @@ func TestNoRebalanceHoldsTrimNotRecovery(t *testing.T) {
 	for _, node := range []string{"b", "c"} {
 		pgtest.Exec(t, db, `INSERT INTO replicas (torrent_id, node_id, data_dir, placed_by) VALUES ($1, $2, '/srv/x', 'a')`, ids[0], node)
 	}
-	pgtest.Exec(t, db, `INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete)
-		SELECT torrent_id, node_id, 0, '\xf0', '\xf0' FROM replicas WHERE torrent_id = $1`, ids[0])
+	for _, node := range []string{"a", "b", "c"} {
+		ups := []catalog.PieceUpdate{{Piece: 0, Complete: true}, {Piece: 1, Complete: true}, {Piece: 2, Complete: true}, {Piece: 3, Complete: true}}
+		if err := db.ForNode(node).StorePieces(ctx, map[int64][]catalog.PieceUpdate{ids[0]: ups}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := db.SetFleetFlag(ctx, catalog.FlagNoRebalance, "t", "test"); err != nil {
 		t.Fatal(err)
 	}
