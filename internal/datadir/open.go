@@ -3,6 +3,7 @@ package datadir
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -46,7 +47,15 @@ const (
 	// Create opens read-write, creating the file and its missing
 	// directories (the data directory's missing parents included).
 	Create
+	// CreateInside is Create below a data directory that must exist: a
+	// missing one is an error wrapping ErrDataDirMissing, never made
+	// again (a torrent whose data was there: moved or unmounted).
+	CreateInside
 )
+
+// ErrDataDirMissing is returned (wrapped) by OpenFile with CreateInside
+// when the data directory itself does not exist.
+var ErrDataDirMissing = errors.New("data directory missing")
 
 // SplitPath checks a catalog file path (relative, '/'-separated, no empty,
 // "." or ".." component, no NUL or backslash) and returns its components.
@@ -100,6 +109,9 @@ func OpenFile(dir, rel string, m Mode) (f *os.File, created []string, err error)
 	}
 	r, err := OpenRoot(dir)
 	if err != nil {
+		if m == CreateInside && errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w (not created again: moved away or unmounted?)", ErrDataDirMissing, err)
+		}
 		return nil, nil, err
 	}
 	defer r.Close()
@@ -116,7 +128,7 @@ func (r *Root) OpenFile(rel string, m Mode) (f *os.File, created []string, err e
 	if err != nil {
 		return nil, nil, fmt.Errorf("open in %s: %w", r.dir, err)
 	}
-	dfd, dir, err := r.walk(parts[:len(parts)-1], m == Create, &created)
+	dfd, dir, err := r.walk(parts[:len(parts)-1], m == Create || m == CreateInside, &created)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -209,7 +221,7 @@ func openLeafAt(dfd int, name string, m Mode) (fd int, made bool, err error) {
 		if err == unix.EACCES || err == unix.EROFS {
 			fd, err = unix.Openat(dfd, name, base|unix.O_RDONLY, 0)
 		}
-	case Create:
+	case Create, CreateInside:
 		fd, err = unix.Openat(dfd, name, base|unix.O_RDWR, 0)
 		if err == unix.ENOENT {
 			fd, err = unix.Openat(dfd, name, base|unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o644)

@@ -2,6 +2,7 @@ package datadir
 
 import (
 	"errors"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -213,4 +214,28 @@ func TestSameFileTellsAFileMovedReplacedOrLinkedAway(t *testing.T) {
 	do(func() error { return os.Remove(filepath.Join(dir, "d", "f.bin")) })
 	do(func() error { return os.WriteFile(filepath.Join(dir, "d", "f.bin"), []byte("new"), 0o644) })
 	check("replaced by another file", false, nil)
+}
+
+// TestCreateInsideNeverMakesTheDataDirectory: CreateInside makes missing
+// directories and the file below an existing data directory, and refuses
+// a missing data directory with ErrDataDirMissing, making nothing.
+func TestCreateInsideNeverMakesTheDataDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mnt", "data")
+	if _, _, err := OpenFile(dir, "a/b.bin", CreateInside); !errors.Is(err, ErrDataDirMissing) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("CreateInside with the data directory missing: %v, want ErrDataDirMissing", err)
+	}
+	if _, err := os.Lstat(filepath.Dir(dir)); !os.IsNotExist(err) {
+		t.Fatalf("CreateInside made the data directory's parent (lstat: %v)", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, created, err := OpenFile(dir, "a/b.bin", CreateInside)
+	if err != nil {
+		t.Fatalf("CreateInside below an existing data directory: %v", err)
+	}
+	f.Close()
+	if len(created) != 2 || created[0] != dir || created[1] != filepath.Join(dir, "a") {
+		t.Fatalf("created %v, want %s and its new subdirectory", created, dir)
+	}
 }

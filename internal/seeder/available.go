@@ -64,3 +64,33 @@ func (s *Seeder) completedPieces(ctx context.Context, p addPrepared) (int, error
 	}
 	return done, nil
 }
+
+// dataDirGone takes a running torrent whose data directory disappeared
+// (a write found it missing: moved away or unmounted) out of the engine:
+// unavailable with cause data_missing, like checkData at an add, so the
+// re-check loop brings it back once its data is there and hashes good.
+// Writes refused meanwhile are fetched again after.
+func (s *Seeder) dataDirGone(ctx context.Context, id int64, err error) {
+	if e := s.entry(id); e != nil {
+		s.markDataDirGone(ctx, e.row, err)
+	}
+}
+
+// markDataDirGone records row's data directory missing (a write, or the
+// engine's add creating its empty files, found it so) and asks for the
+// torrent to be reconciled: unavailable, it leaves the engine. A catalog
+// error is logged: the next write or add reports it again.
+func (s *Seeder) markDataDirGone(ctx context.Context, row catalog.Torrent, err error) {
+	reason := fmt.Sprintf("data directory %s disappeared while the torrent was in the engine (moved away or unmounted?); not created again", row.DataDir)
+	changed, cerr := s.db.ChangeAvailability(ctx, row.ID, catalog.AvailabilityOf{State: catalog.AvailabilityUnavailable, Cause: catalog.CauseDataMissing, Reason: reason})
+	if cerr != nil {
+		s.log.Warn().Err(cerr).Int64("torrent_id", row.ID).Msg("record a missing data directory")
+		return
+	}
+	if changed {
+		_ = s.db.AddTorrentEvent(ctx, row.ID, "unavailable", reason, map[string]any{"data_dir": row.DataDir})
+		s.log.Error().Err(err).Str("torrent", row.HexHash()).Str("name", row.Name).Str("reason", reason).
+			Msg("torrent data missing: marked unavailable, not downloaded again; re-checked with backoff and available again once its data hashes good (or run `archivd resume " + row.Name + "` once the data is back)")
+	}
+	s.requeue([]int64{row.ID})
+}

@@ -321,6 +321,10 @@ func (s *Seeder) addOne(ctx context.Context, p addPrepared) (bool, error) {
 		if ctx.Err() != nil || errors.Is(err, errAbandoned) {
 			return false, err
 		}
+		if errors.Is(err, datadir.ErrDataDirMissing) { // gone since checkData looked
+			s.markDataDirGone(ctx, p.row, err)
+			return false, nil
+		}
 		// Retried at every full reconcile (the cause may be fixed outside
 		// the catalog), but logged and recorded only when the error changes.
 		if s.noteAddError(p.row.ID, err.Error()) {

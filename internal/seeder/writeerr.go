@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/seeder/store"
 	"golang.org/x/sys/unix"
 )
@@ -14,12 +15,18 @@ import (
 // data download off for the torrent for good, which would leave it
 // incomplete until a restart. Instead: a write the store refused because
 // the piece's not-complete record is not yet durable (the catalog is away)
-// is simply fetched again later; any other failure (disk full, quota,
+// is simply fetched again later; a data directory that disappeared (the
+// store never makes one again for a torrent that had data there) makes
+// the torrent unavailable (dataDirGone); any other failure (disk full, quota,
 // read-only file system, I/O error) is a write fault: the fault loop makes
 // the torrent degraded, suspends its downloads and retries with backoff.
 func (s *Seeder) onWriteError(id int64, infoHash [20]byte, err error) {
 	if errors.Is(err, store.ErrNotDurable) {
 		s.log.Debug().Err(err).Str("torrent", hex.EncodeToString(infoHash[:])).Msg("write refused until the catalog records the piece not complete")
+		return
+	}
+	if errors.Is(err, datadir.ErrDataDirMissing) {
+		s.faults.report(faultEvent{id: id, cause: catalog.CauseDataMissing, err: err})
 		return
 	}
 	s.faults.report(faultEvent{id: id, cause: writeCause(err), err: err})

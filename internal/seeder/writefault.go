@@ -67,6 +67,10 @@ func (s *Seeder) faultLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case ev := <-s.faults.events:
+			if ev.cause == catalog.CauseDataMissing {
+				s.dataDirGone(ctx, ev.id, ev.err)
+				continue
+			}
 			if ev.ok {
 				s.faultEnded(ctx, ev.id)
 			} else {

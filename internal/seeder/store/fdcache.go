@@ -2,6 +2,7 @@ package store
 
 import (
 	"container/list"
+	"errors"
 	"os"
 	"sync"
 
@@ -59,7 +60,7 @@ func (c *fdCache) get(ts *torrentState, fe *fileEntry, create bool) (h *handle, 
 		}
 	}
 	c.mu.Unlock()
-	f, created, err := datadir.OpenFile(ts.dataDir, fe.rel, openMode(create))
+	f, created, err := openIn(ts, fe.rel, openMode(create))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -108,9 +109,24 @@ func (c *fdCache) dropLocked(h *handle) {
 // descriptor serves reads and writes.
 func openMode(create bool) datadir.Mode {
 	if create {
-		return datadir.Create
+		return datadir.CreateInside
 	}
 	return datadir.ReadWrite
+}
+
+// openIn opens a file of the torrent. With CreateInside, a missing data
+// directory is made only for a torrent that never had data there
+// (mayRecreateDir); otherwise the error wraps datadir.ErrDataDirMissing
+// and the seeder marks the torrent unavailable.
+func openIn(ts *torrentState, rel string, m datadir.Mode) (*os.File, []string, error) {
+	f, created, err := datadir.OpenFile(ts.dataDir, rel, m)
+	if errors.Is(err, datadir.ErrDataDirMissing) && ts.mayRecreateDir() {
+		f, created, err = datadir.OpenFile(ts.dataDir, rel, datadir.Create)
+	}
+	if err == nil {
+		ts.dirSeen.Store(true)
+	}
+	return f, created, err
 }
 
 // unlinked reports whether f's file has no name left (fstat link count 0).

@@ -106,7 +106,7 @@ func (s *Store) createEmptyFiles(ts *torrentState) error {
 		if fe.length != 0 {
 			continue
 		}
-		f, created, err := datadir.OpenFile(ts.dataDir, fe.rel, datadir.Create)
+		f, created, err := openIn(ts, fe.rel, datadir.CreateInside)
 		if err != nil {
 			return fmt.Errorf("create empty file %s: %w", fe.rel, err)
 		}

@@ -17,10 +17,20 @@ import (
 // new directory entry and each touched file is fsync'ed once. Pieces whose
 // data could not be made durable are taken out of snap (they are not
 // recorded complete). The error reports a directory that could not be
-// synced: then no completion is recorded, all stay pending.
+// synced: then no completion is recorded, all stay pending. A directory
+// that is no longer there (moved away or deleted since a file was made
+// in it) has nothing left to sync: it is skipped, and the pieces whose
+// files were in it are not recorded (the file at their path is not the
+// one written: sameFile below). Kept, it failed every commit of every
+// torrent for ever.
 func (s *Store) syncAll(snap map[int64]*pendingTorrent, dirs map[string]struct{}) error {
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
+		err := syncDir(d)
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			s.log.Warn().Err(err).Msg("a directory with new files is gone before its entries were synced: its pieces are not recorded complete")
+			continue
+		}
+		if err != nil {
 			s.log.Error().Err(err).Msg("sync directory before recording pieces complete")
 			s.dirDirty(keys(dirs))
 			dropComplete(snap)

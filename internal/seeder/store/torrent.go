@@ -37,6 +37,9 @@ type torrentState struct {
 	// planner placed there, not complete yet); reads of its piece data
 	// for peers wait for the recovery send limiter (SetRecoverySending).
 	sending atomic.Bool
+	// dirSeen: a file of the torrent was opened in its data directory
+	// (the directory existed while the torrent was registered).
+	dirSeen atomic.Bool
 
 	mu       sync.Mutex
 	known    catalog.Bits // answered to the engine: recorded (or pending) at all
@@ -265,6 +268,21 @@ func (ts *torrentState) setDBComplete(p int, v bool) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	ts.dbComplete.Set(p, v)
+}
+
+// mayRecreateDir tells whether the torrent's data directory may be made
+// when it is missing: only for a torrent that never had data there (a
+// fresh download). One that did (its directory was seen, or a piece is
+// recorded complete or being adopted) lost it to a move or an unmount:
+// writing a new one, perhaps on the file system under a mount point,
+// would download it all again into the wrong place.
+func (ts *torrentState) mayRecreateDir() bool {
+	if ts.dirSeen.Load() {
+		return false
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.complete.Count(ts.n) == 0 && ts.dbComplete.Count(ts.n) == 0 && ts.adopting.Count(ts.n) == 0
 }
 
 func (ts *torrentState) mayBeDBComplete(p int) bool {

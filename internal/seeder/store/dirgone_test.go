@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/archivd/archivd/internal/datadir"
+	"github.com/archivd/archivd/internal/pgtest"
+)
+
+// TestDataDirIsMadeOnlyForAFreshDownload: the store makes a missing data
+// directory for a torrent that never had data there (a fresh download),
+// and never again once it had: after the directory it wrote into is
+// moved away, or for a torrent registered with pieces recorded complete
+// whose directory is missing, a write fails with ErrDataDirMissing and
+// leaves nothing behind (an unmounted disk's mount point stays empty).
+// The directory the fresh download's files were made in being gone at
+// the next commit does not stop commits (it failed every later commit
+// of every torrent): the other torrent's completion is recorded.
+func TestDataDirIsMadeOnlyForAFreshDownload(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	s := newStore(t, db)
+	write := func(f *fixture, p int) error {
+		ti, err := s.ClientImpl().OpenTorrent(ctx, &f.info, f.ih)
+		if err != nil {
+			return err
+		}
+		_, err = ti.PieceWithHash(f.info.Piece(p), nullHash()).WriteAt(make([]byte, 100), 0)
+		return err
+	}
+
+	fresh := filepath.Join(t.TempDir(), "mnt", "fresh")
+	f := makeTorrent(t, db, "fresh", []int{40_000, 40_000}, fresh)
+	if err := s.Register(ctx, f.cat, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(f, 0); err != nil {
+		t.Fatalf("first write of a fresh download: %v", err)
+	}
+	if fi, err := os.Stat(fresh); err != nil || !fi.IsDir() {
+		t.Fatalf("the fresh download's directory was not made: %v", err)
+	}
+	if err := os.Rename(fresh, fresh+".away"); err != nil {
+		t.Fatal(err)
+	}
+	s.files.closeAll() // as after the engine dropped the descriptors
+	if err := write(f, 1); !errors.Is(err, datadir.ErrDataDirMissing) {
+		t.Fatalf("write after the directory was moved away: %v, want ErrDataDirMissing", err)
+	}
+	if _, err := os.Lstat(fresh); !os.IsNotExist(err) {
+		t.Fatalf("the moved-away directory was made again (lstat: %v)", err)
+	}
+
+	// Recorded complete, directory missing before the store ever saw it.
+	had := filepath.Join(t.TempDir(), "had")
+	g := makeTorrent(t, db, "had", []int{40_000}, had)
+	copyTree(t, g, had)
+	if err := s.Register(ctx, g.cat, g.fs); err != nil {
+		t.Fatal(err)
+	}
+	ti, err := s.ClientImpl().OpenTorrent(ctx, &g.info, g.ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ti.PieceWithHash(g.info.Piece(0), nullHash()).MarkComplete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s2 := newStore(t, db) // a restart: nothing seen, piece 0 recorded complete
+	if err := os.RemoveAll(had); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Register(ctx, g.cat, g.fs); err != nil {
+		t.Fatal(err)
+	}
+	ti, err = s2.ClientImpl().OpenTorrent(ctx, &g.info, g.ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := g.info.NumPieces() - 1
+	if _, err := ti.PieceWithHash(g.info.Piece(last), nullHash()).WriteAt(make([]byte, 100), 0); !errors.Is(err, datadir.ErrDataDirMissing) {
+		t.Fatalf("write to a torrent with a piece recorded complete and no directory: %v, want ErrDataDirMissing", err)
+	}
+	if _, err := os.Lstat(had); !os.IsNotExist(err) {
+		t.Fatalf("the directory of a torrent with data recorded was made (lstat: %v)", err)
+	}
+}
