@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 
 	g "github.com/anacrolix/generics"
 	"github.com/anacrolix/torrent/metainfo"
@@ -20,6 +21,13 @@ func (c clientImpl) OpenTorrent(_ context.Context, info *metainfo.Info, ih metai
 	}
 	if err := ts.checkInfo(info); err != nil {
 		return storage.TorrentImpl{}, fmt.Errorf("seeder store: open torrent %s: %w", ih.HexString(), err)
+	}
+	if ts.mayRecreateDir() {
+		// Nothing recorded: whether the directory is there now tells a
+		// fresh download from one whose directory may vanish later.
+		if fi, err := os.Stat(ts.dataDir); err == nil && fi.IsDir() {
+			ts.dirSeen.Store(true)
+		}
 	}
 	if err := c.s.createEmptyFiles(ts); err != nil {
 		return storage.TorrentImpl{}, fmt.Errorf("seeder store: open torrent %s: %w", ih.HexString(), err)

@@ -92,3 +92,33 @@ func TestDataDirIsMadeOnlyForAFreshDownload(t *testing.T) {
 		t.Fatalf("the directory of a torrent with data recorded was made (lstat: %v)", err)
 	}
 }
+
+// TestDataDirThereAtOpenIsNeverMadeAgain: a torrent with nothing recorded
+// whose directory exists when the engine opens it (a download begun
+// earlier, or data not hashed yet) had data there: moved away before the
+// store opened any file in it, it is not made again.
+func TestDataDirThereAtOpenIsNeverMadeAgain(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	s := newStore(t, db)
+	dir := filepath.Join(t.TempDir(), "begun")
+	f := makeTorrent(t, db, "begun", []int{40_000}, dir)
+	copyTree(t, f, dir)
+	if err := s.Register(ctx, f.cat, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	ti, err := s.ClientImpl().OpenTorrent(ctx, &f.info, f.ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir, dir+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ti.PieceWithHash(f.info.Piece(0), nullHash()).WriteAt(make([]byte, 100), 0); !errors.Is(err, datadir.ErrDataDirMissing) {
+		t.Fatalf("write after the directory seen at open was moved away: %v, want ErrDataDirMissing", err)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the directory was made again (lstat: %v)", err)
+	}
+}
