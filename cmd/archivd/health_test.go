@@ -27,12 +27,23 @@ type healthEnv struct {
 	db                 *catalog.DB
 }
 
+// roomyHealth are thresholds the host's temp dir meets whatever its free
+// space: these tests are about other checks (TestHealthSpaceThresholds...
+// is about these). DISK_FULL stays on: under 1MiB free nothing here works.
+const roomyHealth = "health:\n  low_space: 0%\n  full_space: 1MiB\n"
+
+// newHealthEnv: extra continues the verify section.
 func newHealthEnv(t *testing.T, extra string) *healthEnv {
+	return newHealthEnvWith(t, roomyHealth, extra)
+}
+
+// newHealthEnvWith: the health section is given (health keys, or "").
+func newHealthEnvWith(t *testing.T, healthSection, extra string) *healthEnv {
 	t.Helper()
 	h := &healthEnv{url: pgtest.URL(t), data: t.TempDir()}
 	h.cfgFile = filepath.Join(t.TempDir(), "archivd.yaml")
-	writeFile(t, h.cfgFile, fmt.Sprintf("database:\n  url: %q\ndata_dir: %s\nstate_dir: %s\n"+
-		"verify:\n  schedules: [\"0 0 1 1 *\"]\n  max_run: 1m\n%s", h.url, h.data, t.TempDir(), extra))
+	writeFile(t, h.cfgFile, fmt.Sprintf("database:\n  url: %q\ndata_dir: %s\nstate_dir: %s\n%s"+
+		"verify:\n  schedules: [\"0 0 1 1 *\"]\n  max_run: 1m\n%s", h.url, h.data, t.TempDir(), healthSection, extra))
 	db, err := catalog.Open(ctxT(t), h.url)
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +288,7 @@ func TestHealthCatalogUnreachableIsErrWithAWorkingCommand(t *testing.T) {
 	t.Parallel()
 	h := newHealthEnv(t, "")
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	writeFile(t, bad, fmt.Sprintf("database:\n  url: postgres://archivd@127.0.0.1:1/archivd?connect_timeout=5\ndata_dir: %s\n", h.data))
+	writeFile(t, bad, fmt.Sprintf("database:\n  url: postgres://archivd@127.0.0.1:1/archivd?connect_timeout=5\ndata_dir: %s\n%s", h.data, roomyHealth))
 	code, out, _ := runCLI("--config", bad, "health")
 	if code != 2 || !strings.HasPrefix(out, "HEALTH_ERR CATALOG_DEGRADED\n") || !strings.Contains(out, "catalog unreachable") {
 		t.Fatalf("exit %d: %s", code, out)

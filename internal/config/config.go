@@ -25,6 +25,7 @@ type Config struct {
 	Seeder   SeederConfig   `key:"seeder"`
 	Verify   VerifyConfig   `key:"verify"`
 	HTTP     HTTPConfig     `key:"http"`
+	Health   HealthConfig   `key:"health"` // thresholds of the health checks
 	// Retention bounds the catalog tables that only grow (events, runs...).
 	Retention RetentionConfig `key:"retention"`
 
@@ -171,6 +172,7 @@ func Default() Config {
 		HTTP:      HTTPConfig{Listen: "127.0.0.1:8571"},
 		Retention: defaultRetention(),
 		Fleet:     defaultFleet(),
+		Health:    defaultHealth(),
 	}
 }
 

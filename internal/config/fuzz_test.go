@@ -18,6 +18,8 @@ func FuzzLoadConfig(f *testing.F) {
 	}
 	f.Add([]byte("network:\n  listen_port: 70000\n"))
 	f.Add([]byte("node:\n  zone: z1\n  tags: [ssd, \"rack=r4\"]\n  advertise_address: \"h:1\"\n"))
+	f.Add([]byte("health:\n  low_space: 2TiB\n  full_space: 0.5%\n"))
+	f.Add([]byte("health:\n  low_space: 10\n  full_space: 10%\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		p := filepath.Join(dir, "c.yaml")

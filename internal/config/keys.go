@@ -35,7 +35,7 @@ func walk(t reflect.Type, prefix string, index []int) []field {
 		}
 		key := prefix + sf.Tag.Get("key")
 		idx := append(append([]int(nil), index...), i)
-		if sf.Type.Kind() == reflect.Struct && sf.Type != durationType {
+		if sf.Type.Kind() == reflect.Struct && sf.Type != freeSpaceType {
 			out = append(out, walk(sf.Type, key+".", idx)...)
 			continue
 		}
@@ -132,6 +132,9 @@ func parseScalar(t reflect.Type, s string) (reflect.Value, error) {
 	case t == byteSizeType:
 		b, err := ParseByteSize(s)
 		return reflect.ValueOf(b), err
+	case t == freeSpaceType:
+		f, err := ParseFreeSpace(s)
+		return reflect.ValueOf(f), err
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -159,13 +162,15 @@ func parseScalar(t reflect.Type, s string) (reflect.Value, error) {
 }
 
 // render returns the value of f as a YAML/JSON friendly value: durations
-// and byte sizes as their strings, the rest as is.
+// byte sizes and free-space thresholds as their strings, the rest as is.
 func (c *Config) render(f field) any {
 	v := c.value(f).Interface()
 	switch x := v.(type) {
 	case time.Duration:
 		return x.String()
 	case ByteSize:
+		return x.String()
+	case FreeSpace:
 		return x.String()
 	}
 	return v

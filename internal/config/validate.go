@@ -21,7 +21,7 @@ var nodeIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // e.g. `config: network.listen_port: 70000 is not a port (0-65535)`.
 func (c *Config) Validate() error {
 	checks := []func() error{c.validateTop, c.validateNode, c.validateFleet, c.validateLog, c.validateDatabase, c.validateNetwork,
-		c.validateSeeder, c.validateVerify, c.validateHTTP, c.validateRetention, c.validateCollections, c.validateDataDirs}
+		c.validateSeeder, c.validateVerify, c.validateHTTP, c.validateHealth, c.validateRetention, c.validateCollections, c.validateDataDirs}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return err

@@ -15,8 +15,9 @@ var liveKeys = []string{
 	"network.upload_rate", "network.download_rate", "network.max_conns_per_torrent", "network.alt_",
 	"network.max_conns_total", "network.blocklist_file",
 	"verify.", "http.token_file", "prune_collections",
-	"node.",  // nodeInfo reads the config in force at every heartbeat
-	"fleet.", // the planner reads it at every pass
+	"node.",   // nodeInfo reads the config in force at every heartbeat
+	"fleet.",  // the planner reads it at every pass
+	"health.", // the health evaluator gets it in applyLive
 }
 
 func isLive(key string) bool {
@@ -92,7 +93,7 @@ func (d *Daemon) applyLive(ctx context.Context, old, cfg *config.Config) {
 		}
 	}
 	d.cfg.Store(cfg)
-	d.health.SetConfig(HealthConfig(cfg, d.cli))                      // verify interval and schedules, data_dir
+	d.health.SetConfig(HealthConfig(cfg, d.cli))                      // verify interval and schedules, data_dir, health.*
 	for _, wake := range []chan struct{}{d.speedWake, d.intakeWake} { // they read d.cfg
 		select {
 		case wake <- struct{}{}:

@@ -73,20 +73,21 @@ func existingParent(p string) string {
 
 // checkDisks raises DISK_FULL (ERR) and DATA_ROOT_LOW_SPACE (WARN).
 func (e *Evaluator) checkDisks(roots []string, r *Report) {
+	cfg := e.config()
 	var full, low []Space
 	for _, s := range Spaces(roots) {
-		switch ratio := s.FreeRatio(); {
-		case ratio < e.config().FullRatio:
+		switch {
+		case cfg.FullSpace.Below(s.Avail, s.Size):
 			full = append(full, s)
-		case ratio < e.config().LowSpaceRatio:
+		case cfg.LowSpace.Below(s.Avail, s.Size):
 			low = append(low, s)
 		}
 	}
 	if len(full) > 0 {
-		r.add(e.spaceCheck(DiskFull, Err, full, fmt.Sprintf("less than %.0f%% free: downloads and repairs fail", e.config().FullRatio*100)))
+		r.add(e.spaceCheck(DiskFull, Err, full, fmt.Sprintf("less than %s free (health.full_space): downloads and repairs fail", cfg.FullSpace)))
 	}
 	if len(low) > 0 {
-		r.add(e.spaceCheck(DataRootLowSpace, Warn, low, fmt.Sprintf("less than %.0f%% free", e.config().LowSpaceRatio*100)))
+		r.add(e.spaceCheck(DataRootLowSpace, Warn, low, fmt.Sprintf("less than %s free (health.low_space)", cfg.LowSpace)))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
 	"github.com/archivd/archivd/internal/fleet"
 	"github.com/archivd/archivd/internal/verify"
 )
@@ -20,11 +21,11 @@ type Config struct {
 	Verify verify.Config
 	// DataDir is the daemon's data_dir, always checked for space.
 	DataDir string
-	// LowSpaceRatio: a data root with less free space than this share of
-	// its file system raises DATA_ROOT_LOW_SPACE (WARN); default 0.10.
-	LowSpaceRatio float64
-	// FullRatio: less than this share raises DISK_FULL (ERR); default 0.01.
-	FullRatio float64
+	// LowSpace: a file system holding data roots with less free space
+	// than this raises DATA_ROOT_LOW_SPACE (WARN); nil = 10%.
+	LowSpace *config.FreeSpace
+	// FullSpace: less than this raises DISK_FULL (ERR); nil = 1%.
+	FullSpace *config.FreeSpace
 	// CLI is how the printed commands start: "archivd" plus the --config
 	// flag the operator uses, so that they work as printed.
 	CLI string
@@ -56,11 +57,11 @@ func New(db *catalog.DB, openErr error, cfg Config) *Evaluator {
 // SetConfig replaces the configuration (a reload); evaluations in
 // progress finish with the old one.
 func (e *Evaluator) SetConfig(cfg Config) {
-	if cfg.LowSpaceRatio == 0 {
-		cfg.LowSpaceRatio = 0.10
+	if cfg.LowSpace == nil {
+		cfg.LowSpace = &config.FreeSpace{Percent: 10, IsPercent: true}
 	}
-	if cfg.FullRatio == 0 {
-		cfg.FullRatio = 0.01
+	if cfg.FullSpace == nil {
+		cfg.FullSpace = &config.FreeSpace{Percent: 1, IsPercent: true}
 	}
 	if cfg.Verify.Interval == 0 {
 		cfg.Verify.Interval = 720 * time.Hour

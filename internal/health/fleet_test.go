@@ -24,7 +24,7 @@ func TestNodeDownAndOutHeldFollowTheNodes(t *testing.T) {
 		}
 	}
 	pol := fleet.Policy{DownOut: time.Second}
-	ev := New(db, nil, Config{DataDir: t.TempDir(), Fleet: pol})
+	ev := New(db, nil, roomy(Config{DataDir: t.TempDir(), Fleet: pol}))
 	raised := func(code string) bool { _, ok := ev.Evaluate(ctx).Raised(code); return ok }
 	if raised(NodeDown) || raised(FleetOutHeld) {
 		t.Fatal("raised with every node up")
@@ -56,7 +56,7 @@ func TestNodeDownAndOutHeldFollowTheNodes(t *testing.T) {
 	}
 	// A share that allows one node out: no hold; once out, not down either.
 	pol.OutMaxShare = 0.5
-	ev.SetConfig(Config{DataDir: t.TempDir(), Fleet: pol})
+	ev.SetConfig(roomy(Config{DataDir: t.TempDir(), Fleet: pol}))
 	if err := db.StopNode(ctx, "b"); err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func TestDiskFullAndLowSpaceRaisedByAFillingFileSystemAndCleared(t *testing.T) {
 func TestCatalogPoolExhaustedIsWarnAndClears(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	ev := New(db, nil, Config{DataDir: t.TempDir()})
+	ev := New(db, nil, roomy(Config{DataDir: t.TempDir()}))
 	ctx := ctxT(t)
 	// Every pool connection waits on a table lock held outside the pool.
 	release := pgtest.Hold(t, db, `LOCK TABLE nodes IN ACCESS EXCLUSIVE MODE`)
@@ -146,12 +146,12 @@ func TestSetConfigTakesEffectOnTheNextEvaluation(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	ev := New(db, nil, Config{DataDir: dir}) // interval 720h: nothing overdue
+	ev := New(db, nil, roomy(Config{DataDir: dir})) // interval 720h: nothing overdue
 	if rep := ev.Evaluate(ctx); rep.Status != OK {
 		t.Fatalf("default interval: %+v", rep)
 	}
 	later := time.Now().Add(time.Hour)
-	ev.SetConfig(Config{DataDir: dir, Verify: verify.Config{Interval: time.Minute}, Now: func() time.Time { return later }})
+	ev.SetConfig(roomy(Config{DataDir: dir, Verify: verify.Config{Interval: time.Minute}, Now: func() time.Time { return later }}))
 	if c, ok := ev.Evaluate(ctx).Raised(PiecesNotVerified); !ok || c.Count != 1 {
 		t.Fatalf("interval of a minute an hour later: %+v", c)
 	}
