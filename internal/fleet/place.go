@@ -24,6 +24,18 @@ type Options struct {
 // holding fewer of its copies first), then most room, then node id. A
 // torrent that finds too few nodes gets what there is.
 //
+// A recovery (a torrent under its min because a copy stopped counting,
+// PlanTorrent.Lost) goes, within the zone rule, to the node fetching the
+// fewest bytes (its PendingBytes plus what this pass gave it), then most
+// room, then node id: the survivors of a node loss share its data by
+// bytes, so the time back to replicas_min is about D / (S x
+// fleet.recovery_rate), not D / rate when most goes to one survivor.
+// With every survivor eligible for every torrent, the survivors' pending
+// bytes after the pass differ by at most the largest torrent (each goes
+// to the least loaded one); a survivor already holding a torrent's
+// other copy cannot take it, so the spread then also depends on where
+// those copies are.
+//
 // A node already fetching o.MaxRecoveries placed replicas (counting those
 // this pass gives it) gets no more: the torrent goes to the next node in
 // that order, unless the busy node's zone holds fewer of its copies than
@@ -46,6 +58,7 @@ func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, o Options) []cat
 		if o.SkipLost && t.Lost() {
 			continue
 		}
+		lost := t.Lost()
 		has := map[string]bool{}
 		for _, h := range t.Holders {
 			has[h] = true
@@ -68,7 +81,26 @@ func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, o Options) []cat
 					}
 					continue
 				}
-				if best < 0 || better(inZone[n.Zone], room, n.ID, inZone[nodes[best].Zone], bestRoom, nodes[best].ID) {
+				if best < 0 {
+					best, bestRoom = i, room
+					continue
+				}
+				b := nodes[best]
+				if lost {
+					if z, bz := inZone[n.Zone], inZone[b.Zone]; z != bz {
+						if z < bz {
+							best, bestRoom = i, room
+						}
+						continue
+					}
+					if f, bf := n.PendingBytes+planned[n.ID], b.PendingBytes+planned[b.ID]; f != bf {
+						if f < bf {
+							best, bestRoom = i, room
+						}
+						continue
+					}
+				}
+				if better(inZone[n.Zone], room, n.ID, inZone[b.Zone], bestRoom, b.ID) {
 					best, bestRoom = i, room
 				}
 			}
