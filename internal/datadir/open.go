@@ -53,8 +53,8 @@ const (
 	CreateInside
 )
 
-// ErrDataDirMissing is returned (wrapped) by OpenFile with CreateInside
-// when the data directory itself does not exist.
+// ErrDataDirMissing is returned (wrapped) by OpenFile when the data
+// directory itself does not exist (with Create it is made instead).
 var ErrDataDirMissing = errors.New("data directory missing")
 
 // SplitPath checks a catalog file path (relative, '/'-separated, no empty,
@@ -109,8 +109,8 @@ func OpenFile(dir, rel string, m Mode) (f *os.File, created []string, err error)
 	}
 	r, err := OpenRoot(dir)
 	if err != nil {
-		if m == CreateInside && errors.Is(err, fs.ErrNotExist) {
-			err = fmt.Errorf("%w: %w (not created again: moved away or unmounted?)", ErrDataDirMissing, err)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w (moved away or unmounted?)", ErrDataDirMissing, err)
 		}
 		return nil, nil, err
 	}

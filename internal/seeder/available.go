@@ -66,12 +66,13 @@ func (s *Seeder) completedPieces(ctx context.Context, p addPrepared) (int, error
 }
 
 // dataDirGone takes a running torrent whose data directory disappeared
-// (a write found it missing: moved away or unmounted) out of the engine:
+// (a write, or a read for a peer, found it missing: moved away or
+// unmounted) out of the engine, once per entry:
 // unavailable with cause data_missing, like checkData at an add, so the
 // re-check loop brings it back once its data is there and hashes good.
 // Writes refused meanwhile are fetched again after.
 func (s *Seeder) dataDirGone(ctx context.Context, id int64, err error) {
-	if e := s.entry(id); e != nil {
+	if e := s.entry(id); e != nil && !e.dirGone.Swap(true) {
 		s.markDataDirGone(ctx, e.row, err)
 	}
 }

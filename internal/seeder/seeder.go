@@ -121,7 +121,10 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	log := cfg.Logger.With().Str("component", "seeder").Logger()
 	var self *Seeder // the store's write hook reaches the Seeder made below
 	st, err := store.New(store.Options{DB: db, Logger: cfg.Logger, CommitInterval: cfg.CommitInterval, MaxPending: cfg.MaxPendingPieces,
-		Heartbeats: cfg.Heartbeats, OnWritten: func(id int64) { self.onWritten(id) }})
+		Heartbeats: cfg.Heartbeats, OnWritten: func(id int64) { self.onWritten(id) },
+		OnDataDirMissing: func(id int64, err error) {
+			self.faults.report(faultEvent{id: id, cause: catalog.CauseDataMissing, err: err})
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent"
@@ -18,6 +19,9 @@ import (
 type entry struct {
 	row catalog.Torrent
 	t   *torrent.Torrent
+	// dirGone: its data directory was found missing and the torrent
+	// marked unavailable (markDataDirGone); it leaves the engine.
+	dirGone atomic.Bool
 	// fetching: a magnet added without storage only to fetch its metadata;
 	// it is replaced by a real entry once the metadata is in the catalog.
 	fetching    bool

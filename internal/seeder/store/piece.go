@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/anacrolix/torrent/storage"
+
+	"github.com/archivd/archivd/internal/datadir"
 )
 
 // piece is one piece of a registered torrent, created on demand by the
@@ -42,6 +44,9 @@ func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	}
 	p.s.waitRecoverySend(p.ts, len(b))
 	n, err := p.s.readAt(p.ts, b, p.off+off)
+	if err != nil && p.s.onDirMissing != nil && errors.Is(err, datadir.ErrDataDirMissing) {
+		p.s.onDirMissing(p.ts.id, err)
+	}
 	if err == nil && eof {
 		err = io.EOF
 	}

@@ -74,6 +74,10 @@ type Options struct {
 	// error (the seeder ends a torrent's write fault with it). It must be
 	// cheap and must not block.
 	OnWritten func(torrentID int64)
+	// OnDataDirMissing, if set, is called when a read for a peer found the
+	// torrent's data directory itself missing (datadir.ErrDataDirMissing:
+	// moved away or unmounted while seeding). Must not block.
+	OnDataDirMissing func(torrentID int64, err error)
 }
 
 // Health is the store's view of the catalog.
@@ -141,6 +145,8 @@ type Store struct {
 	onWrite func(torrentID int64, piece int)
 	// onWritten: Options.OnWritten.
 	onWritten func(torrentID int64)
+	// onDirMissing: Options.OnDataDirMissing.
+	onDirMissing func(torrentID int64, err error)
 }
 
 // New returns a Store. It does not touch the catalog until Register.
@@ -183,6 +189,7 @@ func New(o Options) (*Store, error) {
 		health:       Health{DBOK: true, Since: time.Now()},
 		kick:         make(chan struct{}, 1),
 		onWritten:    o.OnWritten,
+		onDirMissing: o.OnDataDirMissing,
 	}, nil
 }
 
