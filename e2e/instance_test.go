@@ -129,6 +129,11 @@ type instanceOpts struct {
 	host    string // network.listen_host; "" = 127.0.0.1
 	network string // more network keys, "key: value" lines
 	extra   string // more top-level sections
+	// health: the health section's keys, "key: value" lines; "" =
+	// thresholds the host's temp dir meets whatever its free space
+	// (DATA_ROOT_LOW_SPACE off, DISK_FULL under 1MiB), so that a test
+	// expecting HEALTH_OK does not depend on the host's disk.
+	health string
 }
 
 func newInstanceOpts(t testing.TB, name string, o instanceOpts) *instance {
@@ -154,6 +159,13 @@ func newInstanceOpts(t testing.TB, name string, o instanceOpts) *instance {
 			network.WriteString("  " + strings.TrimSpace(l) + "\n")
 		}
 	}
+	if o.health == "" {
+		o.health = "low_space: 0%\nfull_space: 1MiB"
+	}
+	var healthKeys strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(o.health), "\n") {
+		healthKeys.WriteString("  " + strings.TrimSpace(l) + "\n")
+	}
 	in.port = testutil.FreePort(t, o.host)
 	cfg := fmt.Sprintf(`state_dir: %s
 node_id: %s
@@ -170,12 +182,13 @@ network:
   pex: false
   port_forwarding: false
   trackers: %s
+%shealth:
 %sseeder:
   commit_interval: 100ms
   reconcile_interval: 5s
 http:
   listen: 127.0.0.1:%d
-%s`, dir, name, o.dbURL, o.host, in.port, trackers, network.String(), in.http, o.extra)
+%s`, dir, name, o.dbURL, o.host, in.port, trackers, network.String(), healthKeys.String(), in.http, o.extra)
 	if err := os.WriteFile(in.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
