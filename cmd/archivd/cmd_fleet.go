@@ -241,19 +241,8 @@ func readFleetStatus(ctx context.Context, db *catalog.DB, margin float64) (fleet
 func printBalance(a *app, b balanceStatus) {
 	a.printf("balance:  %s in flight; margin %g of each share (nodes up, active and in)\n", plural(b.MovesInFlight, "move", "moves"), b.Margin)
 	for _, n := range b.Nodes {
-		state := "within the margin"
-		switch {
-		case n.Under():
-			state = "under"
-		case n.Over():
-			state = "over"
-		}
-		pct := 0.0
-		if n.ShareBytes > 0 {
-			pct = 100 * (float64(n.LoadBytes)/float64(n.ShareBytes) - 1)
-		}
 		a.printf("  %s: %s of share %s (%+.1f%%, %s), moves in %d, out %d\n", n.Node, human.Bytes(n.LoadBytes), human.Bytes(n.ShareBytes),
-			pct, state, n.MovesIn, n.MovesOut)
+			n.DevPercent(), n.State(), n.MovesIn, n.MovesOut)
 	}
 }
 

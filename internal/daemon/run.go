@@ -114,7 +114,8 @@ func Run(ctx context.Context, o Options) error {
 			TLSCert: cfg.HTTP.TLSCert, TLSKey: cfg.HTTP.TLSKey, PerTorrentMetrics: cfg.HTTP.PerTorrentMetrics,
 			DebugPprof: cfg.HTTP.DebugPprof,
 			DB:         db, Live: d.live, Version: o.Version, Logger: log, Counters: counters,
-			Health: d.health, NodeID: cfg.ResolvedNodeID()})
+			Health: d.health, NodeID: cfg.ResolvedNodeID(),
+			BalanceMargin: func() float64 { return d.Config().Fleet.BalanceMargin }})
 		if err != nil {
 			return err
 		}

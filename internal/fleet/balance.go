@@ -55,6 +55,26 @@ func (s Share) Under() bool { return s.Dev() < -s.MarginBytes }
 // Over reports a node clearly over its share.
 func (s Share) Over() bool { return s.Dev() > s.MarginBytes }
 
+// DevPercent is Dev as a percentage of the share (0 for no share).
+func (s Share) DevPercent() float64 {
+	if s.ShareBytes <= 0 {
+		return 0
+	}
+	return 100 * (float64(s.LoadBytes)/float64(s.ShareBytes) - 1)
+}
+
+// State names where the load stands: "under", "over" or "within the
+// margin".
+func (s Share) State() string {
+	switch {
+	case s.Under():
+		return "under"
+	case s.Over():
+		return "over"
+	}
+	return "within the margin"
+}
+
 // Shares computes each member node's share (catalog.BalanceNode.Member:
 // up, in, active): the member nodes' loads summed, split in proportion to
 // their capacity (the file systems of their data roots), or equally when

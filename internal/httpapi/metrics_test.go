@@ -133,11 +133,15 @@ func TestFleetInMetricsAndStatusPage(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
-	for _, id := range []string{"n1", "n2"} {
+	for _, id := range []string{"n1", "n2", "n3"} {
 		if _, err := db.StartNode(ctx, id, "h"); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "maps"}); err != nil {
+		t.Fatal(err)
+	}
+	addTorrent(t, db.ForNode("n1"), "maps", 1, "planet.osm.pbf", 40) // 10 MiB on n1, none on n3
 	if err := db.StopNode(ctx, "n2"); err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +151,10 @@ func TestFleetInMetricsAndStatusPage(t *testing.T) {
 	if _, err := db.SetFleetFlag(ctx, catalog.FlagNoOut, "op", ""); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, httpapi.Options{DB: db, Live: &fixedLive{up: 5}, NodeID: "n1"})
+	s := start(t, httpapi.Options{DB: db, Live: &fixedLive{up: 5}, NodeID: "n1", BalanceMargin: func() float64 { return 0.2 }})
 	_, body := get(t, nil, "http://"+s.Addr()+"/metrics", "")
 	for series, v := range map[string]float64{
-		`archivd_fleet_nodes{state="up"}`:          1,
+		`archivd_fleet_nodes{state="up"}`:          2,
 		`archivd_fleet_nodes{state="down"}`:        1,
 		`archivd_fleet_nodes{state="maintenance"}`: 1,
 		`archivd_fleet_nodes{state="draining"}`:    0,
@@ -166,8 +170,14 @@ func TestFleetInMetricsAndStatusPage(t *testing.T) {
 		t.Errorf("build info without the node label:\n%s", body)
 	}
 	code, page := get(t, nil, "http://"+s.Addr()+"/", "")
+	// Balance: n1 and n3 hold a share (n2 is down, in maintenance):
+	// 5 MiB each, n1 holding 10 and n3 none.
 	for _, want := range []string{`<tr data-node="n1"><td>n1 <span class="muted">(this node)</span>`, `data-node="n2"`,
-		`down, maintenance`, `data-flag="noout"`, "2 nodes: ",
+		`down, maintenance`, `data-flag="noout"`, "3 nodes: ",
+		`<p id="fleet-balance">Balance: 0 moves in flight; margin 0.2 of each share`,
+		`<td class="n">10.0 MiB</td><td class="n">5.0 MiB</td><td class="balance" data-balance="over"><span class="warn">&#43;100.0% over</span></td><td class="n">0 / 0</td>`,
+		`<td class="n">0 B</td><td class="n">5.0 MiB</td><td class="balance" data-balance="under"><span class="warn">-100.0% under</span></td>`,
+		`holds no share (not up, active and in)`,
 		`<p id="fleet-recovery">Recovery: <span class="muted">no replica placed by the planner is fetching</span>`} {
 		if code != 200 || !strings.Contains(page, want) {
 			t.Fatalf("status page (%d) lacks %q:\n%s", code, want, page)

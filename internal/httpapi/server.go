@@ -64,6 +64,9 @@ type Options struct {
 	// chart; 0 = 10s. SampleKeep is how many samples are kept; 0 = 360.
 	SampleInterval time.Duration
 	SampleKeep     int
+	// BalanceMargin is fleet.balance_margin now (the status page's
+	// balance view, as `archivd fleet status`); nil = the default.
+	BalanceMargin func() float64
 }
 
 // Server is the operations HTTP server.

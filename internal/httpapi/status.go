@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/config"
+	"github.com/archivd/archivd/internal/fleet"
 	"github.com/archivd/archivd/internal/health"
 	"github.com/archivd/archivd/internal/human"
 )
@@ -37,6 +39,7 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 		return (time.Duration(*f) * time.Second).String()
 	},
 	"sev": sevClass,
+	"pct": func(f float64) string { return fmt.Sprintf("%+.1f%%", f) },
 	"stateClass": func(st string) string {
 		switch st {
 		case "unavailable", "damaged":
@@ -79,7 +82,12 @@ type fleetView struct {
 	// Recovery: replicas placed by the planner still fetching, and the
 	// rate over the last minute (as 'archivd fleet status').
 	Recovery catalog.RecoveryStats
-	Err      string
+	// Balance: each member node's replica bytes against its share (as
+	// `archivd fleet status`), by node id; Margin is fleet.balance_margin.
+	Balance       map[string]*fleet.Share
+	MovesInFlight int
+	Margin        float64
+	Err           string
 }
 
 // scrubView is the active verify run with its progress, and the next
@@ -172,6 +180,20 @@ func (s *Server) fleetView(ctx context.Context) fleetView {
 	}
 	if v.Recovery, err = s.o.DB.Recovery(ctx, time.Minute); err != nil {
 		v.Err = err.Error()
+	}
+	bn, moving, err := s.o.DB.BalanceNodes(ctx)
+	if err != nil {
+		v.Err = err.Error()
+		return v
+	}
+	v.Margin = config.Default().Fleet.BalanceMargin
+	if s.o.BalanceMargin != nil {
+		v.Margin = s.o.BalanceMargin()
+	}
+	v.Balance = map[string]*fleet.Share{}
+	for _, sh := range fleet.Shares(bn, moving, v.Margin) {
+		v.Balance[sh.Node] = &sh
+		v.MovesInFlight += sh.MovesIn
 	}
 	return v
 }
