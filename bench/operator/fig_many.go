@@ -47,7 +47,8 @@ func figMany(b *bench) error {
 	if err := nd.stop(); err != nil {
 		return err
 	}
-	var ours, rss, stops, cpu series
+	idleFor := time.Duration(envInt("BENCH_IDLE_SECS", 20)) * time.Second
+	var ours, rss, stops, cpu, idle series
 	for r := 1; r <= b.c.rounds; r++ {
 		if err := nd.start(fmt.Sprintf("many-r%d", r)); err != nil {
 			return err
@@ -75,6 +76,20 @@ func figMany(b *bench) error {
 		}
 		d := at.Sub(nd.serve.started)
 		<-profiled
+		// Idle: every torrent seeding, no peer: the CPU the node burns
+		// doing nothing (its loops walking the torrents), a share of one
+		// core over idleFor.
+		before, err := cpuSeconds(nd.serve.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		idleAt := time.Now()
+		time.Sleep(idleFor) // a span measured, not a wait for a condition
+		after, err := cpuSeconds(nd.serve.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		idleShare := (after - before) / time.Since(idleAt).Seconds()
 		stopAt := time.Now()
 		if err := nd.stop(); err != nil {
 			return err
@@ -83,8 +98,9 @@ func figMany(b *bench) error {
 		rss.add(float64(hwm) / (1 << 20))
 		stops.add(time.Since(stopAt).Seconds())
 		cpu.add(used)
-		fmt.Printf("ROUND %d many: start to all seeding %.2f s (CPU %.1f s), peak RSS %d MiB, SIGTERM to exit %.2f s\n",
-			r, d.Seconds(), used, hwm>>20, time.Since(stopAt).Seconds())
+		idle.add(idleShare)
+		fmt.Printf("ROUND %d many: start to all seeding %.2f s (CPU %.1f s), peak RSS %d MiB, idle CPU %.2f of a core over %v, SIGTERM to exit %.2f s\n",
+			r, d.Seconds(), used, hwm>>20, idleShare, idleFor, time.Since(stopAt).Seconds())
 	}
 	var target, rssTarget series
 	for range ours.v {
@@ -94,7 +110,8 @@ func figMany(b *bench) error {
 	result(fmt.Sprintf("start %d torrents after a clean stop, to all seeding", n), "s", &ours, "target", &target)
 	result(fmt.Sprintf("peak RSS at all seeding, %d torrents", n), "MiB", &rss, "target", &rssTarget)
 	fmt.Printf("RESULT CPU (user+sys) from start to all seeding, %d torrents | %s s [%s]\n", n, fmtNum(cpu.median()), &cpu)
-	fmt.Printf("RESULT SIGTERM to exit, %d torrents | %s s [%s]\n", n, fmtNum(stops.median()), &stops)
+	fmt.Printf("RESULT idle CPU after all seeding, %d torrents, share of one core over %v | %s [%s]\n", n, idleFor, fmtNum(idle.median()), &idle)
+	fmt.Printf("RESULT SIGTERM to exit after the idle span, %d torrents | %s s [%s]\n", n, fmtNum(stops.median()), &stops)
 	return nil
 }
 

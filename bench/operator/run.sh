@@ -22,7 +22,8 @@
 #              the seed sent beyond the size (not part of all)
 #   many       BENCH_MANY one-piece torrents of 16 KiB (default 100,000) recorded
 #              complete by cmd/manytorrents: start after a clean stop until all
-#              seed, and peak RSS, vs issue 11's 10 s and 2 GiB (not part of all)
+#              seed, and peak RSS, vs issue 11's 10 s and 2 GiB; then the idle CPU
+#              over BENCH_IDLE_SECS (default 20) and SIGTERM to exit (not part of all)
 #   fleetscale issue 12's catalog scale: BENCH_FLEET_NODES (default 10) nodes and
 #              BENCH_FLEET_TORRENTS (default 100,000) torrents at 3 replicas made by
 #              cmd/fleetrows, one archivd serve as node1 (the others synthetic rows):

@@ -1,11 +1,13 @@
 package seeder
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/archivd/archivd/internal/pgtest"
 	"github.com/archivd/archivd/internal/testutil"
@@ -47,4 +49,38 @@ func TestSeedDialsALeecherLearntWhileItsDownloadCapWasSpent(t *testing.T) {
 			st.PendingPeers, st.ActivePeers, st.HalfOpenPeers)
 	}
 	testutil.Eventually(t, 90*time.Second, "B complete from A", func() bool { return completeInCatalog(t, dbB, rowB) == rowB.PieceCount })
+}
+
+// TestNudgeSlicesLookAtEveryTorrentOnce: with more torrents than a nudge
+// asks at once, consecutive ticks take slices that hold every torrent
+// exactly once, each about nudgeBatch torrents.
+func TestNudgeSlicesLookAtEveryTorrentOnce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 100_000
+	slices := (n + nudgeBatch - 1) / nudgeBatch
+	sizes := make([]int, slices)
+	for range n {
+		var ih metainfo.Hash
+		for i := range ih {
+			ih[i] = byte(rng.Uint32())
+		}
+		seen := 0
+		for tick := 7; tick < 7+slices; tick++ {
+			if inSlice(ih, slices, tick) {
+				seen++
+				sizes[tick%slices]++
+			}
+		}
+		if seen != 1 {
+			t.Fatalf("%x looked at %d times in %d ticks, want once", ih, seen, slices)
+		}
+	}
+	for i, sz := range sizes {
+		if sz > nudgeBatch*12/10 {
+			t.Errorf("slice %d holds %d torrents, want about %d", i, sz, nudgeBatch)
+		}
+	}
+	if !inSlice(metainfo.Hash{}, 1, 3) || !inSlice(metainfo.Hash{}, 0, 3) {
+		t.Error("with one slice every torrent is looked at every tick")
+	}
 }

@@ -40,6 +40,9 @@ func (s *Seeder) announceStarving(ctx context.Context, announced map[metainfo.Ha
 	for _, t := range ts {
 		ih := t.InfoHash()
 		live[ih] = true
+		if ctx.Err() != nil {
+			return
+		}
 		if done >= starvingPerTick || s.largeAdding.Load() || faulty[ih] || !starving(t) {
 			continue
 		}
