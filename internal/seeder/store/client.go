@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
 	g "github.com/anacrolix/generics"
 	"github.com/anacrolix/torrent/metainfo"
@@ -32,11 +33,14 @@ func (c clientImpl) OpenTorrent(_ context.Context, info *metainfo.Info, ih metai
 	if err := c.s.createEmptyFiles(ts); err != nil {
 		return storage.TorrentImpl{}, fmt.Errorf("seeder store: open torrent %s: %w", ih.HexString(), err)
 	}
+	closed := make(chan struct{})
+	var closeOnce sync.Once
 	return storage.TorrentImpl{
 		PieceWithHash: func(p metainfo.Piece, _ g.Option[[]byte]) storage.PieceImpl {
-			return &piece{s: c.s, ts: ts, index: p.Index(), off: p.Offset(), len: p.Length()}
+			return &piece{s: c.s, ts: ts, index: p.Index(), off: p.Offset(), len: p.Length(), closed: closed}
 		},
 		Close: func() error {
+			closeOnce.Do(func() { close(closed) })
 			c.s.files.closeTorrent(ts)
 			return nil
 		},

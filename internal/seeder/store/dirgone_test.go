@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/pgtest"
@@ -120,5 +122,73 @@ func TestDataDirThereAtOpenIsNeverMadeAgain(t *testing.T) {
 	}
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the directory was made again (lstat: %v)", err)
+	}
+}
+
+// TestReadFindingTheDataDirGoneWaitsForTheDrop: a peer's read that finds
+// the data directory gone tells OnDataDirMissing and is held until the
+// engine closes the torrent's storage, then answers zeros without an
+// error (never sent: the engine closed the connections with it; an error
+// then panics v1.61.0's servePeerRequest). Without a close within
+// DirMissingHold it returns its error.
+func TestReadFindingTheDataDirGoneWaitsForTheDrop(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "seeding")
+	f := makeTorrent(t, db, "seeding", []int{40_000}, dir)
+	copyTree(t, f, dir)
+	told := make(chan error, 4)
+	s, err := New(Options{DB: db, Logger: testLogger(t), DirMissingHold: time.Second,
+		OnDataDirMissing: func(id int64, err error) { told <- err }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Register(ctx, f.cat, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	ti, err := s.ClientImpl().OpenTorrent(ctx, &f.info, f.ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir, dir+".away"); err != nil {
+		t.Fatal(err)
+	}
+	p := ti.PieceWithHash(f.info.Piece(0), nullHash())
+
+	// No drop: the error, after the hold.
+	buf := make([]byte, 100)
+	if _, err := p.ReadAt(buf, 0); !errors.Is(err, datadir.ErrDataDirMissing) {
+		t.Fatalf("read with no drop: %v, want ErrDataDirMissing after the hold", err)
+	}
+	if err := <-told; !errors.Is(err, datadir.ErrDataDirMissing) {
+		t.Fatalf("OnDataDirMissing told %v", err)
+	}
+
+	// The drop comes while the read waits: zeros, no error.
+	type result struct {
+		n   int
+		err error
+	}
+	got := make(chan result, 1)
+	for i := range buf {
+		buf[i] = 0xff
+	}
+	go func() {
+		n, err := p.ReadAt(buf, 0)
+		got <- result{n, err}
+	}()
+	<-told // the read found the directory gone and waits
+	select {
+	case r := <-got:
+		t.Fatalf("the read returned (%d, %v) before the drop", r.n, r.err)
+	default:
+	}
+	if err := ti.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if r.err != nil || r.n != len(buf) || !bytes.Equal(buf, make([]byte, len(buf))) {
+		t.Fatalf("read held over the drop: (%d, %v), want %d zero bytes and no error", r.n, r.err, len(buf))
 	}
 }

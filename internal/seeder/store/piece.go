@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/anacrolix/torrent/storage"
 
@@ -18,6 +19,9 @@ type piece struct {
 	index int
 	off   int64 // in the torrent
 	len   int64
+	// closed is closed when the engine closes the torrent's storage (it
+	// dropped the torrent).
+	closed <-chan struct{}
 }
 
 var _ interface {
@@ -44,13 +48,43 @@ func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	}
 	p.s.waitRecoverySend(p.ts, len(b))
 	n, err := p.s.readAt(p.ts, b, p.off+off)
-	if err != nil && p.s.onDirMissing != nil && errors.Is(err, datadir.ErrDataDirMissing) {
-		p.s.onDirMissing(p.ts.id, err)
+	if err != nil && errors.Is(err, datadir.ErrDataDirMissing) {
+		if p.s.onDirMissing != nil {
+			p.s.onDirMissing(p.ts.id, err)
+		}
+		if p.heldRead() {
+			clear(b)
+			n, err = len(b), nil
+		}
 	}
 	if err == nil && eof {
 		err = io.EOF
 	}
 	return n, err
+}
+
+// heldRead holds a peer's read that found the data directory gone until
+// the engine drops the torrent (the seeder does so on OnDataDirMissing)
+// and reports whether it did within Options.DirMissingHold. The engine (v1.61.0)
+// panics when a read for a peer fails and the torrent was closed before
+// the reading goroutine takes the client lock again (servePeerRequest:
+// the failed request is neither rejected nor kept, and its deferred check
+// panics): exactly what dropping a torrent whose reads fail invites. A
+// read answered after the storage closed is never sent (the torrent's
+// connections are closed in the same locked close), so it is answered
+// with zeros and no error; one that times out returns its error.
+func (p *piece) heldRead() bool {
+	if p.closed == nil {
+		return false
+	}
+	t := time.NewTimer(p.s.dirMissingHold)
+	defer t.Stop()
+	select {
+	case <-p.closed:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // WriteAt writes piece data, creating files and directories as needed.

@@ -29,6 +29,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,10 @@ type Options struct {
 	// torrent's data directory itself missing (datadir.ErrDataDirMissing:
 	// moved away or unmounted while seeding). Must not block.
 	OnDataDirMissing func(torrentID int64, err error)
+	// DirMissingHold bounds how long such a read waits for the engine to
+	// drop the torrent before it returns its error (piece.heldRead);
+	// 0 = 30s.
+	DirMissingHold time.Duration
 }
 
 // Health is the store's view of the catalog.
@@ -146,7 +151,8 @@ type Store struct {
 	// onWritten: Options.OnWritten.
 	onWritten func(torrentID int64)
 	// onDirMissing: Options.OnDataDirMissing.
-	onDirMissing func(torrentID int64, err error)
+	onDirMissing   func(torrentID int64, err error)
+	dirMissingHold time.Duration
 }
 
 // New returns a Store. It does not touch the catalog until Register.
@@ -171,25 +177,26 @@ func New(o Options) (*Store, error) {
 	}
 	stopped, stop := context.WithCancel(context.Background()) // ends with Run
 	return &Store{
-		recovery:     rate.NewLimiter(rate.Inf, recoveryBurst),
-		recoverySend: rate.NewLimiter(rate.Inf, recoveryBurst),
-		stopped:      stopped,
-		stop:         stop,
-		db:           o.DB,
-		log:          o.Logger.With().Str("component", "store").Logger(),
-		interval:     o.CommitInterval,
-		maxBackoff:   max(o.MaxBackoff, o.CommitInterval),
-		maxPend:      o.MaxPending,
-		beat:         o.Heartbeats.Register("piece state group commit", time.Minute),
-		files:        newFDCache(o.MaxOpenFiles),
-		torrents:     map[[20]byte]*torrentState{},
-		byID:         map[int64]*torrentState{},
-		pending:      map[int64]*pendingTorrent{},
-		dirtyDirs:    map[string]struct{}{},
-		health:       Health{DBOK: true, Since: time.Now()},
-		kick:         make(chan struct{}, 1),
-		onWritten:    o.OnWritten,
-		onDirMissing: o.OnDataDirMissing,
+		recovery:       rate.NewLimiter(rate.Inf, recoveryBurst),
+		recoverySend:   rate.NewLimiter(rate.Inf, recoveryBurst),
+		stopped:        stopped,
+		stop:           stop,
+		db:             o.DB,
+		log:            o.Logger.With().Str("component", "store").Logger(),
+		interval:       o.CommitInterval,
+		maxBackoff:     max(o.MaxBackoff, o.CommitInterval),
+		maxPend:        o.MaxPending,
+		beat:           o.Heartbeats.Register("piece state group commit", time.Minute),
+		files:          newFDCache(o.MaxOpenFiles),
+		torrents:       map[[20]byte]*torrentState{},
+		byID:           map[int64]*torrentState{},
+		pending:        map[int64]*pendingTorrent{},
+		dirtyDirs:      map[string]struct{}{},
+		health:         Health{DBOK: true, Since: time.Now()},
+		kick:           make(chan struct{}, 1),
+		onWritten:      o.OnWritten,
+		onDirMissing:   o.OnDataDirMissing,
+		dirMissingHold: cmp.Or(o.DirMissingHold, 30*time.Second),
 	}, nil
 }
 
