@@ -3,6 +3,8 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -39,6 +41,96 @@ func (db *DB) Placements(ctx context.Context) ([]Placement, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list torrent placements: %w", err)
+	}
+	return ps, nil
+}
+
+// PlacementsNear lists the placements (as Placements: where this node
+// keeps the torrent, else where it was added) whose data directory is one
+// of dirs, an ancestor of one or lies below one: the only ones that can
+// overlap a torrent put in one of dirs. Paths are compared as text (byte
+// order) and dirs are cleaned; the catalog's are clean absolute paths
+// (one written with a final '/' is found too). It reads the indexes on
+// data_dir (migration 018), not every torrent: two round trips, the first
+// a batch of one equality lookup and one range per directory (single-table
+// statements, so each is an index range scan whatever the planner guesses
+// of a parameter), the second the placements by id. It costs
+// O(len(dirs) + rows), whatever the catalog's size.
+func (db *DB) PlacementsNear(ctx context.Context, dirs []string) ([]Placement, error) {
+	if len(dirs) == 0 {
+		return nil, nil
+	}
+	exact, under := map[string]bool{}, map[string]bool{}
+	var eq, below []string
+	for _, d := range dirs {
+		d = filepath.Clean(d)
+		if b := strings.TrimSuffix(d, "/"); !under[b] {
+			under[b] = true
+			below = append(below, b)
+		}
+		for a := d; ; a = filepath.Dir(a) {
+			for _, s := range []string{a, strings.TrimSuffix(a, "/") + "/"} {
+				if !exact[s] {
+					exact[s] = true
+					eq = append(eq, s)
+				}
+			}
+			if a == filepath.Dir(a) {
+				break
+			}
+		}
+	}
+	fail := func(err error) ([]Placement, error) {
+		return nil, fmt.Errorf("catalog: list torrent placements near %d directories: %w", len(dirs), err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id FROM torrents WHERE data_dir COLLATE "C" = ANY($2::text[])
+		UNION ALL SELECT torrent_id FROM replicas WHERE node_id = $1 AND data_dir COLLATE "C" = ANY($2::text[])`, db.NodeID(), eq)
+	for _, d := range below { // d/... is [d/, d0) in byte order
+		b.Queue(`SELECT id FROM torrents WHERE data_dir COLLATE "C" >= $2 AND data_dir COLLATE "C" < $3
+			UNION ALL SELECT torrent_id FROM replicas WHERE node_id = $1 AND data_dir COLLATE "C" >= $2 AND data_dir COLLATE "C" < $3`,
+			db.NodeID(), d+"/", d+"0")
+	}
+	res := db.pool.SendBatch(ctx, b)
+	var ids []int64
+	for range b.Len() {
+		rows, _ := res.Query()
+		got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			res.Close()
+			return fail(err)
+		}
+		ids = append(ids, got...)
+	}
+	if err := res.Close(); err != nil {
+		return fail(err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// The directory that counts is this node's replica's, else the
+	// torrent's: keep the ids found through the other one only if it
+	// matches too.
+	rows, err := db.pool.Query(ctx, `SELECT t.id, t.name, c.name, t.infohash, d.dir,
+			NOT coalesce((SELECT count(*) = 1 AND bool_and(f.path = t.name) FROM torrent_files f WHERE f.torrent_id = t.id), false)
+		FROM torrents t JOIN collections c ON c.id = t.collection_id
+		LEFT JOIN replicas r ON r.torrent_id = t.id AND r.node_id = $1
+		CROSS JOIN LATERAL (SELECT coalesce(r.data_dir, t.data_dir) COLLATE "C" AS dir) d
+		WHERE t.id = ANY($4::bigint[]) AND t.state <> 'removed' AND (d.dir = ANY($2::text[])
+			OR EXISTS (SELECT 1 FROM unnest($3::text[]) b(dir) WHERE d.dir >= b.dir || '/' AND d.dir < b.dir || '0'))
+		ORDER BY t.id`, db.NodeID(), eq, below, ids)
+	if err != nil {
+		return fail(err)
+	}
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Placement, error) {
+		var p Placement
+		var ih []byte
+		err := r.Scan(&p.ID, &p.Name, &p.Collection, &ih, &p.DataDir, &p.OwnsDir)
+		copy(p.InfoHash[:], ih)
+		return p, err
+	})
+	if err != nil {
+		return fail(err)
 	}
 	return ps, nil
 }

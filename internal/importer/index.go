@@ -39,12 +39,17 @@ func LoadIndex(ctx context.Context, db *catalog.DB) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newIndex(ps), nil
+}
+
+// newIndex indexes placements ps.
+func newIndex(ps []catalog.Placement) *Index {
 	ix := &Index{byHash: make(map[[20]byte]int, len(ps)), byDir: make(map[string][]int, len(ps)), below: map[string][]int{},
 		single: map[string]int{}, singleAbove: map[string]int{}}
 	for _, p := range ps {
 		ix.Add(p)
 	}
-	return ix, nil
+	return ix
 }
 
 // Add indexes a placement (a torrent just added to the catalog).

@@ -30,9 +30,12 @@ func PlacedDir(ctx context.Context, db *catalog.DB, dataDir string, t catalog.To
 
 // PlacedDirs chooses the data directories of torrents ts as PlacedDir
 // does, each seeing the directories chosen before it, with one look at
-// the catalog for all (a pass may settle tens of thousands). It returns
-// the directories of ts in order up to the first it could not choose, and
-// that error (wrapped with the torrent's name).
+// the catalog for all (a pass may settle tens of thousands): it loads only
+// the placements that can overlap one of the candidate directories (equal
+// to, above or below it: catalog.PlacementsNear), so its cost follows
+// len(ts), not the catalog's size. It returns the directories of ts in
+// order up to the first it could not choose, and that error (wrapped with
+// the torrent's name).
 func PlacedDirs(ctx context.Context, db *catalog.DB, dataDir string, ts []catalog.Torrent) ([]string, error) {
 	if len(ts) == 0 {
 		return nil, nil
@@ -45,21 +48,44 @@ func PlacedDirs(ctx context.Context, db *catalog.DB, dataDir string, ts []catalo
 	if err != nil {
 		return nil, err
 	}
-	ix, err := LoadIndex(ctx, db)
-	if err != nil {
-		return nil, err
-	}
+	// Candidates of each torrent, up to the first whose collection or
+	// metainfo cannot be read: those before it are still chosen.
 	colls := map[string]catalog.Collection{}
-	var dirs []string
+	var cands [][2]string
+	var near []string
+	var stop error
 	for _, t := range ts {
 		c, ok := colls[t.Collection]
 		if !ok {
 			if c, err = db.Collection(ctx, t.Collection); err != nil {
-				return dirs, fmt.Errorf("choose the data directory of placed torrent %s: %w", t.Name, err)
+				stop = fmt.Errorf("choose the data directory of placed torrent %s: %w", t.Name, err)
+				break
 			}
 			colls[t.Collection] = c
 		}
-		dir, err := ix.placedDir(ctx, db, dataDir, c, t, files[t.ID])
+		tf, err := torrentfile.Parse(t.Metainfo)
+		if err != nil {
+			stop = fmt.Errorf("choose the data directory of placed torrent %s: read its metainfo: %w", t.Name, err)
+			break
+		}
+		root := CollectionRoot(dataDir, c)
+		cand := [2]string{tf.DataDirFor(root), filepath.Join(root, t.Name+"-"+t.HexHash())}
+		cands = append(cands, cand)
+		for _, d := range cand {
+			// Placements are compared with symlinks resolved: look for
+			// the directory as written and as it resolves.
+			near = append(near, filepath.Clean(d), realPath(d))
+		}
+	}
+	ps, err := db.PlacementsNear(ctx, near)
+	if err != nil {
+		return nil, err
+	}
+	ix := newIndex(ps)
+	var dirs []string
+	for i, cand := range cands {
+		t := ts[i]
+		dir, err := ix.placedDir(ctx, db, cand, t, files[t.ID])
 		if err != nil {
 			return dirs, fmt.Errorf("choose the data directory of placed torrent %s: %w", t.Name, err)
 		}
@@ -67,21 +93,18 @@ func PlacedDirs(ctx context.Context, db *catalog.DB, dataDir string, ts []catalo
 			OwnsDir: ownsDir(t.Name, files[t.ID])})
 		dirs = append(dirs, dir)
 	}
-	return dirs, nil
+	return dirs, stop
 }
 
-func (ix *Index) placedDir(ctx context.Context, db *catalog.DB, dataDir string, c catalog.Collection, t catalog.Torrent, files []catalog.File) (string, error) {
-	tf, err := torrentfile.Parse(t.Metainfo)
-	if err != nil {
-		return "", fmt.Errorf("read its metainfo: %w", err)
-	}
-	root := CollectionRoot(dataDir, c)
-	nt := catalog.NewTorrent{InfoHash: t.InfoHash, Name: t.Name, DataDir: tf.DataDirFor(root), Files: files}
-	err = ix.checkFiles(ctx, db, nt)
+// placedDir chooses between t's candidate directories: where an import
+// would put it, else root/<name>-<infohash>.
+func (ix *Index) placedDir(ctx context.Context, db *catalog.DB, cand [2]string, t catalog.Torrent, files []catalog.File) (string, error) {
+	nt := catalog.NewTorrent{InfoHash: t.InfoHash, Name: t.Name, DataDir: cand[0], Files: files}
+	err := ix.checkFiles(ctx, db, nt)
 	if !errors.Is(err, ErrOverlap) {
 		return nt.DataDir, err
 	}
-	nt.DataDir = filepath.Join(root, t.Name+"-"+t.HexHash())
+	nt.DataDir = cand[1]
 	if err2 := ix.checkFiles(ctx, db, nt); err2 != nil {
 		return "", fmt.Errorf("no data directory free for it: %v; and %w", err, err2)
 	}
