@@ -15,7 +15,7 @@ const stateInterval = time.Second
 // engineState is what e does in the engine right now.
 func engineState(e *entry) catalog.EngineState {
 	switch {
-	case e.fetching || e.t.Info() == nil:
+	case e.fetching || !e.hasInfo():
 		return catalog.EngineFetchingMetadata
 	case e.adopting():
 		return catalog.EngineChecking
@@ -24,6 +24,19 @@ func engineState(e *entry) catalog.EngineState {
 	default:
 		return catalog.EngineDownloading
 	}
+}
+
+// hasInfo: the engine has the torrent's info (once it has, it keeps it:
+// remembered, as asking takes a lock of each torrent every second).
+func (e *entry) hasInfo() bool {
+	if e.infoSeen.Load() {
+		return true
+	}
+	if e.t.Info() == nil {
+		return false
+	}
+	e.infoSeen.Store(true)
+	return true
 }
 
 // adopting: the scrubber is hashing the torrent's data on disk.
@@ -43,26 +56,40 @@ func (e *entry) adopting() bool {
 // call to the catalog (where `archivd list --json` and the HTTP API read
 // them) and logs once each time every torrent has come to seed. Only the
 // stats loop calls it: published and allSeeding are its own.
+//
+// It runs every second over every torrent, so it compares in place: no
+// map of all the states is built per call (at 100,000 torrents that and
+// its garbage were a tenth of a core on an idle node); only the torrents
+// whose state changed, or that left the engine, are collected.
 func (s *Seeder) publishStates(ctx context.Context) {
 	es := s.entries()
-	now := make(map[int64]catalog.EngineState, len(es))
-	seeding := 0
+	if s.published == nil {
+		s.published = make(map[int64]catalog.EngineState, len(es))
+	}
+	changed := map[int64]catalog.EngineState{}
+	seeding, known := 0, 0
 	for _, e := range es {
 		st := engineState(e)
-		now[e.row.ID] = st
 		if st == catalog.EngineSeeding {
 			seeding++
 		}
-	}
-	changed := map[int64]catalog.EngineState{}
-	for id, st := range now {
-		if s.published[id] != st {
-			changed[id] = st
+		if was, ok := s.published[e.row.ID]; ok {
+			known++
+			if was == st {
+				continue
+			}
 		}
+		changed[e.row.ID] = st
 	}
-	for id := range s.published {
-		if _, ok := now[id]; !ok {
-			changed[id] = ""
+	if known < len(s.published) { // some left the engine
+		live := make(map[int64]bool, len(es))
+		for _, e := range es {
+			live[e.row.ID] = true
+		}
+		for id := range s.published {
+			if !live[id] {
+				changed[id] = ""
+			}
 		}
 	}
 	if err := s.db.SetEngineStates(ctx, s.cfg.NodeID, changed); err != nil {
@@ -73,7 +100,13 @@ func (s *Seeder) publishStates(ctx context.Context) {
 		return
 	}
 	s.statesFailing = false
-	s.published = now
+	for id, st := range changed {
+		if st == "" {
+			delete(s.published, id)
+		} else {
+			s.published[id] = st
+		}
+	}
 	// Only after a full reconcile that added every runnable torrent it
 	// found (before it, the engine holds only some of the catalog's
 	// torrents; a failed one closes started all the same), and not while

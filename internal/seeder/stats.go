@@ -87,10 +87,10 @@ func (s *Seeder) entries() []*entry {
 	return out
 }
 
-// idle: t is complete and has no connection (web seeds serve only
-// torrents that are not complete).
-func idle(t *torrent.Torrent) bool {
-	return t.Info() != nil && t.Complete().Bool() && len(t.PeerConns()) == 0
+// idle: e's torrent is complete and has no connection (web seeds serve
+// only torrents that are not complete).
+func idle(e *entry) bool {
+	return !e.fetching && e.hasInfo() && e.t.Complete().Bool() && len(e.t.PeerConns()) == 0
 }
 
 func counters(t *torrent.Torrent) (up, down int64) {
@@ -110,7 +110,7 @@ func (s *Seeder) sampleRates(ctx context.Context) {
 		if i%1024 == 0 && ctx.Err() != nil {
 			return
 		}
-		if idle(e.t) {
+		if idle(e) {
 			s.mu.Lock()
 			e.upRate, e.downRate = 0, 0
 			s.mu.Unlock()

@@ -22,6 +22,8 @@ type entry struct {
 	// dirGone: its data directory was found missing and the torrent
 	// marked unavailable (markDataDirGone); it leaves the engine.
 	dirGone atomic.Bool
+	// infoSeen: the engine had the torrent's info (hasInfo).
+	infoSeen atomic.Bool
 	// fetching: a magnet added without storage only to fetch its metadata;
 	// it is replaced by a real entry once the metadata is in the catalog.
 	fetching    bool
