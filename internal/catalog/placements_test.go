@@ -62,7 +62,8 @@ func TestCLIPlacementsFindingsAndForcedCollectionRemoval(t *testing.T) {
 // node's replica's, else the torrent's as added) equals, contains or lies
 // below one of the given directories: not a sibling sharing a prefix
 // ("/d/setx" for "/d/set"), not a removed torrent, not a torrent this
-// node keeps elsewhere.
+// node keeps elsewhere, not a single-file torrent of an ancestor
+// directory whose file is beside the path.
 func TestPlacementsNearListsEqualAncestorAndBelowOnly(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
@@ -98,6 +99,19 @@ func TestPlacementsNearListsEqualAncestorAndBelowOnly(t *testing.T) {
 	add(8, "removed", "/d/set/r")
 	add(9, "moved", "/d/set/m") // a keeps it in /e/m
 	add(10, "movedin", "/e/in") // a keeps it in /d/set/in
+	// Single-file torrents in /d: only the one whose file is /d/set (or
+	// above or below it) can overlap something at /d/set.
+	single := func(b byte, name, dir string) {
+		t.Helper()
+		n := catalog.NewTorrent{Collection: "c", Name: name, DataDir: dir, Files: []catalog.File{{Path: name, Length: 10}},
+			Metainfo: []byte("d4:infod"), PieceLength: 16384, PieceCount: 1, TotalLength: 10}
+		n.InfoHash[0] = b
+		if _, err := a.AddTorrent(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	single(11, "set", "/d")
+	single(12, "other.bin", "/d")
 	pgtest.Exec(t, db, `UPDATE torrents SET state = 'removed' WHERE id = $1`, ids["removed"])
 	pgtest.Exec(t, db, `UPDATE replicas SET data_dir = '/e/m' WHERE torrent_id = $1`, ids["moved"])
 	pgtest.Exec(t, db, `UPDATE replicas SET data_dir = '/d/set/in' WHERE torrent_id = $1`, ids["movedin"])
@@ -113,14 +127,14 @@ func TestPlacementsNearListsEqualAncestorAndBelowOnly(t *testing.T) {
 		}
 		return strings.Join(out, " ")
 	}
-	if got, want := names(a, "/d/set"), "equal@/d/set below@/d/set/x/y above@/d slash@/d/set/z/ movedin@/d/set/in"; got != want {
+	if got, want := names(a, "/d/set"), "equal@/d/set below@/d/set/x/y above@/d slash@/d/set/z/ movedin@/d/set/in set@/d"; got != want {
 		t.Fatalf("a near /d/set: %s, want %s", got, want)
 	}
 	// b holds no replica: each torrent is where it was added.
-	if got, want := names(b, "/d/set/"), "equal@/d/set below@/d/set/x/y above@/d slash@/d/set/z/ moved@/d/set/m"; got != want {
+	if got, want := names(b, "/d/set/"), "equal@/d/set below@/d/set/x/y above@/d slash@/d/set/z/ moved@/d/set/m set@/d"; got != want {
 		t.Fatalf("b near /d/set/: %s, want %s", got, want)
 	}
-	if got, want := names(b, "/d/set/z", "/e/set/q"), "equal@/d/set above@/d slash@/d/set/z/ other@/e/set"; got != want {
+	if got, want := names(b, "/d/set/z", "/e/set/q"), "equal@/d/set above@/d slash@/d/set/z/ other@/e/set set@/d"; got != want {
 		t.Fatalf("b near /d/set/z and /e/set/q: %s, want %s", got, want)
 	}
 	if got := names(b); got != "" {

@@ -72,9 +72,7 @@ func PlacedDirs(ctx context.Context, db *catalog.DB, dataDir string, ts []catalo
 		cand := [2]string{tf.DataDirFor(root), filepath.Join(root, t.Name+"-"+t.HexHash())}
 		cands = append(cands, cand)
 		for _, d := range cand {
-			// Placements are compared with symlinks resolved: look for
-			// the directory as written and as it resolves.
-			near = append(near, filepath.Clean(d), realPath(d))
+			near = append(near, nearPaths(d, t.Name, files[t.ID])...)
 		}
 	}
 	ps, err := db.PlacementsNear(ctx, near)
@@ -109,4 +107,25 @@ func (ix *Index) placedDir(ctx context.Context, db *catalog.DB, cand [2]string, 
 		return "", fmt.Errorf("no data directory free for it: %v; and %w", err, err2)
 	}
 	return nt.DataDir, nil
+}
+
+// nearPaths are the paths whose placements (equal, above or below:
+// catalog.PlacementsNear) can overlap a torrent named name with files put
+// in data directory dir: dir for a torrent that owns it; for a
+// single-file torrent, which shares dir, its file's path (a placement in
+// dir or above it overlaps it only through a path above or at that file,
+// one in a sibling of the file never), so that the many single-file
+// torrents of a shared directory are not all loaded. Placements are
+// compared with symlinks resolved: each path as written and as it
+// resolves.
+func nearPaths(dir, name string, files []catalog.File) []string {
+	ps := []string{dir}
+	if !ownsDir(name, files) {
+		ps = absPaths(dir, files)
+	}
+	var out []string
+	for _, p := range ps {
+		out = append(out, filepath.Clean(p), realPath(p))
+	}
+	return out
 }

@@ -17,7 +17,8 @@ import (
 // overlap: a torrent of the catalog in the same directory, below it, or
 // above it (a single-file torrent whose file is the candidate directory;
 // a multi-file torrent owning the collection's root), and a torrent placed
-// in the same call. Each choice is also the one the whole catalog's Index
+// in the same call; a single-file torrent placed goes in the shared root
+// unless its file would be another torrent's directory. Each choice is also the one the whole catalog's Index
 // (LoadIndex, what PlacedDirs read before) makes.
 func TestPlacedDirsAvoidNearTorrentsAndEachOther(t *testing.T) {
 	ctx := context.Background()
@@ -51,18 +52,27 @@ func TestPlacedDirsAvoidNearTorrentsAndEachOther(t *testing.T) {
 		return tor
 	}
 	elsewhere := func(name string) string { return filepath.Join(t.TempDir(), name) }
-	// A single-file torrent "anc" whose file is root/anc.
-	src := filepath.Join(t.TempDir(), "anc")
-	if err := os.WriteFile(src, []byte("a single file"), 0o644); err != nil {
-		t.Fatal(err)
+	// addSingle adds a single-file torrent named name in dir (which it
+	// shares).
+	addSingle := func(name, dir string) catalog.Torrent {
+		t.Helper()
+		src := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(src, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		single, err := torrentfile.Create(ctx, torrentfile.CreateOptions{Path: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tor, err := a.AddTorrent(ctx, NewTorrentOf(single, "c", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tor
 	}
-	single, err := torrentfile.Create(ctx, torrentfile.CreateOptions{Path: src})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.AddTorrent(ctx, NewTorrentOf(single, "c", root)); err != nil {
-		t.Fatal(err)
-	}
+	addSingle("anc", root)       // its file is root/anc
+	addSingle("other.bin", root) // beside the single-file ones placed below
+	add("c", "solo.bin", filepath.Join(root, "solo.bin"))
 	add("c", "eq", filepath.Join(root, "eq"))               // equal
 	add("c", "inner", filepath.Join(root, "desc", "inner")) // below
 	add("c", "freex", filepath.Join(root, "freex"))         // beside, sharing a prefix
@@ -75,8 +85,12 @@ func TestPlacedDirsAvoidNearTorrentsAndEachOther(t *testing.T) {
 		}
 		return filepath.Join(root, tor.Name)
 	}
-	ts := []catalog.Torrent{eq, desc, anc, twin1, twin2, free}
-	want := []string{in(eq, true), in(desc, true), in(anc, true), in(twin1, false), in(twin2, true), in(free, false)}
+	// Single-file torrents placed: in root (shared), unless their file
+	// would be where a directory is.
+	solo, freeFile := addSingle("solo.bin", elsewhere("s")), addSingle("free.bin", elsewhere("f"))
+	ts := []catalog.Torrent{eq, desc, anc, twin1, twin2, free, solo, freeFile}
+	want := []string{in(eq, true), in(desc, true), in(anc, true), in(twin1, false), in(twin2, true), in(free, false),
+		in(solo, true), root}
 	dirs, err := PlacedDirs(ctx, b, dataDir, ts)
 	if err != nil || strings.Join(dirs, " ") != strings.Join(want, " ") {
 		t.Fatalf("placed in %q (%v), want %q", dirs, err, want)
