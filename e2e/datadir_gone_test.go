@@ -35,6 +35,35 @@ func TestDataDirMovedAwayMidDownloadIsNotMadeAgain(t *testing.T) {
 	b.stop()
 }
 
+// TestDataDirLostForGoodIsDownloadedAgainOnForce: B's data directory
+// goes away mid-download and never comes back (a disk lost for good).
+// `archivd resume` says it is still missing (exit 6) and names --force;
+// `archivd resume --force dataset` gives up the pieces recorded complete
+// (without that, the daemon's check at the add held the torrent
+// unavailable again: nothing could bring it back but rm), and B
+// downloads the whole torrent afresh, bit-identical.
+func TestDataDirLostForGoodIsDownloadedAgainOnForce(t *testing.T) {
+	t.Parallel()
+	a, b, src := downloadingPair(t)
+	data := filepath.Join(b.dir, "data", "dataset")
+	away := moveAwayUntilUnavailable(t, b, data)
+	if err := os.RemoveAll(away); err != nil {
+		t.Fatal(err)
+	}
+	out := b.cli(6, "resume", "dataset")
+	if !strings.Contains(out, "archivd resume --force dataset") {
+		t.Fatalf("resume with the data gone for good does not name --force:\n%s", out)
+	}
+	out = b.cli(0, "resume", "--force", "dataset")
+	if !strings.Contains(out, "given up") {
+		t.Fatalf("resume --force with the data directory gone:\n%s", out)
+	}
+	t.Logf("resume --force: %s", strings.TrimSpace(out))
+	waitCompleteAndSame(t, b, src, data)
+	a.stop()
+	b.stop()
+}
+
 // TestDataDirMovedAwayWhileSeedingIsSeenAtOnce: A's data directory is
 // moved away while B downloads from it. A does not keep "seeding"
 // nothing until the next scrub: the first read for B that finds the

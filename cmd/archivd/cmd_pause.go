@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/archivd/archivd/internal/catalog"
+	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/verify"
 	"github.com/spf13/cobra"
 )
@@ -35,7 +36,9 @@ backoff, and at once on SIGHUP.
 
 --force clears a torrent the re-check leaves unavailable (most of it is
 bad, and the operator has checked the disk): its held findings become open
-damage and repair fetches the bad pieces again.`}[action],
+damage and repair fetches the bad pieces again. One whose data directory
+is missing (a disk lost for good) gives up its pieces recorded complete
+and is downloaded again from the swarm.`}[action],
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && o.Collection == "" {
 				return usageErrorf("%s: name torrents or give --collection", action)
@@ -88,6 +91,9 @@ func recheckUnavailable(ctx context.Context, a *app, db *catalog.DB, ts []catalo
 			return fmt.Errorf("resume %s: %w", t.Name, err)
 		}
 		if !res.Available && force {
+			if err := giveUpMissingData(ctx, a, db, t); err != nil {
+				return err
+			}
 			if err := release(ctx, a, db, t); err != nil {
 				return err
 			}
@@ -121,6 +127,43 @@ func pauseTargets(ctx context.Context, db *catalog.DB, o pauseOptions) ([]catalo
 
 // release clears an unavailable torrent and its held findings on resume:
 // the operator says the data is back; the seeder checks that it is.
+// giveUpMissingData: forced, a torrent whose data directory (or every
+// file of it) is missing gives up the pieces recorded complete: they are
+// recorded not complete, so the daemon downloads the torrent afresh
+// instead of holding it unavailable again at its next add (its check
+// refuses a torrent with no data and pieces recorded complete: an
+// unmounted disk is not a reason to download everything again, but a
+// forced resume is the operator saying it is). Data that is there is
+// left to the re-check and repair.
+func giveUpMissingData(ctx context.Context, a *app, db *catalog.DB, t catalog.Torrent) error {
+	files, err := db.Files(ctx, t.ID)
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", t.Name, err)
+	}
+	if cause, _ := datadir.Presence(t.DataDir, datadir.FilePaths(files)); cause != catalog.CauseDataMissing {
+		return nil
+	}
+	ps, err := db.LoadPieces(ctx, t.ID, t.PieceCount)
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", t.Name, err)
+	}
+	var gone []catalog.PieceUpdate
+	for i := range t.PieceCount {
+		if ps.Known.Get(i) && ps.Complete.Get(i) {
+			gone = append(gone, catalog.PieceUpdate{Piece: i, Complete: false})
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	if err := db.StorePieces(ctx, map[int64][]catalog.PieceUpdate{t.ID: gone}); err != nil {
+		return fmt.Errorf("resume %s: record its missing data's pieces not complete: %w", t.Name, err)
+	}
+	a.printf("%s %s: data directory %s is missing: its %d pieces recorded complete are given up; the daemon downloads it again\n",
+		t.Name, shortHash(t), t.DataDir, len(gone))
+	return nil
+}
+
 func release(ctx context.Context, a *app, db *catalog.DB, t catalog.Torrent) error {
 	was, n, err := db.ReleaseTorrent(ctx, t.ID)
 	if err != nil {
