@@ -32,13 +32,7 @@ func (db *DB) Placements(ctx context.Context) ([]Placement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list torrent placements: %w", err)
 	}
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Placement, error) {
-		var p Placement
-		var ih []byte
-		err := r.Scan(&p.ID, &p.Name, &p.Collection, &ih, &p.DataDir, &p.OwnsDir)
-		copy(p.InfoHash[:], ih)
-		return p, err
-	})
+	ps, err := pgx.CollectRows(rows, scanPlacement)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: list torrent placements: %w", err)
 	}
@@ -139,15 +133,19 @@ func (db *DB) PlacementsNear(ctx context.Context, paths []string) ([]Placement, 
 	if err != nil {
 		return fail(err)
 	}
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Placement, error) {
-		var p Placement
-		var ih []byte
-		err := r.Scan(&p.ID, &p.Name, &p.Collection, &ih, &p.DataDir, &p.OwnsDir)
-		copy(p.InfoHash[:], ih)
-		return p, err
-	})
+	ps, err := pgx.CollectRows(rows, scanPlacement)
 	if err != nil {
 		return fail(err)
 	}
 	return ps, nil
+}
+
+// scanPlacement reads a row of id, name, collection, infohash, data_dir,
+// owns_dir (Placements, PlacementsNear).
+func scanPlacement(r pgx.CollectableRow) (Placement, error) {
+	var p Placement
+	var ih []byte
+	err := r.Scan(&p.ID, &p.Name, &p.Collection, &ih, &p.DataDir, &p.OwnsDir)
+	copy(p.InfoHash[:], ih)
+	return p, err
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anacrolix/torrent/storage"
+
+	"github.com/archivd/archivd/internal/catalog"
 	"github.com/archivd/archivd/internal/datadir"
 	"github.com/archivd/archivd/internal/pgtest"
 )
@@ -102,21 +105,8 @@ func TestDataDirIsMadeOnlyForAFreshDownload(t *testing.T) {
 func TestDataDirThereAtOpenIsNeverMadeAgain(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	ctx := context.Background()
-	s := newStore(t, db)
 	dir := filepath.Join(t.TempDir(), "begun")
-	f := makeTorrent(t, db, "begun", []int{40_000}, dir)
-	copyTree(t, f, dir)
-	if err := s.Register(ctx, f.cat, f.fs); err != nil {
-		t.Fatal(err)
-	}
-	ti, err := s.ClientImpl().OpenTorrent(ctx, &f.info, f.ih)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(dir, dir+".away"); err != nil {
-		t.Fatal(err)
-	}
+	f, ti := openWithData(t, db, newStore(t, db), "begun", dir)
 	if _, err := ti.PieceWithHash(f.info.Piece(0), nullHash()).WriteAt(make([]byte, 100), 0); !errors.Is(err, datadir.ErrDataDirMissing) {
 		t.Fatalf("write after the directory seen at open was moved away: %v, want ErrDataDirMissing", err)
 	}
@@ -134,26 +124,13 @@ func TestDataDirThereAtOpenIsNeverMadeAgain(t *testing.T) {
 func TestReadFindingTheDataDirGoneWaitsForTheDrop(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "seeding")
-	f := makeTorrent(t, db, "seeding", []int{40_000}, dir)
-	copyTree(t, f, dir)
 	told := make(chan error, 4)
 	s, err := New(Options{DB: db, Logger: testLogger(t), DirMissingHold: time.Second,
 		OnDataDirMissing: func(id int64, err error) { told <- err }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Register(ctx, f.cat, f.fs); err != nil {
-		t.Fatal(err)
-	}
-	ti, err := s.ClientImpl().OpenTorrent(ctx, &f.info, f.ih)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(dir, dir+".away"); err != nil {
-		t.Fatal(err)
-	}
+	f, ti := openWithData(t, db, s, "seeding", filepath.Join(t.TempDir(), "seeding"))
 	p := ti.PieceWithHash(f.info.Piece(0), nullHash())
 
 	// No drop: the error, after the hold.
@@ -191,4 +168,25 @@ func TestReadFindingTheDataDirGoneWaitsForTheDrop(t *testing.T) {
 	if r.err != nil || r.n != len(buf) || !bytes.Equal(buf, make([]byte, len(buf))) {
 		t.Fatalf("read held over the drop: (%d, %v), want %d zero bytes and no error", r.n, r.err, len(buf))
 	}
+}
+
+// openWithData makes a one-file torrent whose data is in dir, registers
+// and opens it in s, then moves dir away: a data directory gone while
+// the torrent is in the engine.
+func openWithData(t *testing.T, db *catalog.DB, s *Store, name, dir string) (*fixture, storage.TorrentImpl) {
+	t.Helper()
+	ctx := context.Background()
+	f := makeTorrent(t, db, name, []int{40_000}, dir)
+	copyTree(t, f, dir)
+	if err := s.Register(ctx, f.cat, f.fs); err != nil {
+		t.Fatal(err)
+	}
+	ti, err := s.ClientImpl().OpenTorrent(ctx, &f.info, f.ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir, dir+".away"); err != nil {
+		t.Fatal(err)
+	}
+	return f, ti
 }
