@@ -88,7 +88,7 @@ func TestFleetLeaderKilledMidPlacement(t *testing.T) {
 		t.Fatalf("%s led %s after a's kill, design bound %s (lease TTL %s + plan_interval %s)", leader, tookOver, bound, pol.LeaseTTL(), pol.Interval)
 	}
 	// Fencing: the lease is the new leader's; a write as a is refused.
-	if _, err := db.PlanPass(ctx, "a", func([]catalog.PlanNode, []catalog.PlanTorrent) []catalog.PlanPlacement {
+	if _, err := db.PlanPass(ctx, "a", 0, func([]catalog.PlanNode, []catalog.PlanTorrent) []catalog.PlanPlacement {
 		t.Error("a pass as a reached choose after the take-over")
 		return nil
 	}); !errors.Is(err, catalog.ErrNotLeader) {

@@ -128,8 +128,13 @@ type fleetStatus struct {
 	// Leader is the node leading the fleet planner ("" = none now).
 	Leader string `json:"planner_leader"`
 	// Recovery: the replicas placed by the planner still fetching, what
-	// they lack, the rate over the last minute and the ETA at that rate.
+	// they lack, the rate over the last minute and the ETA at that rate;
+	// those stalled apart.
 	Recovery catalog.RecoveryStats `json:"recovery"`
+	// Stalled: the stalled placed replicas (no progress for
+	// fleet.recovery_stall_after), stalled longest first, at most
+	// stalledListed of them (Recovery.Stalled counts them all).
+	Stalled []catalog.StalledReplica `json:"stalled"`
 	// Balance: each member node's replica bytes against its share, and
 	// the rebalance moves in flight.
 	Balance balanceStatus `json:"balance"`
@@ -149,7 +154,7 @@ const recoveryWindow = time.Minute
 
 func runFleetStatus(ctx context.Context, a *app, o fleetStatusOptions) error {
 	return a.withCatalog(ctx, "fleet status", func(db *catalog.DB) error {
-		st, err := readFleetStatus(ctx, db, a.cfg.Fleet.BalanceMargin)
+		st, err := readFleetStatus(ctx, db, a.cfg.Fleet.BalanceMargin, a.cfg.Fleet.RecoveryStallAfter)
 		if err != nil {
 			return fmt.Errorf("fleet status: %w", err)
 		}
@@ -186,7 +191,7 @@ func reasonSuffix(r string) string {
 	return ": " + r
 }
 
-func readFleetStatus(ctx context.Context, db *catalog.DB, margin float64) (fleetStatus, error) {
+func readFleetStatus(ctx context.Context, db *catalog.DB, margin float64, stall time.Duration) (fleetStatus, error) {
 	var st fleetStatus
 	ns, err := db.Nodes(ctx)
 	if err != nil {
@@ -220,10 +225,13 @@ func readFleetStatus(ctx context.Context, db *catalog.DB, margin float64) (fleet
 	if st.Leader, err = db.PlannerLeader(ctx); err != nil {
 		return st, err
 	}
-	if st.Recovery, err = db.Recovery(ctx, recoveryWindow); err != nil {
+	if st.Recovery, err = db.Recovery(ctx, recoveryWindow, stall); err != nil {
 		return st, err
 	}
-	bn, moving, err := db.BalanceNodes(ctx)
+	if st.Stalled, _, err = db.StalledReplicas(ctx, stall, "", stalledListed); err != nil {
+		return st, err
+	}
+	bn, moving, err := db.BalanceNodes(ctx, stall)
 	if err != nil {
 		return st, err
 	}
@@ -262,6 +270,7 @@ func printCopies(a *app, st fleetStatus) {
 	a.printf("fetching: %d replicas, %s to go\n", c.Fetching, human.Bytes(c.FetchingBytes))
 	a.printf("planner:  %s\n", orDash(st.Leader))
 	printRecovery(a, st.Recovery)
+	printStalled(a, st.Recovery, st.Stalled)
 	printBalance(a, st.Balance)
 }
 
@@ -274,7 +283,8 @@ func printRecovery(a *app, r catalog.RecoveryStats) {
 			human.Bytes(r.BytesLeft), human.Bytes(int64(r.BytesPerSec)), time.Duration(r.Window*float64(time.Second)), eta(r.ETASeconds))
 	}
 	for _, n := range r.Nodes {
-		a.printf("  %s: %d fetching, %s left, %s/s\n", n.Node, n.Fetching, human.Bytes(n.BytesLeft), human.Bytes(int64(n.BytesPerSec)))
+		a.printf("  %s: %d fetching, %s left, %s/s%s\n", n.Node, n.Fetching, human.Bytes(n.BytesLeft), human.Bytes(int64(n.BytesPerSec)),
+			stalledSuffix(n))
 	}
 }
 

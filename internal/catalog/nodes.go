@@ -11,7 +11,9 @@ import (
 )
 
 // StartNode records that node id starts: it creates the row if needed,
-// clears clean_stop, brings it in again if it was marked out automatically, claims the unclaimed replicas (see claimUnowned) and returns whether the previous stop was clean (a
+// clears clean_stop, brings it in again if it was marked out automatically, claims the unclaimed replicas (see claimUnowned),
+// restarts the progress clock of its placed replicas not complete (see
+// StalledSQL: they could not fetch while it was away) and returns whether the previous stop was clean (a
 // node never seen before counts as clean: it has nothing in flight).
 func (db *DB) StartNode(ctx context.Context, id, hostname string) (lastStopClean bool, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
@@ -30,7 +32,12 @@ func (db *DB) StartNode(ctx context.Context, id, hostname string) (lastStopClean
 		if err != nil {
 			return err
 		}
-		_, err = claimUnowned(ctx, tx, id)
+		if _, err = claimUnowned(ctx, tx, id); err != nil {
+			return err
+		}
+		// Its placed replicas could not fetch while it was away: their
+		// progress clock starts again (see StalledSQL).
+		_, err = tx.Exec(ctx, `UPDATE replicas SET progress_at = now() WHERE node_id = $1 AND placed_by <> '' AND completed_at IS NULL`, id)
 		return err
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"sort"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,15 @@ func (b Bits) Set(i int, v bool) {
 	} else {
 		b[i/8] &^= 0x80 >> (i % 8)
 	}
+}
+
+// Ones returns how many bits are set.
+func (b Bits) Ones() int {
+	c := 0
+	for _, x := range b {
+		c += bits.OnesCount8(x)
+	}
+	return c
 }
 
 // Count returns how many of the first n bits are set.
@@ -136,9 +146,11 @@ const completeSQL = `(t.piece_count IS NOT NULL AND (SELECT coalesce(sum(bit_cou
 // syncCompletion makes node's replicas of torrents ids record their
 // completion: completed_at set (now) when every piece is recorded
 // complete and it was not, cleared when a piece is not. Only the rows
-// that change are written.
+// that change are written. A change restarts the replica's progress
+// clock (progress_at, migration 019): a replica that lost a piece is
+// fetching again from now, not stalled since it completed.
 func syncCompletion(ctx context.Context, tx pgx.Tx, node string, ids []int64) error {
-	if _, err := tx.Exec(ctx, `UPDATE replicas r SET completed_at = CASE WHEN r.completed_at IS NULL THEN now() END
+	if _, err := tx.Exec(ctx, `UPDATE replicas r SET completed_at = CASE WHEN r.completed_at IS NULL THEN now() END, progress_at = now()
 		FROM torrents t WHERE t.id = r.torrent_id AND r.node_id = $1 AND r.torrent_id = ANY($2)
 			AND (r.completed_at IS NOT NULL) <> `+completeSQL, node, ids); err != nil {
 		return fmt.Errorf("record the completion of %d replicas: %w", len(ids), err)
@@ -164,14 +176,19 @@ func storeTorrentPieces(ctx context.Context, tx pgx.Tx, id int64, node string, u
 			return fmt.Errorf("torrent %d chunk %d: %w", id, c, err)
 		}
 		known, complete = grow(known, ChunkPieces), grow(complete, ChunkPieces)
+		before := complete.Ones()
 		for _, u := range byChunk[c] {
 			i := u.Piece - c*ChunkPieces
 			known.Set(i, true)
 			complete.Set(i, u.Complete)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete) VALUES ($1, $5, $2, $3, $4)
-			ON CONFLICT (torrent_id, node_id, chunk) DO UPDATE SET known = EXCLUDED.known, complete = EXCLUDED.complete, updated_at = now()`,
-			id, c, []byte(known), []byte(complete), node); err != nil {
+		// grown_at: the replica's progress (migration 019), when the
+		// chunk's count of pieces complete grows.
+		if _, err := tx.Exec(ctx, `INSERT INTO piece_chunks (torrent_id, node_id, chunk, known, complete, grown_at)
+			VALUES ($1, $5, $2, $3, $4, CASE WHEN $6 THEN now() END)
+			ON CONFLICT (torrent_id, node_id, chunk) DO UPDATE SET known = EXCLUDED.known, complete = EXCLUDED.complete, updated_at = now(),
+				grown_at = coalesce(EXCLUDED.grown_at, piece_chunks.grown_at)`,
+			id, c, []byte(known), []byte(complete), node, complete.Ones() > before); err != nil {
 			return fmt.Errorf("torrent %d chunk %d: %w", id, c, err)
 		}
 	}

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -17,14 +18,22 @@ type PlanNode struct {
 	// Target: up, active (not draining or in maintenance) and in: the
 	// planner may place replicas on it.
 	Target bool
-	// FreeBytes sums its data roots' file systems' free space (each once);
-	// PendingBytes is what the replicas placed on it still have to fetch.
+	// FreeBytes sums its data roots' file systems' free space (each once),
+	// less what its stalled replicas still lack (kept for them: they fetch
+	// again when a source is back); PendingBytes is what the replicas
+	// placed on it and not stalled still have to fetch.
 	FreeBytes    int64
 	PendingBytes int64
 	// Recovering counts the replicas placed on it by the planner that are
-	// not complete yet (fetching, or waiting to be settled): the planner
-	// places at most fleet.max_recoveries_per_node of them at a time.
+	// not complete yet (fetching, or waiting to be settled) and not
+	// stalled: the planner places at most fleet.max_recoveries_per_node of
+	// them at a time.
 	Recovering int
+	// Stalled counts its placed replicas not complete whose pieces
+	// complete have not grown for fleet.recovery_stall_after (see
+	// StalledSQL): they stay placed but count neither in Recovering nor
+	// in PendingBytes.
+	Stalled int
 }
 
 // PlanTorrent is a torrent with fewer copies than its replicas_min.
@@ -63,11 +72,13 @@ const copyNoJoinSQL = `(r.availability <> 'unavailable' AND r.remove_at IS NULL 
 // choose gets the nodes and the torrents under their replicas_min (active,
 // with metadata; fewest copies first) and returns the placements to make,
 // which are inserted (data_dir ”: the receiving node chooses it) in the
-// same transaction. It returns the placements inserted.
-func (db *DB) PlanPass(ctx context.Context, holder string, choose func([]PlanNode, []PlanTorrent) []PlanPlacement) ([]PlanPlacement, error) {
+// same transaction. It returns the placements inserted. stall is
+// fleet.recovery_stall_after (0 = a placed replica never stalls).
+func (db *DB) PlanPass(ctx context.Context, holder string, stall time.Duration,
+	choose func([]PlanNode, []PlanTorrent) []PlanPlacement) ([]PlanPlacement, error) {
 	var done []PlanPlacement
 	err := db.asLeader(ctx, holder, func(tx pgx.Tx) error {
-		nodes, err := planNodes(ctx, tx)
+		nodes, err := planNodes(ctx, tx, stall)
 		if err != nil {
 			return fmt.Errorf("read nodes: %w", err)
 		}
@@ -149,24 +160,29 @@ func insertPlacements(ctx context.Context, tx pgx.Tx, holder string, ps []PlanPl
 // planNodes reads the nodes. What the replicas placed on each still have
 // to fetch is summed in one pass over the placed replicas not complete
 // (replicas.completed_at not set, an index on them): a complete one lacks
-// nothing and does not recover, and its pieces are not read.
-func planNodes(ctx context.Context, tx pgx.Tx) ([]PlanNode, error) {
+// nothing and does not recover, and its pieces are not read. The stalled
+// ones (stall: fleet.recovery_stall_after) are counted apart.
+func planNodes(ctx context.Context, tx pgx.Tx, stall time.Duration) ([]PlanNode, error) {
 	rows, err := tx.Query(ctx, `WITH placed AS (
 		SELECT r.node_id, greatest(t.total_length - coalesce(d.done, 0) * t.piece_length, 0) AS left_bytes,
-			t.state <> 'removed' AND coalesce(d.done, 0) < coalesce(t.piece_count, 1) AS recovering
+			t.state <> 'removed' AND coalesce(d.done, 0) < coalesce(t.piece_count, 1) AS recovering,
+			`+StalledSQL("d.grown", "$2")+` AS stalled
 		FROM replicas r JOIN torrents t ON t.id = r.torrent_id
-		LEFT JOIN LATERAL (SELECT sum(bit_count(p.complete)) AS done FROM piece_chunks p
+		LEFT JOIN LATERAL (SELECT sum(bit_count(p.complete)) AS done, max(p.grown_at) AS grown FROM piece_chunks p
 			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) d ON true
 		WHERE r.placed_by <> '' AND r.completed_at IS NULL),
 	per AS (
-		SELECT node_id, sum(left_bytes) AS pending, count(*) FILTER (WHERE recovering) AS recovering
+		SELECT node_id, sum(left_bytes) FILTER (WHERE NOT stalled) AS pending,
+			sum(left_bytes) FILTER (WHERE stalled) AS stalled_bytes,
+			count(*) FILTER (WHERE recovering AND NOT stalled) AS recovering,
+			count(*) FILTER (WHERE recovering AND stalled) AS stalled
 		FROM placed GROUP BY node_id)
 	SELECT n.id, n.zone, `+nodeUpSQL+`,
 		`+nodeUpSQL+` AND n.admin_state = 'active' AND n.out_at IS NULL,
 		coalesce((SELECT sum(f) FROM (SELECT DISTINCT ON (d.device) d.free_bytes AS f FROM node_data_roots d
-			WHERE d.node_id = n.id AND d.error = '' ORDER BY d.device, d.path) x), 0)::bigint,
-		coalesce(per.pending, 0)::bigint, coalesce(per.recovering, 0)::int
-	FROM nodes n LEFT JOIN per ON per.node_id = n.id ORDER BY n.id`, NodeUpTTL.Seconds())
+			WHERE d.node_id = n.id AND d.error = '' ORDER BY d.device, d.path) x), 0)::bigint - coalesce(per.stalled_bytes, 0)::bigint,
+		coalesce(per.pending, 0)::bigint, coalesce(per.recovering, 0)::int, coalesce(per.stalled, 0)::int
+	FROM nodes n LEFT JOIN per ON per.node_id = n.id ORDER BY n.id`, NodeUpTTL.Seconds(), stall.Seconds())
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func TestPlacementPassInFlightFencesTheNextLeader(t *testing.T) {
 		t.Fatalf("a leads: %v %v", ok, err)
 	}
 	testutil.Eventually(t, 30*time.Second, "a's lease to expire", expired)
-	if _, err := db.PlanPass(ctx, "a", choose); !errors.Is(err, catalog.ErrNotLeader) {
+	if _, err := db.PlanPass(ctx, "a", 0, choose); !errors.Is(err, catalog.ErrNotLeader) {
 		t.Fatalf("a's pass on its expired lease: %v, want ErrNotLeader", err)
 	}
 	if n := pgtest.Int(t, db, `SELECT count(*) FROM replicas`); n != 10 {
@@ -65,7 +65,7 @@ func TestPlacementPassInFlightFencesTheNextLeader(t *testing.T) {
 	aDone := make(chan error, 1)
 	var aPlaced []catalog.PlanPlacement
 	go func() {
-		ps, err := db.PlanPass(ctx, "a", func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
+		ps, err := db.PlanPass(ctx, "a", 0, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
 			close(inChoose)
 			<-hold
 			return fleet.Choose(ns, ts, fleet.Options{})
@@ -118,7 +118,7 @@ func TestPlacementPassInFlightFencesTheNextLeader(t *testing.T) {
 	}
 
 	// b honours a's placements; a is fenced off.
-	if ps, err := db.PlanPass(ctx, "b", choose); err != nil || len(ps) != 0 {
+	if ps, err := db.PlanPass(ctx, "b", 0, choose); err != nil || len(ps) != 0 {
 		t.Fatalf("b's pass after a's placements placed %v (%v), want nothing", ps, err)
 	}
 	for id, ns := range replicaMap(t, db) {
@@ -129,7 +129,7 @@ func TestPlacementPassInFlightFencesTheNextLeader(t *testing.T) {
 	if n := pgtest.Int(t, db, `SELECT count(*) FROM replicas WHERE placed_by = 'a'`); n != 10 {
 		t.Fatalf("%d replicas placed by a, want 10", n)
 	}
-	if _, err := db.PlanPass(ctx, "a", choose); !errors.Is(err, catalog.ErrNotLeader) {
+	if _, err := db.PlanPass(ctx, "a", 0, choose); !errors.Is(err, catalog.ErrNotLeader) {
 		t.Fatalf("a's pass after b took over: %v, want ErrNotLeader", err)
 	}
 	if _, err := db.MarkNodesOut(ctx, "a", []string{"n1"}, "r"); !errors.Is(err, catalog.ErrNotLeader) {

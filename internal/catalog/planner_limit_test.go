@@ -50,14 +50,14 @@ func TestPlacementHonoursTheRecoveryLimitMostAtRiskFirst(t *testing.T) {
 		m := replicaMap(t, db)
 		return fmt.Sprint(m[ids["t1"]], m[ids["t2"]], m[ids["t3"]], m[ids["t4"]], m[ids["t5"]])
 	}
-	if ps, err := db.PlanPass(ctx, "a", limited); err != nil || len(ps) != 4 {
+	if ps, err := db.PlanPass(ctx, "a", 0, limited); err != nil || len(ps) != 4 {
 		t.Fatalf("first pass placed %v (%v), want 4", ps, err)
 	}
 	// t4 and t5 (one copy) took c's and d's two slots; t1..t3 wait.
 	if got, want := where(), "[a b] [a b] [a b] [a c d] [a c d]"; got != want {
 		t.Fatalf("after the first pass: %s, want %s", got, want)
 	}
-	if ps, err := db.PlanPass(ctx, "a", limited); err != nil || len(ps) != 0 {
+	if ps, err := db.PlanPass(ctx, "a", 0, limited); err != nil || len(ps) != 0 {
 		t.Fatalf("pass with every target at its limit placed %v (%v)", ps, err)
 	}
 	// c completes t4: one slot free on c, for t1 (lowest id of the torrents with two copies).
@@ -68,14 +68,14 @@ func TestPlacementHonoursTheRecoveryLimitMostAtRiskFirst(t *testing.T) {
 		{Piece: 1, Complete: true}, {Piece: 2, Complete: true}, {Piece: 3, Complete: true}}}); err != nil {
 		t.Fatal(err)
 	}
-	if ps, err := db.PlanPass(ctx, "a", limited); err != nil || len(ps) != 1 {
+	if ps, err := db.PlanPass(ctx, "a", 0, limited); err != nil || len(ps) != 1 {
 		t.Fatalf("pass after c completed one placed %v (%v), want 1", ps, err)
 	}
 	if got, want := where(), "[a b c] [a b] [a b] [a c d] [a c d]"; got != want {
 		t.Fatalf("after c completed t4: %s, want %s", got, want)
 	}
 	// Unbounded (0), the rest is placed at once.
-	if ps, err := db.PlanPass(ctx, "a", choose); err != nil || len(ps) != 2 {
+	if ps, err := db.PlanPass(ctx, "a", 0, choose); err != nil || len(ps) != 2 {
 		t.Fatalf("unbounded pass placed %v (%v), want 2", ps, err)
 	}
 }

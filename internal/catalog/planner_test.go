@@ -62,7 +62,7 @@ func TestPlannerLeaseIsTakenOverOnlyAfterItExpires(t *testing.T) {
 	if !lead("a", time.Minute) || lead("b", time.Minute) || !lead("a", 2*time.Second) {
 		t.Fatal("a takes the lease and renews it, b cannot take it while it lasts")
 	}
-	if _, err := db.PlanPass(ctx, "b", choose); !errors.Is(err, catalog.ErrNotLeader) {
+	if _, err := db.PlanPass(ctx, "b", 0, choose); !errors.Is(err, catalog.ErrNotLeader) {
 		t.Fatalf("b's pass while a leads: %v, want ErrNotLeader", err)
 	}
 	if _, err := db.MarkNodesOut(ctx, "b", []string{"x"}, "r"); !errors.Is(err, catalog.ErrNotLeader) {
@@ -73,7 +73,7 @@ func TestPlannerLeaseIsTakenOverOnlyAfterItExpires(t *testing.T) {
 	if h, err := db.PlannerLeader(ctx); err != nil || h != "b" {
 		t.Fatalf("leader %q (%v), want b", h, err)
 	}
-	if _, err := db.PlanPass(ctx, "a", choose); !errors.Is(err, catalog.ErrNotLeader) {
+	if _, err := db.PlanPass(ctx, "a", 0, choose); !errors.Is(err, catalog.ErrNotLeader) {
 		t.Fatalf("a's pass after b took over: %v, want ErrNotLeader", err)
 	}
 	if lead("a", time.Minute) {
@@ -114,7 +114,7 @@ func TestConcurrentPlannersNeverDoublePlacements(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				ps, err := db.PlanPass(ctx, h, choose)
+				ps, err := db.PlanPass(ctx, h, 0, choose)
 				switch {
 				case ok && err != nil && !errors.Is(err, catalog.ErrNotLeader):
 					t.Error(err)
@@ -175,7 +175,7 @@ func TestPlacementSpreadsZonesFirstAndNeedsRoom(t *testing.T) {
 	if ok, err := db.LeadPlanner(ctx, "a", time.Minute); !ok || err != nil {
 		t.Fatalf("lead: %v %v", ok, err)
 	}
-	if _, err := db.PlanPass(ctx, "a", choose); err != nil {
+	if _, err := db.PlanPass(ctx, "a", 0, choose); err != nil {
 		t.Fatal(err)
 	}
 	m := replicaMap(t, db)
@@ -188,14 +188,14 @@ func TestPlacementSpreadsZonesFirstAndNeedsRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ps, err := db.PlanPass(ctx, "a", choose); err != nil || len(ps) != 2 {
+	if ps, err := db.PlanPass(ctx, "a", 0, choose); err != nil || len(ps) != 2 {
 		t.Fatalf("third torrent's pass placed %v (%v)", ps, err)
 	}
 	if got := fmt.Sprint(replicaMap(t, db)[three.ID]); got != "[a b c]" {
 		t.Fatalf("third torrent on %s, want [a b c]", got)
 	}
 	// Another pass places nothing more: every torrent is at its min.
-	if ps, err := db.PlanPass(ctx, "a", choose); err != nil || len(ps) != 0 {
+	if ps, err := db.PlanPass(ctx, "a", 0, choose); err != nil || len(ps) != 0 {
 		t.Fatalf("pass over torrents at their min placed %v (%v)", ps, err)
 	}
 }

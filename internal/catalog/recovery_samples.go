@@ -39,11 +39,16 @@ func (db *DB) SampleRecovery(ctx context.Context) error {
 }
 
 // NodeRecovery is one node's recovery: the replicas placed on it still
-// fetching, the bytes they lack, and its rate over the window.
+// fetching, the bytes they lack, and its rate over the window; and those
+// stalled (see StalledSQL), the bytes they lack and the last progress of
+// the one stalled longest.
 type NodeRecovery struct {
-	Node      string `json:"node"`
-	Fetching  int64  `json:"fetching"`
-	BytesLeft int64  `json:"bytes_left"`
+	Node         string     `json:"node"`
+	Fetching     int64      `json:"fetching"`
+	BytesLeft    int64      `json:"bytes_left"`
+	Stalled      int64      `json:"stalled"`
+	StalledBytes int64      `json:"stalled_bytes"`
+	StalledSince *time.Time `json:"stalled_since,omitempty"`
 	// WindowBytes: what the node's placed replicas gained between its
 	// samples of the window (decreases, e.g. a replica removed, ignored),
 	// over WindowSeconds from its first to its last sample there.
@@ -53,12 +58,18 @@ type NodeRecovery struct {
 }
 
 // RecoveryStats is the fleet's recovery: the replicas placed by the
-// planner not complete yet, what they lack, how fast the nodes fetched
-// over the window (the sum of the nodes' rates) and when, at that rate,
-// it ends.
+// planner not complete yet and not stalled, what they lack, how fast the
+// nodes fetched over the window (the sum of the nodes' rates) and when,
+// at that rate, it ends; and the stalled ones apart (no progress for
+// StallAfter: they wait for a source and are not in the ETA).
 type RecoveryStats struct {
-	Fetching    int64   `json:"fetching"`
-	BytesLeft   int64   `json:"bytes_left"`
+	Fetching     int64      `json:"fetching"`
+	BytesLeft    int64      `json:"bytes_left"`
+	Stalled      int64      `json:"stalled"`
+	StalledBytes int64      `json:"stalled_bytes"`
+	StalledSince *time.Time `json:"stalled_since,omitempty"`
+	// StallAfter: fleet.recovery_stall_after in seconds (0 = never).
+	StallAfter  float64 `json:"stall_after_seconds"`
 	BytesPerSec float64 `json:"bytes_per_sec"`
 	Window      float64 `json:"window_seconds"`
 	// ETASeconds is BytesLeft / BytesPerSec; nil when nothing is left or
@@ -69,15 +80,24 @@ type RecoveryStats struct {
 
 // Recovery reads RecoveryStats, the rate from the samples of the last
 // window: per node, the increases between consecutive samples over the
-// time between its first and last sample of the window.
-func (db *DB) Recovery(ctx context.Context, window time.Duration) (RecoveryStats, error) {
-	st := RecoveryStats{Window: window.Seconds(), Nodes: []NodeRecovery{}}
-	rows, err := db.pool.Query(ctx, `WITH left_ AS (
-		SELECT r.node_id, count(*) AS fetching, sum(greatest(coalesce(t.total_length, 0) - `+placedDoneSQL+`, 0))::bigint AS bytes_left
+// time between its first and last sample of the window. stall is
+// fleet.recovery_stall_after (0 = a placed replica never stalls).
+func (db *DB) Recovery(ctx context.Context, window, stall time.Duration) (RecoveryStats, error) {
+	st := RecoveryStats{Window: window.Seconds(), StallAfter: stall.Seconds(), Nodes: []NodeRecovery{}}
+	rows, err := db.pool.Query(ctx, `WITH pl AS (
+		SELECT r.node_id, greatest(coalesce(t.total_length, 0) - least(coalesce(d.done, 0) * coalesce(t.piece_length, 0),
+				coalesce(t.total_length, 0)), 0) AS left_bytes,
+			`+StalledSQL("d.grown", "$2")+` AS stalled, greatest(r.progress_at, d.grown) AS since
 		FROM replicas r JOIN torrents t ON t.id = r.torrent_id
-		WHERE r.placed_by <> '' AND r.completed_at IS NULL AND r.remove_at IS NULL AND t.state <> 'removed'
-			AND `+placedDoneSQL+` < coalesce(t.total_length, 0)
-		GROUP BY r.node_id),
+		LEFT JOIN LATERAL (SELECT sum(bit_count(p.complete)) AS done, max(p.grown_at) AS grown FROM piece_chunks p
+			WHERE p.torrent_id = r.torrent_id AND p.node_id = r.node_id) d ON true
+		WHERE r.placed_by <> '' AND r.completed_at IS NULL AND r.remove_at IS NULL AND t.state <> 'removed'),
+	left_ AS (
+		SELECT node_id, count(*) FILTER (WHERE NOT stalled) AS fetching,
+			coalesce(sum(left_bytes) FILTER (WHERE NOT stalled), 0)::bigint AS bytes_left,
+			count(*) FILTER (WHERE stalled) AS stalled, coalesce(sum(left_bytes) FILTER (WHERE stalled), 0)::bigint AS stalled_bytes,
+			min(since) FILTER (WHERE stalled) AS stalled_since
+		FROM pl WHERE left_bytes > 0 GROUP BY node_id),
 	s AS (
 		SELECT node_id, sampled_at, done_bytes - lag(done_bytes) OVER w AS delta
 		FROM recovery_samples WHERE sampled_at >= clock_timestamp() - make_interval(secs => $1)
@@ -87,16 +107,17 @@ func (db *DB) Recovery(ctx context.Context, window time.Duration) (RecoveryStats
 			extract(epoch FROM max(sampled_at) - min(sampled_at))::float8 AS secs
 		FROM s GROUP BY node_id)
 	SELECT coalesce(l.node_id, r.node_id), coalesce(l.fetching, 0), coalesce(l.bytes_left, 0),
+		coalesce(l.stalled, 0), coalesce(l.stalled_bytes, 0), l.stalled_since,
 		coalesce(r.bytes, 0), coalesce(r.secs, 0)
 	FROM left_ l FULL JOIN rate r ON r.node_id = l.node_id
-	WHERE coalesce(l.fetching, 0) > 0 OR coalesce(r.bytes, 0) > 0
-	ORDER BY 1`, window.Seconds())
+	WHERE coalesce(l.fetching, 0) > 0 OR coalesce(l.stalled, 0) > 0 OR coalesce(r.bytes, 0) > 0
+	ORDER BY 1`, window.Seconds(), stall.Seconds())
 	if err != nil {
 		return st, fmt.Errorf("catalog: read the recovery progress: %w", err)
 	}
 	nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NodeRecovery, error) {
 		var n NodeRecovery
-		err := r.Scan(&n.Node, &n.Fetching, &n.BytesLeft, &n.WindowBytes, &n.WindowSeconds)
+		err := r.Scan(&n.Node, &n.Fetching, &n.BytesLeft, &n.Stalled, &n.StalledBytes, &n.StalledSince, &n.WindowBytes, &n.WindowSeconds)
 		return n, err
 	})
 	if err != nil {
@@ -108,6 +129,11 @@ func (db *DB) Recovery(ctx context.Context, window time.Duration) (RecoveryStats
 		}
 		st.Fetching += n.Fetching
 		st.BytesLeft += n.BytesLeft
+		st.Stalled += n.Stalled
+		st.StalledBytes += n.StalledBytes
+		if n.StalledSince != nil && (st.StalledSince == nil || n.StalledSince.Before(*st.StalledSince)) {
+			st.StalledSince = n.StalledSince
+		}
 		st.BytesPerSec += n.BytesPerSec
 		st.Nodes = append(st.Nodes, n)
 	}

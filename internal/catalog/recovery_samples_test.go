@@ -30,7 +30,7 @@ func TestRecoveryProgressFromSamples(t *testing.T) {
 	if ok, err := db.LeadPlanner(ctx, "a", time.Minute); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if ps, err := db.PlanPass(ctx, "a", choose); err != nil || len(ps) != 1 || ps[0].Node != "b" {
+	if ps, err := db.PlanPass(ctx, "a", 0, choose); err != nil || len(ps) != 1 || ps[0].Node != "b" {
 		t.Fatalf("placed %v (%v), want on b", ps, err)
 	}
 	b := db.ForNode("b")
@@ -55,7 +55,7 @@ func TestRecoveryProgressFromSamples(t *testing.T) {
 	}
 	read := func() catalog.RecoveryStats {
 		t.Helper()
-		st, err := db.Recovery(ctx, time.Minute)
+		st, err := db.Recovery(ctx, time.Minute, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -40,8 +41,10 @@ type BalanceReplica struct {
 	// MoveFrom: the source node of a move to this replica ('' = not a move).
 	MoveFrom string
 	// Available: not unavailable. Complete: every piece recorded complete.
-	// Damaged: it has findings not repaired.
-	Available, Complete, Damaged bool
+	// Damaged: it has findings not repaired. Stalled: placed, not
+	// complete, and its pieces complete have not grown for
+	// fleet.recovery_stall_after (see StalledSQL).
+	Available, Complete, Damaged, Stalled bool
 	// Scrub: the result of its most recently verified range ("ok",
 	// "failed", "" = never scrubbed).
 	Scrub string
@@ -96,25 +99,27 @@ type BalanceInput struct {
 // BalancePass runs one rebalance pass as holder, who must lead the
 // planner: choose gets the nodes and the moves in flight and returns the
 // plan, which is applied in the same transaction. It returns the plan
-// applied (steps that found their rows changed meanwhile left out).
-func (db *DB) BalancePass(ctx context.Context, holder string, choose func(BalanceInput) (BalancePlan, error)) (BalancePlan, error) {
+// applied (steps that found their rows changed meanwhile left out). stall
+// is fleet.recovery_stall_after (0 = a placed replica never stalls).
+func (db *DB) BalancePass(ctx context.Context, holder string, stall time.Duration,
+	choose func(BalanceInput) (BalancePlan, error)) (BalancePlan, error) {
 	var done BalancePlan
 	err := db.asLeader(ctx, holder, func(tx pgx.Tx) error {
 		// The reads go over every replica: hash joins whatever the
 		// statistics (see withoutNestLoop).
 		var plan BalancePlan
 		err := withoutNestLoop(ctx, tx, func() error {
-			nodes, err := balanceNodes(ctx, tx)
+			nodes, err := balanceNodes(ctx, tx, stall)
 			if err != nil {
 				return fmt.Errorf("read nodes: %w", err)
 			}
-			moving, err := movingTorrents(ctx, tx)
+			moving, err := movingTorrents(ctx, tx, stall)
 			if err != nil {
 				return fmt.Errorf("read moves in flight: %w", err)
 			}
 			plan, err = choose(BalanceInput{Nodes: nodes, Moving: moving,
 				Candidates: func(src map[string]int64, per int) ([]BalanceTorrent, error) {
-					return moveCandidates(ctx, tx, src, per)
+					return moveCandidates(ctx, tx, stall, src, per)
 				}})
 			return err
 		})
@@ -189,8 +194,8 @@ func applyBalance(ctx context.Context, tx pgx.Tx, holder string, plan BalancePla
 // balanceNodes reads every node: planNodes' facts, whether it is in, its
 // admin state, capacity and load. The loads are one grouped pass over the
 // replicas (not one sum per node).
-func balanceNodes(ctx context.Context, tx pgx.Tx) ([]BalanceNode, error) {
-	pns, err := planNodes(ctx, tx)
+func balanceNodes(ctx context.Context, tx pgx.Tx, stall time.Duration) ([]BalanceNode, error) {
+	pns, err := planNodes(ctx, tx, stall)
 	if err != nil {
 		return nil, err
 	}
@@ -230,13 +235,13 @@ func balanceNodes(ctx context.Context, tx pgx.Tx) ([]BalanceNode, error) {
 }
 
 // movingTorrents reads the torrents with a move in flight.
-func movingTorrents(ctx context.Context, tx pgx.Tx) ([]BalanceTorrent, error) {
-	return balanceTorrents(ctx, tx, `SELECT DISTINCT torrent_id FROM replicas WHERE move_from <> '' AND remove_at IS NULL`)
+func movingTorrents(ctx context.Context, tx pgx.Tx, stall time.Duration) ([]BalanceTorrent, error) {
+	return balanceTorrents(ctx, tx, stall, `SELECT DISTINCT torrent_id FROM replicas WHERE move_from <> '' AND remove_at IS NULL`)
 }
 
 // moveCandidates reads what each source node could give (see
 // BalanceInput.Candidates).
-func moveCandidates(ctx context.Context, tx pgx.Tx, sources map[string]int64, per int) ([]BalanceTorrent, error) {
+func moveCandidates(ctx context.Context, tx pgx.Tx, stall time.Duration, sources map[string]int64, per int) ([]BalanceTorrent, error) {
 	if len(sources) == 0 {
 		return nil, nil
 	}
@@ -248,7 +253,7 @@ func moveCandidates(ctx context.Context, tx pgx.Tx, sources map[string]int64, pe
 	}
 	// The first per of each source: one ranked pass for all sources (a
 	// lateral subquery per source would be a nested loop).
-	return balanceTorrents(ctx, tx, `SELECT DISTINCT c.id AS torrent_id FROM (
+	return balanceTorrents(ctx, tx, stall, `SELECT DISTINCT c.id AS torrent_id FROM (
 		SELECT t.id, row_number() OVER (PARTITION BY r.node_id ORDER BY t.total_length DESC, t.id) AS rank
 		FROM unnest($1::text[], $2::bigint[]) AS s(node, maxb)
 		JOIN replicas r ON r.node_id = s.node JOIN torrents t ON t.id = r.torrent_id JOIN collections k ON k.id = t.collection_id
@@ -259,15 +264,19 @@ func moveCandidates(ctx context.Context, tx pgx.Tx, sources map[string]int64, pe
 }
 
 // balanceTorrents reads the torrents whose ids the query ids (with args)
-// gives, each with every replica.
-func balanceTorrents(ctx context.Context, tx pgx.Tx, ids string, args ...any) ([]BalanceTorrent, error) {
+// gives, each with every replica; stall is fleet.recovery_stall_after,
+// the parameter after args.
+func balanceTorrents(ctx context.Context, tx pgx.Tx, stall time.Duration, ids string, args ...any) ([]BalanceTorrent, error) {
+	stallParam := fmt.Sprintf("$%d", len(args)+1)
+	args = append(args, stall.Seconds())
 	rows, err := tx.Query(ctx, `WITH ids AS (`+ids+`)
 	SELECT t.id, coalesce(t.total_length, 0), coalesce(t.replicas_min, c.replicas_min), coalesce(t.replicas_max, c.replicas_max),
 		r.node_id, r.remove_at IS NOT NULL, r.move_from, r.availability <> 'unavailable',
 		r.completed_at IS NOT NULL,
 		EXISTS (SELECT 1 FROM findings f WHERE f.torrent_id = r.torrent_id AND f.node_id = r.node_id AND f.state <> 'repaired'),
 		coalesce((SELECT v.last_result FROM verify_ranges v WHERE v.torrent_id = r.torrent_id AND v.node_id = r.node_id
-			AND v.last_verified_at IS NOT NULL ORDER BY v.last_verified_at DESC LIMIT 1), '')
+			AND v.last_verified_at IS NOT NULL ORDER BY v.last_verified_at DESC LIMIT 1), ''),
+		CASE WHEN r.placed_by <> '' AND r.completed_at IS NULL THEN `+StalledSQL(grownSQL, stallParam)+` ELSE false END
 	FROM ids JOIN torrents t ON t.id = ids.torrent_id JOIN collections c ON c.id = t.collection_id
 	JOIN replicas r ON r.torrent_id = t.id
 	ORDER BY t.id, r.node_id`, args...)
@@ -278,7 +287,7 @@ func balanceTorrents(ctx context.Context, tx pgx.Tx, ids string, args ...any) ([
 	var t BalanceTorrent
 	var r BalanceReplica
 	_, err = pgx.ForEachRow(rows, []any{&t.ID, &t.Length, &t.Min, &t.Max, &r.Node, &r.Marked, &r.MoveFrom,
-		&r.Available, &r.Complete, &r.Damaged, &r.Scrub}, func() error {
+		&r.Available, &r.Complete, &r.Damaged, &r.Scrub, &r.Stalled}, func() error {
 		if len(out) == 0 || out[len(out)-1].ID != t.ID {
 			out = append(out, BalanceTorrent{ID: t.ID, Length: t.Length, Min: t.Min, Max: t.Max})
 		}
@@ -290,17 +299,17 @@ func balanceTorrents(ctx context.Context, tx pgx.Tx, ids string, args ...any) ([
 }
 
 // BalanceNodes reads every node as the rebalance sees it (for fleet
-// status), outside a pass.
-func (db *DB) BalanceNodes(ctx context.Context) ([]BalanceNode, []BalanceTorrent, error) {
+// status), outside a pass; stall is fleet.recovery_stall_after.
+func (db *DB) BalanceNodes(ctx context.Context, stall time.Duration) ([]BalanceNode, []BalanceTorrent, error) {
 	var nodes []BalanceNode
 	var moving []BalanceTorrent
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		return withoutNestLoop(ctx, tx, func() error {
 			var err error
-			if nodes, err = balanceNodes(ctx, tx); err != nil {
+			if nodes, err = balanceNodes(ctx, tx, stall); err != nil {
 				return err
 			}
-			moving, err = movingTorrents(ctx, tx)
+			moving, err = movingTorrents(ctx, tx, stall)
 			return err
 		})
 	})

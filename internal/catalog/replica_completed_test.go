@@ -41,7 +41,7 @@ func TestReplicaCompletionFollowsItsPieces(t *testing.T) {
 	choose := func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
 		return []catalog.PlanPlacement{{TorrentID: ts[0].ID, Node: "b"}}
 	}
-	if ps, err := db.PlanPass(ctx, "a", choose); err != nil || len(ps) != 1 {
+	if ps, err := db.PlanPass(ctx, "a", 0, choose); err != nil || len(ps) != 1 {
 		t.Fatalf("placed %v (%v), want one on b", ps, err)
 	}
 	completed := func(db *catalog.DB, node string) *time.Time {
@@ -61,7 +61,7 @@ func TestReplicaCompletionFollowsItsPieces(t *testing.T) {
 	// b as the planner sees it: "pending bytes/recovering".
 	planned := func(db *catalog.DB) string {
 		t.Helper()
-		ns, _, err := db.BalanceNodes(ctx)
+		ns, _, err := db.BalanceNodes(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

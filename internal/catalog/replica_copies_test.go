@@ -48,7 +48,7 @@ func TestCopiesCountCompleteReplicasOnNodesIn(t *testing.T) {
 	if ok, err := db.LeadPlanner(ctx, "a", time.Minute); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if ps, err := db.PlanPass(ctx, "a", choose); err != nil || len(ps) != 1 || ps[0].Node != "b" {
+	if ps, err := db.PlanPass(ctx, "a", 0, choose); err != nil || len(ps) != 1 || ps[0].Node != "b" {
 		t.Fatalf("placed %v (%v), want b", ps, err)
 	}
 	want(fmt.Sprintf("[{1 1}] under 1/%d risk 1/%d fetching 1/%d", size, size, size))

@@ -28,12 +28,13 @@ func (db *DB) PlacedReplicas(ctx context.Context) ([]Torrent, error) {
 
 // SettleReplica sets the data directory of this node's replica of torrent
 // id, placed without one; the change wakes the node's engine, which
-// fetches the data from the nodes holding copies.
+// fetches the data from the nodes holding copies. Its progress clock
+// (progress_at, see StalledSQL) starts again.
 func (db *DB) SettleReplica(ctx context.Context, id int64, dataDir string) error {
 	if dataDir == "" {
 		return fmt.Errorf("catalog: settle replica of torrent %d on node %q: no data directory", id, db.NodeID())
 	}
-	if _, err := db.pool.Exec(ctx, `UPDATE replicas SET data_dir = $3, updated_at = now()
+	if _, err := db.pool.Exec(ctx, `UPDATE replicas SET data_dir = $3, updated_at = now(), progress_at = now()
 		WHERE torrent_id = $1 AND node_id = $2 AND data_dir = ''`, id, db.NodeID(), dataDir); err != nil {
 		return fmt.Errorf("catalog: settle replica of torrent %d on node %q: %w", id, db.NodeID(), err)
 	}
@@ -55,7 +56,7 @@ func (db *DB) SettleReplicas(ctx context.Context, ids []int64, dirs []string) er
 			return fmt.Errorf("catalog: settle replica of torrent %d on node %q: no data directory", ids[i], db.NodeID())
 		}
 	}
-	if _, err := db.pool.Exec(ctx, `UPDATE replicas r SET data_dir = s.dir, updated_at = now()
+	if _, err := db.pool.Exec(ctx, `UPDATE replicas r SET data_dir = s.dir, updated_at = now(), progress_at = now()
 		FROM unnest($2::bigint[], $3::text[]) AS s (id, dir)
 		WHERE r.torrent_id = s.id AND r.node_id = $1 AND r.data_dir = ''`, db.NodeID(), ids, dirs); err != nil {
 		return fmt.Errorf("catalog: settle %d replicas on node %q: %w", len(ids), db.NodeID(), err)

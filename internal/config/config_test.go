@@ -150,6 +150,8 @@ func TestLoadErrorsNameKeyAndValue(t *testing.T) {
 		{"balance margin", "fleet:\n  balance_margin: 0.7\n", nil, "config: fleet.balance_margin: 0.7 is not between 0.01 and 0.5"},
 		{"recovery rate", "fleet:\n  recovery_rate: -1\n", nil, `config: FILE:2: fleet.recovery_rate: "-1" is not a byte size`},
 		{"recovery send rate", "fleet:\n  recovery_send_rate: fast\n", nil, `config: FILE:2: fleet.recovery_send_rate: "fast" is not a byte size`},
+		{"recovery stall after", "fleet:\n  recovery_stall_after: 10ms\n", nil, "config: fleet.recovery_stall_after: 10ms is under a second (0 = never stalled)"},
+		{"recovery stall after negative", "fleet:\n  recovery_stall_after: -1m\n", nil, "config: fleet.recovery_stall_after: -1m0s is under a second (0 = never stalled)"},
 		{"bad session url", "database:\n  url: postgres://db/a\n  session_url: db\n", nil, `config: database.session_url: "db" is not a postgres:// URL or a key=value connection string`},
 	}
 	for _, tc := range cases {

@@ -32,11 +32,17 @@ type FleetConfig struct {
 	// unlimited. Per torrent, not per peer: see docs/OPERATIONS.md.
 	// network.upload_rate still bounds every upload.
 	RecoverySendRate ByteSize `key:"recovery_send_rate"`
+	// RecoveryStallAfter: a replica the planner placed (a recovery or a
+	// rebalance move) that is not complete and whose pieces complete have
+	// not grown for this long is stalled: it stays placed but no longer
+	// takes one of its node's max_recoveries_per_node, nor holds the
+	// rebalance; it counts again once it makes progress. 0 = never.
+	RecoveryStallAfter time.Duration `key:"recovery_stall_after"`
 }
 
 func defaultFleet() FleetConfig {
 	return FleetConfig{DownOutInterval: 10 * time.Minute, OutMaxShare: 0.25, PlanInterval: 10 * time.Second,
-		MaxRecoveriesPerNode: 4, BalanceMargin: 0.1}
+		MaxRecoveriesPerNode: 4, BalanceMargin: 0.1, RecoveryStallAfter: 10 * time.Minute}
 }
 
 func (c *Config) validateFleet() error {
@@ -56,6 +62,8 @@ func (c *Config) validateFleet() error {
 		return errorf("fleet.recovery_rate: %d must not be negative", f.RecoveryRate)
 	case f.RecoverySendRate < 0:
 		return errorf("fleet.recovery_send_rate: %d must not be negative", f.RecoverySendRate)
+	case f.RecoveryStallAfter != 0 && f.RecoveryStallAfter < time.Second:
+		return errorf("fleet.recovery_stall_after: %v is under a second (0 = never stalled)", f.RecoveryStallAfter)
 	}
 	return nil
 }

@@ -12,7 +12,8 @@ import (
 // FleetPolicy maps the configuration to the planner's policy.
 func FleetPolicy(cfg *config.Config) fleet.Policy {
 	return fleet.Policy{DownOut: cfg.Fleet.DownOutInterval, OutMaxShare: cfg.Fleet.OutMaxShare, Interval: cfg.Fleet.PlanInterval,
-		MaxRecoveriesPerNode: cfg.Fleet.MaxRecoveriesPerNode, SendLimited: cfg.Fleet.RecoverySendRate > 0, BalanceMargin: cfg.Fleet.BalanceMargin}
+		MaxRecoveriesPerNode: cfg.Fleet.MaxRecoveriesPerNode, SendLimited: cfg.Fleet.RecoverySendRate > 0, BalanceMargin: cfg.Fleet.BalanceMargin,
+		StallAfter: cfg.Fleet.RecoveryStallAfter}
 }
 
 // planner is this node's fleet planner (see fleet.Planner).

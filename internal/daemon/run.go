@@ -115,7 +115,8 @@ func Run(ctx context.Context, o Options) error {
 			DebugPprof: cfg.HTTP.DebugPprof,
 			DB:         db, Live: d.live, Version: o.Version, Logger: log, Counters: counters,
 			Health: d.health, NodeID: cfg.ResolvedNodeID(),
-			BalanceMargin: func() float64 { return d.Config().Fleet.BalanceMargin }})
+			BalanceMargin: func() float64 { return d.Config().Fleet.BalanceMargin },
+			StallAfter:    func() time.Duration { return d.Config().Fleet.RecoveryStallAfter }})
 		if err != nil {
 			return err
 		}

@@ -214,7 +214,7 @@ func PlanBalance(in catalog.BalanceInput, o BalanceOptions) (catalog.BalancePlan
 		for _, m := range plan.Abandon {
 			if m.To == n.ID {
 				adjusted[i].LoadBytes -= lengthOf(in.Moving, m.TorrentID)
-				if r := replicaOn(torrentOf(in.Moving, m.TorrentID), n.ID); r != nil && !r.Complete {
+				if r := replicaOn(torrentOf(in.Moving, m.TorrentID), n.ID); r != nil && !r.Complete && !r.Stalled {
 					adjusted[i].Recovering--
 				}
 			}

@@ -390,7 +390,7 @@ func (s *sim) debugDump() {
 	s.t.Logf("replicas: %s", s.replicas())
 	s.t.Logf("trim: %s", pgtest.String(s.t, s.db, `SELECT coalesce(string_agg(torrent_id || ':' || node_id || ':' || remove_reason, ' | '), '') FROM replicas WHERE remove_at IS NOT NULL`))
 	s.t.Logf("nodes: %s", pgtest.String(s.t, s.db, `SELECT string_agg(id || ' ' || zone || ' ' || admin_state || ' out=' || (out_at IS NOT NULL) || ' stop=' || clean_stop, ' | ') FROM nodes`))
-	in, _, _ := s.db.BalanceNodes(s.ctx)
+	in, _, _ := s.db.BalanceNodes(s.ctx, 0)
 	for _, n := range in {
 		s.t.Logf("%+v", n)
 	}

@@ -30,6 +30,11 @@ type Policy struct {
 	// BalanceMargin is the rebalance's hysteresis, a share of each node's
 	// share (see BalanceOptions.Margin); default 0.1.
 	BalanceMargin float64
+	// StallAfter: a placed replica not complete whose pieces complete
+	// have not grown for this long is stalled (catalog.StalledSQL): it no
+	// longer counts toward its node's recovery limit nor holds the
+	// rebalance. 0 = never (the configuration's default is 10 minutes).
+	StallAfter time.Duration
 }
 
 // WithDefaults fills zero values.

@@ -40,6 +40,7 @@ type Planner struct {
 	leading bool
 	sending int    // the count of torrents last given to Sending, logged when it changes
 	held    string // the last held nodes logged
+	stalled int    // the count of stalled placed replicas last logged
 }
 
 // Run makes passes every Policy().Interval until ctx ends, then gives the
@@ -157,7 +158,8 @@ func (p *Planner) leaderPass(ctx context.Context, pt *passTimer) error {
 	if err != nil {
 		return err
 	}
-	placed, err := p.DB.PlanPass(ctx, p.Node, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
+	placed, err := p.DB.PlanPass(ctx, p.Node, pol.StallAfter, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
+		p.logStalled(ns, pol)
 		return Choose(ns, ts, Options{SkipLost: norecover, MaxRecoveries: pol.MaxRecoveriesPerNode})
 	})
 	if err != nil {
@@ -289,7 +291,12 @@ func (p *Planner) settle(ctx context.Context) error {
 // balance runs the rebalance pass and returns the torrents with a move in
 // flight after it.
 func (p *Planner) balance(ctx context.Context, pol Policy, placed bool) (map[int64]bool, error) {
-	plan, err := p.DB.BalancePass(ctx, p.Node, func(in catalog.BalanceInput) (catalog.BalancePlan, error) {
+	plan, err := p.DB.BalancePass(ctx, p.Node, pol.StallAfter, func(in catalog.BalanceInput) (catalog.BalancePlan, error) {
+		ns := make([]catalog.PlanNode, len(in.Nodes))
+		for i, n := range in.Nodes {
+			ns[i] = n.PlanNode
+		}
+		p.logStalled(ns, pol)
 		return PlanBalance(in, BalanceOptions{Margin: pol.BalanceMargin, MaxMoves: pol.MaxRecoveriesPerNode,
 			NoStart: placed || RecoveryFetching(in)})
 	})
@@ -315,10 +322,34 @@ func (p *Planner) balance(ctx context.Context, pol Policy, placed bool) (map[int
 	return moving, nil
 }
 
+// logStalled logs, when it changes, how many placed replicas are stalled
+// (the leader's view: every node's).
+func (p *Planner) logStalled(ns []catalog.PlanNode, pol Policy) {
+	n := 0
+	var on []string
+	for _, nd := range ns {
+		if nd.Stalled > 0 {
+			n += nd.Stalled
+			on = append(on, fmt.Sprintf("%s: %d", nd.ID, nd.Stalled))
+		}
+	}
+	if n == p.stalled {
+		return
+	}
+	ev := p.Log.Warn()
+	if n < p.stalled {
+		ev = p.Log.Info()
+	}
+	p.stalled = n
+	ev.Int("stalled", n).Strs("nodes", on).Int64("recovery_stall_after_ms", pol.StallAfter.Milliseconds()).
+		Msg("fleet planner: placed replicas stalled (no progress for fleet.recovery_stall_after): they stay placed but no longer take recovery slots ('archivd fleet status')")
+}
+
 // RecoveryFetching reports a replica placed to bring a torrent back to
 // its replicas_min still fetching on a node up and in: the placed replicas
-// fetching (catalog.PlanNode.Recovering) outnumber the moves in flight
-// fetching.
+// fetching (catalog.PlanNode.Recovering, which leaves the stalled ones
+// out) outnumber the moves in flight fetching and not stalled. A stalled
+// recovery does not hold the rebalance.
 func RecoveryFetching(in catalog.BalanceInput) bool {
 	live := map[string]bool{}
 	placed := 0
@@ -330,7 +361,7 @@ func RecoveryFetching(in catalog.BalanceInput) bool {
 	}
 	for _, t := range in.Moving {
 		for _, r := range t.Replicas {
-			if r.MoveFrom != "" && !r.Marked && !r.Complete && live[r.Node] {
+			if r.MoveFrom != "" && !r.Marked && !r.Complete && !r.Stalled && live[r.Node] {
 				placed--
 			}
 		}

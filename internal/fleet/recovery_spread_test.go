@@ -55,7 +55,7 @@ func TestRecoveryBytesSpreadAcrossSurvivors(t *testing.T) {
 		t.Fatalf("%d recoveries placed, want 16: %s", n, got)
 	}
 	// The planner's own view of what each survivor fetches.
-	ns, _, err := s.db.BalanceNodes(s.ctx)
+	ns, _, err := s.db.BalanceNodes(s.ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestRecoveryBytesSpreadWhenSurvivorsHoldTheOtherCopies(t *testing.T) {
 		SELECT r.node_id, count(*) AS n, sum(t.total_length) AS b FROM replicas r JOIN torrents t ON t.id = r.torrent_id
 		WHERE r.placed_by <> '' AND r.completed_at IS NULL GROUP BY r.node_id) x`)
 	t.Logf("placed, not complete (node, torrents, bytes): %s", got)
-	ns, _, err := s.db.BalanceNodes(s.ctx)
+	ns, _, err := s.db.BalanceNodes(s.ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

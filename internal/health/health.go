@@ -68,12 +68,13 @@ const (
 	FleetFlagsSet       = "FLEETFLAGS_SET"
 	NodeDown            = "NODE_DOWN"
 	FleetOutHeld        = "FLEET_OUT_HELD"
-	codesCount          = 12
+	RecoveryStalled     = "RECOVERY_STALLED"
+	codesCount          = 13
 )
 
 // Codes lists every check code, in the order they are evaluated.
 var Codes = [codesCount]string{CatalogDegraded, TorrentUnavailable, TorrentDegraded, RepairHeld, DamageOpen, DiskFull,
-	DataRootLowSpace, PiecesNotVerified, ScrubBehindSchedule, FleetFlagsSet, NodeDown, FleetOutHeld}
+	DataRootLowSpace, PiecesNotVerified, ScrubBehindSchedule, FleetFlagsSet, NodeDown, FleetOutHeld, RecoveryStalled}
 
 // Check is one raised check.
 type Check struct {
@@ -139,7 +140,7 @@ func (e *Evaluator) Evaluate(ctx context.Context) Report {
 	if catalogOK {
 		for _, step := range []func(context.Context, *Report) error{
 			e.checkUnavailable, e.checkDegraded, e.checkHeld, e.checkDamage, e.checkOverdue, e.checkScrubBehind,
-			e.checkFleetFlags, e.checkNodes,
+			e.checkFleetFlags, e.checkNodes, e.checkStalled,
 		} {
 			if err := step(ctx, &r); err != nil {
 				r.add(e.catalogErr(err))

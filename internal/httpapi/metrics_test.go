@@ -141,7 +141,7 @@ func TestFleetInMetricsAndStatusPage(t *testing.T) {
 	if _, err := db.CreateCollection(ctx, catalog.Collection{Name: "maps"}); err != nil {
 		t.Fatal(err)
 	}
-	addTorrent(t, db.ForNode("n1"), "maps", 1, "planet.osm.pbf", 40) // 10 MiB on n1, none on n3
+	planet := addTorrent(t, db.ForNode("n1"), "maps", 1, "planet.osm.pbf", 40) // 10 MiB on n1, none on n3
 	if err := db.StopNode(ctx, "n2"); err != nil {
 		t.Fatal(err)
 	}
@@ -182,5 +182,17 @@ func TestFleetInMetricsAndStatusPage(t *testing.T) {
 		if code != 200 || !strings.Contains(page, want) {
 			t.Fatalf("status page (%d) lacks %q:\n%s", code, want, page)
 		}
+	}
+	if strings.Contains(page, `id="fleet-stalled"`) {
+		t.Fatal("stalled replicas shown with none placed")
+	}
+	// A replica placed on n3 without progress for two hours: stalled
+	// (fleet.recovery_stall_after, default 10m).
+	pgtest.Exec(t, db, `INSERT INTO replicas (torrent_id, node_id, data_dir, placed_by, progress_at)
+		VALUES ($1, 'n3', '/srv/n3/planet', 'n1', now() - interval '2 hours')`, planet.ID)
+	code, page = get(t, nil, "http://"+s.Addr()+"/", "")
+	if want := `<span class="pill warn">stalled</span> 1 replica placed without progress for 10m0s or more, 10.0 MiB left, the longest since `; code != 200 ||
+		!strings.Contains(page, want) || !strings.Contains(page, "(by node: n3 1;") {
+		t.Fatalf("status page (%d) lacks %q:\n%s", code, want, page)
 	}
 }

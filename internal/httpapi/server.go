@@ -67,6 +67,9 @@ type Options struct {
 	// BalanceMargin is fleet.balance_margin now (the status page's
 	// balance view, as `archivd fleet status`); nil = the default.
 	BalanceMargin func() float64
+	// StallAfter is fleet.recovery_stall_after now (the fleet view's
+	// stalled replicas); nil = the default.
+	StallAfter func() time.Duration
 }
 
 // Server is the operations HTTP server.

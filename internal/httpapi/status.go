@@ -178,10 +178,14 @@ func (s *Server) fleetView(ctx context.Context) fleetView {
 	if v.Flags, err = s.o.DB.SetFleetFlags(ctx); err != nil {
 		v.Err = err.Error()
 	}
-	if v.Recovery, err = s.o.DB.Recovery(ctx, time.Minute); err != nil {
+	stall := config.Default().Fleet.RecoveryStallAfter
+	if s.o.StallAfter != nil {
+		stall = s.o.StallAfter()
+	}
+	if v.Recovery, err = s.o.DB.Recovery(ctx, time.Minute, stall); err != nil {
 		v.Err = err.Error()
 	}
-	bn, moving, err := s.o.DB.BalanceNodes(ctx)
+	bn, moving, err := s.o.DB.BalanceNodes(ctx, stall)
 	if err != nil {
 		v.Err = err.Error()
 		return v

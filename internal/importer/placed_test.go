@@ -64,7 +64,7 @@ func TestPlacedDirAvoidsAnotherTorrentsDirectory(t *testing.T) {
 		if ok, err := db.LeadPlanner(ctx, "a", time.Minute); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
-		ps, err := db.PlanPass(ctx, "a", func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
+		ps, err := db.PlanPass(ctx, "a", 0, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
 			return fleet.Choose(ns, ts, fleet.Options{})
 		})
 		if err != nil || len(ps) != want {

@@ -38,7 +38,7 @@ func placeOn(t *testing.T, db *catalog.DB, f *fixture, node, dir string) catalog
 	if ok, err := db.LeadPlanner(ctx, node, time.Minute); !ok || err != nil {
 		t.Fatalf("lead the planner: %v %v", ok, err)
 	}
-	ps, err := db.PlanPass(ctx, node, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
+	ps, err := db.PlanPass(ctx, node, 0, func(ns []catalog.PlanNode, ts []catalog.PlanTorrent) []catalog.PlanPlacement {
 		return fleet.Choose(ns, ts, fleet.Options{})
 	})
 	if err != nil || len(ps) != 1 || ps[0].Node != node {
