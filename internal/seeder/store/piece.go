@@ -35,6 +35,17 @@ func (p *piece) Completion() storage.Completion { return p.ts.completion(p.index
 // A missing or short file is an error, never zeros: unwritten data must
 // not hash as if it were there. The read waits for the recovery send
 // limiter if another node is recovering the torrent.
+//
+// The engine (v1.61.0) panics when a read for a peer fails and the
+// torrent was closed (dropped: a pause, a removal, unavailable) before the
+// reading goroutine takes the client lock again: servePeerRequest neither
+// rejects nor keeps the failed request, and its deferred check panics. So
+// a read never fails across a close: one that finds the torrent closed
+// (after its limiter wait, or after it failed) answers zeros and no error,
+// which is never sent (the engine closed the torrent's connections in the
+// same locked close), and a failed read first waits up to
+// Options.FailedReadHold for a close (heldRead; a missing data directory,
+// on which the seeder drops the torrent, Options.DirMissingHold).
 func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	if off < 0 || off > p.len {
 		return 0, fmt.Errorf("seeder store: read piece %d of %s at %d: out of range", p.index, p.ts.name, off)
@@ -46,13 +57,26 @@ func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	if off == 0 && int64(len(b)) < p.len {
 		p.s.readAhead(p.ts, p.off, p.len) // a peer starts on this piece
 	}
-	p.s.waitRecoverySend(p.ts, len(b))
-	n, err := p.s.readAt(p.ts, b, p.off+off)
-	if err != nil && errors.Is(err, datadir.ErrDataDirMissing) {
-		if p.s.onDirMissing != nil {
-			p.s.onDirMissing(p.ts.id, err)
+	p.s.waitRecoverySend(p.ts, len(b), p.closed)
+	var n int
+	var err error
+	if p.isClosed() {
+		err = errClosedRead
+	} else {
+		n, err = p.s.readAt(p.ts, b, p.off+off)
+	}
+	if err != nil {
+		hold := p.s.failedReadHold
+		if errors.Is(err, datadir.ErrDataDirMissing) {
+			if p.s.onDirMissing != nil {
+				p.s.onDirMissing(p.ts.id, err)
+			}
+			hold = p.s.dirMissingHold
 		}
-		if p.heldRead() {
+		if err != errClosedRead {
+			p.s.readFailures.Add(1)
+		}
+		if p.heldRead(hold) {
 			clear(b)
 			n, err = len(b), nil
 		}
@@ -63,21 +87,32 @@ func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	return n, err
 }
 
-// heldRead holds a peer's read that found the data directory gone until
-// the engine drops the torrent (the seeder does so on OnDataDirMissing)
-// and reports whether it did within Options.DirMissingHold. The engine (v1.61.0)
-// panics when a read for a peer fails and the torrent was closed before
-// the reading goroutine takes the client lock again (servePeerRequest:
-// the failed request is neither rejected nor kept, and its deferred check
-// panics): exactly what dropping a torrent whose reads fail invites. A
-// read answered after the storage closed is never sent (the torrent's
-// connections are closed in the same locked close), so it is answered
-// with zeros and no error; one that times out returns its error.
-func (p *piece) heldRead() bool {
+// errClosedRead: the torrent was closed before the read began (never
+// returned: a closed torrent's read answers zeros).
+var errClosedRead = errors.New("torrent closed")
+
+func (p *piece) isClosed() bool {
 	if p.closed == nil {
 		return false
 	}
-	t := time.NewTimer(p.s.dirMissingHold)
+	select {
+	case <-p.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// heldRead holds a peer's read that failed until the engine closes the
+// torrent's storage, for at most hold, and reports whether it closed.
+func (p *piece) heldRead(hold time.Duration) bool {
+	if p.closed == nil {
+		return false
+	}
+	if p.isClosed() {
+		return true
+	}
+	t := time.NewTimer(hold)
 	defer t.Stop()
 	select {
 	case <-p.closed:

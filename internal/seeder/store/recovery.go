@@ -1,6 +1,10 @@
 package store
 
-import "golang.org/x/time/rate"
+import (
+	"context"
+
+	"golang.org/x/time/rate"
+)
 
 // recoveryBurst is the least burst of the recovery limiter: a chunk
 // written at once never exceeds it.
@@ -79,25 +83,42 @@ func (s *Store) waitRecovery(ts *torrentState, n int) {
 		return
 	}
 	s.recoveryWritten.Add(int64(n))
-	s.waitLimiter(s.recovery, n)
+	s.waitLimiter(s.stopped, s.recovery, n)
 }
 
 // waitRecoverySend takes n bytes from the send limiter if another node is
 // recovering ts.
-func (s *Store) waitRecoverySend(ts *torrentState, n int) {
+func (s *Store) waitRecoverySend(ts *torrentState, n int, closed <-chan struct{}) {
 	if !ts.sending.Load() {
 		return
 	}
 	s.recoverySent.Add(int64(n))
-	s.waitLimiter(s.recoverySend, n)
+	if closed == nil {
+		s.waitLimiter(s.stopped, s.recoverySend, n)
+		return
+	}
+	// The wait ends when the engine drops the torrent (its read is then
+	// answered without reading: piece.ReadAt).
+	ctx, cancel := context.WithCancel(s.stopped)
+	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-closed:
+			cancel()
+		case <-stop:
+		}
+	}()
+	s.waitLimiter(ctx, s.recoverySend, n)
 }
 
 // waitLimiter takes n bytes from l, waiting as long as its rate asks (or
-// until the store stops).
-func (s *Store) waitLimiter(l *rate.Limiter, n int) {
+// until ctx ends: the store stops, the torrent is closed).
+func (s *Store) waitLimiter(ctx context.Context, l *rate.Limiter, n int) {
 	for n > 0 {
 		take := min(n, l.Burst())
-		if err := l.WaitN(s.stopped, take); err != nil {
+		if err := l.WaitN(ctx, take); err != nil {
 			return // stopping (or the burst changed under us): go on at once
 		}
 		n -= take

@@ -83,6 +83,10 @@ type Options struct {
 	// drop the torrent before it returns its error (piece.heldRead);
 	// 0 = 30s.
 	DirMissingHold time.Duration
+	// FailedReadHold bounds how long any other failed read for a peer (a
+	// file cut short or unreadable) waits for a drop of the torrent
+	// before it returns its error (piece.ReadAt says why); 0 = 1s.
+	FailedReadHold time.Duration
 }
 
 // Health is the store's view of the catalog.
@@ -127,6 +131,7 @@ type Store struct {
 	kick   chan struct{}
 
 	bytesRead    atomic.Int64
+	readFailures atomic.Int64 // peer reads (piece.ReadAt) that failed
 	bytesWritten atomic.Int64
 
 	// recovery bounds writes to placed torrents (SetRecoveryRate);
@@ -153,6 +158,7 @@ type Store struct {
 	// onDirMissing: Options.OnDataDirMissing.
 	onDirMissing   func(torrentID int64, err error)
 	dirMissingHold time.Duration
+	failedReadHold time.Duration
 }
 
 // New returns a Store. It does not touch the catalog until Register.
@@ -197,6 +203,7 @@ func New(o Options) (*Store, error) {
 		onWritten:      o.OnWritten,
 		onDirMissing:   o.OnDataDirMissing,
 		dirMissingHold: cmp.Or(o.DirMissingHold, 30*time.Second),
+		failedReadHold: cmp.Or(o.FailedReadHold, time.Second),
 	}, nil
 }
 
