@@ -97,6 +97,9 @@ const (
 	RunScheduled RunKind = "scheduled"
 	RunManual    RunKind = "manual"
 	RunOffline   RunKind = "offline"
+	// RunReadError: queued by the seeder when a read for a peer failed on
+	// data recorded complete (RequestReadCheck); run like a manual run.
+	RunReadError RunKind = "read_error"
 )
 
 // TorrentState is what the operator wants of a torrent (torrents.state)

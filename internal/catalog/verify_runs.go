@@ -59,6 +59,31 @@ func (db *DB) CreateVerifyRun(ctx context.Context, kind RunKind, scope []byte, n
 	return id, nil
 }
 
+// RequestReadCheck queues a read_error run of one torrent (by infohash,
+// hex) on this handle's node, unless one of that torrent is queued or
+// running there; it returns the run's id and whether it queued it. The
+// insert wakes the daemon through NOTIFY.
+func (db *DB) RequestReadCheck(ctx context.Context, infoHash string, now time.Time) (int64, bool, error) {
+	scope, err := json.Marshal(map[string][]string{"torrents": {infoHash}})
+	if err != nil {
+		return 0, false, fmt.Errorf("catalog: queue a read check of %s: %w", infoHash, err)
+	}
+	var id int64
+	queued := true
+	err = db.pool.QueryRow(ctx, `WITH pending AS (
+			SELECT id FROM verify_runs WHERE kind = 'read_error' AND state IN ('queued', 'running')
+			AND node_id IS NOT DISTINCT FROM nullif($2, '') AND scope = $1::jsonb ORDER BY id LIMIT 1),
+		ins AS (
+			INSERT INTO verify_runs (kind, scope, node_id, requested_at)
+			SELECT 'read_error', $1::jsonb, nullif($2, ''), $3 WHERE NOT EXISTS (SELECT 1 FROM pending)
+			RETURNING id)
+		SELECT id, true FROM ins UNION ALL SELECT id, false FROM pending`, scope, db.NodeID(), now).Scan(&id, &queued)
+	if err != nil {
+		return 0, false, fmt.Errorf("catalog: queue a read check of %s: %w", infoHash, err)
+	}
+	return id, queued, nil
+}
+
 // ClaimVerifyRun takes the oldest queued run of one of kinds for nodeID:
 // a run requested for that node (the CLI requests runs for its config's
 // node, the one whose replicas it verifies) or for no node in particular

@@ -55,3 +55,42 @@ func addCollectionAndTorrent(ctx context.Context, db *catalog.DB) (int64, error)
 	tor, err := db.AddTorrent(ctx, newTorrent("maps", 1, 3))
 	return tor.ID, err
 }
+
+// A read check is queued once per torrent and node while one is queued or
+// running; another torrent, another node, or a finished check queue anew.
+func TestReadCheckIsQueuedOncePerTorrentAndNode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	a, b := db.ForNode("node-a"), db.ForNode("node-b")
+	now := time.Now()
+	const ih1, ih2 = "00000000000000000000000000000000000000aa", "00000000000000000000000000000000000000bb"
+	first, queued, err := a.RequestReadCheck(ctx, ih1, now)
+	if err != nil || !queued {
+		t.Fatalf("first read check: %d, %v, %v", first, queued, err)
+	}
+	if id, queued, err := a.RequestReadCheck(ctx, ih1, now); err != nil || queued || id != first {
+		t.Fatalf("again while queued: %d, %v, %v; want run %d, not queued", id, queued, err, first)
+	}
+	for _, c := range []struct {
+		db *catalog.DB
+		ih string
+	}{{a, ih2}, {b, ih1}} {
+		if id, queued, err := c.db.RequestReadCheck(ctx, c.ih, now); err != nil || !queued || id == first {
+			t.Fatalf("node %s, %s: %d, %v, %v; want a new run", c.db.NodeID(), c.ih, id, queued, err)
+		}
+	}
+	run, ok, err := a.ClaimVerifyRun(ctx, []catalog.RunKind{catalog.RunReadError}, "node-a", now)
+	if err != nil || !ok || run.ID != first || run.Kind != catalog.RunReadError || string(run.Scope) != `{"torrents": ["`+ih1+`"]}` {
+		t.Fatalf("claim: %+v (scope %s), %v, %v", run, run.Scope, ok, err)
+	}
+	if id, queued, err := a.RequestReadCheck(ctx, ih1, now); err != nil || queued || id != first {
+		t.Fatalf("again while running: %d, %v, %v; want run %d, not queued", id, queued, err, first)
+	}
+	if err := a.FinishVerifyRun(ctx, first, catalog.RunDone, "", now); err != nil {
+		t.Fatal(err)
+	}
+	if id, queued, err := a.RequestReadCheck(ctx, ih1, now); err != nil || !queued || id == first {
+		t.Fatalf("after the check finished: %d, %v, %v; want a new run", id, queued, err)
+	}
+}

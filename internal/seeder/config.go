@@ -61,6 +61,9 @@ type Config struct {
 	// StatsInterval is how often transfer totals and peers are written to
 	// the catalog; 0 = 30s. They are also written at a clean stop.
 	StatsInterval time.Duration
+	// ReadCheckEvery: a torrent a read for a peer failed on gets a verify
+	// run (readcheck.go) at most once per this span; 0 = 10m.
+	ReadCheckEvery time.Duration
 
 	NodeID string // row in table nodes; required
 	Logger zerolog.Logger
@@ -87,6 +90,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.StatsInterval == 0 {
 		c.StatsInterval = 30 * time.Second
+	}
+	if c.ReadCheckEvery == 0 {
+		c.ReadCheckEvery = 10 * time.Minute
 	}
 }
 

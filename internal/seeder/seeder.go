@@ -54,6 +54,8 @@ type Seeder struct {
 
 	// faults: torrents whose writes fail (disk full...), see writefault.go.
 	faults *writeFaults
+	// readChecks: torrents a peer read failed on (readcheck.go).
+	readChecks *readChecks
 
 	// peerMem: peers whose connection closed, dialled again by MarkBad.
 	peerMem *peerMemory
@@ -124,7 +126,8 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 		Heartbeats: cfg.Heartbeats, OnWritten: func(id int64) { self.onWritten(id) },
 		OnDataDirMissing: func(id int64, err error) {
 			self.faults.report(faultEvent{id: id, cause: catalog.CauseDataMissing, err: err})
-		}})
+		},
+		OnReadFailed: func(id int64, err error) { self.readChecks.report(id, err) }})
 	if err != nil {
 		return nil, fmt.Errorf("seeder: %w", err)
 	}
@@ -136,7 +139,7 @@ func New(cfg Config, db *catalog.DB) (*Seeder, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Seeder{cfg: cfg, db: db, log: log, lim: lim, faults: newWriteFaults(), store: st, client: cl, peerMem: peers, sources: sources,
+	s := &Seeder{cfg: cfg, db: db, log: log, lim: lim, faults: newWriteFaults(), readChecks: newReadChecks(), store: st, client: cl, peerMem: peers, sources: sources,
 		running: map[int64]*entry{}, addErrs: map[int64]string{}, reqIDs: map[int64]struct{}{}, reqFull: true,
 		wake: make(chan struct{}, 1), releases: make(chan releaseReq), started: make(chan struct{}),
 		adoptSem: make(chan struct{}, runtime.NumCPU()),
@@ -200,7 +203,7 @@ func (s *Seeder) Run(ctx context.Context) error {
 	go func() { storeDone <- s.store.Run(storeCtx) }()
 
 	defer s.changes.Subscribe(s.onChange)()
-	loopFns := []func(context.Context){s.reconcileLoop, s.statsLoop, s.engineProbe, s.faultLoop, s.dialNudge}
+	loopFns := []func(context.Context){s.reconcileLoop, s.statsLoop, s.engineProbe, s.faultLoop, s.dialNudge, s.readCheckLoop}
 	if s.ownChanges {
 		loopFns = append(loopFns, func(ctx context.Context) { _ = s.changes.Run(ctx) })
 	}

@@ -125,7 +125,7 @@ func (s *Service) queueScheduled(ctx context.Context) error {
 func (s *Service) skipClosed(ctx context.Context) error {
 	e := s.e
 	why := "no daemon of this node claimed it while it was open"
-	running, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled, catalog.RunManual}, e.cfg.NodeID)
+	running, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled, catalog.RunManual, catalog.RunReadError}, e.cfg.NodeID)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Service) skipClosed(ctx context.Context) error {
 func (s *Service) workOnce(ctx context.Context) (bool, error) {
 	e := s.e
 	end, open := e.win.current(e.clk.Now())
-	running, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled, catalog.RunManual}, e.cfg.NodeID)
+	running, err := e.db.UnfinishedVerifyRuns(ctx, []catalog.RunKind{catalog.RunScheduled, catalog.RunManual, catalog.RunReadError}, e.cfg.NodeID)
 	if err != nil {
 		return false, err
 	}
@@ -171,7 +171,7 @@ func (s *Service) workOnce(ctx context.Context) (bool, error) {
 		}
 		return true, s.finishRun(ctx, r, end, false)
 	}
-	kinds := []catalog.RunKind{catalog.RunManual}
+	kinds := []catalog.RunKind{catalog.RunManual, catalog.RunReadError}
 	if open && !noscrub {
 		kinds = append(kinds, catalog.RunScheduled)
 	}

@@ -67,14 +67,19 @@ func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 	}
 	if err != nil {
 		hold := p.s.failedReadHold
-		if errors.Is(err, datadir.ErrDataDirMissing) {
+		switch {
+		case err == errClosedRead:
+		case errors.Is(err, datadir.ErrDataDirMissing):
+			p.s.readFailures.Add(1)
 			if p.s.onDirMissing != nil {
 				p.s.onDirMissing(p.ts.id, err)
 			}
 			hold = p.s.dirMissingHold
-		}
-		if err != errClosedRead {
+		default:
 			p.s.readFailures.Add(1)
+			if p.s.onReadFailed != nil {
+				p.s.onReadFailed(p.ts.id, err)
+			}
 		}
 		if p.heldRead(hold) {
 			clear(b)

@@ -83,6 +83,10 @@ type Options struct {
 	// drop the torrent before it returns its error (piece.heldRead);
 	// 0 = 30s.
 	DirMissingHold time.Duration
+	// OnReadFailed, if set, is called when a read for a peer failed for
+	// any reason but a missing data directory (a file cut short, deleted,
+	// unreadable). Must not block.
+	OnReadFailed func(torrentID int64, err error)
 	// FailedReadHold bounds how long any other failed read for a peer (a
 	// file cut short or unreadable) waits for a drop of the torrent
 	// before it returns its error (piece.ReadAt says why); 0 = 1s.
@@ -159,6 +163,7 @@ type Store struct {
 	onDirMissing   func(torrentID int64, err error)
 	dirMissingHold time.Duration
 	failedReadHold time.Duration
+	onReadFailed   func(torrentID int64, err error)
 }
 
 // New returns a Store. It does not touch the catalog until Register.
@@ -204,6 +209,7 @@ func New(o Options) (*Store, error) {
 		onDirMissing:   o.OnDataDirMissing,
 		dirMissingHold: cmp.Or(o.DirMissingHold, 30*time.Second),
 		failedReadHold: cmp.Or(o.FailedReadHold, time.Second),
+		onReadFailed:   o.OnReadFailed,
 	}, nil
 }
 
