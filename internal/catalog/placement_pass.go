@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +35,11 @@ type PlanNode struct {
 	// StalledSQL): they stay placed but count neither in Recovering nor
 	// in PendingBytes.
 	Stalled int
+	// Partners: for each other node, the total length of the torrents
+	// both hold a replica of (not marked for removal). PlanPass reads it
+	// only when a torrent needs a copy that is not a recovery; nil
+	// otherwise.
+	Partners map[string]int64 `db:"-"`
 }
 
 // PlanTorrent is a torrent with fewer copies than its replicas_min.
@@ -69,8 +75,9 @@ const copySQL = `(r.availability <> 'unavailable' AND r.remove_at IS NULL AND (n
 const copyNoJoinSQL = `(r.availability <> 'unavailable' AND r.remove_at IS NULL AND NOT r.node_id = ANY(bad.ids))`
 
 // PlanPass runs one placement pass as holder, who must lead the planner:
-// choose gets the nodes and the torrents under their replicas_min (active,
-// with metadata; fewest copies first) and returns the placements to make,
+// choose gets the nodes (with their Partners when a torrent needs a copy
+// that is not a recovery) and the torrents under their replicas_min
+// (active, with metadata; fewest copies first) and returns the placements to make,
 // which are inserted (data_dir ”: the receiving node chooses it) in the
 // same transaction. It returns the placements inserted. stall is
 // fleet.recovery_stall_after (0 = a placed replica never stalls).
@@ -92,6 +99,12 @@ func (db *DB) PlanPass(ctx context.Context, holder string, stall time.Duration,
 		}
 		if len(under) == 0 {
 			return nil
+		}
+		if slices.ContainsFunc(under, func(t PlanTorrent) bool { return !t.Lost() }) {
+			err = withoutNestLoop(ctx, tx, func() error { return readPartners(ctx, tx, nodes) })
+			if err != nil {
+				return fmt.Errorf("read the bytes nodes hold in common: %w", err)
+			}
 		}
 		done, err = insertPlacements(ctx, tx, holder, choose(nodes, under))
 		if err != nil {

@@ -4,7 +4,11 @@
 // choice of target nodes, and when a down node is marked out.
 package fleet
 
-import "github.com/archivd/archivd/internal/catalog"
+import (
+	"slices"
+
+	"github.com/archivd/archivd/internal/catalog"
+)
 
 // Options are what Choose goes by besides the catalog's facts.
 type Options struct {
@@ -21,8 +25,19 @@ type Options struct {
 // nodes (up, active, in) holding no replica of it and with room for it
 // (free space less what the replicas placed on them still fetch, less
 // what this pass already put there), spread across zones first (a zone
-// holding fewer of its copies first), then most room, then node id. A
-// torrent that finds too few nodes gets what there is.
+// holding fewer of its copies first), then fewest partner bytes (see
+// below), then most room, then node id. A torrent that finds too few
+// nodes gets what there is.
+//
+// Partner bytes (declustering): a new copy goes, within the zone rule, to
+// the node sharing the fewest bytes with the nodes of the torrent's
+// copies (PlanNode.Partners, plus what this pass placed): the sum, over
+// those nodes, of the bytes of the torrents both hold. Each placement
+// adds its torrent's length to the pairs it makes, so a node's data ends
+// up spread over its partners evenly, and when it is lost each survivor
+// holds the other copy of about the same share of it: the recovery
+// (which can only go to a node without a copy) is spread over every
+// survivor instead of the few that happened to be chosen by room.
 //
 // A recovery (a torrent under its min because a copy stopped counting,
 // PlanTorrent.Lost) goes, within the zone rule, to the node fetching the
@@ -49,6 +64,7 @@ func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, o Options) []cat
 		zoneOf[n.ID] = n.Zone
 	}
 	planned := map[string]int64{}
+	pairs := partnerPairs(nodes)
 	recovering := map[string]int{}
 	for _, n := range nodes {
 		recovering[n.ID] = n.Recovering
@@ -67,8 +83,9 @@ func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, o Options) []cat
 		for _, c := range t.Copies {
 			inZone[zoneOf[c]]++
 		}
+		copies := slices.Clone(t.Copies)
 		for need := t.Min - len(t.Copies); need > 0; need-- {
-			best, bestRoom := -1, int64(0)
+			best, bestRoom, bestShared := -1, int64(0), int64(0)
 			busyZone := -1 // fewest copies in the zone of a node skipped for its recovery limit
 			for i, n := range nodes {
 				room := n.FreeBytes - n.PendingBytes - planned[n.ID]
@@ -81,27 +98,36 @@ func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, o Options) []cat
 					}
 					continue
 				}
+				shared := int64(0)
+				if !lost {
+					shared = pairs.shared(n.ID, copies)
+				}
 				if best < 0 {
-					best, bestRoom = i, room
+					best, bestRoom, bestShared = i, room, shared
 					continue
 				}
 				b := nodes[best]
-				if lost {
-					if z, bz := inZone[n.Zone], inZone[b.Zone]; z != bz {
-						if z < bz {
-							best, bestRoom = i, room
-						}
-						continue
+				if z, bz := inZone[n.Zone], inZone[b.Zone]; z != bz {
+					if z < bz {
+						best, bestRoom, bestShared = i, room, shared
 					}
+					continue
+				}
+				if lost {
 					if f, bf := n.PendingBytes+planned[n.ID], b.PendingBytes+planned[b.ID]; f != bf {
 						if f < bf {
-							best, bestRoom = i, room
+							best, bestRoom, bestShared = i, room, shared
 						}
 						continue
 					}
+				} else if shared != bestShared {
+					if shared < bestShared {
+						best, bestRoom, bestShared = i, room, shared
+					}
+					continue
 				}
 				if better(inZone[n.Zone], room, n.ID, inZone[b.Zone], bestRoom, b.ID) {
-					best, bestRoom = i, room
+					best, bestRoom, bestShared = i, room, shared
 				}
 			}
 			if best < 0 || (busyZone >= 0 && busyZone < inZone[nodes[best].Zone]) {
@@ -110,6 +136,8 @@ func Choose(nodes []catalog.PlanNode, ts []catalog.PlanTorrent, o Options) []cat
 			n := nodes[best]
 			out = append(out, catalog.PlanPlacement{TorrentID: t.ID, Node: n.ID})
 			has[n.ID] = true
+			pairs.add(n.ID, copies, t.TotalLength)
+			copies = append(copies, n.ID)
 			inZone[n.Zone]++
 			planned[n.ID] += t.TotalLength
 			recovering[n.ID]++
