@@ -66,6 +66,7 @@ func (m *merkler) leafHashes(parts [][]byte, n int64, also io.Writer) {
 			}
 		}
 		for len(p) >= LeafSize {
+			touch(p[:LeafSize]) // see touch: in cache before both hashes read it
 			feed(also, p[:LeafSize])
 			m.hashes = append(m.hashes, sha256.Sum256(p[:LeafSize]))
 			p = p[LeafSize:]

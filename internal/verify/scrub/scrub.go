@@ -245,12 +245,9 @@ func (s *scrubber) mismatch(b *batch, i int, m *merkler) (bad bool, detail strin
 }
 
 func sha1Of(parts [][]byte) (sum [20]byte) {
-	if len(parts) == 1 {
-		return sha1.Sum(parts[0])
-	}
 	h := sha1.New()
 	for _, p := range parts {
-		h.Write(p)
+		writeTouched(h, p)
 	}
 	h.Sum(sum[:0])
 	return sum
