@@ -40,14 +40,24 @@ func (db *DB) TorrentDirFiles(ctx context.Context, collectionID int64) (map[stri
 	return out, nil
 }
 
-// RecordTorrentDirFile remembers a torrent_dir file whose torrent is in
-// the catalog (just imported, or there before).
-func (db *DB) RecordTorrentDirFile(ctx context.Context, collectionID int64, f DirFile) error {
+// RecordTorrentDirFiles remembers torrent_dir files whose torrents are in
+// the catalog (just imported, or there before), in one statement: an
+// import of a thousand files commits once for them, not once per file.
+func (db *DB) RecordTorrentDirFiles(ctx context.Context, collectionID int64, fs []DirFile) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	paths, ihs := make([]string, len(fs)), make([][]byte, len(fs))
+	sizes, mtimes := make([]int64, len(fs)), make([]int64, len(fs))
+	for i, f := range fs {
+		paths[i], sizes[i], mtimes[i], ihs[i] = f.Path, f.Size, f.MtimeNS, f.InfoHash[:]
+	}
 	if _, err := db.pool.Exec(ctx, `INSERT INTO torrent_dir_files (collection_id, path, size, mtime_ns, infohash)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (collection_id, path) DO UPDATE
+		SELECT $1, u.path, u.size, u.mtime_ns, u.infohash FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bytea[]) AS u(path, size, mtime_ns, infohash)
+		ON CONFLICT (collection_id, path) DO UPDATE
 		SET size = EXCLUDED.size, mtime_ns = EXCLUDED.mtime_ns, infohash = EXCLUDED.infohash`,
-		collectionID, f.Path, f.Size, f.MtimeNS, f.InfoHash[:]); err != nil {
-		return fmt.Errorf("catalog: record torrent_dir file %s: %w", f.Path, err)
+		collectionID, paths, sizes, mtimes, ihs); err != nil {
+		return fmt.Errorf("catalog: record %d torrent_dir files (the first %s): %w", len(fs), fs[0].Path, err)
 	}
 	return nil
 }

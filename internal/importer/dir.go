@@ -82,29 +82,39 @@ func ImportDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog
 	if err != nil {
 		return res, err
 	}
+	// The files whose torrents are in the catalog are recorded together at
+	// the end (also when a catalog error stops the import): a crash before
+	// that reads them again at the next import, which finds their torrents
+	// there (ErrExists) and records them.
+	var seen []catalog.DirFile
 	for _, p := range todo {
 		res.Read++
-		if err := importOne(ctx, db, ix, dataDir, coll, p, stats[p], source, &res); err != nil {
-			return res, err
+		f, ok, err := importOne(ctx, db, ix, dataDir, coll, p, stats[p], source, &res)
+		if err != nil {
+			return res, errors.Join(err, db.RecordTorrentDirFiles(ctx, coll.ID, seen))
+		}
+		if ok {
+			seen = append(seen, f)
 		}
 	}
-	return res, nil
+	return res, db.RecordTorrentDirFiles(ctx, coll.ID, seen)
 }
 
-// importOne imports one file of a torrent_dir, recording it as seen when
-// its torrent is (now) in the catalog. Only catalog errors are returned.
-func importOne(ctx context.Context, db *catalog.DB, ix *Index, dataDir string, coll catalog.Collection, path string, fi os.FileInfo, source string, res *DirResult) error {
+// importOne imports one file of a torrent_dir and returns it to record as
+// seen when its torrent is (now) in the catalog. Only catalog errors are
+// returned.
+func importOne(ctx context.Context, db *catalog.DB, ix *Index, dataDir string, coll catalog.Collection, path string, fi os.FileInfo, source string, res *DirResult) (catalog.DirFile, bool, error) {
 	t, err := torrentfile.Load(path)
 	if err != nil {
 		res.Failed = append(res.Failed, Failed{path, err})
-		return nil
+		return catalog.DirFile{}, false, nil
 	}
 	nt := NewTorrentOf(t, coll.Name, t.DataDirFor(CollectionRoot(dataDir, coll)))
 	nt.WebSeeds = Union(t.WebSeeds, coll.WebSeeds)
 	nt.Source = source
 	if err := checkSeedable(nt); err != nil {
 		res.Failed = append(res.Failed, Failed{path, err})
-		return nil
+		return catalog.DirFile{}, false, nil
 	}
 	err = ix.Check(ctx, db, nt)
 	var tor catalog.Torrent
@@ -114,13 +124,13 @@ func importOne(ctx context.Context, db *catalog.DB, ix *Index, dataDir string, c
 	switch {
 	case errors.Is(err, catalog.ErrExists):
 	case err != nil && ctx.Err() != nil:
-		return err
+		return catalog.DirFile{}, false, err
 	case err != nil:
 		res.Failed = append(res.Failed, Failed{path, fmt.Errorf("import %s: %w", path, err)})
-		return nil
+		return catalog.DirFile{}, false, nil
 	default:
 		ix.Add(Placement(tor, nt))
 		res.Imported = append(res.Imported, Imported{Torrent: tor, Warnings: Warnings(nt)})
 	}
-	return db.RecordTorrentDirFile(ctx, coll.ID, catalog.DirFile{Path: path, Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano(), InfoHash: t.InfoHash})
+	return catalog.DirFile{Path: path, Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano(), InfoHash: t.InfoHash}, true, nil
 }
