@@ -70,13 +70,11 @@ func (p *piece) ReadAt(b []byte, off int64) (int, error) {
 		switch {
 		case err == errClosedRead:
 		case errors.Is(err, datadir.ErrDataDirMissing):
-			p.s.readFailures.Add(1)
 			if p.s.onDirMissing != nil {
 				p.s.onDirMissing(p.ts.id, err)
 			}
 			hold = p.s.dirMissingHold
 		default:
-			p.s.readFailures.Add(1)
 			if p.s.onReadFailed != nil {
 				p.s.onReadFailed(p.ts.id, err)
 			}

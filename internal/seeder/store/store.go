@@ -135,7 +135,6 @@ type Store struct {
 	kick   chan struct{}
 
 	bytesRead    atomic.Int64
-	readFailures atomic.Int64 // peer reads (piece.ReadAt) that failed
 	bytesWritten atomic.Int64
 
 	// recovery bounds writes to placed torrents (SetRecoveryRate);
