@@ -21,18 +21,18 @@ import (
 // callback must not block, so it only marks the torrent and wakes the loop.
 type readChecks struct {
 	mu      sync.Mutex
-	pending map[int64]string // torrent id -> the first error seen
+	pending map[int64]error // torrent id -> the first error seen
 	wake    chan struct{}
 }
 
 func newReadChecks() *readChecks {
-	return &readChecks{pending: map[int64]string{}, wake: make(chan struct{}, 1)}
+	return &readChecks{pending: map[int64]error{}, wake: make(chan struct{}, 1)}
 }
 
 func (r *readChecks) report(id int64, err error) {
 	r.mu.Lock()
 	if _, ok := r.pending[id]; !ok {
-		r.pending[id] = err.Error()
+		r.pending[id] = err
 	}
 	r.mu.Unlock()
 	select {
@@ -41,11 +41,11 @@ func (r *readChecks) report(id int64, err error) {
 	}
 }
 
-func (r *readChecks) take() map[int64]string {
+func (r *readChecks) take() map[int64]error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p := r.pending
-	r.pending = map[int64]string{}
+	r.pending = map[int64]error{}
 	return p
 }
 
@@ -66,7 +66,7 @@ func (s *Seeder) readCheckLoop(ctx context.Context) {
 			}
 			if err := s.queueReadCheck(ctx, id, why); err != nil {
 				s.log.Warn().Err(err).Int64("torrent_id", id).Msg("read check: queue a verify run after a failed read (retrying)")
-				s.readChecks.report(id, errString(why))
+				s.readChecks.report(id, why)
 				if backoff.Sleep(ctx, bo.Next()) != nil {
 					return
 				}
@@ -83,7 +83,7 @@ func (s *Seeder) readCheckLoop(ctx context.Context) {
 	}
 }
 
-func (s *Seeder) queueReadCheck(ctx context.Context, id int64, why string) error {
+func (s *Seeder) queueReadCheck(ctx context.Context, id int64, why error) error {
 	s.mu.Lock()
 	e := s.running[id]
 	s.mu.Unlock()
@@ -95,7 +95,7 @@ func (s *Seeder) queueReadCheck(ctx context.Context, id int64, why string) error
 	if err != nil {
 		return err
 	}
-	ev := s.log.Warn().Int64("torrent_id", id).Str("name", e.row.Name).Str("error", why).Int64("run", run)
+	ev := s.log.Warn().Int64("torrent_id", id).Str("name", e.row.Name).AnErr("read_error", why).Int64("run", run)
 	if queued {
 		ev.Msgf("a read for a peer failed on data recorded complete: verify run %d of the torrent queued (see 'archivd report %d')", run, run)
 	} else {
@@ -103,7 +103,3 @@ func (s *Seeder) queueReadCheck(ctx context.Context, id int64, why string) error
 	}
 	return nil
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
