@@ -46,16 +46,19 @@ type gcBudget struct {
 // until the live heap passes half the limit (a catalog too large for the
 // budget: near the limit the collector would run all the time). Nothing
 // changes when the operator set GOGC or GOMEMLIMIT. end may be called
-// more than once.
-func startGCBudget(ctx context.Context, log zerolog.Logger) (end func()) {
+// more than once. ended is closed once the settings are back.
+func startGCBudget(ctx context.Context, log zerolog.Logger) (end func(), ended <-chan struct{}) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
+		done := make(chan struct{})
+		close(done)
+		return func() {}, done
 	}
 	limit := int64(startMemLimit)
 	if m := usableMemory(); m > 0 {
 		limit = min(limit, m/2)
 	}
-	return newGCBudget(ctx, limit, log).end
+	b := newGCBudget(ctx, limit, log)
+	return b.end, b.ended
 }
 
 func newGCBudget(ctx context.Context, limit int64, log zerolog.Logger) *gcBudget {

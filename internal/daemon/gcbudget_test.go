@@ -58,7 +58,7 @@ func TestGCBudgetLeavesTheOperatorsGOGCAlone(t *testing.T) {
 	t.Setenv("GOGC", "150")
 	prev := debug.SetGCPercent(150)
 	defer debug.SetGCPercent(prev)
-	end := startGCBudget(context.Background(), zerolog.Nop())
+	end, _ := startGCBudget(context.Background(), zerolog.Nop())
 	if p := gcPercent(); p != 150 {
 		t.Fatalf("GOGC set by the operator: the budget changed it to %d", p)
 	}

@@ -126,8 +126,9 @@ func Run(ctx context.Context, o Options) error {
 
 func (d *Daemon) run(ctx context.Context, o Options) error {
 	g, gctx := errgroup.WithContext(ctx)
-	endGCBudget := startGCBudget(gctx, d.log) // until the first full reconcile has added the catalog's torrents
+	endGCBudget, budgetEnded := startGCBudget(gctx, d.log) // until the first full reconcile has added the catalog's torrents
 	defer endGCBudget()
+	g.Go(func() error { runGCFloor(gctx, budgetEnded, gcFloorSize()); return nil })
 	g.Go(func() error { return d.changes.Run(gctx) })
 	ret := &retention{db: d.DB, cfg: func() config.RetentionConfig { return d.Config().Retention }, log: d.log, now: time.Now}
 	g.Go(func() error { ret.run(gctx); return nil })
