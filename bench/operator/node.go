@@ -163,7 +163,7 @@ func (n *node) allComplete(want int, timeout time.Duration) (time.Time, error) {
 		select {
 		case <-n.b.ctx.Done():
 			return time.Time{}, n.b.ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond): // as ltdrive.py's check polls libtorrent
 		}
 	}
 }

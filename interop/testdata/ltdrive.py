@@ -118,7 +118,7 @@ def check(a):
         st = h.status()
         if not checking(st) and st.state != lt.torrent_status.checking_files:
             break
-        time.sleep(0.1)
+        time.sleep(0.02)  # as the harness polls archivd's catalog
     status(h, done=True)
 
 
