@@ -17,8 +17,12 @@ type OpsStats struct {
 	TorrentsByState map[string]int
 	// FindingsOpen counts findings not repaired.
 	FindingsOpen int
-	// LastSuccessfulVerify is the latest finished_at of a run in state
-	// done; nil when no run has succeeded.
+	// LastSuccessfulVerify is the latest finished_at of a run of this
+	// node in state done that covered everything due (scope {}: a
+	// scheduled run, `archivd verify` or `verify --offline` without
+	// arguments); nil when none has. A run of some torrents (a read check,
+	// `archivd verify NAME`), or another node's run, says nothing about
+	// the scrubbing of this node's data as a whole.
 	LastSuccessfulVerify *time.Time
 }
 
@@ -31,7 +35,8 @@ func (db *DB) OpsSnapshot(ctx context.Context) (OpsStats, error) {
 			SELECT CASE WHEN r.availability = 'unavailable' THEN 'unavailable' ELSE t.state END AS s, count(*) AS n
 			FROM torrents t JOIN replicas r ON r.torrent_id = t.id AND r.node_id = $1 WHERE t.state <> 'removed' GROUP BY 1) x),
 		(SELECT count(*) FROM findings WHERE state <> 'repaired' AND node_id = $1),
-		(SELECT max(finished_at) FROM verify_runs WHERE state = 'done')`, db.NodeID()).Scan(&byState, &st.FindingsOpen, &st.LastSuccessfulVerify)
+		(SELECT max(finished_at) FROM verify_runs WHERE state = 'done' AND scope = '{}'::jsonb
+			AND node_id IS NOT DISTINCT FROM nullif($1, ''))`, db.NodeID()).Scan(&byState, &st.FindingsOpen, &st.LastSuccessfulVerify)
 	if err != nil {
 		return OpsStats{}, fmt.Errorf("catalog: read status counts: %w", err)
 	}
