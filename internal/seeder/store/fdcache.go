@@ -49,17 +49,24 @@ func (c *fdCache) get(ts *torrentState, fe *fileEntry, create bool) (h *handle, 
 	key := fdKey{ts, fe.index}
 	c.mu.Lock()
 	if h := c.byKey[key]; h != nil {
-		if unlinked(h.f) {
-			c.dropLocked(h)
-			fe.gen.Add(1)
-		} else {
-			h.refs++
-			c.lru.MoveToFront(h.elem)
-			c.mu.Unlock()
+		h.refs++
+		c.lru.MoveToFront(h.elem)
+		c.mu.Unlock()
+		// The fstat runs outside the lock: every read and write of every
+		// torrent comes through here.
+		if !unlinked(h.f) {
 			return h, nil, nil
 		}
+		c.mu.Lock()
+		if c.byKey[key] == h { // not dropped meanwhile by another user
+			c.dropLocked(h)
+			fe.gen.Add(1)
+		}
+		c.mu.Unlock()
+		c.release(h)
+	} else {
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 	f, created, err := openIn(ts, fe.rel, openMode(create))
 	if err != nil {
 		return nil, nil, err
