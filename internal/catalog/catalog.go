@@ -110,6 +110,7 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 	cfg.ConnConfig.RuntimeParams["application_name"] = "archivd"
 	switch o.PoolMode {
 	case "", PoolSession:
+		jitOff(cfg.ConnConfig.RuntimeParams)
 	case PoolTransaction:
 		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	default:
@@ -121,6 +122,7 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 			return nil, fmt.Errorf("catalog: parse database session url: %w", redactErr(err))
 		}
 		session.RuntimeParams["application_name"] = "archivd"
+		jitOff(session.RuntimeParams)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -131,6 +133,21 @@ func OpenWith(ctx context.Context, o Options) (*DB, error) {
 		return nil, fmt.Errorf("catalog: connect to %s: %w", cfg.ConnConfig.Host, err)
 	}
 	return &DB{pool: pool, session: session, poll: o.Poll}, nil
+}
+
+// jitOff turns PostgreSQL's JIT compilation off for archivd's sessions,
+// unless the URL sets jit itself. The fleet planner's queries cost more
+// than jit_above_cost by the planner's estimate on any catalog, and
+// compiling each cost 0.4-0.7 s of the server's CPU on every execution:
+// a node's planner pass every 10 s kept a fifth of a core busy on a
+// catalog of one torrent (docs/BENCHMARKS.md, "PostgreSQL's JIT"). A
+// pooler in transaction mode (PgBouncer) refuses unknown startup
+// parameters: there the operator sets jit = off on the database
+// (docs/OPERATIONS.md).
+func jitOff(params map[string]string) {
+	if _, set := params["jit"]; !set {
+		params["jit"] = "off"
+	}
 }
 
 // Close closes the pool.
