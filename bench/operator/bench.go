@@ -35,6 +35,9 @@ type bench struct {
 	// logLevel ("" = info) and extraConf (YAML lines, e.g. fleet: and
 	// node:) go into the config of nodes made from then on.
 	logLevel, extraConf string
+	// urlParams (e.g. "jit=on") are added to the database URL of nodes
+	// made from then on.
+	urlParams string
 }
 
 func (b *bench) path(elem ...string) string {

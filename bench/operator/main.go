@@ -126,5 +126,6 @@ var figures = map[string]func(*bench) error{
 	"devices":    figDevices,
 	"sigkill":    figSigkill,
 	"many":       figMany,
+	"pgidle":     figPGIdle,
 	"fleetscale": figFleetScale,
 }

@@ -43,6 +43,13 @@ func (b *bench) newNode(verify string, cols ...collection) (*node, error) {
 		return nil, err
 	}
 	n.url = b.pg.URL(n.name)
+	if b.urlParams != "" {
+		sep := "?"
+		if strings.Contains(n.url, "?") {
+			sep = "&"
+		}
+		n.url += sep + b.urlParams
+	}
 	if verify == "" {
 		verify = `schedules: ["0 1 1 1 *"], timezone: UTC`
 	}

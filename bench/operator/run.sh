@@ -29,6 +29,9 @@
 #              cmd/fleetrows, one archivd serve as node1 (the others synthetic rows):
 #              its full reconcile, the planner's pass, placing as many new torrents,
 #              vs 5 s, 10 s, 60 s (not part of all; run it alone)
+#   pgidle     PostgreSQL's CPU per minute while one node with a 16 MiB torrent
+#              idles BENCH_IDLE_SECS (default 20), the database's jit on (stock):
+#              archivd's sessions vs jit=on in the URL (not part of all)
 #   all        restart adopt verify seed scrubseed, in that order
 # BENCH_PROFILE=1 saves a CPU profile (pprof) of the first round of many.
 # BENCH_PERF=1 records perf profiles of both seeds in the first round of
