@@ -131,16 +131,12 @@ func (s *scrubber) yield() {
 
 func (s *scrubber) read(ctx context.Context, work chan<- *batch, free chan []byte) error {
 	defer close(work)
-	size := int64(s.perBatch) * s.t.PieceLength
 	for p := s.first; p < s.end; p += s.perBatch {
-		var buf []byte
+		var buf []byte // made by fill when the batch is read, not mapped
 		select {
 		case buf = <-free:
 		case <-ctx.Done():
 			return fmt.Errorf("scrub: %w", ctx.Err())
-		}
-		if buf == nil {
-			buf = make([]byte, size)
 		}
 		b := &batch{first: p, n: min(s.perBatch, s.end-p), buf: buf}
 		if s.o.Busy != nil && s.o.Busy() {
