@@ -112,6 +112,7 @@ func importOne(ctx context.Context, db *catalog.DB, ix *Index, dataDir string, c
 	nt := NewTorrentOf(t, coll.Name, t.DataDirFor(CollectionRoot(dataDir, coll)))
 	nt.WebSeeds = Union(t.WebSeeds, coll.WebSeeds)
 	nt.Source = source
+	nt.FlushLater = true // RecordTorrentDirFiles at the end flushes it
 	if err := checkSeedable(nt); err != nil {
 		res.Failed = append(res.Failed, Failed{path, err})
 		return catalog.DirFile{}, false, nil
