@@ -135,22 +135,11 @@ func (n *node) cpuProfile(path string, d time.Duration) {
 // cpuSeconds returns the CPU time (user+sys) a process used so far, from
 // /proc/PID/stat (clock ticks of 1/100 s, Linux's USER_HZ).
 func cpuSeconds(pid int) (float64, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	t, err := statTimes(pid)
 	if err != nil {
 		return 0, err
 	}
-	// Fields after the command name (in parentheses, may hold spaces):
-	// state is field 3, utime 14, stime 15.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: utime %q stime %q", pid, f[11], f[12])
-	}
-	return float64(ut+st) / 100, nil
+	return (t[0] + t[1]) / 100, nil
 }
 
 // peakRSS returns a process's peak resident set (VmHWM) in bytes.
