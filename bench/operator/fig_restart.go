@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -22,6 +23,7 @@ func figRestart(b *bench) error {
 	if err := b.makeMany(root, tdir, n); err != nil {
 		return err
 	}
+	syscall.Sync() // on disk, not dirty pages round 1's commits would write back (see set)
 	torrents, err := filepath.Glob(filepath.Join(tdir, "*.torrent"))
 	if err != nil {
 		return err
