@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // After the start, the collector keeps at least gcFloorBytes of headroom
@@ -22,6 +23,11 @@ const (
 	// gcFloorMaxPercent bounds GOGC for a nearly empty heap.
 	gcFloorMaxPercent = 10000
 )
+
+// floorOwner is set while a runGCFloor of this process keeps the floor:
+// GOGC is the process's, and a second floor would take the first one's
+// setting for the base it restores.
+var floorOwner atomic.Bool
 
 // gcFloor retunes GOGC after every collection while it runs (see
 // gcFloorBytes). The tuning happens in a cleanup the runtime runs after
@@ -54,9 +60,10 @@ func gcFloorSize() int64 {
 // budget ended: it owns GOGC until then) until ctx ends, then sets GOGC
 // back to what it was. floor 0 does nothing.
 func runGCFloor(ctx context.Context, begin <-chan struct{}, floor int64) {
-	if floor <= 0 {
-		return
+	if floor <= 0 || !floorOwner.CompareAndSwap(false, true) {
+		return // off, or another daemon in this process (tests) keeps it
 	}
+	defer floorOwner.Store(false)
 	select {
 	case <-begin:
 	case <-ctx.Done():

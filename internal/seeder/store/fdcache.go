@@ -58,10 +58,10 @@ func (c *fdCache) get(ts *torrentState, fe *fileEntry, create bool) (h *handle, 
 			return h, nil, nil
 		}
 		c.mu.Lock()
-		if c.byKey[key] == h { // not dropped meanwhile by another user
+		if c.byKey[key] == h { // not dropped or evicted meanwhile
 			c.dropLocked(h)
-			fe.gen.Add(1)
 		}
+		fe.gen.Add(1) // whoever dropped it: the file left the tree
 		c.mu.Unlock()
 		c.release(h)
 	} else {
