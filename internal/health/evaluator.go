@@ -41,6 +41,8 @@ type Evaluator struct {
 	db  *catalog.DB
 	err error // why db is nil
 	cfg atomic.Pointer[Config]
+	// poolSaturatedFor: see the constant (tests lengthen it).
+	poolSaturatedFor time.Duration
 }
 
 // New returns an evaluator over db. db may be nil when the catalog could
@@ -49,7 +51,7 @@ func New(db *catalog.DB, openErr error, cfg Config) *Evaluator {
 	if db == nil && openErr == nil {
 		openErr = fmt.Errorf("no catalog")
 	}
-	e := &Evaluator{db: db, err: openErr}
+	e := &Evaluator{db: db, err: openErr, poolSaturatedFor: poolSaturatedFor}
 	e.SetConfig(cfg)
 	return e
 }
@@ -101,7 +103,7 @@ func (e *Evaluator) checkCatalog(ctx context.Context, r *Report) bool {
 			Command: e.cmd("config", "show"), Hint: "check database.url and that PostgreSQL runs"})
 		return false
 	}
-	if st := e.db.PoolStats(); st.Max > 0 && st.Acquired >= st.Max {
+	if st, full := e.poolFull(ctx); full {
 		// The other checks would queue behind the pool and add to its load.
 		r.add(Check{Code: CatalogDegraded, Severity: Warn, Count: 1,
 			Summary: fmt.Sprintf("all %d catalog connections of this process in use; %d waits for one so far", st.Max, st.EmptyAcquire),
@@ -119,6 +121,35 @@ func (e *Evaluator) checkCatalog(ctx context.Context, r *Report) bool {
 		return false
 	}
 	return true
+}
+
+// poolSaturatedFor is how long every pooled connection must stay in use
+// before CATALOG_DEGRADED says so: at a start, or in a burst, all of them
+// are busy for a moment (a report right after `archivd serve` started
+// said WARN for that), which is the pool doing its work.
+const (
+	poolSaturatedFor  = 200 * time.Millisecond
+	poolSaturatedPoll = 20 * time.Millisecond
+)
+
+// poolFull reports whether every pooled connection stayed in use for
+// poolSaturatedFor (or until ctx ended), and the last sample.
+func (e *Evaluator) poolFull(ctx context.Context) (catalog.PoolStats, bool) {
+	end := time.Now().Add(e.poolSaturatedFor)
+	for {
+		st := e.db.PoolStats()
+		if st.Max <= 0 || st.Acquired < st.Max {
+			return st, false
+		}
+		if !time.Now().Before(end) {
+			return st, true
+		}
+		select {
+		case <-ctx.Done():
+			return st, true
+		case <-time.After(poolSaturatedPoll):
+		}
+	}
 }
 
 // NextWindow is when the next scheduled scrub window opens after now.

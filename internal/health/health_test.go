@@ -116,6 +116,32 @@ func TestCatalogPoolExhaustedIsWarnAndClears(t *testing.T) {
 	}
 }
 
+// Every connection busy for a moment (a start, a burst) is the pool at
+// work, not a degraded catalog: a report right after a start said WARN.
+func TestCatalogPoolBusyForAMomentIsNotDegraded(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ev := New(db, nil, roomy(Config{DataDir: t.TempDir()}))
+	ev.poolSaturatedFor = 10 * time.Second // the release below comes well within it
+	ctx := ctxT(t)
+	release := pgtest.Hold(t, db, `LOCK TABLE nodes IN ACCESS EXCLUSIVE MODE`)
+	var waiting sync.WaitGroup
+	max := db.PoolStats().Max
+	for range max {
+		waiting.Add(1)
+		go func() { defer waiting.Done(); _ = db.TouchNode(ctx, "pool-holder") }()
+	}
+	defer waiting.Wait()
+	testutil.Eventually(t, 30*time.Second, "every pool connection taken", func() bool { return db.PoolStats().Acquired == max })
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		release()
+	}()
+	if rep := ev.Evaluate(ctx); rep.Status != OK {
+		t.Fatalf("pool busy for 100 ms: %+v", rep)
+	}
+}
+
 func TestSeverityJSONRoundTrips(t *testing.T) {
 	for _, s := range []Severity{OK, Warn, Err} {
 		b, err := s.MarshalJSON()
