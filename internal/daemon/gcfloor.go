@@ -15,7 +15,8 @@ import (
 // seeding a few large torrents has a small live heap (tens of MiB) and
 // the engine allocates a fresh 16 KiB buffer for every block a peer asks
 // for: at GOGC 100 the collector ran a dozen times a second and took 15%
-// of the seeder's CPU (BENCHMARKS, "Seeding with a GC floor"). A node
+// of the seeder's CPU (BENCHMARKS, "A GC floor, scrub buffers sized to
+// the data, JIT off"). A node
 // whose live heap is above the floor (about 55,000 torrents and more) is
 // not changed. Nothing changes when the operator set GOGC or GOMEMLIMIT.
 const (
@@ -77,10 +78,11 @@ func runGCFloor(ctx context.Context, begin <-chan struct{}, floor int64) {
 func startGCFloor(floor int64) *gcFloor {
 	base := debug.SetGCPercent(100)
 	debug.SetGCPercent(base)
-	if base <= 0 {
-		base = 100 // collection off: the floor is never wanted
-	}
 	f := &gcFloor{floor: floor, base: base, percent: base}
+	if base < 0 {
+		f.stopped = true // collection turned off: left so
+		return f
+	}
 	f.tune()
 	f.arm()
 	return f
