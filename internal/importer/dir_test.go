@@ -16,7 +16,7 @@ import (
 
 // writeTorrent makes a one-file dataset named name and writes its
 // .torrent into dir.
-func writeTorrent(t *testing.T, src, dir, name string) *torrentfile.Torrent {
+func writeTorrent(t testing.TB, src, dir, name string) *torrentfile.Torrent {
 	t.Helper()
 	data := filepath.Join(src, name)
 	if err := os.MkdirAll(data, 0o755); err != nil {
