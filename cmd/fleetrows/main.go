@@ -157,7 +157,7 @@ func addTorrents(ctx context.Context, db *catalog.DB, o options, first, n int, o
 			byNode[nodes[0]] = append(byNode[nodes[0]], nt)
 		}
 		for node, ns := range byNode {
-			if err := db.ForNode(node).AddTorrents(ctx, ns); err != nil {
+			if _, err := db.ForNode(node).AddTorrents(ctx, ns); err != nil {
 				return err
 			}
 		}

@@ -75,7 +75,7 @@ func run(ctx context.Context, url, dir, coll string, n, size int) error {
 			}
 			ns = append(ns, nt)
 		}
-		if err := db.AddTorrents(ctx, ns); err != nil {
+		if _, err := db.AddTorrents(ctx, ns); err != nil {
 			return err
 		}
 	}

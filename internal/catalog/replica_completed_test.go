@@ -149,7 +149,7 @@ func TestBulkAddedReplicasAreComplete(t *testing.T) {
 	}
 	v, u := newTorrent("c", 1, 4), newTorrent("c", 2, 4)
 	v.Verified, v.AlsoOn, u.AlsoOn = true, []string{"b", "c"}, []string{"b"}
-	if err := db.ForNode("a").AddTorrents(ctx, []catalog.NewTorrent{v, u}); err != nil {
+	if _, err := db.ForNode("a").AddTorrents(ctx, []catalog.NewTorrent{v, u}); err != nil {
 		t.Fatal(err)
 	}
 	got := pgtest.String(t, db, `SELECT string_agg(t.name || ':' || r.node_id || ':' || (r.completed_at IS NOT NULL), ' ' ORDER BY t.name, r.node_id)

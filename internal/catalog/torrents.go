@@ -111,13 +111,6 @@ type NewTorrent struct {
 	// AlsoOn: other nodes holding a copy too, with the same data directory
 	// and piece state (AddTorrents only: bulk loads of a synthetic fleet).
 	AlsoOn []string
-	// FlushLater commits without waiting for the WAL flush
-	// (synchronous_commit off for this transaction): the caller commits
-	// synchronously right after (the torrent_dir import's record of the
-	// files it read), which flushes this commit too. A crash before that
-	// may lose the torrent; the import reads its file again then. Saves
-	// one flush per torrent (0.5 s of a first start with 1,000).
-	FlushLater bool
 }
 
 // AddTorrent stores a new torrent and its files in one transaction.
@@ -134,11 +127,6 @@ func (db *DB) AddTorrent(ctx context.Context, n NewTorrent) (Torrent, error) {
 	hexHash := hex.EncodeToString(n.InfoHash[:])
 	var id int64
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if n.FlushLater {
-			if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-				return err
-			}
-		}
 		var collID int64
 		err := tx.QueryRow(ctx, `SELECT id FROM collections WHERE name = $1`, n.Collection).Scan(&collID)
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -13,7 +13,9 @@ import (
 // fast path for synthetic catalogs and large batches. It does no overlap
 // check (see internal/importer) and fails as a whole on a duplicate.
 // Each torrent gets a replica on this handle's node and on its AlsoOn nodes.
-func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) error {
+// It returns the new torrents' ids, in the order of ns.
+func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) ([]int64, error) {
+	ids := make([]int64, len(ns))
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		colls := map[string]int64{}
 		b := &pgx.Batch{}
@@ -31,7 +33,6 @@ func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) error {
 				n.TotalLength, n.DataDir, orEmpty(n.Trackers), orEmpty(n.WebSeeds), orDefault(n.Source, "cli"))
 		}
 		res := tx.SendBatch(ctx, b)
-		ids := make([]int64, len(ns))
 		for i := range ns {
 			if err := res.QueryRow().Scan(&ids[i]); err != nil {
 				res.Close()
@@ -44,9 +45,26 @@ func (db *DB) AddTorrents(ctx context.Context, ns []NewTorrent) error {
 		return copyFilesAndPieces(ctx, tx, ns, ids, db.NodeID())
 	})
 	if err != nil {
-		return fmt.Errorf("catalog: add %d torrents: %w", len(ns), err)
+		return nil, fmt.Errorf("catalog: add %d torrents: %w", len(ns), err)
 	}
-	return nil
+	return ids, nil
+}
+
+// TorrentsByIDs returns the torrents of ids (in no particular order; ids
+// not found are left out), as this handle's node sees them.
+func (db *DB) TorrentsByIDs(ctx context.Context, ids []int64) ([]Torrent, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+torrentCols+torrentFrom(1)+` WHERE t.id = ANY($2)`, db.NodeID(), ids)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read %d torrents: %w", len(ids), err)
+	}
+	ts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Torrent, error) { return scanTorrent(r) })
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read %d torrents: %w", len(ids), err)
+	}
+	for i := range ts {
+		ts[i].Node = db.NodeID()
+	}
+	return ts, nil
 }
 
 func copyFilesAndPieces(ctx context.Context, tx pgx.Tx, ns []NewTorrent, ids []int64, node string) error {

@@ -21,7 +21,7 @@ func TestAddTorrentsAndLoadPiecesOf(t *testing.T) {
 	}
 	big, small, none := newTorrent("c", 1, catalog.ChunkPieces+3), newTorrent("c", 2, 5), newTorrent("c", 3, 7)
 	big.Verified, small.Verified = true, true
-	if err := db.AddTorrents(ctx, []catalog.NewTorrent{big, small, none}); err != nil {
+	if _, err := db.AddTorrents(ctx, []catalog.NewTorrent{big, small, none}); err != nil {
 		t.Fatal(err)
 	}
 	ts, err := db.Torrents(ctx, catalog.TorrentFilter{})
@@ -72,7 +72,7 @@ func TestTorrentFilterUnavailable(t *testing.T) {
 	for b := range byte(4) {
 		ns = append(ns, newTorrent("c", b, 3))
 	}
-	if err := db.AddTorrents(ctx, ns); err != nil {
+	if _, err := db.AddTorrents(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
 	ts, err := db.Torrents(ctx, catalog.TorrentFilter{Runnable: true})
@@ -102,7 +102,7 @@ func TestAddTorrentsAlsoOn(t *testing.T) {
 	three, one := newTorrent("c", 1, 5), newTorrent("c", 2, 3)
 	three.Verified, one.Verified = true, true
 	three.AlsoOn = []string{"b", "c"}
-	if err := db.ForNode("a").AddTorrents(ctx, []catalog.NewTorrent{three, one}); err != nil {
+	if _, err := db.ForNode("a").AddTorrents(ctx, []catalog.NewTorrent{three, one}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.ReplicaNodes(ctx)

@@ -86,52 +86,132 @@ func ImportDir(ctx context.Context, db *catalog.DB, dataDir string, coll catalog
 	// the end (also when a catalog error stops the import): a crash before
 	// that reads them again at the next import, which finds their torrents
 	// there (ErrExists) and records them.
-	var seen []catalog.DirFile
+	im := &dirImport{db: db, ix: ix, res: &res}
 	for _, p := range todo {
 		res.Read++
-		f, ok, err := importOne(ctx, db, ix, dataDir, coll, p, stats[p], source, &res)
-		if err != nil {
-			return res, errors.Join(err, db.RecordTorrentDirFiles(ctx, coll.ID, seen))
-		}
-		if ok {
-			seen = append(seen, f)
+		if err := im.one(ctx, dataDir, coll, p, stats[p], source); err != nil {
+			return res, errors.Join(err, db.RecordTorrentDirFiles(ctx, coll.ID, im.seen))
 		}
 	}
-	return res, db.RecordTorrentDirFiles(ctx, coll.ID, seen)
+	err = im.flush(ctx)
+	return res, errors.Join(err, db.RecordTorrentDirFiles(ctx, coll.ID, im.seen))
 }
 
-// importOne imports one file of a torrent_dir and returns it to record as
-// seen when its torrent is (now) in the catalog. Only catalog errors are
-// returned.
-func importOne(ctx context.Context, db *catalog.DB, ix *Index, dataDir string, coll catalog.Collection, path string, fi os.FileInfo, source string, res *DirResult) (catalog.DirFile, bool, error) {
+// importBatch is how many checked torrents go to the catalog in one
+// transaction (AddTorrents: three round trips for the batch, where one
+// AddTorrent each took six).
+const importBatch = 256
+
+// dirImport is one ImportDir's state: the torrents checked and waiting
+// for the catalog, and the files to record as seen.
+type dirImport struct {
+	db      *catalog.DB
+	ix      *Index
+	res     *DirResult
+	pending []pendingImport
+	seen    []catalog.DirFile
+}
+
+type pendingImport struct {
+	nt   catalog.NewTorrent
+	file catalog.DirFile
+}
+
+// one checks one file of a torrent_dir and queues its torrent; a torrent
+// whose check would read a queued torrent's files from the catalog sends
+// the queue first. Only catalog errors are returned.
+func (im *dirImport) one(ctx context.Context, dataDir string, coll catalog.Collection, path string, fi os.FileInfo, source string) error {
 	t, err := torrentfile.Load(path)
 	if err != nil {
-		res.Failed = append(res.Failed, Failed{path, err})
-		return catalog.DirFile{}, false, nil
+		im.res.Failed = append(im.res.Failed, Failed{path, err})
+		return nil
 	}
 	nt := NewTorrentOf(t, coll.Name, t.DataDirFor(CollectionRoot(dataDir, coll)))
 	nt.WebSeeds = Union(t.WebSeeds, coll.WebSeeds)
 	nt.Source = source
-	nt.FlushLater = true // RecordTorrentDirFiles at the end flushes it
 	if err := checkSeedable(nt); err != nil {
-		res.Failed = append(res.Failed, Failed{path, err})
-		return catalog.DirFile{}, false, nil
+		im.res.Failed = append(im.res.Failed, Failed{path, err})
+		return nil
 	}
-	err = ix.Check(ctx, db, nt)
-	var tor catalog.Torrent
-	if err == nil {
-		tor, err = db.AddTorrent(ctx, nt)
+	if im.ix.RelatedPending(nt.DataDir) || len(im.pending) >= importBatch {
+		if err := im.flush(ctx); err != nil {
+			return err
+		}
 	}
+	file := catalog.DirFile{Path: path, Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano(), InfoHash: t.InfoHash}
+	err = im.ix.Check(ctx, im.db, nt)
 	switch {
 	case errors.Is(err, catalog.ErrExists):
+		im.seen = append(im.seen, file) // in the catalog, or queued just before
 	case err != nil && ctx.Err() != nil:
-		return catalog.DirFile{}, false, err
+		return err
 	case err != nil:
-		res.Failed = append(res.Failed, Failed{path, fmt.Errorf("import %s: %w", path, err)})
-		return catalog.DirFile{}, false, nil
+		im.res.Failed = append(im.res.Failed, Failed{path, fmt.Errorf("import %s: %w", path, err)})
 	default:
-		ix.Add(Placement(tor, nt))
-		res.Imported = append(res.Imported, Imported{Torrent: tor, Warnings: Warnings(nt)})
+		im.ix.AddPending(nt)
+		im.pending = append(im.pending, pendingImport{nt, file})
 	}
-	return catalog.DirFile{Path: path, Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano(), InfoHash: t.InfoHash}, true, nil
+	return nil
+}
+
+// flush adds the queued torrents to the catalog in one transaction. If
+// that fails (a torrent added meanwhile by someone else), each is added
+// on its own, so that one bad torrent fails alone. Only catalog errors
+// are returned.
+func (im *dirImport) flush(ctx context.Context) error {
+	batch := im.pending
+	im.pending = nil
+	if len(batch) == 0 {
+		return nil
+	}
+	ns := make([]catalog.NewTorrent, len(batch))
+	for i, p := range batch {
+		ns[i] = p.nt
+	}
+	ids, err := im.db.AddTorrents(ctx, ns)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return im.oneByOne(ctx, batch)
+	}
+	ts, err := im.db.TorrentsByIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]catalog.Torrent, len(ts))
+	for _, t := range ts {
+		byID[t.ID] = t
+	}
+	for i, p := range batch {
+		im.placed(p, byID[ids[i]])
+	}
+	return nil
+}
+
+// oneByOne adds the torrents of a batch that failed as a whole, each in a
+// transaction of its own.
+func (im *dirImport) oneByOne(ctx context.Context, batch []pendingImport) error {
+	for _, p := range batch {
+		tor, err := im.db.AddTorrent(ctx, p.nt)
+		switch {
+		case errors.Is(err, catalog.ErrExists):
+			im.ix.Forget(p.nt.InfoHash)
+			im.seen = append(im.seen, p.file)
+		case err != nil && ctx.Err() != nil:
+			return err
+		case err != nil:
+			im.ix.Forget(p.nt.InfoHash)
+			im.res.Failed = append(im.res.Failed, Failed{p.file.Path, fmt.Errorf("import %s: %w", p.file.Path, err)})
+		default:
+			im.placed(p, tor)
+		}
+	}
+	return nil
+}
+
+func (im *dirImport) placed(p pendingImport, tor catalog.Torrent) {
+	im.ix.Placed(p.nt.InfoHash, tor.ID)
+	im.res.Imported = append(im.res.Imported, Imported{Torrent: tor, Warnings: Warnings(p.nt)})
+	im.seen = append(im.seen, p.file)
 }

@@ -31,6 +31,11 @@ type Index struct {
 type indexed struct {
 	catalog.Placement
 	real string // DataDir with symlinks resolved
+	// pending: checked and queued for the catalog, not in it yet (no ID,
+	// its files not readable there).
+	pending bool
+	// gone: a pending torrent that did not reach the catalog (Forget).
+	gone bool
 }
 
 // LoadIndex reads every placement of the catalog in one query.
@@ -82,18 +87,59 @@ func (ix *Index) Add(p catalog.Placement) {
 	}
 }
 
+// AddPending indexes a torrent checked and queued for the catalog: the
+// checks of the torrents after it see it, and RelatedPending says when
+// one of them needs it in the catalog first.
+func (ix *Index) AddPending(nt catalog.NewTorrent) {
+	ix.Add(catalog.Placement{Name: nt.Name, Collection: nt.Collection, InfoHash: nt.InfoHash, DataDir: nt.DataDir,
+		OwnsDir: ownsDir(nt.Name, nt.Files)})
+	ix.ps[len(ix.ps)-1].pending = true
+}
+
+// Placed records the id of a pending torrent now in the catalog.
+func (ix *Index) Placed(infoHash [20]byte, id int64) {
+	if i, ok := ix.byHash[infoHash]; ok {
+		ix.ps[i].ID, ix.ps[i].pending = id, false
+	}
+}
+
+// Forget drops a pending torrent that did not reach the catalog from the
+// checks (its infohash and single file; the directory maps keep an entry
+// that RelatedPending no longer counts and checkFiles skips).
+func (ix *Index) Forget(infoHash [20]byte) {
+	i, ok := ix.byHash[infoHash]
+	if !ok || !ix.ps[i].pending {
+		return
+	}
+	delete(ix.byHash, infoHash)
+	ix.ps[i].gone = true
+	ix.ps[i].pending = false
+}
+
+// RelatedPending reports whether the check of a torrent with data
+// directory dir would read the files of a pending torrent from the
+// catalog, where they are not yet.
+func (ix *Index) RelatedPending(dir string) bool {
+	for _, i := range ix.related(realPath(dir)) {
+		if ix.ps[i].pending && ix.ps[i].OwnsDir {
+			return true
+		}
+	}
+	return false
+}
+
 // singleClash finds a new file that is the file of a single-file torrent,
 // lies below it (uses it as a directory) or is a directory of it.
 func (ix *Index) singleClash(newPaths []string) (string, indexed, bool) {
 	for _, np := range newPaths {
-		if i, ok := ix.single[np]; ok {
+		if i, ok := ix.single[np]; ok && !ix.ps[i].gone {
 			return np, ix.ps[i], true
 		}
-		if i, ok := ix.singleAbove[np]; ok {
+		if i, ok := ix.singleAbove[np]; ok && !ix.ps[i].gone {
 			return np, ix.ps[i], true
 		}
 		for d := filepath.Dir(np); d != filepath.Dir(d); d = filepath.Dir(d) {
-			if i, ok := ix.single[d]; ok {
+			if i, ok := ix.single[d]; ok && !ix.ps[i].gone {
 				return np, ix.ps[i], true
 			}
 		}
@@ -132,7 +178,7 @@ func (ix *Index) checkFiles(ctx context.Context, db *catalog.DB, nt catalog.NewT
 	var ids []int64
 	for _, i := range ix.related(newDir) {
 		p := ix.ps[i]
-		if p.InfoHash == nt.InfoHash {
+		if p.InfoHash == nt.InfoHash || p.gone {
 			continue
 		}
 		if (newOwns && within(p.real, newDir)) || (p.OwnsDir && within(newDir, p.real)) {
