@@ -90,21 +90,27 @@ func TestDiskFullAndLowSpaceRaisedByAFillingFileSystemAndCleared(t *testing.T) {
 	}
 }
 
+// takeWholePool has every pool connection of db wait on a table lock
+// held outside the pool until release; waiting ends when they are back.
+func takeWholePool(t *testing.T, ctx context.Context, db *catalog.DB) (release func(), waiting *sync.WaitGroup) {
+	t.Helper()
+	release = pgtest.Hold(t, db, `LOCK TABLE nodes IN ACCESS EXCLUSIVE MODE`)
+	waiting = &sync.WaitGroup{}
+	max := db.PoolStats().Max
+	for range max {
+		waiting.Go(func() { _ = db.TouchNode(ctx, "pool-holder") })
+	}
+	testutil.Eventually(t, 30*time.Second, "every pool connection taken", func() bool { return db.PoolStats().Acquired == max })
+	return release, waiting
+}
+
 func TestCatalogPoolExhaustedIsWarnAndClears(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	ev := New(db, nil, roomy(Config{DataDir: t.TempDir()}))
 	ctx := ctxT(t)
-	// Every pool connection waits on a table lock held outside the pool.
-	release := pgtest.Hold(t, db, `LOCK TABLE nodes IN ACCESS EXCLUSIVE MODE`)
-	var waiting sync.WaitGroup
-	max := db.PoolStats().Max
-	for range max {
-		waiting.Add(1)
-		go func() { defer waiting.Done(); _ = db.TouchNode(ctx, "pool-holder") }()
-	}
+	release, waiting := takeWholePool(t, ctx, db)
 	defer waiting.Wait()
-	testutil.Eventually(t, 30*time.Second, "every pool connection taken", func() bool { return db.PoolStats().Acquired == max })
 	rep := ev.Evaluate(ctx)
 	if c, ok := rep.Raised(CatalogDegraded); !ok || c.Severity != Warn || !strings.Contains(c.Summary, "connections") {
 		t.Fatalf("pool exhausted: %+v", rep)
@@ -124,15 +130,8 @@ func TestCatalogPoolBusyForAMomentIsNotDegraded(t *testing.T) {
 	ev := New(db, nil, roomy(Config{DataDir: t.TempDir()}))
 	ev.poolSaturatedFor = 10 * time.Second // the release below comes well within it
 	ctx := ctxT(t)
-	release := pgtest.Hold(t, db, `LOCK TABLE nodes IN ACCESS EXCLUSIVE MODE`)
-	var waiting sync.WaitGroup
-	max := db.PoolStats().Max
-	for range max {
-		waiting.Add(1)
-		go func() { defer waiting.Done(); _ = db.TouchNode(ctx, "pool-holder") }()
-	}
+	release, waiting := takeWholePool(t, ctx, db)
 	defer waiting.Wait()
-	testutil.Eventually(t, 30*time.Second, "every pool connection taken", func() bool { return db.PoolStats().Acquired == max })
 	go func() {
 		time.Sleep(100 * time.Millisecond)
 		release()
