@@ -9,6 +9,9 @@
 #   adopt      first start on BENCH_ADOPT_MB of existing data (default 1024;
 #              issue 11: 4096) vs openssl speed -multi -elapsed (wall clock)
 #              and libtorrent check; also MB hashed per CPU-second
+#   create     `archivd add -c C DIR` on the adopt data set (makes the torrent,
+#              records it verified) vs mktorrent -t NCPU, transmission-create,
+#              libtorrent create_torrent and openssl sha1 of the files (not part of all)
 #   verify     verify --offline cold (vs cat cold) and warm (vs openssl)
 #   seed       seeding to 1 and 2 libtorrent leechers vs libtorrent seeding
 #              (BENCH_SEED_COLD=1: page cache dropped before each transfer)

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"io"
 	"math/bits"
+
+	"github.com/archivd/archivd/internal/prefetch"
 )
 
 // LeafSize is BEP 52's merkle leaf: every file is hashed in 16 KiB blocks.
@@ -66,7 +68,7 @@ func (m *merkler) leafHashes(parts [][]byte, n int64, also io.Writer) {
 			}
 		}
 		for len(p) >= LeafSize {
-			touch(p[:LeafSize]) // see touch: in cache before both hashes read it
+			prefetch.Touch(p[:LeafSize]) // see prefetch.Touch: in cache before both hashes read it
 			feed(also, p[:LeafSize])
 			m.hashes = append(m.hashes, sha256.Sum256(p[:LeafSize]))
 			p = p[LeafSize:]

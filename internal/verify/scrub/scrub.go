@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/archivd/archivd/internal/prefetch"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -243,7 +244,7 @@ func (s *scrubber) mismatch(b *batch, i int, m *merkler) (bad bool, detail strin
 func sha1Of(parts [][]byte) (sum [20]byte) {
 	h := sha1.New()
 	for _, p := range parts {
-		writeTouched(h, p)
+		prefetch.WriteTouched(h, p)
 	}
 	h.Sum(sum[:0])
 	return sum

@@ -1,15 +1,18 @@
-package scrub
+// Package prefetch brings data into the CPU cache ahead of a hash, for
+// every SHA-1 archivd computes over file data: the scrubber's pieces and
+// Merkle leaves, and the pieces of a torrent it creates.
+package prefetch
 
 import (
 	"hash"
 	"runtime"
 )
 
-// touchChunk is how much is touched ahead of the hash at a time: well
-// inside L2, large enough to keep the loads' loop cheap.
-const touchChunk = 64 << 10
+// Chunk is how much WriteTouched touches ahead of the hash at a time:
+// well inside L2, large enough to keep the loads' loop cheap.
+const Chunk = 64 << 10
 
-// touch reads one byte of every cache line of b. Hashing data straight
+// Touch reads one byte of every cache line of b. Hashing data straight
 // from the page cache (mapped, or a large read buffer) stalls the SHA
 // instructions on every cache line from memory, one at a time: the
 // hardware prefetcher stops at each 4 KiB page, and the hash's own chain
@@ -20,7 +23,7 @@ const touchChunk = 64 << 10
 // hashing straight, 2.52-2.62 GB/s touched first, as fast as
 // `openssl sha1` reading the same files into its small buffer
 // (docs/BENCHMARKS.md).
-func touch(b []byte) {
+func Touch(b []byte) {
 	var s byte
 	for i := 0; i < len(b); i += 64 {
 		s += b[i]
@@ -28,11 +31,11 @@ func touch(b []byte) {
 	runtime.KeepAlive(s)
 }
 
-// writeTouched writes b to h a chunk at a time, each touched first.
-func writeTouched(h hash.Hash, b []byte) {
+// WriteTouched writes b to h a Chunk at a time, each touched first.
+func WriteTouched(h hash.Hash, b []byte) {
 	for len(b) > 0 {
-		c := b[:min(len(b), touchChunk)]
-		touch(c)
+		c := b[:min(len(b), Chunk)]
+		Touch(c)
 		h.Write(c)
 		b = b[len(c):]
 	}
