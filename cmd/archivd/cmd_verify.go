@@ -77,6 +77,11 @@ func runVerify(ctx context.Context, a *app, o verifyOptions, refs []string) erro
 			finish()
 		} else {
 			if o.Wait {
+				// A name that is wrong is the error to fix first: a
+				// daemon started for it would only refuse it then.
+				if err := verify.CheckScope(ctx, db, scope); err != nil {
+					return fmt.Errorf("verify: %w", err)
+				}
 				if err := requireLiveDaemon(ctx, db); err != nil {
 					return fmt.Errorf("verify --wait: %w", err)
 				}

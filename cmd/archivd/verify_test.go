@@ -65,3 +65,32 @@ func TestVerifyOfflineFindsFlippedByteAndReportRendersEveryFormat(t *testing.T) 
 	wantErr(t, runReport(ctx, e.a, reportOptions{Format: "pdf"}, "latest"), exitUsage,
 		`archivd: report: --format "pdf" is not one of table, json, csv, markdown, html`)
 }
+
+// `verify --wait` with a name that is wrong says so (exit 3, naming it)
+// even when no daemon runs: that is the mistake to fix first. With a
+// right name and no daemon, the daemon is what is missing. Neither
+// queues a run.
+func TestVerifyWaitNamesAnUnknownTorrentBeforeTheMissingDaemon(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ctx := ctxT(t)
+	e.createCollection(t, "c")
+	dir := makeTree(t, e.root)
+	mustOK(t, runAdd(ctx, e.a, addOptions{Collection: "c", Sources: []string{dir}, PieceLength: "16KiB"}))
+
+	err := runVerify(ctx, e.a, verifyOptions{Wait: true}, []string{"nosuch"})
+	if exitCode(err) != exitNotFound || !strings.Contains(errorLine(err), `torrent "nosuch": not found`) {
+		t.Fatalf("verify --wait nosuch: code %d, %q", exitCode(err), errorLine(err))
+	}
+	err = runVerify(ctx, e.a, verifyOptions{Wait: true, Collections: []string{"nosuch"}}, nil)
+	if exitCode(err) != exitNotFound || !strings.Contains(errorLine(err), `collection "nosuch": not found`) {
+		t.Fatalf("verify --wait -c nosuch: code %d, %q", exitCode(err), errorLine(err))
+	}
+	err = runVerify(ctx, e.a, verifyOptions{Wait: true}, []string{filepath.Base(dir)})
+	if exitCode(err) != exitFailure || !strings.Contains(errorLine(err), "no archivd serve is running") {
+		t.Fatalf("verify --wait with no daemon: code %d, %q", exitCode(err), errorLine(err))
+	}
+	if err := runReport(ctx, e.a, reportOptions{Format: "table"}, "latest"); exitCode(err) != exitNotFound {
+		t.Fatalf("a run was queued: report latest: code %d, %v", exitCode(err), err)
+	}
+}

@@ -44,7 +44,7 @@ func resolve(ctx context.Context, db *catalog.DB, s Scope, skipUnavailable bool)
 	}
 	for _, c := range s.Collections {
 		if _, err := db.Collection(ctx, c); err != nil {
-			return nil, fmt.Errorf("verify: scope collection %q: %w", c, err)
+			return nil, fmt.Errorf("scope: %w", err) // err names the collection
 		}
 		cts, err := db.Torrents(ctx, catalog.TorrentFilter{Collection: c, Local: true})
 		if err != nil {
@@ -55,10 +55,10 @@ func resolve(ctx context.Context, db *catalog.DB, s Scope, skipUnavailable bool)
 	for _, ref := range s.Torrents {
 		t, err := db.TorrentByRef(ctx, ref)
 		if err != nil {
-			return nil, fmt.Errorf("verify: scope torrent %q: %w", ref, err)
+			return nil, fmt.Errorf("scope: %w", err) // err names the torrent
 		}
 		if !t.Local {
-			return nil, fmt.Errorf("verify: scope torrent %q has no replica on node %q: verify it on a node that holds it", ref, db.NodeID())
+			return nil, fmt.Errorf("scope: torrent %q has no replica on node %q: verify it on a node that holds it", ref, db.NodeID())
 		}
 		ts = append(ts, t)
 	}
@@ -69,6 +69,13 @@ func resolve(ctx context.Context, db *catalog.DB, s Scope, skipUnavailable bool)
 	}), nil
 }
 
+// CheckScope reports the first collection or torrent of scope that this
+// node cannot verify (unknown, or without a replica here).
+func CheckScope(ctx context.Context, db *catalog.DB, scope Scope) error {
+	_, err := resolve(ctx, db, scope, false)
+	return err
+}
+
 // RequestRun queues a run (kind "manual" or "scheduled") for the daemon,
 // which is woken by the NOTIFY on verify_runs. Scope names are checked now
 // so that a typo fails at once.
@@ -76,7 +83,7 @@ func RequestRun(ctx context.Context, db *catalog.DB, kind catalog.RunKind, scope
 	if kind != catalog.RunManual && kind != catalog.RunScheduled {
 		return 0, fmt.Errorf("verify: run kind %q is not manual or scheduled", kind)
 	}
-	if _, err := resolve(ctx, db, scope, false); err != nil {
+	if err := CheckScope(ctx, db, scope); err != nil {
 		return 0, err
 	}
 	b, err := json.Marshal(scope)
