@@ -105,7 +105,10 @@ func (ix *Index) Placed(infoHash [20]byte, id int64) {
 
 // Forget drops a pending torrent that did not reach the catalog from the
 // checks (its infohash and single file; the directory maps keep an entry
-// that RelatedPending no longer counts and checkFiles skips).
+// that RelatedPending no longer counts and checkFiles skips). A directory
+// above its single file that named it names another single-file torrent
+// below it, if one is left: singleAbove keeps one torrent a directory,
+// and the one forgotten must not hide the others.
 func (ix *Index) Forget(infoHash [20]byte) {
 	i, ok := ix.byHash[infoHash]
 	if !ok || !ix.ps[i].pending {
@@ -114,6 +117,42 @@ func (ix *Index) Forget(infoHash [20]byte) {
 	delete(ix.byHash, infoHash)
 	ix.ps[i].gone = true
 	ix.ps[i].pending = false
+	p := ix.ps[i]
+	if p.real == "" || p.OwnsDir {
+		return
+	}
+	f := filepath.Join(p.real, filepath.FromSlash(p.Name))
+	if ix.single[f] == i {
+		delete(ix.single, f)
+	}
+	for d := filepath.Dir(f); ; d = filepath.Dir(d) {
+		if j, ok := ix.singleAbove[d]; ok && j == i {
+			if k, ok := ix.liveSingleBelow(d); ok {
+				ix.singleAbove[d] = k
+			} else {
+				delete(ix.singleAbove, d)
+			}
+		}
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+}
+
+// liveSingleBelow finds a single-file torrent, not forgotten, whose file
+// lies below directory d. It reads every placement: Forget, its one
+// caller, runs only when a batch and then the torrent alone failed.
+func (ix *Index) liveSingleBelow(d string) (int, bool) {
+	for j := len(ix.ps) - 1; j >= 0; j-- {
+		q := ix.ps[j]
+		if q.gone || q.OwnsDir || q.real == "" {
+			continue
+		}
+		if within(filepath.Join(q.real, filepath.FromSlash(q.Name)), d) {
+			return j, true
+		}
+	}
+	return 0, false
 }
 
 // RelatedPending reports whether the check of a torrent with data
