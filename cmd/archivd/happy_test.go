@@ -11,6 +11,17 @@ import (
 )
 
 // makeTree writes a nested tree with a zero-length file and returns its path.
+// addTree creates collection "c" and adds makeTree's tree to it (adopted
+// in place, with pieces of pieceLength, "" for the default); it returns
+// the tree's directory.
+func (e *testEnv) addTree(t *testing.T, pieceLength string) string {
+	t.Helper()
+	e.createCollection(t, "c")
+	dir := makeTree(t, e.root)
+	mustOK(t, runAdd(ctxT(t), e.a, addOptions{Collection: "c", Sources: []string{dir}, PieceLength: pieceLength}))
+	return dir
+}
+
 func makeTree(t *testing.T, root string) string {
 	dir := filepath.Join(root, "src", "dataset")
 	writeFile(t, filepath.Join(dir, "top.bin"), strings.Repeat("t", 40000))
@@ -103,9 +114,7 @@ func TestRmDeleteDataDeletesExactlyTheTorrentsFiles(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	ctx := ctxT(t)
-	e.createCollection(t, "c")
-	dir := makeTree(t, e.root)
-	mustOK(t, runAdd(ctx, e.a, addOptions{Collection: "c", Sources: []string{dir}}))
+	dir := e.addTree(t, "")
 	// Added after the torrent: a stranger file, and a symlinked directory
 	// replacing one of the torrent's directories, pointing at data that
 	// must survive.

@@ -42,9 +42,7 @@ func TestReportJSONAndShowListsOpenFindings(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	ctx := ctxT(t)
-	e.createCollection(t, "c")
-	dir := makeTree(t, e.root)
-	mustOK(t, runAdd(ctx, e.a, addOptions{Collection: "c", Sources: []string{dir}, PieceLength: "16KiB"}))
+	dir := e.addTree(t, "16KiB")
 	p := filepath.Join(dir, "a", "b", "deep.txt")
 	b, err := os.ReadFile(p)
 	if err != nil {

@@ -15,9 +15,7 @@ func TestRmDeleteDataKeepsALinkToAFileInside(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	ctx := ctxT(t)
-	e.createCollection(t, "c")
-	dir := makeTree(t, e.root)
-	mustOK(t, runAdd(ctx, e.a, addOptions{Collection: "c", Sources: []string{dir}}))
+	dir := e.addTree(t, "")
 	if err := os.Rename(filepath.Join(dir, "top.bin"), filepath.Join(dir, "kept.bin")); err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,7 @@ func TestVerifyOfflineFindsFlippedByteAndReportRendersEveryFormat(t *testing.T) 
 	t.Parallel()
 	e := newTestEnv(t)
 	ctx := ctxT(t)
-	e.createCollection(t, "c")
-	dir := makeTree(t, e.root)
-	mustOK(t, runAdd(ctx, e.a, addOptions{Collection: "c", Sources: []string{dir}, PieceLength: "16KiB"}))
+	dir := e.addTree(t, "16KiB")
 
 	// Clean data: a run with nothing to report exits 0.
 	e.stdout.Reset()
@@ -74,9 +72,7 @@ func TestVerifyWaitNamesAnUnknownTorrentBeforeTheMissingDaemon(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	ctx := ctxT(t)
-	e.createCollection(t, "c")
-	dir := makeTree(t, e.root)
-	mustOK(t, runAdd(ctx, e.a, addOptions{Collection: "c", Sources: []string{dir}, PieceLength: "16KiB"}))
+	dir := e.addTree(t, "16KiB")
 
 	err := runVerify(ctx, e.a, verifyOptions{Wait: true}, []string{"nosuch"})
 	if exitCode(err) != exitNotFound || !strings.Contains(errorLine(err), `torrent "nosuch": not found`) {
