@@ -49,6 +49,17 @@ func TestFleetDrainThenJoinRebalances(t *testing.T) {
 		nodes[id].start()
 	}
 
+	// On a failure, what the trim pass sees of each replica: a torrent
+	// left above its replicas_max has a copy that is not healthy.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replicas (torrent node availability complete open-findings node-seen-ago admin out):\n%s", pgtest.String(t, db,
+				`SELECT coalesce(string_agg(concat_ws(' ', t.name, r.node_id, r.availability, r.completed_at IS NOT NULL,
+					(SELECT count(*) FROM findings f WHERE f.torrent_id = r.torrent_id AND f.node_id = r.node_id AND f.state <> 'repaired'),
+					now() - n.last_seen_at, n.admin_state, n.out_at IS NOT NULL), E'\n' ORDER BY t.name, r.node_id), '')
+				FROM replicas r JOIN torrents t ON t.id = r.torrent_id LEFT JOIN nodes n ON n.id = r.node_id`))
+		}
+	})
 	// state: every replica as name:node, + complete, * marked, < a move.
 	state := func() string {
 		return pgtest.String(t, db, `SELECT coalesce(string_agg(f, ' ' ORDER BY f), '') FROM (
@@ -120,7 +131,12 @@ func TestFleetDrainThenJoinRebalances(t *testing.T) {
 			WHERE r.node_id = $1 AND r.remove_at IS NULL`, node)
 	}
 
-	s := settle("ten torrents at 2 complete copies, spread over the five nodes", false, func(s string) bool {
+	// twoCopies: ten torrents, each on exactly 2 nodes. At rest includes
+	// the trim of a surplus copy: a copy that is not healthy for a moment
+	// (a node whose heartbeat is late on a loaded machine is not up) keeps
+	// the others from being trimmed until it is again, and the state can
+	// hold still for a few passes with 3 copies of a torrent.
+	twoCopies := func(s string) bool {
 		hs := holders(s)
 		if len(hs) != 10 {
 			return false
@@ -130,7 +146,10 @@ func TestFleetDrainThenJoinRebalances(t *testing.T) {
 				return false
 			}
 		}
-		return strings.Contains(s, ":b+")
+		return true
+	}
+	s := settle("ten torrents at 2 complete copies, spread over the five nodes", false, func(s string) bool {
+		return twoCopies(s) && strings.Contains(s, ":b+")
 	})
 	twoZones(s)
 	sameData()
@@ -138,14 +157,14 @@ func TestFleetDrainThenJoinRebalances(t *testing.T) {
 
 	start := time.Now()
 	a.cli(0, "node", "drain", "b", "--reason", "retire")
-	s = settle("b drained", true, func(s string) bool { return !strings.Contains(s, ":b") })
+	s = settle("b drained, ten torrents at 2 copies", true, func(s string) bool { return !strings.Contains(s, ":b") && twoCopies(s) })
 	twoZones(s)
 	drained := time.Since(start)
 
 	start = time.Now()
 	f := nodes["f"]
 	f.start()
-	s = settle("rebalanced onto f", true, func(s string) bool { return strings.Contains(s, ":f+") })
+	s = settle("rebalanced onto f, ten torrents at 2 copies", true, func(s string) bool { return strings.Contains(s, ":f+") && twoCopies(s) })
 	joined := time.Since(start)
 	twoZones(s)
 	sameData()
