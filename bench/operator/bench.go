@@ -79,9 +79,21 @@ func (b *bench) machine() {
 	load, _ := os.ReadFile("/proc/loadavg")
 	var u syscall.Utsname
 	_ = syscall.Uname(&u)
-	fmt.Printf("MACHINE cpus=%d kernel=%s load=%s rounds=%d torrents=%d adopt=%dMiB\n",
-		runtime.NumCPU(), utsString(u.Release[:]), strings.Join(strings.Fields(string(load))[:3], " "),
+	fmt.Printf("MACHINE cpus=%d cpu=%q kernel=%s load=%s rounds=%d torrents=%d adopt=%dMiB\n",
+		runtime.NumCPU(), cpuModel(), utsString(u.Release[:]), strings.Join(strings.Fields(string(load))[:3], " "),
 		b.c.rounds, b.c.torrents, b.c.adoptMB)
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo ("" if none): the
+// hashing figures depend on it (SHA extensions or not).
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func utsString(a []int8) string {

@@ -6,7 +6,7 @@
 // rounds. Run it through bench/operator/run.sh, which builds archivd and
 // this program and starts them in a loopback-only network namespace.
 //
-// Usage: operator FIGURE...   (restart, adopt, create, verify, seed, scrubseed, devices, sigkill, many, fleetscale, all)
+// Usage: operator FIGURE...   (restart, adopt, create, verify, seed, scrubseed, devices, sigkill, many, pgidle, fleetscale, all)
 //
 // Sizes and rounds come from the environment (see config below).
 package main
@@ -108,7 +108,7 @@ func run() error {
 	for _, f := range figs {
 		fn, ok := figures[f]
 		if !ok {
-			return fmt.Errorf("unknown figure %q (restart, adopt, create, verify, seed, scrubseed, devices, sigkill, many, fleetscale, all)", f)
+			return fmt.Errorf("unknown figure %q (restart, adopt, create, verify, seed, scrubseed, devices, sigkill, many, pgidle, fleetscale, all)", f)
 		}
 		if err := fn(b); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
